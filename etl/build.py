@@ -1,0 +1,285 @@
+"""Orchestration: read → parse → rows → package and validate → SQLite,
+built in a staging directory and swapped into place only when valid.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import multiprocessing
+import os
+import shutil
+import tempfile
+import time
+from collections import Counter
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .database import build_database
+from .frontmatter import FrontmatterError, parse_frontmatter
+from .package import CsvSink, descriptor, validate_package, write_descriptor
+from .parse import Diagnostic, normalise_identifier, page_id, parse_page
+from .read import Discovery, discover, load_sources
+from .rows import CorpusIndex, WorkIndex, page_rows, work_key
+from .schema import DATA_DIR, Schema, load_schema, load_yaml
+
+
+class BuildError(Exception):
+    """The build cannot produce a valid package; the previous output stays."""
+
+
+@dataclass
+class BuildResult:
+    snapshot: dict
+    rows: dict[str, int]
+    pages_by_type: Counter
+    diagnostics: list[Diagnostic]
+    timings: dict[str, float] = field(default_factory=dict)
+    footnote_status: Counter = field(default_factory=Counter)
+    invalid_fields: int = 0
+    skipped: list = field(default_factory=list)
+
+
+@contextmanager
+def timed(timings: dict, stage: str):
+    start = time.perf_counter()
+    yield
+    timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
+
+
+def study_work_keys(discovery: Discovery, schema: Schema) -> dict[str, str]:
+    """Work key of every study page, read from frontmatter only, so that a
+    footnote citing [[studies/x]] and one citing x's DOI name one work."""
+    keys = {}
+    doi_scheme = schema.identifier_scheme("doi")
+    for source in discovery.pages:
+        if not (source.path.startswith("studies/") or "/studies/" in source.path):
+            continue
+        try:
+            fm = parse_frontmatter(source.absolute.read_bytes().decode("utf-8", errors="replace"))
+        except FrontmatterError:
+            continue
+        if fm.get("type") != "study":
+            continue
+        page = page_id(source.path)
+        doi, pmid = fm.get("doi"), fm.get("pmid")
+        doi = normalise_identifier(doi, doi_scheme) if isinstance(doi, str) and doi.strip() else None
+        pmid = str(pmid) if isinstance(pmid, int) and not isinstance(pmid, bool) else None
+        keys[page] = work_key(doi, pmid, None, page)
+    return keys
+
+
+# Worker state, set once per process by _init_worker.
+_WORKER: dict = {}
+
+
+def _init_worker(index: CorpusIndex, data_dir: Path) -> None:
+    _WORKER["index"] = index
+    _WORKER["schema"] = load_schema(data_dir)
+
+
+def _process(job: tuple[str, str]):
+    path, absolute = job
+    schema, index = _WORKER["schema"], _WORKER["index"]
+    parsed = parse_page(path, Path(absolute).read_bytes(), schema)
+    rows, mentions = page_rows(parsed, index, schema)
+    invalid = sum(1 for f in parsed.typed_fields.values() if not f.valid)
+    return parsed.page_type, rows, mentions, parsed.diagnostics, invalid
+
+
+@contextmanager
+def _page_results(work_items, jobs: int, index: CorpusIndex, data_dir: Path):
+    """Per-page results in page order: parsed on `jobs` processes, or in
+    this process when jobs is 1."""
+    if jobs <= 1:
+        _init_worker(index, data_dir)
+        yield map(_process, work_items)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_init_worker, initargs=(index, data_dir)) as pool:
+        yield pool.imap(_process, work_items, chunksize=8)
+
+
+def _bibliography(schema: Schema, index: CorpusIndex, data_dir: Path) -> tuple[list[dict], list[dict], list[dict], list[Diagnostic]]:
+    records, links, mentions, diagnostics = [], [], [], []
+    for entry in load_yaml(data_dir / "bibliography.yml")["records"]:
+        key = work_key(None, None, entry["isbn_print"])
+        about = []
+        for page in entry["about_pages"]:
+            if index.resolve(page) == page:
+                about.append(page)
+            else:
+                diagnostics.append(Diagnostic("data/bibliography.yml", 1, "warning", "bibliography-page", f"{entry['record']}: page {page} is not in this snapshot"))
+        records.append(
+            {
+                "record": entry["record"],
+                "work": key,
+                **{name: entry.get(name) for name in schema.tables["bibliography"].column_names if name not in ("record", "work", "about_pages")},
+                "about_pages": about,
+            }
+        )
+        links += [{"record": entry["record"], "page": page} for page in about]
+        mentions.append(
+            {
+                "work": key,
+                "origin": "bibliography",
+                "page": None,
+                "doi": None,
+                "pmid": None,
+                "pmc": None,
+                "isbn": entry["isbn_print"],
+                "study_page": None,
+                "title": entry["title"],
+                "authors": [],
+                "venue": entry["publisher"],
+                "year": int(str(entry["publication_date"])[:4]),
+                "design": "review",
+                "retracted": False,
+            }
+        )
+    return records, links, mentions, diagnostics
+
+
+def _vocabulary_rows(schema: Schema, observed_tags: set[str]) -> dict[str, list[dict]]:
+    v = schema.vocabularies
+    declared = {t["tag"] for t in v["gap_tags"]}
+    gap_tags = [{"tag": t["tag"], "definition": t["definition"], "origin": t["origin"], "declared": True} for t in v["gap_tags"]]
+    gap_tags += [{"tag": t, "definition": None, "origin": "undeclared", "declared": False} for t in sorted(observed_tags - declared)]
+    fields = []
+    for page_type in schema.page_types.values():
+        for f in page_type.fields.values():
+            fields.append(
+                {
+                    "type": page_type.name,
+                    "name": f.name,
+                    "field_type": f.type,
+                    "required": f.required,
+                    "scheme": f.scheme,
+                    "allowed_values": [str(x) for x in f.values] if f.values is not None else None,
+                    "description": f.description,
+                }
+            )
+    return {
+        "page_types": [{"type": t.name, "content": t.content, "table_name": t.table, "description": t.description} for t in schema.page_types.values()],
+        "page_type_fields": fields,
+        "gap_tags": gap_tags,
+        "study_designs": [{"design": d["design"], "label": d["label"], "synonyms": d["synonyms"]} for d in v["study_designs"]],
+        "status_values": [{"status": s["status"], "origin": s["origin"], "definition": s["definition"]} for s in v["status_values"]],
+        "status_dimensions": [{"dimension": d["dimension"], "label": d["label"]} for d in v["status_dimensions"]],
+        "identifier_schemes": [{"scheme": s["scheme"], "label": s["label"], "pattern": s["pattern"], "url_template": s["url"]} for s in v["identifier_schemes"]],
+    }
+
+
+def _swap_into_place(staging: Path, out_dir: Path) -> None:
+    """Replace out_dir's package and database with the staged ones. The
+    database is one atomic rename; the package directory is renamed aside
+    first, so a good copy exists at every moment."""
+    package, old = out_dir / "package", out_dir / ".package-previous"
+    if old.exists():
+        shutil.rmtree(old)
+    if package.exists():
+        os.replace(package, old)
+    os.replace(staging / "package", package)
+    os.replace(staging / "agingkb.db", out_dir / "agingkb.db")
+    for name in ("diagnostics.txt", "summary.json"):
+        os.replace(staging / name, out_dir / name)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def build(wiki_dir: Path, out_dir: Path, upstream_commit: str | None = None, jobs: int | None = None, data_dir: Path = DATA_DIR) -> BuildResult:
+    schema = load_schema(data_dir)
+    timings: dict[str, float] = {}
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    try:
+        with timed(timings, "read"):
+            discovery = discover(wiki_dir, upstream_commit, data_dir)
+            index = CorpusIndex(discovery.snapshot["snapshot"], [page_id(p.path) for p in discovery.pages])
+            index.study_works = study_work_keys(discovery, schema)
+
+        sink = CsvSink(staging / "package", schema)
+        works = WorkIndex()
+        diagnostics: list[Diagnostic] = []
+        pages_by_type: Counter = Counter()
+        observed_tags: set[str] = set()
+        invalid_fields = 0
+        jobs = jobs or os.cpu_count() or 1
+        work_items = [(p.path, str(p.absolute)) for p in discovery.pages]
+        with timed(timings, "parse+rows"):
+            with _page_results(work_items, jobs, index, data_dir) as results:
+                for page_type, rows, mentions, page_diagnostics, invalid in results:
+                    pages_by_type[page_type or "(none)"] += 1
+                    for table_name, table_rows in rows.items():
+                        sink.write(table_name, table_rows)
+                    observed_tags.update(r["tag"] for r in rows.get("gaps", []))
+                    for mention in mentions:
+                        works.add(mention)
+                    diagnostics += page_diagnostics
+                    invalid_fields += invalid
+
+        with timed(timings, "corpus tables"):
+            records, record_pages, record_mentions, bib_diagnostics = _bibliography(schema, index, data_dir)
+            diagnostics += bib_diagnostics
+            for mention in record_mentions:
+                works.add(mention)
+            designs = {d["design"] for d in schema.vocabularies["study_designs"]}
+            work_rows, author_rows, work_author_rows = works.rows(designs)
+            sink.write("works", work_rows)
+            sink.write("authors", author_rows)
+            sink.write("work_authors", work_author_rows)
+            sink.write("bibliography", records)
+            sink.write("bibliography_pages", record_pages)
+            sink.write("snapshots", [discovery.snapshot])
+            for table_name, table_rows in _vocabulary_rows(schema, observed_tags).items():
+                sink.write(table_name, table_rows)
+            sink.close()
+
+        with timed(timings, "package+validate"):
+            gap_tags = [t["tag"] for t in _vocabulary_rows(schema, observed_tags)["gap_tags"]]
+            package = descriptor(schema, load_sources(data_dir), discovery.snapshot, gap_tags)
+            descriptor_path = write_descriptor(staging / "package", package)
+            problems = validate_package(descriptor_path)
+            if problems:
+                shown = "\n".join(problems[:50])
+                raise BuildError(f"the data package is not valid ({len(problems)} problems); previous build kept\n{shown}")
+
+        with timed(timings, "sqlite"):
+            counts = build_database(staging / "package", staging / "agingkb.db", schema)
+
+        footnote_status = Counter()
+        with open(staging / "package" / "footnotes.csv", encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                footnote_status[row["parse_status"]] += 1
+
+        diagnostics.sort(key=lambda d: (d.path, d.line, d.code))
+        (staging / "diagnostics.txt").write_text("".join(d.format() + "\n" for d in diagnostics), encoding="utf-8")
+        result = BuildResult(
+            snapshot=discovery.snapshot,
+            rows=counts,
+            pages_by_type=pages_by_type,
+            diagnostics=diagnostics,
+            timings=timings,
+            footnote_status=footnote_status,
+            invalid_fields=invalid_fields,
+            skipped=discovery.skipped,
+        )
+        (staging / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n", encoding="utf-8")
+        _swap_into_place(staging, out_dir)
+        return result
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def summary_dict(result: BuildResult) -> dict:
+    return {
+        "snapshot": result.snapshot,
+        "pages_by_type": dict(sorted(result.pages_by_type.items())),
+        "rows": result.rows,
+        "footnote_parse_status": dict(sorted(result.footnote_status.items())),
+        "invalid_frontmatter_values": result.invalid_fields,
+        "diagnostics_by_code": dict(sorted(Counter(f"{d.severity}:{d.code}" for d in result.diagnostics).items())),
+        "skipped_files": len(result.skipped),
+    }

@@ -1,0 +1,201 @@
+"""Frontmatter: split a page into YAML frontmatter and body, and read the
+YAML with YAML 1.2 semantics (``yes`` stays a string; dates become ISO
+strings) while keeping each key's line, raw text and trailing comment.
+
+Pure: works on text, never touches the file system.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from dataclasses import dataclass
+
+import frontmatter
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+
+class FrontmatterError(Exception):
+    """A frontmatter problem, with the 1-based line of the page it concerns."""
+
+    def __init__(self, line: int, message: str, code: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class FieldEntry:
+    key: str
+    value: object  # plain Python: str, int, float, bool, None, list, dict
+    raw: str  # source text of the value, comments removed
+    comment: str | None  # trailing comment text without '#', lines joined by ' '
+    line: int  # 1-based line of the key in the page
+    comment_line: int | None  # 1-based line of the first comment
+    position: int
+
+
+@dataclass
+class Frontmatter:
+    fields: list[FieldEntry]
+    body: str
+    body_line: int  # 1-based page line where the body starts
+
+    def get(self, key, default=None):
+        for entry in self.fields:
+            if entry.key == key:
+                return entry.value
+        return default
+
+    def entry(self, key) -> FieldEntry | None:
+        for entry in self.fields:
+            if entry.key == key:
+                return entry
+        return None
+
+
+class Yaml12Handler(frontmatter.YAMLHandler):
+    """python-frontmatter handler that loads with ruamel.yaml (YAML 1.2)."""
+
+    def load(self, fm, **kwargs):
+        return _yaml().load(fm)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt", pure=True)
+    yaml.version = (1, 2)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+HANDLER = Yaml12Handler()
+
+
+def plain(value):
+    """Convert ruamel's round-trip objects to plain JSON-able Python values."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if value is None:
+        return None
+    return str(value)
+
+
+def value_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return "string"
+
+
+def to_json(value) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def split_comment(line: str) -> tuple[str, str | None]:
+    """Split a YAML source line into (content, comment) at the first '#'
+    that starts a comment: outside quotes and after whitespace."""
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote:
+                quote = None
+            continue
+        if ch in "\"'" and (i == 0 or line[i - 1] in " \t[{,:-"):
+            quote = ch
+        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
+            return line[:i].rstrip(), line[i + 1 :].strip()
+    return line.rstrip(), None
+
+
+def parse_frontmatter(text: str) -> Frontmatter:
+    """Split and parse a page. A page without frontmatter has no fields."""
+    if not HANDLER.detect(text):
+        if text.startswith("---"):
+            raise FrontmatterError(1, "frontmatter opened with '---' but never closed", "yaml-unclosed")
+        return Frontmatter(fields=[], body=text, body_line=1)
+    fm_text, body = HANDLER.split(text)
+    head = text[: len(text) - len(body)]
+    body_line = head.count("\n") + 1
+    # Page line where fm_text's first line sits (the opening '---' line's
+    # remainder when the splitter keeps the newline).
+    yaml_first_line = text[: text.index(fm_text)].count("\n") + 1 if fm_text else 2
+    try:
+        data = HANDLER.load(fm_text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = yaml_first_line + (mark.line if mark else 0)
+        problem = (error.problem or str(error)).strip()
+        code = "yaml-duplicate-key" if "duplicate key" in str(error) else "yaml-syntax"
+        raise FrontmatterError(line, f"invalid YAML: {problem}", code) from None
+    except YAMLError as error:
+        raise FrontmatterError(yaml_first_line, f"invalid YAML: {error}", "yaml-syntax") from None
+    if data is None:
+        return Frontmatter(fields=[], body=body, body_line=body_line)
+    if not isinstance(data, dict):
+        raise FrontmatterError(yaml_first_line, "frontmatter is not a mapping of keys to values", "yaml-not-mapping")
+
+    lines = fm_text.split("\n")
+    keys = list(data.keys())
+    starts = [data.lc.key(k)[0] for k in keys]
+    fields = []
+    for position, key in enumerate(keys, start=1):
+        start = starts[position - 1]
+        end = starts[position] if position < len(keys) else len(lines)
+        span = lines[start:end]
+        contents, comments, comment_line = [], [], None
+        for offset, source_line in enumerate(span):
+            content, comment = split_comment(source_line)
+            contents.append(content)
+            if comment is not None:
+                comments.append(comment)
+                if comment_line is None:
+                    comment_line = yaml_first_line + start + offset
+        first = contents[0]
+        colon = first.find(":", first.find(str(key)) + len(str(key)) if str(key) in first else 0)
+        contents[0] = first[colon + 1 :] if colon >= 0 else first
+        raw = "\n".join(c for c in contents).strip()
+        fields.append(
+            FieldEntry(
+                key=str(key),
+                value=plain(data[key]),
+                raw=raw,
+                comment=" ".join(comments) if comments else None,
+                line=yaml_first_line + start,
+                comment_line=comment_line,
+                position=position,
+            )
+        )
+    return Frontmatter(fields=fields, body=body, body_line=body_line)
+
+
+def dump_yaml(value) -> str:
+    """Serialise a value back to YAML (used only in tests and docs)."""
+    stream = io.StringIO()
+    YAML(typ="safe", pure=True).dump(value, stream)
+    return stream.getvalue()

@@ -1,0 +1,208 @@
+"""Parse one page: bytes in, a ParsedPage out, with diagnostics that name
+the line. Pure: the caller reads the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from .citations import Citation, parse_citation
+from .frontmatter import Frontmatter, FrontmatterError, parse_frontmatter
+from .markdown import GAP_TAG, Body, parse_body
+from .schema import PageField, Schema
+
+WIKILINK_VALUE = re.compile(r"^\s*\[\[([^\[\]|#]+)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]\s*$")
+ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    path: str
+    line: int
+    severity: str  # error | warning
+    code: str
+    message: str
+
+    def format(self) -> str:
+        return f"{self.path}:{self.line}: {self.severity}: {self.message} [{self.code}]"
+
+
+@dataclass
+class TypedField:
+    """A frontmatter value checked against its declared page-type field."""
+
+    declared: PageField | None
+    typed: object  # value for the typed column (None when null or invalid)
+    valid: bool
+
+
+@dataclass
+class ParsedPage:
+    path: str  # relative path, '/'-separated
+    page: str  # page ID: path without .md
+    slug: str
+    content_hash: str
+    page_type: str | None
+    frontmatter: Frontmatter
+    typed_fields: dict[str, TypedField]
+    body: Body
+    citations: dict[str, Citation]  # footnote label -> parsed record (first definition)
+    frontmatter_gaps: list[dict] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+
+
+def page_id(path: str) -> str:
+    return path[:-3] if path.endswith(".md") else path
+
+
+def normalise_identifier(value: object, scheme: dict) -> str:
+    text = str(value).strip()
+    prefix = scheme.get("prefix")
+    if prefix and not text.upper().startswith(prefix.upper()):
+        text = prefix + text
+    elif prefix:
+        text = prefix + text[len(prefix) :]
+    if scheme["scheme"] == "doi":
+        text = re.sub(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", "", text, flags=re.IGNORECASE)
+    return text
+
+
+def coerce(declared: PageField, value, schema: Schema) -> tuple[object, bool]:
+    """(typed value, valid) for a declared field. Null is always valid."""
+    if value is None:
+        return None, True
+    kind = declared.type
+    if kind in ("string", "text"):
+        if isinstance(value, (list, dict)):
+            return None, False
+        return (str(value).lower() if isinstance(value, bool) else str(value)), True
+    if kind in ("integer", "year"):
+        if isinstance(value, bool) or not isinstance(value, int):
+            return None, False
+        if kind == "year" and not 1500 <= value <= 2100:
+            return None, False
+        if declared.values is not None and value not in declared.values:
+            return None, False
+        return value, True
+    if kind == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None, False
+        return float(value), True
+    if kind == "date":
+        if isinstance(value, str) and ISO_DATE.match(value):
+            return value, True
+        return None, False
+    if kind == "boolean":
+        return (value, True) if isinstance(value, bool) else (None, False)
+    if kind == "enum":
+        text = str(value).lower() if isinstance(value, bool) else str(value)
+        allowed = [str(v) for v in declared.values or ()]
+        return (text, True) if text in allowed else (None, False)
+    if kind == "list":
+        if not isinstance(value, list) or any(isinstance(v, (list, dict)) for v in value):
+            return None, False
+        return [str(v) if v is not None else None for v in value], True
+    if kind == "wikilink":
+        match = WIKILINK_VALUE.match(str(value)) if isinstance(value, str) else None
+        return (match.group(1).strip(), True) if match else (None, False)
+    if kind == "wikilinks":
+        if not isinstance(value, list):
+            return None, False
+        targets = [WIKILINK_VALUE.match(v) if isinstance(v, str) else None for v in value]
+        return [m.group(1).strip() for m in targets if m], all(targets)
+    if kind == "identifier":
+        if isinstance(value, (list, dict, bool)):
+            return None, False
+        scheme = schema.identifier_scheme(declared.scheme)
+        text = normalise_identifier(value, scheme)
+        return (text, True) if re.fullmatch(scheme["pattern"], text) else (None, False)
+    raise ValueError(f"unknown field type {kind}")
+
+
+def decode(path: str, data: bytes) -> tuple[str, list[Diagnostic]]:
+    try:
+        return data.decode("utf-8"), []
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        text = data.decode("utf-8", errors="replace")
+        return text, [Diagnostic(path, line, "error", "not-utf8", f"file is not valid UTF-8 (byte {error.start}); undecodable bytes replaced with U+FFFD")]
+
+
+def parse_page(path: str, data: bytes, schema: Schema) -> ParsedPage:
+    """Parse one page's bytes. Never raises on bad content: problems become
+    diagnostics and the page keeps whatever could be read."""
+    text, diagnostics = decode(path, data)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        diagnostics.append(Diagnostic(path, 1, "warning", "empty-file", "file is empty"))
+    try:
+        fm = parse_frontmatter(text)
+    except FrontmatterError as error:
+        diagnostics.append(Diagnostic(path, error.line, "error", error.code, error.message + "; frontmatter ignored"))
+        fm = Frontmatter(fields=[], body=text, body_line=1)
+    else:
+        if not fm.fields and text.strip():
+            diagnostics.append(Diagnostic(path, 1, "warning", "no-frontmatter", "page has no YAML frontmatter"))
+
+    page_type = fm.get("type")
+    declared_fields: dict[str, PageField] = {}
+    if page_type is not None:
+        page_type = str(page_type)
+        if page_type in schema.page_types:
+            declared_fields = schema.page_types[page_type].fields
+        else:
+            type_line = fm.entry("type").line
+            diagnostics.append(Diagnostic(path, type_line, "warning", "unknown-page-type", f"unknown page type '{page_type}'"))
+    elif fm.fields:
+        diagnostics.append(Diagnostic(path, 1, "warning", "missing-type", "frontmatter has no 'type' field"))
+
+    typed_fields = {}
+    frontmatter_gaps = []
+    for entry in fm.fields:
+        declared = declared_fields.get(entry.key)
+        if declared is None:
+            typed_fields[entry.key] = TypedField(None, None, True)
+        else:
+            typed, valid = coerce(declared, entry.value, schema)
+            typed_fields[entry.key] = TypedField(declared, typed, valid)
+            if not valid:
+                expected = declared.type + (f" ({declared.scheme})" if declared.scheme else "")
+                if declared.values is not None:
+                    expected += " in {" + ", ".join(str(v) for v in declared.values) + "}"
+                diagnostics.append(
+                    Diagnostic(path, entry.line, "warning", "field-value", f"{entry.key}: value {entry.raw!r} is not a valid {expected}")
+                )
+        if entry.comment:
+            for match in GAP_TAG.finditer(entry.comment):
+                frontmatter_gaps.append(
+                    {"tag": match.group(1), "field": entry.key, "line": entry.comment_line, "claim": f"{entry.key}: {entry.raw}  # {entry.comment}"}
+                )
+    for name, declared in declared_fields.items():
+        if declared.required and fm.entry(name) is None:
+            diagnostics.append(Diagnostic(path, 1, "warning", "missing-field", f"required field '{name}' missing for page type '{page_type}'"))
+
+    body = parse_body(fm.body, fm.body_line)
+    designs = schema.vocabularies["study_designs"]
+    citations: dict[str, Citation] = {}
+    for definition in body.footnote_defs:
+        if definition.label in citations:
+            diagnostics.append(Diagnostic(path, definition.line, "warning", "footnote-duplicate", f"footnote [^{definition.label}] defined twice; the first definition is kept"))
+            continue
+        citations[definition.label] = parse_citation(definition.record, designs)
+
+    return ParsedPage(
+        path=path,
+        page=page_id(path),
+        slug=page_id(path).rsplit("/", 1)[-1],
+        content_hash=hashlib.sha256(data).hexdigest(),
+        page_type=page_type,
+        frontmatter=fm,
+        typed_fields=typed_fields,
+        body=body,
+        citations=citations,
+        frontmatter_gaps=frontmatter_gaps,
+        diagnostics=diagnostics,
+    )

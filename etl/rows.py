@@ -1,0 +1,518 @@
+"""Rows stage: turn one ParsedPage into table rows, and fold the
+per-page work mentions into the corpus-level works and authors tables.
+
+Pure apart from the in-memory WorkIndex, which holds one small record per
+cited work (never page text).
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .frontmatter import to_json, value_kind
+from .parse import WIKILINK_VALUE, ParsedPage, normalise_identifier
+from .schema import Schema
+
+NCT = re.compile(r"\bNCT\d{8}\b")
+STATUS_WORD = re.compile(r"^[*_\s]*([A-Za-z][A-Za-z-]*(?:\s+[a-z]+)?)")
+STATUS_SYNONYMS = {"partially": "partial", "partly": "partial", "not tested": "not-tested", "untested": "not-tested", "n/a": "not-applicable", "not applicable": "not-applicable"}
+EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
+@dataclass
+class CorpusIndex:
+    """What every page needs to know about the others: which pages exist
+    and the work key of each study page."""
+
+    snapshot: str
+    page_ids: list[str]
+    study_works: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        self._by_id = {p.lower(): p for p in self.page_ids}
+        self._by_slug: dict[str, str] = {}
+        # Shortest path wins for a slug shared by several pages, then alphabetical.
+        for page in sorted(self.page_ids, key=lambda p: (p.count("/"), p)):
+            self._by_slug.setdefault(page.rsplit("/", 1)[-1].lower(), page)
+
+    def resolve(self, target: str, from_page: str | None = None) -> str | None:
+        """Page ID a wikilink or relative link target names, or None."""
+        name = target.strip().replace("\\", "/")
+        if name.lower().endswith(".md"):
+            name = name[:-3]
+        name = name.strip("/").lower()
+        if not name:
+            return None
+        if from_page and (name.startswith("./") or name.startswith("../")):
+            name = posixpath.normpath(posixpath.join(posixpath.dirname(from_page.lower()), name))
+        if name in self._by_id:
+            return self._by_id[name]
+        if "/" in name:
+            suffix = "/" + name
+            matches = sorted(p for lower, p in self._by_id.items() if lower.endswith(suffix))
+            return matches[0] if matches else None
+        return self._by_slug.get(name)
+
+
+def work_key(doi=None, pmid=None, isbn=None, study_page=None, study_link=None, index: CorpusIndex | None = None) -> str | None:
+    """Key of a cited work: DOI, else PMID, else ISBN, else its study page
+    (whose own key wins when the study page has a DOI or PMID)."""
+    if doi:
+        return "doi:" + doi.lower()
+    if pmid:
+        return "pmid:" + str(pmid)
+    if isbn:
+        return "isbn:" + isbn
+    if study_page and index and index.study_works.get(study_page):
+        return index.study_works[study_page]
+    if study_page:
+        return "page:" + study_page
+    if study_link:
+        return "page:" + study_link
+    return None
+
+
+def _status(cell: str, vocabulary: set[str]) -> tuple[str | None, str | None]:
+    """(normalised status, qualifier) from a Status cell like
+    'partial — cross-sectional data only'."""
+    match = STATUS_WORD.match(cell)
+    if not match:
+        return None, cell.strip() or None
+    words = match.group(1).lower()
+    for candidate in (words, words.split()[0]):
+        status = STATUS_SYNONYMS.get(candidate, candidate)
+        if status in vocabulary:
+            rest = cell[match.start(1) + len(candidate) :] if cell[match.start(1) :].lower().startswith(candidate) else cell[match.end(1) :]
+            qualifier = rest.strip().lstrip("*_").strip().lstrip("—–-:;,.").strip()
+            return status, qualifier or None
+    return None, cell.strip() or None
+
+
+def _dimension(text: str, dimensions: list[dict]) -> str:
+    lowered = text.lower()
+    for entry in dimensions:
+        if entry["match"] and entry["match"] in lowered:
+            return entry["dimension"]
+    return "other"
+
+
+def is_status_table(header: list[str]) -> bool:
+    cells = [h.strip("*_ ").lower() for h in header]
+    return len(cells) >= 2 and cells[0] == "dimension" and cells[1] == "status"
+
+
+def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[dict[str, list[dict]], list[dict]]:
+    """All rows one page contributes, and its work mentions."""
+    page, path, snapshot = parsed.page, parsed.path, index.snapshot
+    fm, body = parsed.frontmatter, parsed.body
+    sections = {s.seq: s for s in body.sections}
+
+    def prov(line: int) -> dict:
+        return {"source_path": path, "source_line": line, "snapshot": snapshot}
+
+    def section_of(seq):
+        return sections[seq].heading if seq in sections else None
+
+    rows: dict[str, list[dict]] = {name: [] for name in schema.tables}
+    typed = parsed.typed_fields
+
+    # pages
+    def typed_value(key):
+        entry = typed.get(key)
+        return entry.typed if entry and entry.declared else None
+
+    aliases = fm.get("aliases")
+    gap_total = len(body.gaps) + len(parsed.frontmatter_gaps)
+    all_tags = [g.tag for g in body.gaps] + [g["tag"] for g in parsed.frontmatter_gaps]
+    rows["pages"].append(
+        {
+            "page": page,
+            "slug": parsed.slug,
+            "folder": path.split("/", 1)[0] if "/" in path else None,
+            "type": parsed.page_type if parsed.page_type in schema.page_types else None,
+            "title": body.title or parsed.slug,
+            "aliases": [str(a) for a in aliases] if isinstance(aliases, list) else None,
+            "verified": typed_value("verified"),
+            "verified_date": typed_value("verified-date"),
+            "verified_by": typed_value("verified-by"),
+            "verified_scope": typed_value("verified-scope"),
+            "literature_checked_through": typed_value("literature-checked-through"),
+            "is_stub": "stub" in all_tags or "gap/stub" in all_tags,
+            "banner": body.banner,
+            "body": fm.body.strip("\n") or None,
+            "word_count": body.word_count,
+            "footnote_count": len(body.footnote_defs),
+            "gap_count": gap_total,
+            "content_hash": parsed.content_hash,
+            **prov(1),
+        }
+    )
+
+    # page_fields, identifiers, relations
+    for entry in fm.fields:
+        checked = typed[entry.key]
+        rows["page_fields"].append(
+            {
+                "page": page,
+                "key": entry.key,
+                "position": entry.position,
+                "declared_type": checked.declared.type if checked.declared else None,
+                "value_kind": value_kind(entry.value),
+                "value_json": to_json(entry.value),
+                "raw": entry.raw or None,
+                "comment": entry.comment,
+                "valid": checked.valid,
+                **prov(entry.line),
+            }
+        )
+        declared = checked.declared
+        if declared is not None and declared.type == "identifier":
+            scheme = schema.identifier_scheme(declared.scheme)
+            values = entry.value if isinstance(entry.value, list) else [entry.value]
+            for position, value in enumerate(values, start=1):
+                normal = None if value is None else normalise_identifier(value, scheme)
+                valid = normal is None or bool(re.fullmatch(scheme["pattern"], normal))
+                rows["identifiers"].append(
+                    {
+                        "page": page,
+                        "field": entry.key,
+                        "position": position,
+                        "scheme": scheme["scheme"],
+                        "value": normal,
+                        "raw": None if value is None else str(value),
+                        "declared_null": value is None,
+                        "valid": valid,
+                        "url": scheme["url"].replace("{id}", normal) if normal and valid else None,
+                        **prov(entry.line),
+                    }
+                )
+        values = entry.value if isinstance(entry.value, list) else [entry.value]
+        targets = [WIKILINK_VALUE.match(v) for v in values if isinstance(v, str)]
+        for position, match in enumerate((m for m in targets if m), start=1):
+            target = match.group(1).strip()
+            resolved = index.resolve(target, page)
+            rows["relations"].append(
+                {"page": page, "field": entry.key, "position": position, "target": target, "target_page": resolved, "target_exists": resolved is not None, **prov(entry.line)}
+            )
+
+    # identifiers named in prose: trial registrations
+    for position, (line, nct) in enumerate(_body_ncts(fm.body, fm.body_line), start=1):
+        scheme = schema.identifier_scheme("nct")
+        rows["identifiers"].append(
+            {"page": page, "field": "body", "position": position, "scheme": "nct", "value": nct, "raw": nct, "declared_null": False, "valid": True, "url": scheme["url"].replace("{id}", nct), **prov(line)}
+        )
+
+    # links
+    for seq, link in enumerate(body.links, start=1):
+        external = link.kind == "markdown" and (EXTERNAL.match(link.target) or link.target.startswith("#"))
+        resolved = None if external else index.resolve(link.target, page)
+        rows["links"].append(
+            {
+                "page": page,
+                "seq": seq,
+                "kind": link.kind,
+                "target": link.target or None,
+                "anchor": link.anchor,
+                "alias": link.alias,
+                "target_page": resolved,
+                "target_exists": None if external else resolved is not None,
+                "section": section_of(link.section_seq),
+                "section_seq": link.section_seq,
+                **prov(link.line),
+            }
+        )
+
+    # sections
+    for s in body.sections:
+        rows["sections"].append(
+            {
+                "page": page,
+                "seq": s.seq,
+                "level": s.level,
+                "heading": s.heading,
+                "anchor": s.anchor,
+                "parent_seq": s.parent_seq,
+                "heading_path": s.heading_path,
+                "end_line": s.end_line,
+                "text": s.text or None,
+                **prov(s.line),
+            }
+        )
+
+    # gaps: frontmatter comment tags first (they come first in the file)
+    seq = 0
+    for gap in parsed.frontmatter_gaps:
+        seq += 1
+        rows["gaps"].append(
+            {"page": page, "seq": seq, "tag": gap["tag"], "claim": gap["claim"], "qualifier": None, "location": "frontmatter", "field": gap["field"], "section": None, "section_seq": None, "footnotes": [], **prov(gap["line"])}
+        )
+    for gap in body.gaps:
+        seq += 1
+        rows["gaps"].append(
+            {
+                "page": page,
+                "seq": seq,
+                "tag": gap.tag,
+                "claim": gap.claim,
+                "qualifier": gap.qualifier,
+                "location": "body",
+                "field": None,
+                "section": section_of(gap.section_seq),
+                "section_seq": gap.section_seq,
+                "footnotes": gap.footnotes,
+                **prov(gap.line),
+            }
+        )
+
+    # footnote refs and definitions
+    defined = {d.label for d in body.footnote_defs}
+    ref_counts = Counter(r.label for r in body.footnote_refs)
+    for seq, ref in enumerate(body.footnote_refs, start=1):
+        rows["footnote_refs"].append(
+            {"page": page, "seq": seq, "label": ref.label, "defined": ref.label in defined, "section": section_of(ref.section_seq), "section_seq": ref.section_seq, **prov(ref.line)}
+        )
+    mentions = []
+    seen = set()
+    for seq, definition in enumerate(body.footnote_defs, start=1):
+        if definition.label in seen:
+            continue  # reported as footnote-duplicate; the first definition is kept
+        seen.add(definition.label)
+        c = parsed.citations[definition.label]
+        study_page = index.resolve(c.study_link, page) if c.study_link else None
+        key = work_key(c.doi, c.pmid, c.isbn, study_page, c.study_link, index)
+        rows["footnotes"].append(
+            {
+                "page": page,
+                "label": definition.label,
+                "seq": seq,
+                "record": definition.record or None,
+                "segments": c.segments,
+                "work": key,
+                "doi": c.doi,
+                "pmid": c.pmid,
+                "pmc": c.pmc,
+                "study_page": study_page,
+                "study_link": c.study_link,
+                "authors": c.authors,
+                "first_author": c.first_author,
+                "venue": c.venue,
+                "year": c.year,
+                "design": c.design,
+                "design_text": c.design_text,
+                "n": c.n,
+                "n_text": c.n_text,
+                "p_value_text": c.p_value_text,
+                "model": c.model,
+                "retracted": c.retracted,
+                "citation_count": c.citation_count,
+                "ref_count": ref_counts.get(definition.label, 0),
+                "parse_status": c.parse_status,
+                **prov(definition.line),
+            }
+        )
+        for position, (scheme_name, value) in enumerate(((s, v) for s, v in (("doi", c.doi), ("pmid", c.pmid), ("pmc", c.pmc), ("isbn", c.isbn)) if v), start=1):
+            scheme = schema.identifier_scheme(scheme_name)
+            valid = bool(re.fullmatch(scheme["pattern"], value))
+            rows["identifiers"].append(
+                {
+                    "page": page,
+                    "field": f"footnote:{definition.label}",
+                    "position": position,
+                    "scheme": scheme_name,
+                    "value": value,
+                    "raw": value,
+                    "declared_null": False,
+                    "valid": valid,
+                    "url": scheme["url"].replace("{id}", value) if valid else None,
+                    **prov(definition.line),
+                }
+            )
+        if key:
+            mentions.append(
+                {
+                    "work": key,
+                    "origin": "footnote",
+                    "page": page,
+                    "doi": c.doi.lower() if c.doi else None,
+                    "pmid": c.pmid,
+                    "pmc": c.pmc,
+                    "isbn": c.isbn,
+                    "study_page": study_page,
+                    "title": None,
+                    "authors": c.author_names,
+                    "venue": c.venue,
+                    "year": c.year,
+                    "design": c.design,
+                    "retracted": c.retracted,
+                }
+            )
+
+    # tables
+    statuses = {s["status"] for s in schema.vocabularies["status_values"]}
+    dimensions = schema.vocabularies["status_dimensions"]
+    for table_seq, table in enumerate(body.tables, start=1):
+        if is_status_table(table.header):
+            for row_number, (cells, line) in enumerate(zip(table.rows, table.row_lines), start=1):
+                dimension_text = cells[0] if cells else ""
+                status_text = cells[1] if len(cells) > 1 else ""
+                status, qualifier = _status(status_text, statuses)
+                rows["status_assessments"].append(
+                    {
+                        "page": page,
+                        "table_seq": table_seq,
+                        "row": row_number,
+                        "dimension": _dimension(dimension_text, dimensions),
+                        "dimension_text": dimension_text,
+                        "status": status,
+                        "status_text": status_text,
+                        "qualifier": qualifier,
+                        "notes": " | ".join(cells[2:]) or None,
+                        "section": section_of(table.section_seq),
+                        "section_seq": table.section_seq,
+                        **prov(line),
+                    }
+                )
+        else:
+            rows["page_tables"].append(
+                {
+                    "page": page,
+                    "table_seq": table_seq,
+                    "header": table.header,
+                    "rows": table.rows,
+                    "row_count": len(table.rows),
+                    "column_count": len(table.header),
+                    "end_line": table.end_line,
+                    "section": section_of(table.section_seq),
+                    "section_seq": table.section_seq,
+                    **prov(table.line),
+                }
+            )
+
+    # typed per-type table
+    page_type = schema.page_types.get(parsed.page_type or "")
+    if page_type and page_type.table:
+        row = {"page": page}
+        for name, declared in page_type.fields.items():
+            if name == "aliases":
+                continue
+            entry = typed.get(name)
+            row[declared.column_name] = entry.typed if entry else None
+        row.update(prov(1))
+        rows[page_type.table].append(row)
+
+    # a study page is itself a work
+    if parsed.page_type == "study":
+        doi = typed_value("doi")
+        key = work_key(doi, typed_value("pmid"), None, page, None, index)
+        authors = fm.get("authors")
+        mentions.append(
+            {
+                "work": key,
+                "origin": "study-page",
+                "page": None,
+                "doi": doi.lower() if doi else None,
+                "pmid": typed_value("pmid"),
+                "pmc": typed_value("pmc"),
+                "isbn": None,
+                "study_page": page,
+                "title": typed_value("title"),
+                "authors": [str(a) for a in authors if a and str(a).strip() not in ("...", "…")] if isinstance(authors, list) else [],
+                "venue": typed_value("journal"),
+                "year": typed_value("year"),
+                "design": typed_value("study-design"),
+                "retracted": False,
+            }
+        )
+    return {name: table_rows for name, table_rows in rows.items() if table_rows}, mentions
+
+
+def _body_ncts(body: str, first_line: int):
+    seen = set()
+    for offset, line in enumerate(body.split("\n")):
+        for match in NCT.finditer(line):
+            if match.group(0) not in seen:
+                seen.add(match.group(0))
+                yield first_line + offset, match.group(0)
+
+
+class WorkIndex:
+    """Corpus-level aggregation of works and their authors."""
+
+    def __init__(self):
+        self.works: dict[str, dict] = {}
+
+    def add(self, mention: dict) -> None:
+        key = mention["work"]
+        work = self.works.get(key)
+        if work is None:
+            work = self.works[key] = {
+                "work": key,
+                "doi": None,
+                "pmid": None,
+                "pmc": None,
+                "isbn": None,
+                "title": None,
+                "venue": None,
+                "year": None,
+                "study_page": None,
+                "retracted": False,
+                "origin": mention["origin"],
+                "_designs": Counter(),
+                "_study_design": None,
+                "_authors": [],
+                "_authors_from_study": False,
+                "_pages": set(),
+                "_footnotes": 0,
+            }
+        for name in ("doi", "pmid", "pmc", "isbn", "title", "venue", "year", "study_page"):
+            if mention.get(name) is not None and (work[name] is None or mention["origin"] in ("study-page", "bibliography")):
+                work[name] = mention[name]
+        work["retracted"] = work["retracted"] or bool(mention.get("retracted"))
+        if mention["origin"] in ("study-page", "bibliography"):
+            work["_study_design"] = mention.get("design") or work["_study_design"]
+            if mention["authors"]:
+                work["_authors"] = list(mention["authors"])
+                work["_authors_from_study"] = True
+        else:
+            work["_footnotes"] += 1
+            work["_pages"].add(mention["page"])
+            if mention.get("design"):
+                work["_designs"][mention["design"]] += 1
+            if not work["_authors_from_study"] and len(mention["authors"]) > len(work["_authors"]):
+                work["_authors"] = list(mention["authors"])
+
+    def rows(self, study_designs: set[str]) -> tuple[list[dict], list[dict], list[dict]]:
+        works, work_authors, author_counts = [], [], Counter()
+        for key in sorted(self.works):
+            work = self.works[key]
+            design = work["_study_design"] if work["_study_design"] in study_designs else None
+            if design is None and work["_designs"]:
+                design = sorted(work["_designs"].items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            authors = list(dict.fromkeys(a.strip() for a in work["_authors"] if a and a.strip()))
+            works.append(
+                {
+                    "work": key,
+                    "doi": work["doi"],
+                    "pmid": work["pmid"],
+                    "pmc": work["pmc"],
+                    "isbn": work["isbn"],
+                    "title": work["title"],
+                    "first_author": authors[0] if authors else None,
+                    "venue": work["venue"],
+                    "year": work["year"],
+                    "design": design,
+                    "study_page": work["study_page"],
+                    "retracted": work["retracted"],
+                    "cited_by_footnotes": work["_footnotes"],
+                    "cited_by_pages": len(work["_pages"]),
+                    "origin": work["origin"],
+                }
+            )
+            for position, author in enumerate(authors, start=1):
+                work_authors.append({"work": key, "position": position, "author": author})
+                author_counts[author] += 1
+        authors_rows = [{"author": a, "works": n} for a, n in sorted(author_counts.items())]
+        return works, authors_rows, work_authors

@@ -1,0 +1,337 @@
+"""The one declaration of the dataset's shape.
+
+Reads data/tables.yml, data/page_types.yml and data/vocabularies.yml and
+derives from them everything downstream needs: the Frictionless Table
+Schemas, the SQLite column types and the Datasette column descriptions.
+Nothing about a column is written anywhere else.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+# Column type -> (Frictionless type, SQLite/Python type)
+COLUMN_TYPES = {
+    "string": ("string", str),
+    "text": ("string", str),
+    "integer": ("integer", int),
+    "number": ("number", float),
+    "boolean": ("boolean", int),
+    "date": ("date", str),
+    "array": ("array", str),
+}
+
+# Page-type field type -> column type of the typed per-type tables.
+FIELD_COLUMN_TYPES = {
+    "string": "string",
+    "text": "text",
+    "enum": "string",
+    "identifier": "string",
+    "wikilink": "string",
+    "integer": "integer",
+    "year": "integer",
+    "number": "number",
+    "date": "date",
+    "boolean": "boolean",
+    "list": "array",
+    "wikilinks": "array",
+}
+
+
+def load_yaml(path: Path):
+    """Load a project data file with a YAML 1.2 safe loader."""
+    yaml = YAML(typ="safe", pure=True)
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    unique: bool = False
+    enum: tuple | None = None
+    pattern: str | None = None
+    vocabulary: str | None = None
+    facet: bool = False
+    example: str | None = None
+
+    def frictionless(self, vocabulary_values: dict[str, list]) -> dict:
+        descriptor = {
+            "name": self.name,
+            "type": COLUMN_TYPES[self.type][0],
+            "description": self.description,
+        }
+        if self.type == "date":
+            descriptor["format"] = "%Y-%m-%d"
+        if self.example is not None:
+            descriptor["example"] = self.example
+        constraints = {"required": self.required}
+        if self.unique:
+            constraints["unique"] = True
+        enum = self.enum
+        if self.vocabulary:
+            enum = vocabulary_values[self.vocabulary]
+        if enum is not None:
+            constraints["enum"] = list(enum)
+        if self.pattern:
+            constraints["pattern"] = self.pattern
+        descriptor["constraints"] = constraints
+        return descriptor
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    fields: tuple[str, ...]
+    table: str
+    reference: tuple[str, ...]
+
+
+@dataclass
+class Table:
+    name: str
+    title: str
+    description: str
+    columns: list[Column]
+    primary_key: list[str]
+    foreign_keys: list[ForeignKey] = field(default_factory=list)
+    fts: list[str] = field(default_factory=list)
+    label_column: str | None = None
+    sort: str | None = None
+    sort_desc: str | None = None
+    kind: str = "core"  # core | typed | vocabulary
+
+    @property
+    def column_names(self) -> list[str]:
+        return [column.name for column in self.columns]
+
+    def column(self, name: str) -> Column:
+        for column in self.columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name}")
+
+    @property
+    def facets(self) -> list[str]:
+        return [column.name for column in self.columns if column.facet]
+
+    def frictionless(self, vocabulary_values: dict[str, list]) -> dict:
+        schema = {
+            "fields": [c.frictionless(vocabulary_values) for c in self.columns],
+            "primaryKey": list(self.primary_key),
+            "missingValues": [""],
+        }
+        if self.foreign_keys:
+            schema["foreignKeys"] = [
+                {
+                    "fields": list(fk.fields),
+                    "reference": {
+                        "resource": "" if fk.table == self.name else fk.table,
+                        "fields": list(fk.reference),
+                    },
+                }
+                for fk in self.foreign_keys
+            ]
+        return schema
+
+    def sqlite_columns(self) -> dict[str, type]:
+        return {c.name: COLUMN_TYPES[c.type][1] for c in self.columns}
+
+
+@dataclass
+class PageField:
+    name: str
+    type: str
+    description: str
+    required: bool = False
+    scheme: str | None = None
+    values: tuple | None = None
+
+    @property
+    def column_name(self) -> str:
+        return self.name.replace("-", "_")
+
+
+@dataclass
+class PageType:
+    name: str
+    content: str
+    description: str
+    table: str | None
+    fields: dict[str, PageField]
+
+
+@dataclass
+class Schema:
+    tables: dict[str, Table]
+    page_types: dict[str, PageType]
+    vocabularies: dict
+    provenance_columns: list[Column]
+
+    def identifier_scheme(self, scheme: str) -> dict:
+        for entry in self.vocabularies["identifier_schemes"]:
+            if entry["scheme"] == scheme:
+                return entry
+        raise KeyError(f"unknown identifier scheme {scheme}")
+
+    @property
+    def typed_tables(self) -> dict[str, str]:
+        """page type -> typed table name."""
+        return {t.name: t.table for t in self.page_types.values() if t.table}
+
+
+def _column(spec: dict) -> Column:
+    if spec["type"] not in COLUMN_TYPES:
+        raise ValueError(f"column {spec['name']}: unknown type {spec['type']}")
+    return Column(
+        name=spec["name"],
+        type=spec["type"],
+        description=spec["description"],
+        required=bool(spec.get("required", False)),
+        unique=bool(spec.get("unique", False)),
+        enum=tuple(spec["enum"]) if "enum" in spec else None,
+        pattern=spec.get("pattern"),
+        vocabulary=spec.get("vocabulary"),
+        facet=bool(spec.get("facet", False)),
+        example=spec.get("example"),
+    )
+
+
+def _table(name: str, spec: dict, provenance: list[Column], kind: str) -> Table:
+    columns = [_column(c) for c in spec["columns"]]
+    if spec.get("provenance"):
+        columns += provenance
+    # Every foreign key references the target table's primary key; the
+    # reference fields are filled in by load_schema once all tables exist.
+    foreign_keys = [ForeignKey(tuple(fk["fields"]), fk["table"], ()) for fk in spec.get("foreign_keys", [])]
+    foreign_keys += [ForeignKey((c.name,), c.vocabulary, ()) for c in columns if c.vocabulary]
+    table = Table(
+        name=name,
+        title=spec["title"],
+        description=spec["description"],
+        columns=columns,
+        primary_key=list(spec["primary_key"]),
+        foreign_keys=foreign_keys,
+        fts=list(spec.get("fts", [])),
+        label_column=spec.get("label_column"),
+        sort=spec.get("sort"),
+        sort_desc=spec.get("sort_desc"),
+        kind=kind,
+    )
+    return table
+
+
+def _page_types(spec: dict) -> dict[str, PageType]:
+    groups = spec["field_groups"]
+    page_types = {}
+    for type_name, type_spec in spec["types"].items():
+        declared = []
+        for group in type_spec.get("include", []):
+            declared += groups[group]
+        declared += type_spec.get("fields") or []
+        fields = {}
+        for f in declared:
+            if f["name"] in fields:
+                raise ValueError(f"page type {type_name}: field {f['name']} declared twice")
+            fields[f["name"]] = PageField(
+                name=f["name"],
+                type=f["type"],
+                description=f["description"],
+                required=bool(f.get("required", False)),
+                scheme=f.get("scheme"),
+                values=tuple(f["values"]) if "values" in f else None,
+            )
+        page_types[type_name] = PageType(
+            name=type_name,
+            content=type_spec["content"],
+            description=type_spec["description"],
+            table=type_spec.get("table"),
+            fields=fields,
+        )
+    return page_types
+
+
+def _typed_table(page_type: PageType, schema_patterns: dict[str, str], provenance: list[Column]) -> Table:
+    """The per-type table: one row per page of the type, one column per declared field."""
+    columns = [Column("page", "string", f"Page ID of the {page_type.name} page.", required=True, unique=True)]
+    for f in page_type.fields.values():
+        if f.name == "aliases":
+            continue  # kept on pages.aliases
+        column_type = FIELD_COLUMN_TYPES[f.type]
+        description = f.description
+        if f.type in ("wikilink", "wikilinks"):
+            description += " Link targets as written" + (", as a JSON array." if f.type == "wikilinks" else ".")
+        elif f.type == "list":
+            description += " (JSON array)"
+        enum = None
+        if f.values is not None:
+            enum = tuple(str(v) for v in f.values) if column_type == "string" else tuple(f.values)
+            description += " One of: " + ", ".join(str(v) for v in f.values) + "."
+        if f.type in ("enum", "identifier", "integer", "year", "number", "date", "boolean"):
+            description += " Empty when missing, null or not valid (see page_fields.raw)."
+        columns.append(
+            Column(
+                name=f.column_name,
+                type=column_type,
+                description=description,
+                enum=enum,
+                pattern=schema_patterns.get(f.scheme) if f.type == "identifier" else None,
+                facet=f.type in ("enum", "boolean") or (f.type == "integer" and f.values is not None) or f.type == "year",
+            )
+        )
+    columns += provenance
+    return Table(
+        name=page_type.table,
+        title=page_type.table.replace("_", " ").capitalize(),
+        description=f"Typed frontmatter of {page_type.name} pages: {page_type.description} One row per page, one column per declared field (data/page_types.yml).",
+        columns=columns,
+        primary_key=["page"],
+        foreign_keys=[ForeignKey(("page",), "pages", ())],
+        label_column=None,
+        sort="page",
+        kind="typed",
+    )
+
+
+@lru_cache(maxsize=None)
+def load_schema(data_dir: Path = DATA_DIR) -> Schema:
+    tables_spec = load_yaml(data_dir / "tables.yml")
+    vocabularies = load_yaml(data_dir / "vocabularies.yml")
+    page_types = _page_types(load_yaml(data_dir / "page_types.yml"))
+    provenance = [_column(c) for c in tables_spec["provenance_columns"]]
+    patterns = {s["scheme"]: s["pattern"] for s in vocabularies["identifier_schemes"]}
+
+    tables: dict[str, Table] = {}
+    for name, spec in tables_spec["tables"].items():
+        tables[name] = _table(name, spec, provenance, "core")
+    for page_type in page_types.values():
+        if page_type.table:
+            if page_type.table in tables:
+                raise ValueError(f"typed table {page_type.table} clashes with a declared table")
+            tables[page_type.table] = _typed_table(page_type, patterns, provenance)
+    for name, spec in tables_spec["vocabularies"].items():
+        tables[name] = _table(name, spec, provenance, "vocabulary")
+
+    for table in tables.values():
+        resolved = []
+        for fk in table.foreign_keys:
+            if fk.table not in tables:
+                raise ValueError(f"{table.name}: foreign key to unknown table {fk.table}")
+            target_pk = tuple(tables[fk.table].primary_key)
+            if len(target_pk) != len(fk.fields):
+                raise ValueError(f"{table.name}: foreign key {fk.fields} does not match {fk.table}'s primary key")
+            resolved.append(ForeignKey(fk.fields, fk.table, target_pk))
+        table.foreign_keys = resolved
+        for column in table.columns:
+            if column.pattern:
+                re.compile(column.pattern)
+    return Schema(tables=tables, page_types=page_types, vocabularies=vocabularies, provenance_columns=provenance)
