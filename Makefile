@@ -1,0 +1,72 @@
+# agingkb — the aging wiki as a validated data package and Datasette site.
+# Every target installs what it needs into .venv when missing.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8001
+OUT    ?= build
+
+UPSTREAM_REPO   := $(shell sed -n 's/^  repository: *//p' data/sources.yml)
+UPSTREAM_COMMIT := $(shell sed -n 's/^  commit: *//p' data/sources.yml)
+
+# The wiki: WIKI=... if given, else data/aging_wiki/ (made by `make wiki`),
+# else ../shared/aging_wiki/. The two defaults are copies of the pinned commit.
+DEFAULT_WIKI := $(patsubst %/.,%,$(firstword $(wildcard data/aging_wiki/.) $(wildcard ../shared/aging_wiki/.)))
+ifeq ($(origin WIKI),undefined)
+WIKI := $(DEFAULT_WIKI)
+UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
+endif
+
+DATASETTE_SETTINGS := --setting sql_time_limit_ms 3000 --setting max_returned_rows 1000 \
+	--setting facet_time_limit_ms 1000 --setting default_page_size 50
+
+.PHONY: install wiki build check serve test clean metadata docs help
+
+help:
+	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
+	@echo "make test    run the test suite"
+	@echo "make build   build $(OUT)/package and $(OUT)/agingkb.db from WIKI=$(WIKI)"
+	@echo "make check   report problems in the wiki's pages"
+	@echo "make wiki    clone the upstream wiki at the pinned commit into data/aging_wiki/"
+	@echo "make clean   remove build outputs"
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+wiki:
+	test -d data/aging_wiki/.git || git clone --quiet $(UPSTREAM_REPO) data/aging_wiki
+	git -C data/aging_wiki checkout --quiet $(UPSTREAM_COMMIT)
+
+define require_wiki
+	@test -n "$(WIKI)" || { echo "error: no wiki found: pass WIKI=DIR, run 'make wiki', or place it at ../shared/aging_wiki" >&2; exit 2; }
+endef
+
+build: install
+	$(require_wiki)
+	$(BIN)/etl build --wiki "$(WIKI)" --out $(OUT) $(UPSTREAM_FLAG)
+
+check: install
+	$(require_wiki)
+	$(BIN)/etl check --wiki "$(WIKI)"
+
+serve: build
+	$(BIN)/datasette serve -i $(OUT)/agingkb.db --metadata metadata.yml \
+		-h 127.0.0.1 -p $(PORT) $(DATASETTE_SETTINGS)
+
+test: install
+	$(BIN)/pytest
+
+metadata: install
+	$(BIN)/etl metadata
+
+docs: install
+	$(BIN)/etl docs
+
+clean:
+	rm -rf $(OUT) dist .pytest_cache
