@@ -1,0 +1,51 @@
+"""The one declaration: complete, consistent, and the generated files match it."""
+
+from etl.docs import page_types_markdown, tables_markdown
+from etl.metadata import render_metadata
+
+from .conftest import ROOT
+
+
+def test_every_table_and_column_is_described(schema):
+    missing = [f"{t.name}.{c.name}" for t in schema.tables.values() for c in t.columns if not c.description.strip()]
+    missing += [t.name for t in schema.tables.values() if not t.description.strip()]
+    assert missing == []
+
+
+def test_primary_and_foreign_keys_name_real_columns(schema):
+    problems = []
+    for table in schema.tables.values():
+        problems += [f"{table.name}: pk {c}" for c in table.primary_key if c not in table.column_names]
+        for fk in table.foreign_keys:
+            problems += [f"{table.name}: fk {c}" for c in fk.fields if c not in table.column_names]
+            if list(fk.reference) != schema.tables[fk.table].primary_key:
+                problems.append(f"{table.name}: fk to {fk.table} does not reference its primary key")
+    assert problems == []
+
+
+def test_every_wiki_derived_table_carries_provenance(schema):
+    lacking = [t.name for t in schema.tables.values() if t.kind != "vocabulary" and t.name not in {"snapshots", "works", "authors", "work_authors", "bibliography", "bibliography_pages"}
+               and not {"source_path", "source_line", "snapshot"} <= set(t.column_names)]
+    assert lacking == []
+
+
+def test_page_types_declare_the_main_typed_tables(schema):
+    assert {"protein", "compound", "study", "intervention", "pathway"} <= set(schema.typed_tables)
+    assert schema.tables["proteins"].column("hgnc").pattern == "HGNC:[0-9]+"
+
+
+def test_metadata_yml_is_generated_from_the_declaration():
+    assert (ROOT / "metadata.yml").read_text(encoding="utf-8") == render_metadata(), "run `make metadata`"
+
+
+def test_docs_are_generated_from_the_declaration(schema):
+    assert (ROOT / "docs" / "page-types.md").read_text(encoding="utf-8") == page_types_markdown(schema), "run `make docs`"
+    assert (ROOT / "docs" / "tables.md").read_text(encoding="utf-8") == tables_markdown(schema), "run `make docs`"
+
+
+def test_metadata_describes_every_column(schema):
+    from etl.metadata import datasette_metadata
+
+    tables = datasette_metadata(schema)["databases"]["agingkb"]["tables"]
+    for name, table in schema.tables.items():
+        assert set(tables[name]["columns"]) == set(table.column_names), name
