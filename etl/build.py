@@ -17,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .database import build_database
-from .frontmatter import FrontmatterError, parse_frontmatter
+from .frontmatter import FrontmatterError, parse_frontmatter, plain
 from .package import CsvSink, descriptor, validate_package, write_descriptor
 from .parse import Diagnostic, normalise_identifier, page_id, parse_page
 from .read import Discovery, discover, load_sources
 from .rows import CorpusIndex, WorkIndex, page_rows, work_key
-from .schema import DATA_DIR, Schema, load_schema, load_yaml
+from .schema import DATA_DIR, Schema, load_schema
 
 
 class BuildError(Exception):
@@ -103,23 +103,25 @@ def _page_results(work_items, jobs: int, index: CorpusIndex, data_dir: Path):
 
 def _bibliography(schema: Schema, index: CorpusIndex, data_dir: Path) -> tuple[list[dict], list[dict], list[dict], list[Diagnostic]]:
     records, links, mentions, diagnostics = [], [], [], []
-    for entry in load_yaml(data_dir / "bibliography.yml")["records"]:
+    for entry, line in _records_with_lines(data_dir / "bibliography.yml"):
+        prov = {"source_path": "data/bibliography.yml", "source_line": line, "snapshot": index.snapshot}
         key = work_key(None, None, entry["isbn_print"])
         about = []
         for page in entry["about_pages"]:
             if index.resolve(page) == page:
                 about.append(page)
             else:
-                diagnostics.append(Diagnostic("data/bibliography.yml", 1, "warning", "bibliography-page", f"{entry['record']}: page {page} is not in this snapshot"))
+                diagnostics.append(Diagnostic("data/bibliography.yml", line, "warning", "bibliography-page", f"{entry['record']}: page {page} is not in this snapshot"))
         records.append(
             {
                 "record": entry["record"],
                 "work": key,
                 **{name: entry.get(name) for name in schema.tables["bibliography"].column_names if name not in ("record", "work", "about_pages")},
                 "about_pages": about,
+                **prov,
             }
         )
-        links += [{"record": entry["record"], "page": page} for page in about]
+        links += [{"record": entry["record"], "page": page, **prov} for page in about]
         mentions.append(
             {
                 "work": key,
@@ -136,9 +138,20 @@ def _bibliography(schema: Schema, index: CorpusIndex, data_dir: Path) -> tuple[l
                 "year": int(str(entry["publication_date"])[:4]),
                 "design": "review",
                 "retracted": False,
+                **prov,
             }
         )
     return records, links, mentions, diagnostics
+
+
+def _records_with_lines(path: Path):
+    """Bibliography records with the 1-based line each starts on."""
+    from ruamel.yaml import YAML
+
+    with open(path, encoding="utf-8") as handle:
+        data = YAML(typ="rt", pure=True).load(handle)
+    for position, record in enumerate(data["records"]):
+        yield plain(record), data["records"].lc.item(position)[0] + 1
 
 
 def _vocabulary_rows(schema: Schema, observed_tags: set[str]) -> dict[str, list[dict]]:

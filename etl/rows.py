@@ -347,6 +347,7 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
                     "year": c.year,
                     "design": c.design,
                     "retracted": c.retracted,
+                    **prov(definition.line),
                 }
             )
 
@@ -424,6 +425,7 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
                 "year": typed_value("year"),
                 "design": typed_value("study-design"),
                 "retracted": False,
+                **prov(1),
             }
         )
     return {name: table_rows for name, table_rows in rows.items() if table_rows}, mentions
@@ -436,6 +438,10 @@ def _body_ncts(body: str, first_line: int):
             if match.group(0) not in seen:
                 seen.add(match.group(0))
                 yield first_line + offset, match.group(0)
+
+
+def _provenance(mention: dict) -> dict:
+    return {name: mention[name] for name in ("source_path", "source_line", "snapshot")}
 
 
 class WorkIndex:
@@ -466,6 +472,8 @@ class WorkIndex:
                 "_authors_from_study": False,
                 "_pages": set(),
                 "_footnotes": 0,
+                "_prov": _provenance(mention),
+                "_authors_prov": None,
             }
         for name in ("doi", "pmid", "pmc", "isbn", "title", "venue", "year", "study_page"):
             if mention.get(name) is not None and (work[name] is None or mention["origin"] in ("study-page", "bibliography")):
@@ -475,6 +483,7 @@ class WorkIndex:
             work["_study_design"] = mention.get("design") or work["_study_design"]
             if mention["authors"]:
                 work["_authors"] = list(mention["authors"])
+                work["_authors_prov"] = _provenance(mention)
                 work["_authors_from_study"] = True
         else:
             work["_footnotes"] += 1
@@ -483,9 +492,10 @@ class WorkIndex:
                 work["_designs"][mention["design"]] += 1
             if not work["_authors_from_study"] and len(mention["authors"]) > len(work["_authors"]):
                 work["_authors"] = list(mention["authors"])
+                work["_authors_prov"] = _provenance(mention)
 
     def rows(self, study_designs: set[str]) -> tuple[list[dict], list[dict], list[dict]]:
-        works, work_authors, author_counts = [], [], Counter()
+        works, work_authors, author_counts, author_prov = [], [], Counter(), {}
         for key in sorted(self.works):
             work = self.works[key]
             design = work["_study_design"] if work["_study_design"] in study_designs else None
@@ -509,10 +519,12 @@ class WorkIndex:
                     "cited_by_footnotes": work["_footnotes"],
                     "cited_by_pages": len(work["_pages"]),
                     "origin": work["origin"],
+                    **work["_prov"],
                 }
             )
             for position, author in enumerate(authors, start=1):
-                work_authors.append({"work": key, "position": position, "author": author})
+                work_authors.append({"work": key, "position": position, "author": author, **work["_authors_prov"]})
                 author_counts[author] += 1
-        authors_rows = [{"author": a, "works": n} for a, n in sorted(author_counts.items())]
+                author_prov.setdefault(author, work["_authors_prov"])
+        authors_rows = [{"author": a, "works": n, **author_prov[a]} for a, n in sorted(author_counts.items())]
         return works, authors_rows, work_authors
