@@ -51,6 +51,8 @@ class Section:
     line: int
     end_line: int
     text: str
+    body_start: int = 0  # 0-based body line of the heading
+    closed: bool = False
 
 
 @dataclass
@@ -125,7 +127,6 @@ def _sentence_claim(text: str, start: int, end: int) -> str:
             before = GAP_TAG.sub("", text[lo:start]).strip(" \n*_—–-:;,")
             if not before and index > 0:
                 lo = bounds[index - 1]
-                return text[lo:hi].strip()
             return text[lo:hi].strip()
     return text.strip()
 
@@ -231,8 +232,8 @@ class _Walker:
             line=self.page_line(line),
             end_line=self.page_line(line),
             text="",
+            body_start=line,
         )
-        section._start = line  # type: ignore[attr-defined]
         self.result.sections.append(section)
         self.section_stack.append(section)
 
@@ -240,15 +241,15 @@ class _Walker:
         """Close sections at or below `level` (all when 0) that end before
         the heading at body line `next_heading_line`."""
         # Each section's text runs to the next heading of any level.
-        if self.result.sections:
+        if self.result.sections and not self.result.sections[-1].closed:
             last = self.result.sections[-1]
-            if last.text == "" and last.end_line == last.line:
-                start = last._start  # type: ignore[attr-defined]
-                end = max(start + 1, next_heading_line)
-                while end - 1 > start and not self.source_lines[end - 1].strip():
-                    end -= 1
-                last.end_line = self.page_line(end - 1)
-                last.text = self.source(start + 1, end).strip()
+            start = last.body_start
+            end = max(start + 1, next_heading_line)
+            while end - 1 > start and not self.source_lines[end - 1].strip():
+                end -= 1
+            last.end_line = self.page_line(end - 1)
+            last.text = self.source(start + 1, end).strip()
+            last.closed = True
         while self.section_stack and (level == 0 or self.section_stack[-1].level >= level):
             self.section_stack.pop()
 
