@@ -246,12 +246,13 @@ def build(wiki_dir: Path, out_dir: Path, upstream_commit: str | None = None, job
             sink.write("bibliography", records)
             sink.write("bibliography_pages", record_pages)
             sink.write("snapshots", [discovery.snapshot])
-            for table_name, table_rows in _vocabulary_rows(schema, observed_tags).items():
+            vocabulary_rows = _vocabulary_rows(schema, observed_tags)
+            for table_name, table_rows in vocabulary_rows.items():
                 sink.write(table_name, table_rows)
             sink.close()
 
         with timed(timings, "package+validate"):
-            gap_tags = [t["tag"] for t in _vocabulary_rows(schema, observed_tags)["gap_tags"]]
+            gap_tags = [t["tag"] for t in vocabulary_rows["gap_tags"]]
             package = descriptor(schema, load_sources(data_dir), discovery.snapshot, gap_tags)
             descriptor_path = write_descriptor(staging / "package", package)
             problems = validate_package(descriptor_path)

@@ -8,7 +8,6 @@ Pure: works on text, never touches the file system.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from dataclasses import dataclass
 
@@ -193,9 +192,3 @@ def parse_frontmatter(text: str) -> Frontmatter:
         )
     return Frontmatter(fields=fields, body=body, body_line=body_line)
 
-
-def dump_yaml(value) -> str:
-    """Serialise a value back to YAML (used only in tests and docs)."""
-    stream = io.StringIO()
-    YAML(typ="safe", pure=True).dump(value, stream)
-    return stream.getvalue()

@@ -9,6 +9,7 @@ configuration, grouped so they can move to datasette.yml mechanically.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -69,8 +70,6 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
 
 
 def render_metadata(schema: Schema | None = None, data_dir: Path = DATA_DIR) -> str:
-    import io
-
     schema = schema or load_schema(data_dir)
     yaml = YAML()
     yaml.width = 4096

@@ -85,7 +85,8 @@ def _status(cell: str, vocabulary: set[str]) -> tuple[str | None, str | None]:
     for candidate in (words, words.split()[0]):
         status = STATUS_SYNONYMS.get(candidate, candidate)
         if status in vocabulary:
-            rest = cell[match.start(1) + len(candidate) :] if cell[match.start(1) :].lower().startswith(candidate) else cell[match.end(1) :]
+            # candidate is a prefix of the matched words, so the rest follows it
+            rest = cell[match.start(1) + len(candidate) :]
             qualifier = rest.strip().lstrip("*_").strip().lstrip("—–-:;,.").strip()
             return status, qualifier or None
     return None, cell.strip() or None

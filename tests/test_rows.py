@@ -1,6 +1,5 @@
 """Whole rows for the fixture protein page."""
 
-from pathlib import Path
 
 import pytest
 
