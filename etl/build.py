@@ -19,7 +19,9 @@ from pathlib import Path
 from .database import build_database
 from .frontmatter import FrontmatterError, parse_frontmatter, plain
 from .package import CsvSink, descriptor, validate_package, write_descriptor
-from .parse import Diagnostic, normalise_identifier, page_id, parse_page
+from .checks import check_page, check_slugs
+from .diagnostics import Diagnostic, blocking_codes, diagnose
+from .parse import DEFAULT_MAX_PAGE_BYTES, normalise_identifier, page_id, parse_page
 from .read import Discovery, discover, load_sources
 from .rows import CorpusIndex, WorkIndex, page_rows, work_key
 from .schema import DATA_DIR, Schema, load_schema
@@ -74,31 +76,63 @@ def study_work_keys(discovery: Discovery, schema: Schema) -> dict[str, str]:
 _WORKER: dict = {}
 
 
-def _init_worker(index: CorpusIndex, data_dir: Path) -> None:
+def _init_worker(index: CorpusIndex, data_dir: Path, max_page_bytes: int) -> None:
     _WORKER["index"] = index
     _WORKER["schema"] = load_schema(data_dir)
+    _WORKER["max_page_bytes"] = max_page_bytes
 
 
 def _process(job: tuple[str, str]):
+    """Parse, check and turn one page into rows (runs in a worker)."""
     path, absolute = job
     schema, index = _WORKER["schema"], _WORKER["index"]
-    parsed = parse_page(path, Path(absolute).read_bytes(), schema)
+    parsed = parse_page(path, Path(absolute).read_bytes(), schema, _WORKER["max_page_bytes"])
     rows, mentions = page_rows(parsed, index, schema)
+    diagnostics = parsed.diagnostics + check_page(parsed, index, schema)
     invalid = sum(1 for f in parsed.typed_fields.values() if not f.valid)
-    return parsed.page_type, rows, mentions, parsed.diagnostics, invalid
+    return parsed.page_type, rows, mentions, diagnostics, invalid
 
 
 @contextmanager
-def _page_results(work_items, jobs: int, index: CorpusIndex, data_dir: Path):
+def _page_results(work_items, jobs: int, index: CorpusIndex, data_dir: Path, max_page_bytes: int):
     """Per-page results in page order: parsed on `jobs` processes, or in
     this process when jobs is 1."""
     if jobs <= 1:
-        _init_worker(index, data_dir)
+        _init_worker(index, data_dir, max_page_bytes)
         yield map(_process, work_items)
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(index, data_dir)) as pool:
+    with context.Pool(jobs, initializer=_init_worker, initargs=(index, data_dir, max_page_bytes)) as pool:
         yield pool.imap(_process, work_items, chunksize=8)
+
+
+def _corpus_index(discovery: Discovery, schema: Schema) -> CorpusIndex:
+    index = CorpusIndex(discovery.snapshot["snapshot"], [page_id(p.path) for p in discovery.pages])
+    index.study_works = study_work_keys(discovery, schema)
+    return index
+
+
+def check_wiki(
+    wiki_dir: Path, paths: set[str] | None = None, jobs: int | None = None, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES, data_dir: Path = DATA_DIR
+) -> list[Diagnostic]:
+    """Every diagnostic `etl build` would report, without building. With
+    `paths`, only problems in those files (links still resolve against the
+    whole wiki)."""
+    schema = load_schema(data_dir)
+    discovery = discover(wiki_dir, None, data_dir)
+    index = _corpus_index(discovery, schema)
+    works = WorkIndex()
+    diagnostics = check_slugs([p.path for p in discovery.pages])
+    work_items = [(p.path, str(p.absolute)) for p in discovery.pages]
+    with _page_results(work_items, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes) as results:
+        for _, _, mentions, page_diagnostics, _ in results:
+            for mention in mentions:
+                works.add(mention)
+            diagnostics += page_diagnostics
+    diagnostics += works.conflicts + _bibliography(schema, index, data_dir)[3]
+    if paths is not None:
+        diagnostics = [d for d in diagnostics if d.path in paths]
+    return sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))
 
 
 def _bibliography(schema: Schema, index: CorpusIndex, data_dir: Path) -> tuple[list[dict], list[dict], list[dict], list[Diagnostic]]:
@@ -111,7 +145,7 @@ def _bibliography(schema: Schema, index: CorpusIndex, data_dir: Path) -> tuple[l
             if index.resolve(page) == page:
                 about.append(page)
             else:
-                diagnostics.append(Diagnostic("data/bibliography.yml", line, "warning", "bibliography-page", f"{entry['record']}: page {page} is not in this snapshot"))
+                diagnostics.append(diagnose("data/bibliography.yml", line, "bibliography-page", f"{entry['record']}: page {page} is not in this snapshot"))
         records.append(
             {
                 "record": entry["record"],
@@ -184,45 +218,83 @@ def _vocabulary_rows(schema: Schema, observed_tags: set[str]) -> dict[str, list[
     }
 
 
-def _swap_into_place(staging: Path, out_dir: Path) -> None:
-    """Replace out_dir's package and database with the staged ones. The
-    database is one atomic rename; the package directory is renamed aside
-    first, so a good copy exists at every moment."""
-    package, old = out_dir / "package", out_dir / ".package-previous"
-    if old.exists():
-        shutil.rmtree(old)
-    if package.exists():
-        os.replace(package, old)
-    os.replace(staging / "package", package)
-    os.replace(staging / "agingkb.db", out_dir / "agingkb.db")
-    for name in ("diagnostics.txt", "summary.json"):
-        os.replace(staging / name, out_dir / name)
-    if old.exists():
-        shutil.rmtree(old)
+OUTPUTS = ("package", "agingkb.db", "diagnostics.txt", "summary.json")
 
 
-def build(wiki_dir: Path, out_dir: Path, upstream_commit: str | None = None, jobs: int | None = None, data_dir: Path = DATA_DIR) -> BuildResult:
+def _publish(build_dir: Path, out_dir: Path) -> None:
+    """Make build_dir the current build in one atomic step.
+
+    out_dir/package, out_dir/agingkb.db, ... are symlinks through
+    out_dir/.current, itself a symlink to .builds/<id>. Replacing .current
+    with os.replace is atomic, so a reader (or a build killed at any
+    moment) sees either the whole previous build or the whole new one.
+    """
+    pointer = out_dir / ".current"
+    fresh = out_dir / ".current.new"
+    if fresh.is_symlink() or fresh.exists():
+        fresh.unlink()
+    os.symlink(os.path.relpath(build_dir, out_dir), fresh)
+    os.replace(fresh, pointer)
+    for name in OUTPUTS:
+        link = out_dir / name
+        target = os.path.join(".current", name)
+        if link.is_symlink() and os.readlink(link) == target:
+            continue
+        if link.is_dir() and not link.is_symlink():
+            shutil.rmtree(link)  # output of an older layout
+        staged = out_dir / f".{name}.link"
+        if staged.is_symlink() or staged.exists():
+            staged.unlink()
+        os.symlink(target, staged)
+        os.replace(staged, link)
+
+
+def _remove_stale_builds(out_dir: Path) -> None:
+    """Delete build directories that are not current: earlier builds and
+    the remains of builds that were killed."""
+    builds = out_dir / ".builds"
+    if not builds.is_dir():
+        return
+    pointer = out_dir / ".current"
+    current = (out_dir / os.readlink(pointer)).resolve() if pointer.is_symlink() else None
+    for entry in builds.iterdir():
+        if entry.resolve() != current:
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def build(
+    wiki_dir: Path,
+    out_dir: Path,
+    upstream_commit: str | None = None,
+    jobs: int | None = None,
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+    data_dir: Path = DATA_DIR,
+) -> BuildResult:
+    """Build the package and database into out_dir/.builds/<id>/ and make it
+    current only when it is complete and valid."""
     schema = load_schema(data_dir)
     timings: dict[str, float] = {}
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    (out_dir / ".builds").mkdir(parents=True, exist_ok=True)
+    _remove_stale_builds(out_dir)
+    staging = Path(tempfile.mkdtemp(prefix="build-", dir=out_dir / ".builds"))
+    os.chmod(staging, 0o755)
+    published = False
     try:
         with timed(timings, "read"):
             discovery = discover(wiki_dir, upstream_commit, data_dir)
-            index = CorpusIndex(discovery.snapshot["snapshot"], [page_id(p.path) for p in discovery.pages])
-            index.study_works = study_work_keys(discovery, schema)
+            index = _corpus_index(discovery, schema)
 
         sink = CsvSink(staging / "package", schema)
         works = WorkIndex()
-        diagnostics: list[Diagnostic] = []
+        diagnostics: list[Diagnostic] = check_slugs([p.path for p in discovery.pages])
         pages_by_type: Counter = Counter()
         observed_tags: set[str] = set()
         invalid_fields = 0
         jobs = jobs or os.cpu_count() or 1
         work_items = [(p.path, str(p.absolute)) for p in discovery.pages]
         with timed(timings, "parse+rows"):
-            with _page_results(work_items, jobs, index, data_dir) as results:
+            with _page_results(work_items, jobs, index, data_dir, max_page_bytes) as results:
                 for page_type, rows, mentions, page_diagnostics, invalid in results:
                     pages_by_type[page_type or "(none)"] += 1
                     for table_name, table_rows in rows.items():
@@ -233,11 +305,17 @@ def build(wiki_dir: Path, out_dir: Path, upstream_commit: str | None = None, job
                     diagnostics += page_diagnostics
                     invalid_fields += invalid
 
+        blocking = [d for d in diagnostics if d.code in blocking_codes()]
+        if blocking:
+            shown = "\n".join(d.format() for d in sorted(blocking, key=lambda d: (d.path, d.line)))
+            raise BuildError(f"{len(blocking)} problems block the build; previous build kept\n{shown}")
+
         with timed(timings, "corpus tables"):
             records, record_pages, record_mentions, bib_diagnostics = _bibliography(schema, index, data_dir)
             diagnostics += bib_diagnostics
             for mention in record_mentions:
                 works.add(mention)
+            diagnostics += works.conflicts
             designs = {d["design"] for d in schema.vocabularies["study_designs"]}
             work_rows, author_rows, work_author_rows = works.rows(designs)
             sink.write("works", work_rows)
@@ -268,7 +346,7 @@ def build(wiki_dir: Path, out_dir: Path, upstream_commit: str | None = None, job
             for row in csv.DictReader(handle):
                 footnote_status[row["parse_status"]] += 1
 
-        diagnostics.sort(key=lambda d: (d.path, d.line, d.code))
+        diagnostics.sort(key=lambda d: (d.path, d.line, d.code, d.message))
         (staging / "diagnostics.txt").write_text("".join(d.format() + "\n" for d in diagnostics), encoding="utf-8")
         result = BuildResult(
             snapshot=discovery.snapshot,
@@ -281,10 +359,13 @@ def build(wiki_dir: Path, out_dir: Path, upstream_commit: str | None = None, job
             skipped=discovery.skipped,
         )
         (staging / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n", encoding="utf-8")
-        _swap_into_place(staging, out_dir)
+        _publish(staging, out_dir)
+        published = True
+        _remove_stale_builds(out_dir)
         return result
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not published:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def summary_dict(result: BuildResult) -> dict:

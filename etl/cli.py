@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import sys
 from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from .build import BuildError, build, summary_dict
-from .parse import parse_page
-from .read import discover
+from .build import BuildError, build, check_wiki, summary_dict
+from .parse import DEFAULT_MAX_PAGE_BYTES
 from .schema import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -37,11 +37,16 @@ def cli():
 @_wiki_option
 @click.option("--out", "out_dir", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Output directory.")
 @click.option("--upstream-commit", help="Upstream wiki commit the input corresponds to (recorded in the snapshot).")
-@click.option("--jobs", type=int, default=None, help="Parser processes (default: all cores).")
-def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jobs: int | None):
-    """Build build/package/ (CSV + datapackage.json) and build/agingkb.db."""
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
+@click.option("--max-page-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_PAGE_BYTES, show_default=True, help="Size limit for one page.")
+def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jobs: int | None, max_page_bytes: int):
+    """Build build/package/ (CSV + datapackage.json) and build/agingkb.db.
+
+    Runs the same checks as `etl check`; problems marked as blocking in
+    docs/errors.md stop the build and leave the previous one in place.
+    """
     try:
-        result = build(wiki_dir, out_dir, upstream_commit, jobs)
+        result = build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes)
     except (BuildError, FileNotFoundError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
@@ -70,30 +75,35 @@ def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jo
 @cli.command("check")
 @_wiki_option
 @click.argument("paths", nargs=-1)
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: a list of {path, line, column, severity, code, message}.")
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-def check_command(wiki_dir: Path, paths: tuple[str, ...], output_format: str, strict: bool):
-    """Report problems in pages as path:line: severity: message [code]."""
-    schema = load_schema()
-    discovery = discover(wiki_dir)
-    wanted = {p.replace("\\", "/").lstrip("./") for p in paths}
-    diagnostics = []
-    for source in discovery.pages:
-        if wanted and source.path not in wanted:
-            continue
-        diagnostics += parse_page(source.path, source.absolute.read_bytes(), schema).diagnostics
-    diagnostics.sort(key=lambda d: (d.path, d.line, d.code))
+@click.option("--max-page-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_PAGE_BYTES, show_default=True, help="Size limit for one page.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
+def check_command(wiki_dir: Path, paths: tuple[str, ...], output_format: str, strict: bool, max_page_bytes: int, jobs: int | None):
+    """Report problems in pages as path:line: severity: message [code].
+
+    PATHS (relative to the wiki root) limit the report to those files.
+    Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage error.
+    """
+    wanted = None
+    if paths:
+        wanted = {Path(p).as_posix().removeprefix("./") for p in paths}
+        missing = sorted(p for p in wanted if not (wiki_dir / p).is_file())
+        if missing:
+            raise click.UsageError(f"not a file under {wiki_dir}: {', '.join(missing)}")
+    diagnostics = check_wiki(wiki_dir, wanted, jobs, max_page_bytes)
+    if strict:
+        diagnostics = [replace(d, severity="error") for d in diagnostics]
     if output_format == "json":
-        click.echo(json.dumps([d.__dict__ for d in diagnostics], indent=2))
+        click.echo(json.dumps([d.as_dict() for d in diagnostics], indent=2, ensure_ascii=False))
     else:
         for d in diagnostics:
             click.echo(d.format())
-        counts = Counter(f"{d.severity}:{d.code}" for d in diagnostics)
-        click.echo(f"{sum(1 for d in diagnostics if d.severity == 'error')} errors, {sum(1 for d in diagnostics if d.severity == 'warning')} warnings", err=True)
-        for code, count in sorted(counts.items()):
-            click.echo(f"  {code}: {count}", err=True)
-    failing = any(d.severity == "error" or strict for d in diagnostics)
-    sys.exit(1 if failing else 0)
+        errors = sum(1 for d in diagnostics if d.severity == "error")
+        click.echo(f"{errors} errors, {len(diagnostics) - errors} warnings", err=True)
+        for code, count in sorted(Counter(d.code for d in diagnostics).items()):
+            click.echo(f"  {code:<24} {count:>6}", err=True)
+    sys.exit(1 if any(d.severity == "error" for d in diagnostics) else 0)
 
 
 @cli.command("metadata")

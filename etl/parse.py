@@ -9,24 +9,13 @@ import re
 from dataclasses import dataclass, field
 
 from .citations import Citation, parse_citation
+from .diagnostics import Diagnostic, diagnose
 from .frontmatter import Frontmatter, FrontmatterError, parse_frontmatter
 from .markdown import GAP_TAG, Body, parse_body
 from .schema import PageField, Schema
 
 WIKILINK_VALUE = re.compile(r"^\s*\[\[([^\[\]|#]+)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]\s*$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-@dataclass(frozen=True)
-class Diagnostic:
-    path: str
-    line: int
-    severity: str  # error | warning
-    code: str
-    message: str
-
-    def format(self) -> str:
-        return f"{self.path}:{self.line}: {self.severity}: {self.message} [{self.code}]"
 
 
 @dataclass
@@ -48,9 +37,11 @@ class ParsedPage:
     frontmatter: Frontmatter
     typed_fields: dict[str, TypedField]
     body: Body
-    citations: dict[str, Citation]  # footnote label -> parsed record (first definition)
+    citations: list[Citation]  # parsed record of each footnote definition, in order
     frontmatter_gaps: list[dict] = field(default_factory=list)
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    source_lines: list[str] = field(default_factory=list)
+    size: int = 0
 
 
 def page_id(path: str) -> str:
@@ -127,25 +118,47 @@ def decode(path: str, data: bytes) -> tuple[str, list[Diagnostic]]:
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         text = data.decode("utf-8", errors="replace")
-        return text, [Diagnostic(path, line, "error", "not-utf8", f"file is not valid UTF-8 (byte {error.start}); undecodable bytes replaced with U+FFFD")]
+        return text, [diagnose(path, line, "not-utf8", f"file is not valid UTF-8 (byte {error.start}); undecodable bytes replaced with U+FFFD")]
 
 
-def parse_page(path: str, data: bytes, schema: Schema) -> ParsedPage:
+DEFAULT_MAX_PAGE_BYTES = 2_000_000
+
+
+def field_problem(declared: PageField, entry, page_type: str | None) -> tuple[str, str]:
+    """(code, message) for a value that does not fit its declared field."""
+    value = entry.value
+    if declared.type == "identifier":
+        return "identifier-format", f"{entry.key}: {entry.raw!r} is not a valid {declared.scheme} identifier"
+    if declared.type == "year" and isinstance(value, int) and not isinstance(value, bool):
+        return "year-range", f"{entry.key}: year {value} is out of range"
+    if declared.values is not None and not isinstance(value, (list, dict)):
+        allowed = ", ".join(str(v) for v in declared.values)
+        if page_type == "study" and entry.key == "study-design":
+            return "study-design-unknown", f"study-design: {entry.raw!r} is not a known study design (one of: {allowed})"
+        return "field-vocabulary", f"{entry.key}: {entry.raw!r} is not one of: {allowed}"
+    expected = {"wikilinks": 'a list of links like ["[[page]]"]', "wikilink": 'a link like "[[page]]"', "list": "a list", "date": "a date (YYYY-MM-DD)"}.get(declared.type, f"a {declared.type}")
+    hint = " (YAML 1.2 reads yes/no as text; write true or false)" if declared.type == "boolean" and str(value).lower() in ("yes", "no", "on", "off") else ""
+    return "field-type", f"{entry.key}: {entry.raw!r} is not {expected}{hint}"
+
+
+def parse_page(path: str, data: bytes, schema: Schema, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> ParsedPage:
     """Parse one page's bytes. Never raises on bad content: problems become
     diagnostics and the page keeps whatever could be read."""
     text, diagnostics = decode(path, data)
     if text.startswith("\ufeff"):
         text = text[1:]
+    if len(data) > max_page_bytes:
+        diagnostics.append(diagnose(path, 1, "page-too-large", f"file is {len(data):,} bytes, over the {max_page_bytes:,}-byte limit"))
     if not text.strip():
-        diagnostics.append(Diagnostic(path, 1, "warning", "empty-file", "file is empty"))
+        diagnostics.append(diagnose(path, 1, "empty-file", "file is empty"))
     try:
         fm = parse_frontmatter(text)
     except FrontmatterError as error:
-        diagnostics.append(Diagnostic(path, error.line, "error", error.code, error.message + "; frontmatter ignored"))
+        diagnostics.append(diagnose(path, error.line, error.code, error.message + "; frontmatter ignored"))
         fm = Frontmatter(fields=[], body=text, body_line=1)
     else:
         if not fm.fields and text.strip():
-            diagnostics.append(Diagnostic(path, 1, "warning", "no-frontmatter", "page has no YAML frontmatter"))
+            diagnostics.append(diagnose(path, 1, "no-frontmatter", "page has no YAML frontmatter"))
 
     page_type = fm.get("type")
     declared_fields: dict[str, PageField] = {}
@@ -155,9 +168,9 @@ def parse_page(path: str, data: bytes, schema: Schema) -> ParsedPage:
             declared_fields = schema.page_types[page_type].fields
         else:
             type_line = fm.entry("type").line
-            diagnostics.append(Diagnostic(path, type_line, "warning", "unknown-page-type", f"unknown page type '{page_type}'"))
+            diagnostics.append(diagnose(path, type_line, "unknown-page-type", f"unknown page type '{page_type}'"))
     elif fm.fields:
-        diagnostics.append(Diagnostic(path, 1, "warning", "missing-type", "frontmatter has no 'type' field"))
+        diagnostics.append(diagnose(path, 1, "missing-type", "frontmatter has no 'type' field"))
 
     typed_fields = {}
     frontmatter_gaps = []
@@ -169,12 +182,8 @@ def parse_page(path: str, data: bytes, schema: Schema) -> ParsedPage:
             typed, valid = coerce(declared, entry.value, schema)
             typed_fields[entry.key] = TypedField(declared, typed, valid)
             if not valid:
-                expected = declared.type + (f" ({declared.scheme})" if declared.scheme else "")
-                if declared.values is not None:
-                    expected += " in {" + ", ".join(str(v) for v in declared.values) + "}"
-                diagnostics.append(
-                    Diagnostic(path, entry.line, "warning", "field-value", f"{entry.key}: value {entry.raw!r} is not a valid {expected}")
-                )
+                code, message = field_problem(declared, entry, page_type)
+                diagnostics.append(diagnose(path, entry.line, code, message))
         if entry.comment:
             for match in GAP_TAG.finditer(entry.comment):
                 frontmatter_gaps.append(
@@ -182,16 +191,11 @@ def parse_page(path: str, data: bytes, schema: Schema) -> ParsedPage:
                 )
     for name, declared in declared_fields.items():
         if declared.required and fm.entry(name) is None:
-            diagnostics.append(Diagnostic(path, 1, "warning", "missing-field", f"required field '{name}' missing for page type '{page_type}'"))
+            diagnostics.append(diagnose(path, 1, "missing-field", f"required field '{name}' missing for page type '{page_type}'"))
 
     body = parse_body(fm.body, fm.body_line)
     designs = schema.vocabularies["study_designs"]
-    citations: dict[str, Citation] = {}
-    for definition in body.footnote_defs:
-        if definition.label in citations:
-            diagnostics.append(Diagnostic(path, definition.line, "warning", "footnote-duplicate", f"footnote [^{definition.label}] defined twice; the first definition is kept"))
-            continue
-        citations[definition.label] = parse_citation(definition.record, designs)
+    citations = [parse_citation(definition.record, designs) for definition in body.footnote_defs]
 
     return ParsedPage(
         path=path,
@@ -205,4 +209,6 @@ def parse_page(path: str, data: bytes, schema: Schema) -> ParsedPage:
         citations=citations,
         frontmatter_gaps=frontmatter_gaps,
         diagnostics=diagnostics,
+        source_lines=text.split("\n"),
+        size=len(data),
     )

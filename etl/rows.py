@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from .diagnostics import Diagnostic, diagnose
 from .frontmatter import to_json, value_kind
 from .parse import WIKILINK_VALUE, ParsedPage, normalise_identifier
 from .schema import Schema
@@ -75,7 +76,7 @@ def work_key(doi=None, pmid=None, isbn=None, study_page=None, study_link=None, i
     return None
 
 
-def _status(cell: str, vocabulary: set[str]) -> tuple[str | None, str | None]:
+def parse_status_cell(cell: str, vocabulary: set[str]) -> tuple[str | None, str | None]:
     """(normalised status, qualifier) from a Status cell like
     'partial — cross-sectional data only'."""
     match = STATUS_WORD.match(cell)
@@ -276,12 +277,11 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
             {"page": page, "seq": seq, "label": ref.label, "defined": ref.label in defined, "section": section_of(ref.section_seq), "section_seq": ref.section_seq, **prov(ref.line)}
         )
     mentions = []
-    seen = set()
-    for seq, definition in enumerate(body.footnote_defs, start=1):
-        if definition.label in seen:
-            continue  # reported as footnote-duplicate; the first definition is kept
+    seen: set[str] = set()
+    identifier_positions: Counter = Counter()
+    for seq, (definition, c) in enumerate(zip(body.footnote_defs, parsed.citations), start=1):
+        duplicate = definition.label in seen
         seen.add(definition.label)
-        c = parsed.citations[definition.label]
         study_page = index.resolve(c.study_link, page) if c.study_link else None
         key = work_key(c.doi, c.pmid, c.isbn, study_page, c.study_link, index)
         rows["footnotes"].append(
@@ -310,11 +310,16 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
                 "retracted": c.retracted,
                 "citation_count": c.citation_count,
                 "ref_count": ref_counts.get(definition.label, 0),
+                "duplicate": duplicate,
                 "parse_status": c.parse_status,
                 **prov(definition.line),
             }
         )
-        for position, (scheme_name, value) in enumerate(((s, v) for s, v in (("doi", c.doi), ("pmid", c.pmid), ("pmc", c.pmc), ("isbn", c.isbn)) if v), start=1):
+        for scheme_name, value in (("doi", c.doi), ("pmid", c.pmid), ("pmc", c.pmc), ("isbn", c.isbn)):
+            if not value:
+                continue
+            identifier_positions[definition.label] += 1
+            position = identifier_positions[definition.label]
             scheme = schema.identifier_scheme(scheme_name)
             valid = bool(re.fullmatch(scheme["pattern"], value))
             rows["identifiers"].append(
@@ -360,7 +365,7 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
             for row_number, (cells, line) in enumerate(zip(table.rows, table.row_lines), start=1):
                 dimension_text = cells[0] if cells else ""
                 status_text = cells[1] if len(cells) > 1 else ""
-                status, qualifier = _status(status_text, statuses)
+                status, qualifier = parse_status_cell(status_text, statuses)
                 rows["status_assessments"].append(
                     {
                         "page": page,
@@ -450,6 +455,23 @@ class WorkIndex:
 
     def __init__(self):
         self.works: dict[str, dict] = {}
+        self.conflicts: list[Diagnostic] = []
+        self._first_cited: dict[str, tuple] = {}  # work -> (year, surname, path, line)
+
+    def _check_conflict(self, mention: dict) -> None:
+        """A work cited with another year or first author than before."""
+        authors = mention["authors"]
+        surname = authors[0].rsplit(" ", 1)[0].lower() if authors else None
+        seen = self._first_cited.setdefault(mention["work"], (mention["year"], surname, mention["source_path"], mention["source_line"]))
+        year, first_surname, path, line = seen
+        differences = []
+        if year is not None and mention["year"] is not None and mention["year"] != year:
+            differences.append(f"year {mention['year']} here but {year}")
+        if first_surname and surname and surname != first_surname:
+            differences.append(f"first author '{authors[0]}' here but '{first_surname}'")
+        if differences:
+            message = f"{mention['work']}: {' and '.join(differences)} at {path}:{line}"
+            self.conflicts.append(diagnose(mention["source_path"], mention["source_line"], "work-conflict", message))
 
     def add(self, mention: dict) -> None:
         key = mention["work"]
@@ -487,6 +509,7 @@ class WorkIndex:
                 work["_authors_prov"] = _provenance(mention)
                 work["_authors_from_study"] = True
         else:
+            self._check_conflict(mention)
             work["_footnotes"] += 1
             work["_pages"].add(mention["page"])
             if mention.get("design"):
