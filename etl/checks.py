@@ -70,9 +70,8 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
             found.append(diagnose(path, definition.line, "citation-shape", f"footnote [^{definition.label}] has no identifier, authors or year"))
         if citation.year is not None and not FIRST_YEAR <= citation.year <= last_valid_year():
             found.append(diagnose(path, definition.line, "year-range", f"footnote [^{definition.label}]: year {citation.year} is out of range"))
-        for scheme_name, value in (("doi", citation.doi), ("pmid", citation.pmid), ("pmc", citation.pmc), ("isbn", citation.isbn)):
-            if value and not re.fullmatch(schema.identifier_scheme(scheme_name)["pattern"], value):
-                found.append(diagnose(path, definition.line, "identifier-format", f"footnote [^{definition.label}]: {value!r} is not a valid {scheme_name}"))
+        for scheme_name, value in citation.malformed:
+            found.append(diagnose(path, definition.line, "identifier-format", f"footnote [^{definition.label}]: {value!r} is not a valid {scheme_name}"))
 
     # gap tags
     known_tags = [t["tag"] for t in schema.vocabularies["gap_tags"]]

@@ -11,8 +11,11 @@ import re
 from dataclasses import asdict, dataclass, field
 
 SEGMENT_SPLIT = re.compile(r"\s+·\s+")
-DOI = re.compile(r"(?:\bdoi:\s*|https?://(?:dx\.)?doi\.org/)(10\.\d{4,9}/[^\s·]+)", re.IGNORECASE)
-PMID = re.compile(r"\bPMID:?\s*(\d{1,9})\b")
+# Identifiers are captured loosely and validated against their scheme's
+# pattern later, so a malformed one is reported rather than missed.
+DOI = re.compile(r"(?:\bdoi:\s*|https?://(?:dx\.)?doi\.org/)([^\s·]+)", re.IGNORECASE)
+PMID = re.compile(r"\bPMID:?\s*(\d+)\b")
+VALID_DOI = re.compile(r"10\.\d{4,9}/\S+")
 PMC = re.compile(r"\b(PMC\d+)\b")
 ISBN = re.compile(r"\bISBN:?\s*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dX])\b")
 STUDY_LINK = re.compile(r"\[\[((?:[\w.-]+/)*studies/[^\]|#]+)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")
@@ -54,6 +57,7 @@ class Citation:
     retracted: bool = False
     citation_count: int | None = None
     parse_status: str = "unparsed"
+    malformed: list[tuple[str, str]] = field(default_factory=list)  # (scheme, text) that failed its pattern
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -105,9 +109,16 @@ def parse_citation(record: str, study_designs: list[dict]) -> Citation:
     citation.retracted = bool(RETRACTED.search(text))
 
     if match := DOI.search(text):
-        citation.doi = clean_doi(match.group(1))
+        doi = clean_doi(match.group(1))
+        if VALID_DOI.fullmatch(doi):
+            citation.doi = doi
+        else:
+            citation.malformed.append(("doi", doi))
     if match := PMID.search(text):
-        citation.pmid = match.group(1)
+        if len(match.group(1)) <= 9:
+            citation.pmid = match.group(1)
+        else:
+            citation.malformed.append(("pmid", match.group(1)))
     if match := PMC.search(text):
         citation.pmc = match.group(1)
     if match := ISBN.search(text):

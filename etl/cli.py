@@ -119,14 +119,16 @@ def metadata_command(output: Path):
 @cli.command("docs")
 @click.option("--output-dir", default=str(ROOT / "docs"), show_default=True, type=click.Path(file_okay=False, path_type=Path))
 def docs_command(output_dir: Path):
-    """Write docs/page-types.md and docs/tables.md from the schema declaration."""
-    from .docs import page_types_markdown, tables_markdown
+    """Write docs/page-types.md, docs/tables.md and docs/errors.md from data/."""
+    from .diagnostics import catalogue
+    from .docs import errors_markdown, page_types_markdown, tables_markdown
 
     schema = load_schema()
     output_dir.mkdir(parents=True, exist_ok=True)
     (output_dir / "page-types.md").write_text(page_types_markdown(schema), encoding="utf-8")
     (output_dir / "tables.md").write_text(tables_markdown(schema), encoding="utf-8")
-    click.echo(f"wrote {output_dir / 'page-types.md'} and {output_dir / 'tables.md'}")
+    (output_dir / "errors.md").write_text(errors_markdown(catalogue()), encoding="utf-8")
+    click.echo(f"wrote page-types.md, tables.md and errors.md in {output_dir}")
 
 
 def main():

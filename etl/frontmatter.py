@@ -138,7 +138,10 @@ def parse_frontmatter(text: str) -> Frontmatter:
         if text.startswith("---"):
             raise FrontmatterError(1, "frontmatter opened with '---' but never closed", "yaml-unclosed")
         return Frontmatter(fields=[], body=text, body_line=1)
-    fm_text, body = HANDLER.split(text)
+    try:
+        fm_text, body = HANDLER.split(text)
+    except ValueError:
+        raise FrontmatterError(1, "frontmatter opened with '---' but never closed", "yaml-unclosed") from None
     head = text[: len(text) - len(body)]
     body_line = head.count("\n") + 1
     # Page line where fm_text's first line sits (the opening '---' line's

@@ -191,7 +191,7 @@ def parse_page(path: str, data: bytes, schema: Schema, max_page_bytes: int = DEF
                 )
     for name, declared in declared_fields.items():
         if declared.required and fm.entry(name) is None:
-            diagnostics.append(diagnose(path, 1, "missing-field", f"required field '{name}' missing for page type '{page_type}'"))
+            diagnostics.append(diagnose(path, fm.entry("type").line, "missing-field", f"required field '{name}' missing for page type '{page_type}'"))
 
     body = parse_body(fm.body, fm.body_line)
     designs = schema.vocabularies["study_designs"]

@@ -1,0 +1,121 @@
+"""Every catalogue code, demonstrated on a fixture page: code, file and line."""
+
+import json
+import subprocess
+
+import pytest
+
+from etl.build import BuildError, build, check_wiki
+from etl.diagnostics import catalogue
+from etl.docs import errors_markdown
+
+from .conftest import BIN, FIXTURE_WIKI, ROOT
+
+BAD_WIKI = ROOT / "tests" / "fixtures" / "bad_wiki"
+SIZE_LIMIT = 4000  # page-too-large.md is just over it; every other fixture is under
+
+EXPECTED = [
+    ("not-utf8", "not-utf8.md", 7),
+    ("empty-file", "empty-file.md", 1),
+    ("page-too-large", "page-too-large.md", 1),
+    ("slug-mismatch", "Bad_Slug.md", 1),
+    ("slug-mismatch", "slug-mismatch.md", 3),
+    ("slug-duplicate", "b/twin.md", 1),
+    ("yaml-syntax", "yaml-syntax.md", 4),
+    ("yaml-duplicate-key", "yaml-duplicate-key.md", 4),
+    ("yaml-unclosed", "yaml-unclosed.md", 1),
+    ("yaml-not-mapping", "yaml-not-mapping.md", 1),
+    ("no-frontmatter", "no-frontmatter.md", 1),
+    ("missing-type", "missing-type.md", 1),
+    ("unknown-page-type", "unknown-page-type.md", 2),
+    ("missing-field", "missing-field.md", 2),
+    ("field-type", "field-type.md", 4),
+    ("field-type", "field-type.md", 5),
+    ("field-vocabulary", "field-vocabulary.md", 4),
+    ("study-design-unknown", "study-design-unknown.md", 8),
+    ("identifier-format", "identifier-format.md", 4),
+    ("identifier-format", "identifier-format.md", 16),
+    ("year-range", "year-range.md", 9),
+    ("verified-no-date", "verified-no-date.md", 4),
+    ("footnote-undefined", "footnote-undefined.md", 7),
+    ("footnote-unreferenced", "footnote-unreferenced.md", 9),
+    ("footnote-duplicate", "footnote-duplicate.md", 10),
+    ("citation-shape", "citation-shape.md", 9),
+    ("work-conflict", "work-conflict-b.md", 9),
+    ("gap-tag-unknown", "gap-tag-unknown.md", 7),
+    ("table-ragged", "table-ragged.md", 9),
+    ("status-unknown", "status-unknown.md", 10),
+    ("wikilink-missing", "wikilink-missing.md", 7),
+    ("bibliography-page", "data/bibliography.yml", 4),
+]
+
+
+@pytest.fixture(scope="module")
+def diagnostics():
+    return check_wiki(BAD_WIKI, max_page_bytes=SIZE_LIMIT, jobs=1)
+
+
+@pytest.mark.parametrize("code,path,line", EXPECTED, ids=[f"{c}@{p}:{n}" for c, p, n in EXPECTED])
+def test_code_is_reported_at_file_and_line(diagnostics, code, path, line):
+    found = [(d.code, d.path, d.line) for d in diagnostics]
+    assert (code, path, line) in found, [d.format() for d in diagnostics if d.path == path]
+
+
+def test_every_catalogue_code_has_a_fixture():
+    assert set(catalogue()) == {code for code, _, _ in EXPECTED}
+
+
+def test_no_other_problems_in_the_bad_wiki(diagnostics):
+    expected = {(c, p, n) for c, p, n in EXPECTED}
+    assert [d.format() for d in diagnostics if (d.code, d.path, d.line) not in expected] == []
+
+
+def test_did_you_mean_and_messages_name_the_problem(diagnostics):
+    messages = {d.code: d.message for d in diagnostics}
+    assert messages["gap-tag-unknown"] == "unknown gap tag #gap/needs-replicaton; did you mean #gap/needs-replication?"
+    assert "[[no-such-page]]" in messages["wikilink-missing"]
+    assert "YAML 1.2 reads yes/no as text" in [d.message for d in diagnostics if d.code == "field-type" and d.line == 5][0]
+
+
+def test_errors_md_lists_every_code():
+    assert (ROOT / "docs" / "errors.md").read_text(encoding="utf-8") == errors_markdown(catalogue()), "run `make docs`"
+
+
+def test_blocking_problems_stop_the_build_and_keep_the_previous_one(tmp_path):
+    out = tmp_path / "out"
+    build(FIXTURE_WIKI, out, jobs=1)
+    before = {p.relative_to(out / "package").as_posix(): p.read_bytes() for p in (out / "package").rglob("*")}
+    db_before = (out / "agingkb.db").read_bytes()
+    with pytest.raises(BuildError) as caught:
+        build(BAD_WIKI, out, jobs=1, max_page_bytes=SIZE_LIMIT)
+    message = str(caught.value)
+    for line in ("not-utf8.md:7: error:", "yaml-syntax.md:4: error:", "page-too-large.md:1: error:"):
+        assert line in message
+    assert {p.relative_to(out / "package").as_posix(): p.read_bytes() for p in (out / "package").rglob("*")} == before
+    assert (out / "agingkb.db").read_bytes() == db_before
+    assert len(list((out / ".builds").iterdir())) == 1
+
+
+def run_check(*args):
+    return subprocess.run([str(BIN / "etl"), "check", *args], capture_output=True, text=True)
+
+
+def test_check_cli_exit_codes_and_formats():
+    bad = run_check("--wiki", str(BAD_WIKI), "--max-page-bytes", str(SIZE_LIMIT))
+    assert bad.returncode == 1
+    assert "not-utf8.md:7: error: file is not valid UTF-8" in bad.stdout
+    assert "errors," in bad.stderr and "wikilink-missing" in bad.stderr
+
+    clean = run_check("--wiki", str(FIXTURE_WIKI))
+    assert clean.returncode == 0, clean.stdout
+    strict = run_check("--wiki", str(FIXTURE_WIKI), "--strict")
+    assert strict.returncode == 1 and "[[missing-hallmark]] names no page" in strict.stdout
+    assert all(": error: " in line for line in strict.stdout.splitlines())
+
+    one = run_check("--wiki", str(BAD_WIKI), "--format", "json", "gap-tag-unknown.md")
+    assert one.returncode == 0
+    assert [(d["path"], d["line"], d["code"]) for d in json.loads(one.stdout)] == [("gap-tag-unknown.md", 7, "gap-tag-unknown")]
+
+    usage = run_check("--wiki", str(BAD_WIKI), "no/such/page.md")
+    assert usage.returncode == 2 and "not a file" in usage.stderr
+    assert run_check("--wiki", str(BAD_WIKI), "--format", "xml").returncode == 2
