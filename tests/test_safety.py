@@ -1,0 +1,90 @@
+"""Atomic and deterministic builds."""
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from etl.build import build
+
+from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI
+
+
+def snapshot_of(out: Path) -> dict[str, bytes]:
+    """Every byte a reader of out/ sees: the package files and the database."""
+    files = {f"package/{p.name}": p.read_bytes() for p in sorted((out / "package").iterdir())}
+    files["agingkb.db"] = (out / "agingkb.db").read_bytes()
+    return files
+
+
+def test_same_pages_give_byte_identical_outputs(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    build(FIXTURE_WIKI, tmp_path / "one", jobs=1)
+    build(FIXTURE_WIKI, tmp_path / "two", jobs=2)
+    one, two = snapshot_of(tmp_path / "one"), snapshot_of(tmp_path / "two")
+    assert one.keys() == two.keys()
+    assert [name for name in one if one[name] != two[name]] == []
+    created = json.loads(one["package/datapackage.json"])["created"]
+    assert created == "2023-11-14T22:13:20Z"
+
+
+def test_real_wiki_rebuild_is_identical_except_created(tmp_path, real_build):
+    first, _ = real_build
+    second = tmp_path / "again"
+    completed = subprocess.run([str(BIN / "etl"), "build", "--wiki", str(REAL_WIKI), "--out", str(second), "--jobs", "1",
+                                "--upstream-commit", "a100dc32d825b9b9536da5df20631b86f8e64254"], capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stderr
+    a, b = snapshot_of(first), snapshot_of(second)
+    differing = [name for name in a if a[name] != b.get(name)]
+    assert differing == ["package/datapackage.json"]
+    descriptors = [json.loads(x["package/datapackage.json"]) for x in (a, b)]
+    for descriptor in descriptors:
+        descriptor.pop("created")
+    assert descriptors[0] == descriptors[1]
+
+
+def _wait_for(predicate, process, limit=120.0):
+    deadline = time.monotonic() + limit
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        if process.poll() is not None:
+            return False
+        time.sleep(0.02)
+    return False
+
+
+def _staged(out: Path, name: str) -> bool:
+    current = os.path.realpath(out / ".current")
+    return any(os.path.realpath(d) != current and (d / name).exists() for d in (out / ".builds").iterdir())
+
+
+@pytest.mark.parametrize("stage_marker", ["package/pages.csv", "package/datapackage.json", "agingkb.db"])
+def test_build_killed_halfway_leaves_previous_build_untouched(tmp_path, stage_marker):
+    if not REAL_WIKI.is_dir():
+        pytest.fail(f"the wiki snapshot is missing at {REAL_WIKI}")
+    out = tmp_path / "out"
+    build(FIXTURE_WIKI, out, jobs=1)
+    before = snapshot_of(out)
+
+    process = subprocess.Popen([str(BIN / "etl"), "build", "--wiki", str(REAL_WIKI), "--out", str(out)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        reached = _wait_for(lambda: _staged(out, stage_marker), process)
+        assert reached, f"the build never reached {stage_marker}"
+        os.killpg(process.pid, signal.SIGKILL)  # the build and its parser processes
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    assert process.returncode == -signal.SIGKILL
+    assert snapshot_of(out) == before
+
+    # The next build cleans up what the killed one left and publishes.
+    build(FIXTURE_WIKI, out, jobs=1)
+    assert len(list((out / ".builds").iterdir())) == 1
+    assert snapshot_of(out)["agingkb.db"] == before["agingkb.db"]
