@@ -12,6 +12,7 @@ import re
 from collections import Counter
 
 from .diagnostics import Diagnostic, diagnose
+from .markdown import table_line
 from .parse import ParsedPage
 from .rows import CorpusIndex, is_status_table, parse_status_cell
 from .schema import Schema
@@ -28,7 +29,7 @@ def last_valid_year() -> int:
 def count_cells(line: str) -> int:
     """Cells in a raw pipe-table line, as GitHub counts them: split on
     unescaped pipes, ignoring one leading and one trailing pipe."""
-    stripped = line.strip()
+    stripped = table_line(line)
     if stripped.startswith("|"):
         stripped = stripped[1:]
     if stripped.endswith("|") and not stripped.endswith("\\|"):
@@ -96,6 +97,9 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
                 status_text = cells[1] if len(cells) > 1 else ""
                 if parse_status_cell(status_text, statuses)[0] is None:
                     found.append(diagnose(path, row_line, "status-unknown", f"status {status_text[:60]!r} does not start with a known status value"))
+
+    for line in body.orphan_table_lines:
+        found.append(diagnose(path, line, "table-no-header", "pipe-table rows without a header and '|---|' line are shown as plain text"))
 
     # links
     for link in body.links:

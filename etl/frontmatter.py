@@ -35,6 +35,7 @@ class FieldEntry:
     line: int  # 1-based line of the key in the page
     comment_line: int | None  # 1-based line of the first comment
     position: int
+    comment_source: str | None = None  # the comments as written, '#' included
 
 
 @dataclass
@@ -116,20 +117,31 @@ def to_json(value) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
-def split_comment(line: str) -> tuple[str, str | None]:
-    """Split a YAML source line into (content, comment) at the first '#'
-    that starts a comment: outside quotes and after whitespace."""
-    quote = None
-    for i, ch in enumerate(line):
+def scan_comment(line: str, quote: str | None = None) -> tuple[str, str | None, str | None]:
+    """(content, comment with its '#', quote still open at the end of the
+    line). A comment starts at a '#' outside quotes and after whitespace;
+    `quote` carries a quoted scalar over from the previous line."""
+    i = 0
+    while i < len(line):
+        ch = line[i]
         if quote:
+            if quote == '"' and ch == "\\":
+                i += 2
+                continue
             if ch == quote:
                 quote = None
-            continue
-        if ch in "\"'" and (i == 0 or line[i - 1] in " \t[{,:-"):
+        elif ch in "\"'" and (i == 0 or line[i - 1] in " \t[{,:-"):
             quote = ch
         elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
-            return line[:i].rstrip(), line[i + 1 :].strip()
-    return line.rstrip(), None
+            return line[:i].rstrip(), line[i:].strip(), None
+        i += 1
+    return line.rstrip(), None, quote
+
+
+def split_comment(line: str) -> tuple[str, str | None]:
+    """Split one YAML source line into (content, comment text after '#')."""
+    content, comment, _ = scan_comment(line)
+    return content, (comment[1:].strip() if comment is not None else None)
 
 
 def parse_frontmatter(text: str) -> Frontmatter:
@@ -170,9 +182,9 @@ def parse_frontmatter(text: str) -> Frontmatter:
         start = starts[position - 1]
         end = starts[position] if position < len(keys) else len(lines)
         span = lines[start:end]
-        contents, comments, comment_line = [], [], None
+        contents, comments, comment_line, quote = [], [], None, None
         for offset, source_line in enumerate(span):
-            content, comment = split_comment(source_line)
+            content, comment, quote = scan_comment(source_line, quote)
             contents.append(content)
             if comment is not None:
                 comments.append(comment)
@@ -187,7 +199,8 @@ def parse_frontmatter(text: str) -> Frontmatter:
                 key=str(key),
                 value=plain(data[key]),
                 raw=raw,
-                comment=" ".join(comments) if comments else None,
+                comment=" ".join(c[1:].strip() for c in comments) if comments else None,
+                comment_source=" ".join(comments) if comments else None,
                 line=yaml_first_line + start,
                 comment_line=comment_line,
                 position=position,

@@ -110,14 +110,58 @@ class Body:
     footnote_defs: list[FootnoteDef] = field(default_factory=list)
     footnote_refs: list[FootnoteRef] = field(default_factory=list)
     tables: list[PipeTable] = field(default_factory=list)
+    orphan_table_lines: list[int] = field(default_factory=list)  # pipe lines with no table header
     word_count: int = 0
+
+
+CONTAINER_PREFIX = re.compile(r"^[\s>]*")
+
+
+def table_line(line: str) -> str:
+    """A raw table line without blockquote markers and list indentation."""
+    return CONTAINER_PREFIX.sub("", line).strip()
+
+
+def split_cells(line: str) -> list[str]:
+    """Cells of a raw pipe-table line. Splits on unescaped pipes outside
+    [[wikilinks]], so [[page|alias]] stays one cell as its author meant."""
+    text = table_line(line)
+    if text.startswith("|"):
+        text = text[1:]
+    if text.endswith("|") and not text.endswith("\\|"):
+        text = text[:-1]
+    cells, current, depth, i = [], [], 0, 0
+    while i < len(text):
+        if text.startswith("[[", i):
+            depth += 1
+            current.append("[[")
+            i += 2
+            continue
+        if text.startswith("]]", i) and depth:
+            depth -= 1
+            current.append("]]")
+            i += 2
+            continue
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            current.append(text[i : i + 2])
+            i += 2
+            continue
+        if char == "|" and not depth:
+            cells.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+        i += 1
+    cells.append("".join(current))
+    return cells
 
 
 def _line_at(content: str, offset: int, start_line: int) -> int:
     return start_line + content.count("\n", 0, offset)
 
 
-def _sentence_claim(text: str, start: int, end: int) -> str:
+def sentence_claim(text: str, start: int, end: int) -> str:
     """The sentence holding text[start:end]; when the tag opens its
     sentence (it follows a full stop), the sentence before it."""
     bounds = [0] + [m.end() for m in SENTENCE_END.finditer(text)] + [len(text)]
@@ -184,8 +228,15 @@ class _Walker:
             elif token.type == "thead_close" and table:
                 table["in_head"] = False
             elif token.type == "tr_open" and table:
+                # Cells come from the raw line: markdown-it drops cells past
+                # the header's count (an unescaped | in [[link|alias]]).
+                table["row_line"] = token.map[0]
                 table["row"] = []
-                table["row_line"] = token.map[0] if token.map else None
+                for cell in split_cells(self.source_lines[token.map[0]]):
+                    table["row"].append(cell.replace("\\|", "|").strip())
+                    inline = MD.parseInline(cell)[0]
+                    inline.map = [token.map[0], token.map[0] + 1]
+                    self.scan_inline(inline, context, table, False)
             elif token.type == "tr_close" and table:
                 if table["in_head"]:
                     table["header"] = table["row"]
@@ -199,9 +250,14 @@ class _Walker:
                     PipeTable(table["header"], table["rows"], table["row_lines"], self.page_line(start), self.page_line(end - 1), self.current_section)
                 )
                 table = None
+            elif token.type == "html_block":
+                # Tags and links inside HTML comments are still the author's.
+                self.scan_inline(token, context, None, False)
             elif token.type == "inline":
                 if table is not None and table["row"] is not None:
-                    table["row"].append(token.content.strip())
+                    continue  # the row was scanned from its raw line
+                if tokens[index - 1].type == "paragraph_open" and token.content.lstrip().startswith("|"):
+                    result.orphan_table_lines.append(self.page_line(token.map[0]))
                 if footnote is not None:
                     footnote["parts"].append(token.content)
                 self.scan_inline(token, context, table, tokens[index - 1].type == "heading_open")
@@ -297,7 +353,7 @@ class _Walker:
             elif "list_item" in context:
                 claim = content.strip()
             else:
-                claim = _sentence_claim(content, match.start(), match.end())
+                claim = sentence_claim(content, match.start(), match.end())
             qualifier = QUALIFIER.match(content, match.end())
             footnotes = list(dict.fromkeys(FOOTNOTE_REF.findall(mask_code(claim))))
             result.gaps.append(GapTag(tag, claim, qualifier.group(1).strip() if qualifier else None, line, section, footnotes))

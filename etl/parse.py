@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from .citations import Citation, parse_citation
 from .diagnostics import Diagnostic, diagnose
 from .frontmatter import Frontmatter, FrontmatterError, parse_frontmatter
-from .markdown import GAP_TAG, Body, parse_body
+from .markdown import GAP_TAG, Body, mask_code, parse_body, sentence_claim
 from .schema import PageField, Schema
 
 WIKILINK_VALUE = re.compile(r"^\s*\[\[([^\[\]|#]+)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]\s*$")
@@ -141,6 +141,39 @@ def field_problem(declared: PageField, entry, page_type: str | None) -> tuple[st
     return "field-type", f"{entry.key}: {entry.raw!r} is not {expected}{hint}"
 
 
+def repair_unquoted_links(value):
+    """YAML reads an unquoted [[page]] as a nested list [['page']]. Turn
+    such items back into the "[[page]]" text the author wrote; returns
+    (value, repaired)."""
+
+    def as_link(item):
+        if isinstance(item, list) and len(item) == 1 and isinstance(item[0], list) and len(item[0]) == 1 and isinstance(item[0][0], str):
+            return "[[" + item[0][0] + "]]"
+        return None
+
+    if as_link(value):  # key: [[page]]
+        return [as_link(value)], True
+    if isinstance(value, list):
+        repaired = [as_link(item) or item for item in value]
+        if repaired != value:
+            return repaired, True
+    return value, False
+
+
+def _frontmatter_gaps(entry) -> list[dict]:
+    """Gap tags written in a frontmatter value (claim: the value's sentence)
+    or in its trailing comment (claim: the whole line)."""
+    gaps = []
+    raw = entry.raw or ""
+    for match in GAP_TAG.finditer(mask_code(raw)):
+        line = entry.line + raw.count("\n", 0, match.start())
+        gaps.append({"tag": match.group(1), "field": entry.key, "line": line, "claim": sentence_claim(raw, match.start(), match.end()).strip("\"' ")})
+    # In the comment source the comment's own '#' may be the tag's ("- x  #gap/y").
+    for match in GAP_TAG.finditer(entry.comment_source or ""):
+        gaps.append({"tag": match.group(1), "field": entry.key, "line": entry.comment_line, "claim": f"{entry.key}: {raw}  # {entry.comment}"})
+    return gaps
+
+
 def parse_page(path: str, data: bytes, schema: Schema, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> ParsedPage:
     """Parse one page's bytes. Never raises on bad content: problems become
     diagnostics and the page keeps whatever could be read."""
@@ -175,6 +208,9 @@ def parse_page(path: str, data: bytes, schema: Schema, max_page_bytes: int = DEF
     typed_fields = {}
     frontmatter_gaps = []
     for entry in fm.fields:
+        entry.value, repaired = repair_unquoted_links(entry.value)
+        if repaired:
+            diagnostics.append(diagnose(path, entry.line, "field-type", f"{entry.key}: unquoted [[links]] are read by YAML as nested lists; write them as \"[[page]]\""))
         declared = declared_fields.get(entry.key)
         if declared is None:
             typed_fields[entry.key] = TypedField(None, None, True)
@@ -184,11 +220,7 @@ def parse_page(path: str, data: bytes, schema: Schema, max_page_bytes: int = DEF
             if not valid:
                 code, message = field_problem(declared, entry, page_type)
                 diagnostics.append(diagnose(path, entry.line, code, message))
-        if entry.comment:
-            for match in GAP_TAG.finditer(entry.comment):
-                frontmatter_gaps.append(
-                    {"tag": match.group(1), "field": entry.key, "line": entry.comment_line, "claim": f"{entry.key}: {entry.raw}  # {entry.comment}"}
-                )
+        frontmatter_gaps += _frontmatter_gaps(entry)
     for name, declared in declared_fields.items():
         if declared.required and fm.entry(name) is None:
             diagnostics.append(diagnose(path, fm.entry("type").line, "missing-field", f"required field '{name}' missing for page type '{page_type}'"))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, diagnose
 from .frontmatter import to_json, value_kind
+from .markdown import WIKILINK, mask_code
 from .parse import WIKILINK_VALUE, ParsedPage, normalise_identifier
 from .schema import Schema
 
@@ -221,11 +222,35 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
                 "alias": link.alias,
                 "target_page": resolved,
                 "target_exists": None if external else resolved is not None,
+                "location": "body",
+                "field": None,
                 "section": section_of(link.section_seq),
                 "section_seq": link.section_seq,
                 **prov(link.line),
             }
         )
+    seq = len(rows["links"])
+    for entry in fm.fields:
+        for target, anchor, alias, line in _frontmatter_text_links(entry):
+            seq += 1
+            resolved = index.resolve(target, page) if target else None
+            rows["links"].append(
+                {
+                    "page": page,
+                    "seq": seq,
+                    "kind": "wikilink",
+                    "target": target or None,
+                    "anchor": anchor,
+                    "alias": alias,
+                    "target_page": resolved,
+                    "target_exists": resolved is not None,
+                    "location": "frontmatter",
+                    "field": entry.key,
+                    "section": None,
+                    "section_seq": None,
+                    **prov(line),
+                }
+            )
 
     # sections
     for s in body.sections:
@@ -435,6 +460,24 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
             }
         )
     return {name: table_rows for name, table_rows in rows.items() if table_rows}, mentions
+
+
+def _frontmatter_text_links(entry):
+    """Wikilinks inside frontmatter text: in string values that are not
+    themselves a single link (those are relations), and in comments."""
+    for match in WIKILINK.finditer(entry.key):  # a paragraph YAML took for a key
+        yield match.group(1).strip(), _strip(match.group(2)), _strip(match.group(3)), entry.line
+    values = entry.value if isinstance(entry.value, list) else [entry.value]
+    for value in values:
+        if isinstance(value, str) and not WIKILINK_VALUE.match(value):
+            for match in WIKILINK.finditer(mask_code(value)):
+                yield match.group(1).strip(), _strip(match.group(2)), _strip(match.group(3)), entry.line
+    for match in WIKILINK.finditer(entry.comment or ""):
+        yield match.group(1).strip(), _strip(match.group(2)), _strip(match.group(3)), entry.comment_line
+
+
+def _strip(text):
+    return text.strip() if text else None
 
 
 def _body_ncts(body: str, first_line: int):
