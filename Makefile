@@ -21,13 +21,14 @@ endif
 DATASETTE_SETTINGS := --setting sql_time_limit_ms 3000 --setting max_returned_rows 1000 \
 	--setting facet_time_limit_ms 1000 --setting default_page_size 50
 
-.PHONY: install wiki build check serve test clean metadata docs help
+.PHONY: install wiki build check serve test fuzz clean metadata docs help
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
 	@echo "make test    run the test suite"
 	@echo "make build   build $(OUT)/package and $(OUT)/agingkb.db from WIKI=$(WIKI)"
 	@echo "make check   report problems in the wiki's pages"
+	@echo "make fuzz    long property-based run: etl never crashes on bad input"
 	@echo "make wiki    clone the upstream wiki at the pinned commit into data/aging_wiki/"
 	@echo "make clean   remove build outputs"
 
@@ -61,6 +62,10 @@ serve: build
 
 test: install
 	$(BIN)/pytest
+
+# Property-based tests with many more examples than `make test` runs.
+fuzz: install
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py
 
 metadata: install
 	$(BIN)/etl metadata

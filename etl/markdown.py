@@ -177,7 +177,7 @@ def sentence_claim(text: str, start: int, end: int) -> str:
 
 class _Walker:
     def __init__(self, body: str, first_line: int):
-        self.source_lines = body.split("\n")
+        self.source_lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         self.first_line = first_line
         self.result = Body()
         self.section_stack: list[Section] = []

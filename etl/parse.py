@@ -180,6 +180,8 @@ def parse_page(path: str, data: bytes, schema: Schema, max_page_bytes: int = DEF
     text, diagnostics = decode(path, data)
     if text.startswith("\ufeff"):
         text = text[1:]
+    # One line-ending convention, as markdown-it uses for its line maps.
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     if len(data) > max_page_bytes:
         diagnostics.append(diagnose(path, 1, "page-too-large", f"file is {len(data):,} bytes, over the {max_page_bytes:,}-byte limit"))
     if not text.strip():
