@@ -47,6 +47,7 @@ class Citation:
     author_names: list[str] = field(default_factory=list)
     first_author: str | None = None
     venue: str | None = None
+    venue_confident: bool = False  # venue and year stood together in one segment
     year: int | None = None
     design: str | None = None
     design_text: str | None = None
@@ -61,6 +62,18 @@ class Citation:
 
     def as_dict(self) -> dict:
         return asdict(self)
+
+
+LOWERCASE_JOURNALS = ("npj ", "eLife", "mBio", "iScience", "bioRxiv", "medRxiv", "eNeuro", "mSphere", "mSystems")
+
+
+def looks_like_journal(venue: str) -> bool:
+    """Whether a venue string reads as a journal name rather than authors,
+    a date or a fragment of results; only such names are compared across
+    citations of one work."""
+    if re.search(r"[\d=,;&]|\bet al\b|\bcited\b|\bverified\b", venue) or len(venue.split()) > 8:
+        return False
+    return venue[:1].isupper() or venue.startswith(LOWERCASE_JOURNALS)
 
 
 def clean_doi(doi: str) -> str:
@@ -155,6 +168,7 @@ def parse_citation(record: str, study_designs: list[dict]) -> Citation:
                 venue = venue_year.group("venue").strip().strip("*,; ")
                 if venue and (citation.authors or not AUTHOR_NAME.match(venue)) and classify_design(segment, designs) is None:
                     citation.venue = venue
+                    citation.venue_confident = looks_like_journal(venue)
                     citation.year = int(venue_year.group("year"))
                     unclassified_before = None
                     continue

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -375,6 +376,7 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
                     "title": None,
                     "authors": c.author_names,
                     "venue": c.venue,
+                    "venue_confident": c.venue_confident,
                     "year": c.year,
                     "design": c.design,
                     "retracted": c.retracted,
@@ -489,6 +491,27 @@ def _body_ncts(body: str, first_line: int):
                 yield first_line + offset, match.group(0)
 
 
+def fold(name: str) -> str:
+    """Lower case without accents: 'Alcón' and 'Alcon' are one surname."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).lower()
+
+
+VENUE_STOPWORDS = {"of", "the", "and", "&", "in", "for", "on", "de", "der", "des", "du", "di", "la", "le", "fur", "für"}
+
+
+def venue_key(venue: str) -> str:
+    """A journal name reduced so abbreviations match the full name:
+    'N Engl J Med', 'NEJM' and 'New England Journal of Medicine' all give
+    'NEJM'; 'Nat Med' and 'Nature Medicine' give 'NM'."""
+    words = [w for w in re.split(r"[\s.,:;()*_]+", venue) if w and w.lower() not in VENUE_STOPWORDS]
+    def initials(word):
+        if (word.isupper() or word.islower()) and 1 < len(word) <= 4 and word.isalpha():
+            return word.upper()  # an acronym: NEJM, PNAS, npj
+        return word if word.isupper() and len(word) > 1 else word[0].upper()
+
+    return "".join(initials(w) for w in words if w[0].isalpha())
+
+
 def _provenance(mention: dict) -> dict:
     return {name: mention[name] for name in ("source_path", "source_line", "snapshot")}
 
@@ -504,14 +527,18 @@ class WorkIndex:
     def _check_conflict(self, mention: dict) -> None:
         """A work cited with another year or first author than before."""
         authors = mention["authors"]
-        surname = authors[0].rsplit(" ", 1)[0].lower() if authors else None
-        seen = self._first_cited.setdefault(mention["work"], (mention["year"], surname, mention["source_path"], mention["source_line"]))
-        year, first_surname, path, line = seen
+        surname = fold(authors[0].rsplit(" ", 1)[0]) if authors else None
+        venue = mention["venue"] if mention.get("venue_confident") else None
+        first = (mention["year"], surname, venue, mention["source_path"], mention["source_line"])
+        year, first_surname, first_venue, path, line = self._first_cited.setdefault(mention["work"], first)
         differences = []
         if year is not None and mention["year"] is not None and mention["year"] != year:
             differences.append(f"year {mention['year']} here but {year}")
         if first_surname and surname and surname != first_surname:
             differences.append(f"first author '{authors[0]}' here but '{first_surname}'")
+        keys = sorted([venue_key(venue), venue_key(first_venue)], key=len) if first_venue and venue else None
+        if keys and not keys[1].startswith(keys[0]):  # 'PNAS' and 'Proc Natl Acad Sci USA' agree
+            differences.append(f"journal '{venue}' here but '{first_venue}'")
         if differences:
             message = f"{mention['work']}: {' and '.join(differences)} at {path}:{line}"
             self.conflicts.append(diagnose(mention["source_path"], mention["source_line"], "work-conflict", message))

@@ -43,6 +43,7 @@ EXPECTED = [
     ("footnote-duplicate", "footnote-duplicate.md", 10),
     ("citation-shape", "citation-shape.md", 9),
     ("work-conflict", "work-conflict-b.md", 9),
+    ("work-conflict", "work-conflict-c.md", 9),
     ("gap-tag-unknown", "gap-tag-unknown.md", 7),
     ("table-ragged", "table-ragged.md", 9),
     ("table-no-header", "table-no-header.md", 11),
@@ -76,6 +77,11 @@ def test_did_you_mean_and_messages_name_the_problem(diagnostics):
     messages = {d.code: d.message for d in diagnostics}
     assert messages["gap-tag-unknown"] == "unknown gap tag #gap/needs-replicaton; did you mean #gap/needs-replication?"
     assert "[[no-such-page]]" in messages["wikilink-missing"]
+    conflicts = sorted(d.message for d in diagnostics if d.code == "work-conflict")
+    assert conflicts == [
+        "doi:10.5555/conflict.1: journal 'Other Letters' here but 'Demo Journal' at work-conflict-a.md:9",
+        "doi:10.5555/conflict.1: year 2002 here but 2001 at work-conflict-a.md:9",
+    ]
     assert "YAML 1.2 reads yes/no as text" in [d.message for d in diagnostics if d.code == "field-type" and d.line == 5][0]
 
 

@@ -10,6 +10,7 @@ def test_full_record_parses_every_field(schema):
         author_names=["Alpha A", "Beta B"],
         first_author="Alpha A",
         venue="Demo Journal",
+        venue_confident=True,
         year=2020,
         design="rct",
         design_text="rct",
