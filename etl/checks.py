@@ -20,6 +20,7 @@ from .schema import Schema
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 FIRST_YEAR = 1800
+MALFORMED_NCT = re.compile(r"\bNCT(?!\d{8}\b)\d+\b")
 
 
 def last_valid_year() -> int:
@@ -100,6 +101,11 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
 
     for line in body.orphan_table_lines:
         found.append(diagnose(path, line, "table-no-header", "pipe-table rows without a header and '|---|' line are shown as plain text"))
+
+    # trial registrations: NCT plus exactly eight digits
+    for number, line in enumerate(parsed.source_lines, start=1):
+        for match in MALFORMED_NCT.finditer(line):
+            found.append(diagnose(path, number, "identifier-format", f"{match.group(0)!r} is not a valid NCT number (NCT and eight digits)"))
 
     # links
     for link in body.links:

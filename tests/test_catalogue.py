@@ -36,6 +36,7 @@ EXPECTED = [
     ("study-design-unknown", "study-design-unknown.md", 8),
     ("identifier-format", "identifier-format.md", 4),
     ("identifier-format", "identifier-format.md", 16),
+    ("identifier-format", "identifier-format.md", 18),
     ("year-range", "year-range.md", 9),
     ("verified-no-date", "verified-no-date.md", 4),
     ("footnote-undefined", "footnote-undefined.md", 7),
