@@ -5,6 +5,7 @@ built in a staging directory and swapped into place only when valid.
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import multiprocessing
 import os
@@ -276,6 +277,23 @@ def build(
     timings: dict[str, float] = {}
     out_dir = Path(out_dir)
     (out_dir / ".builds").mkdir(parents=True, exist_ok=True)
+    with _exclusive(out_dir):
+        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings)
+
+
+@contextmanager
+def _exclusive(out_dir: Path):
+    """One build at a time per output directory. The lock dies with its
+    process, so a killed build never leaves it held."""
+    with open(out_dir / ".build.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise BuildError(f"another build is writing to {out_dir}; try again when it has finished") from None
+        yield
+
+
+def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings) -> BuildResult:
     _remove_stale_builds(out_dir)
     staging = Path(tempfile.mkdtemp(prefix="build-", dir=out_dir / ".builds"))
     os.chmod(staging, 0o755)

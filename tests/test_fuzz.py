@@ -7,7 +7,6 @@ default); `make fuzz` runs many more."""
 import os
 import subprocess
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -8,7 +8,6 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
-import pytest
 
 from etl.build import build
 from etl.schema import load_yaml

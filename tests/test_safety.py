@@ -88,3 +88,17 @@ def test_build_killed_halfway_leaves_previous_build_untouched(tmp_path, stage_ma
     build(FIXTURE_WIKI, out, jobs=1)
     assert len(list((out / ".builds").iterdir())) == 1
     assert snapshot_of(out)["agingkb.db"] == before["agingkb.db"]
+
+
+def test_a_second_build_into_the_same_directory_is_refused(tmp_path):
+    import fcntl
+
+    from etl.build import BuildError
+
+    out = tmp_path / "out"
+    build(FIXTURE_WIKI, out, jobs=1)
+    with open(out / ".build.lock", "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(BuildError, match="another build is writing"):
+            build(FIXTURE_WIKI, out, jobs=1)
+    build(FIXTURE_WIKI, out, jobs=1)  # free again once the holder is gone
