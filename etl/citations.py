@@ -14,7 +14,7 @@ SEGMENT_SPLIT = re.compile(r"\s+·\s+")
 # Identifiers are captured loosely and validated against their scheme's
 # pattern later, so a malformed one is reported rather than missed.
 DOI = re.compile(r"(?:\bdoi:\s*|https?://(?:dx\.)?doi\.org/)([^\s·]+)", re.IGNORECASE)
-PMID = re.compile(r"\bPMID:?\s*(\d+)\b")
+PMID = re.compile(r"\bPMID:?\s*(\d+)\b", re.IGNORECASE)
 VALID_DOI = re.compile(r"10\.\d{4,9}/\S+")
 PMC = re.compile(r"\b(PMC\d+)\b")
 ISBN = re.compile(r"\bISBN:?\s*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dX])\b")
@@ -59,6 +59,7 @@ class Citation:
     citation_count: int | None = None
     parse_status: str = "unparsed"
     malformed: list[tuple[str, str]] = field(default_factory=list)  # (scheme, text) that failed its pattern
+    more_identifiers: list[tuple[str, str]] = field(default_factory=list)  # (scheme, value) after the first of each
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -85,6 +86,14 @@ def clean_doi(doi: str) -> str:
     while doi.endswith("]") and doi.count("]") > doi.count("["):
         doi = doi[:-1]
     return doi
+
+
+IDENTIFIER_FINDERS = [
+    ("doi", DOI, VALID_DOI.fullmatch, clean_doi),
+    ("pmid", PMID, lambda v: len(v) <= 9, str),
+    ("pmc", PMC, bool, str),
+    ("isbn", ISBN, bool, lambda v: re.sub(r"[-\s]", "", v)),
+]
 
 
 def _strip_markup(segment: str) -> str:
@@ -121,21 +130,17 @@ def parse_citation(record: str, study_designs: list[dict]) -> Citation:
     citation.segments = len(segments)
     citation.retracted = bool(RETRACTED.search(text))
 
-    if match := DOI.search(text):
-        doi = clean_doi(match.group(1))
-        if VALID_DOI.fullmatch(doi):
-            citation.doi = doi
-        else:
-            citation.malformed.append(("doi", doi))
-    if match := PMID.search(text):
-        if len(match.group(1)) <= 9:
-            citation.pmid = match.group(1)
-        else:
-            citation.malformed.append(("pmid", match.group(1)))
-    if match := PMC.search(text):
-        citation.pmc = match.group(1)
-    if match := ISBN.search(text):
-        citation.isbn = re.sub(r"[-\s]", "", match.group(1))
+    # Every identifier in the record is kept; the first of each scheme is
+    # the work's (a later DOI is typically a retraction notice or erratum).
+    for scheme, pattern, valid, normalise in IDENTIFIER_FINDERS:
+        for match in pattern.finditer(text):
+            value = normalise(match.group(1))
+            if not valid(value):
+                citation.malformed.append((scheme, value))
+            elif getattr(citation, scheme) is None:
+                setattr(citation, scheme, value)
+            else:
+                citation.more_identifiers.append((scheme, value))
     if match := STUDY_LINK.search(text):
         citation.study_link = match.group(1).strip()
     if match := CITATIONS.search(text):

@@ -341,7 +341,7 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
                 **prov(definition.line),
             }
         )
-        for scheme_name, value in (("doi", c.doi), ("pmid", c.pmid), ("pmc", c.pmc), ("isbn", c.isbn)):
+        for scheme_name, value in [("doi", c.doi), ("pmid", c.pmid), ("pmc", c.pmc), ("isbn", c.isbn)] + c.more_identifiers:
             if not value:
                 continue
             identifier_positions[definition.label] += 1

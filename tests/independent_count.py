@@ -18,6 +18,7 @@ FOOTNOTE_REFERENCE = re.compile(r"\[\^[^\]\s]+\]")
 TAG = re.compile(r"(?:^|(?<=[\s(\[*_>|,;:]))#(?:gap/[A-Za-z0-9][\w-]*[A-Za-z0-9]|stub|unsourced)(?![\w/-])")
 WIKILINK = re.compile(r"\[\[[^\[\]]*\]\]")
 TOP_LEVEL_KEY = re.compile(r"^([^\s#\-\[{][^:]*?)\s*:(?:\s|$)")
+RECORD_IDENTIFIER = re.compile(r"(?:doi:\s*|doi\.org/)10\.\d{4,9}/|\bPMID:?\s*\d{1,9}\b|\bPMC\d+\b", re.IGNORECASE)
 DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
@@ -54,10 +55,16 @@ def count_page(text: str, identifier_keys: set[str]) -> Counter:
         counts["frontmatter wikilinks"] += len(WIKILINK.findall(INLINE_CODE.sub("", line)))
         counts["gap tags"] += len(TAG.findall(INLINE_CODE.sub("", line)))
     lines = body_lines_outside_fences(body)
+    in_record = False  # a footnote definition runs until a blank line
     for line in lines:
         if FOOTNOTE_DEFINITION.match(line):
             counts["footnote definitions"] += 1
             line = FOOTNOTE_DEFINITION.sub("", line, count=1)
+            in_record = True
+        elif not line.strip():
+            in_record = False
+        if in_record:
+            counts["footnote identifiers"] += len(RECORD_IDENTIFIER.findall(line))
         counts["footnote references"] += len(FOOTNOTE_REFERENCE.findall(line))
         counts["gap tags"] += len(TAG.findall(line))
         counts["body wikilinks"] += len(WIKILINK.findall(line))

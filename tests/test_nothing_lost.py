@@ -43,6 +43,7 @@ def database_counts(db_path: Path) -> dict[str, Counter]:
     return {
         "frontmatter keys": per_page("select page, count(*) from page_fields group by page"),
         "frontmatter identifiers": per_page("select page, count(*) from identifiers where field not like 'footnote:%' and field != 'body' group by page"),
+        "footnote identifiers": per_page("select page, count(*) from identifiers where field like 'footnote:%' and scheme in ('doi', 'pmid', 'pmc') group by page"),
         "frontmatter wikilinks": per_page("select page, count(*) from relations group by page") + per_page("select page, count(*) from links where location = 'frontmatter' group by page"),
         "footnote definitions": per_page("select page, count(*) from footnotes group by page"),
         "footnote references": per_page("select page, count(*) from footnote_refs group by page"),
@@ -60,6 +61,7 @@ def package_totals(package: Path) -> dict[str, int]:
     return {
         "frontmatter keys": len(rows("page_fields")),
         "frontmatter identifiers": len(rows("identifiers", lambda r: not r["field"].startswith("footnote:") and r["field"] != "body")),
+        "footnote identifiers": len(rows("identifiers", lambda r: r["field"].startswith("footnote:") and r["scheme"] in ("doi", "pmid", "pmc"))),
         "frontmatter wikilinks": len(rows("relations")) + len(rows("links", lambda r: r["location"] == "frontmatter")),
         "footnote definitions": len(rows("footnotes")),
         "footnote references": len(rows("footnote_refs")),
@@ -96,7 +98,7 @@ def test_nothing_lost_from_the_fixture_wiki(fixture_build):
     totals = assert_nothing_lost(FIXTURE_WIKI, out)
     assert totals == {
         "frontmatter keys": 51, "frontmatter identifiers": 10, "frontmatter wikilinks": 5, "footnote definitions": 2,
-        "footnote references": 3, "gap tags": 5, "body wikilinks": 3, "table rows": 4,
+        "footnote references": 3, "gap tags": 5, "body wikilinks": 3, "table rows": 4, "footnote identifiers": 1,
     }
 
 
