@@ -26,7 +26,8 @@ AUTHORS_SEGMENT = re.compile(
     rf"^{AUTHOR}(?:,\s*{AUTHOR})*(?:,?\s+(?:et al\.?|(?:and|&)\s+{AUTHOR}))?"
     rf"(?:\s*\((?!(?:18|19|20)\d\d\)).*\))?(?:,?\s+\(?(?P<year>(?:18|19|20)\d\d)\)?)?\.?$"
 )
-VENUE_YEAR = re.compile(r"^\*?(?P<venue>[^*]*?[A-Za-z][^*]*?)\*?,?\s+(?P<year>(?:18|19|20)\d\d)\b")
+VENUE_YEAR = re.compile(r"^\*?(?P<venue>[^*A-Za-z]{0,3}[A-Za-z][^*]*?)\*?,?\s+(?P<year>(?:18|19|20)\d\d)\b")
+MAX_FIELD_SEGMENT = 1000
 YEAR_ONLY = re.compile(r"^\(?(?P<year>(?:18|19|20)\d\d)\)?$")
 VENUE_TRAILING_YEAR = re.compile(r"^\*?(?P<venue>[A-Za-z][^*\d(]*?)\*?\s+[\d(].*\((?P<year>(?:18|19|20)\d\d)\)$")
 N_VALUE = re.compile(r"\bn\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b", re.IGNORECASE)
@@ -154,7 +155,9 @@ def parse_citation(record: str, study_designs: list[dict]) -> Citation:
     authors_index = None
     unclassified_before = None  # the previous segment, when nothing claimed it
     for index, raw_segment in enumerate(segments):
-        segment = _strip_markup(RETRACTED.sub("", raw_segment).lstrip(" —-"))
+        # Fields sit at the start of a segment; reading at most the first
+        # MAX_FIELD_SEGMENT characters bounds the cost of the patterns below.
+        segment = _strip_markup(RETRACTED.sub("", raw_segment[:MAX_FIELD_SEGMENT]).lstrip(" —-"))
         if citation.authors is None and (authors := AUTHORS_SEGMENT.match(segment)):
             citation.authors = segment
             named = re.split(r",?\s+et al\.?|\s*\(|,?\s+\(?(?:18|19|20)\d\d\)?\.?$", segment)[0]
