@@ -18,7 +18,7 @@ from etl.rows import CorpusIndex, page_rows
 from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI
 
 settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("fuzz", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("fuzz", max_examples=3000, deadline=10_000, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SEED_PAGES = [FIXTURE_WIKI / "molecules/proteins/demo-kinase.md", FIXTURE_WIKI / "studies/demo-study.md"] + [
