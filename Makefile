@@ -65,7 +65,7 @@ test: install
 
 # Property-based tests with many more examples than `make test` runs.
 fuzz: install
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py tests/test_numbers.py
 
 metadata: install
 	$(BIN)/etl metadata
