@@ -26,6 +26,7 @@ from .parse import DEFAULT_MAX_PAGE_BYTES, normalise_identifier, page_id, parse_
 from .read import Discovery, discover, load_sources
 from .rows import CorpusIndex, WorkIndex, page_rows, work_key
 from .schema import DATA_DIR, Schema, load_schema
+from .trial_rows import TrialIndex, page_trial_mentions
 
 
 class BuildError(Exception):
@@ -89,9 +90,11 @@ def _process(job: tuple[str, str]):
     schema, index = _WORKER["schema"], _WORKER["index"]
     parsed = parse_page(path, Path(absolute).read_bytes(), schema, _WORKER["max_page_bytes"])
     rows, mentions = page_rows(parsed, index, schema)
-    diagnostics = parsed.diagnostics + check_page(parsed, index, schema)
+    footnote_works = {position: row["work"] for position, row in enumerate(rows.get("footnotes", []))}
+    trial_mentions, trial_diagnostics = page_trial_mentions(parsed, index, footnote_works)
+    diagnostics = parsed.diagnostics + check_page(parsed, index, schema) + trial_diagnostics
     invalid = sum(1 for f in parsed.typed_fields.values() if not f.valid)
-    return parsed.page_type, rows, mentions, diagnostics, invalid
+    return parsed.page_type, rows, (mentions, trial_mentions), diagnostics, invalid
 
 
 @contextmanager
@@ -122,15 +125,18 @@ def check_wiki(
     schema = load_schema(data_dir)
     discovery = discover(wiki_dir, None, data_dir)
     index = _corpus_index(discovery, schema)
-    works = WorkIndex()
+    works, trials = WorkIndex(), TrialIndex()
     diagnostics = check_slugs([p.path for p in discovery.pages])
     work_items = [(p.path, str(p.absolute)) for p in discovery.pages]
     with _page_results(work_items, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes) as results:
-        for _, _, mentions, page_diagnostics, _ in results:
+        for _, _, (mentions, trial_mentions), page_diagnostics, _ in results:
             for mention in mentions:
                 works.add(mention)
+            for mention in trial_mentions:
+                trials.add(mention)
             diagnostics += page_diagnostics
-    diagnostics += works.conflicts + _bibliography(schema, index, data_dir)[3]
+    trials.rows(set(works.works))
+    diagnostics += works.conflicts + trials.diagnostics + _bibliography(schema, index, data_dir)[3]
     if paths is not None:
         diagnostics = [d for d in diagnostics if d.path in paths]
     return sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))
@@ -304,7 +310,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             index = _corpus_index(discovery, schema)
 
         sink = CsvSink(staging / "package", schema)
-        works = WorkIndex()
+        works, trials = WorkIndex(), TrialIndex()
         diagnostics: list[Diagnostic] = check_slugs([p.path for p in discovery.pages])
         pages_by_type: Counter = Counter()
         observed_tags: set[str] = set()
@@ -313,13 +319,15 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
         work_items = [(p.path, str(p.absolute)) for p in discovery.pages]
         with timed(timings, "parse+rows"):
             with _page_results(work_items, jobs, index, data_dir, max_page_bytes) as results:
-                for page_type, rows, mentions, page_diagnostics, invalid in results:
+                for page_type, rows, (mentions, trial_mentions), page_diagnostics, invalid in results:
                     pages_by_type[page_type or "(none)"] += 1
                     for table_name, table_rows in rows.items():
                         sink.write(table_name, table_rows)
                     observed_tags.update(r["tag"] for r in rows.get("gaps", []))
                     for mention in mentions:
                         works.add(mention)
+                    for mention in trial_mentions:
+                        trials.add(mention)
                     diagnostics += page_diagnostics
                     invalid_fields += invalid
 
@@ -339,6 +347,9 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             sink.write("works", work_rows)
             sink.write("authors", author_rows)
             sink.write("work_authors", work_author_rows)
+            for table_name, table_rows in trials.rows({row["work"] for row in work_rows}).items():
+                sink.write(table_name, table_rows)
+            diagnostics += trials.diagnostics
             sink.write("bibliography", records)
             sink.write("bibliography_pages", record_pages)
             sink.write("snapshots", [discovery.snapshot])

@@ -101,6 +101,14 @@ class PipeTable:
 
 
 @dataclass
+class Fence:
+    info: str  # the word after the opening ``` (e.g. 'trial')
+    content: str
+    line: int  # line of the opening ```
+    section_seq: int | None
+
+
+@dataclass
 class Body:
     title: str | None = None
     banner: str | None = None
@@ -111,6 +119,7 @@ class Body:
     footnote_refs: list[FootnoteRef] = field(default_factory=list)
     tables: list[PipeTable] = field(default_factory=list)
     orphan_table_lines: list[int] = field(default_factory=list)  # pipe lines with no table header
+    fences: list[Fence] = field(default_factory=list)
     word_count: int = 0
 
 
@@ -250,6 +259,8 @@ class _Walker:
                     PipeTable(table["header"], table["rows"], table["row_lines"], self.page_line(start), self.page_line(end - 1), self.current_section)
                 )
                 table = None
+            elif token.type == "fence" and token.map:
+                result.fences.append(Fence(token.info.strip(), token.content, self.page_line(token.map[0]), self.current_section))
             elif token.type == "html_block":
                 # Tags and links inside HTML comments are still the author's.
                 self.scan_inline(token, context, None, False)

@@ -32,7 +32,7 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
         if facets:
             entry["facets"] = facets[:6]
         # Long text and JSON columns make no sense as sort keys.
-        entry["sortable_columns"] = [c.name for c in table.columns if c.type not in ("text", "array")]
+        entry["sortable_columns"] = [c.name for c in table.columns if c.type not in ("text", "array", "object")]
         if table.label_column:
             entry["label_column"] = table.label_column
         if table.sort:

@@ -26,6 +26,7 @@ COLUMN_TYPES = {
     "boolean": ("boolean", int),
     "date": ("date", str),
     "array": ("array", str),
+    "object": ("object", str),
 }
 
 # Page-type field type -> column type of the typed per-type tables.
