@@ -207,14 +207,33 @@ def page_trial_mentions(parsed: ParsedPage, index, footnote_works: dict[int, str
             add("table-row", line, text, reading.facts, reading.outcomes, registry_id=registry_id, work=work or (index.study_works.get(study) if study else None),
                 study_page=study, gap_tags=sorted(set(tags_by_line.get(line, []))), unmapped=reading.unmapped or None)
 
-    # NCT ids in prose
-    skip = _non_prose_lines(body)
+    # key-value tables ('Parameter | Value') naming a trial, off study pages
+    if parsed.page_type != "study":
+        for table in body.tables:
+            if is_key_value_table(table.header) and any(REGISTRY_ID.search(" ".join(row)) for row in table.rows):
+                table_facts, table_outcomes, ids = read_key_value_table(table.rows)
+                if ids:
+                    add("table-row", table.line, "\n".join(" | ".join(row) for row in table.rows), table_facts, table_outcomes,
+                        registry_id=ids[0], gap_tags=sorted({t for line in table.row_lines for t in tags_by_line.get(line, [])}))
+
+    # NCT ids in prose, and any NCT id a footnote or table row above did
+    # not take as its trial's: every registered trial the wiki names is a row.
+    claimed = {(m["source_line"], m["registry_id"]) for m in mentions if m["registry_id"]}
+    spans = {d.line: d.end_line for d in body.footnote_defs}
+    spans.update({t.line: t.end_line for t in body.tables})
+    for start, end in spans.items():
+        for line in range(start, end + 1):
+            claimed.update((line, registry_id) for (first, registry_id) in list(claimed) if first == start)
+    skip = _code_lines(body)
     body_lines = parsed.frontmatter.body.split("\n")
     for offset, text in enumerate(body_lines):
         line = parsed.frontmatter.body_line + offset
         if line in skip:
             continue
         for match in REGISTRY_ID.finditer(text):
+            if (line, match.group(0)) in claimed:
+                continue
+            claimed.add((line, match.group(0)))
             sentence = sentence_claim(text, match.start(), match.end())
             facts = Facts()
             acronym = ACRONYM_BEFORE_ID.search(sentence[: sentence.find(match.group(0)) + 11])
@@ -261,6 +280,13 @@ def _footnote_facts(record: str, citation) -> tuple[Facts, list[Outcome]]:
         outcomes += found
         facts.problems += problems
     return facts, outcomes
+
+
+def _code_lines(body) -> set[int]:
+    lines: set[int] = set()
+    for fence in body.fences:
+        lines.update(range(fence.line, fence.line + fence.content.count("\n") + 2))
+    return lines
 
 
 def _non_prose_lines(body) -> set[int]:
@@ -336,8 +362,10 @@ def _study_page_mention(parsed: ParsedPage, index):
         if not RESULT_HEADING.search(section.heading):
             continue
         role = "primary" if re.search(r"\bprimary\b", section.heading, re.I) else "secondary" if re.search(r"\bsecondary\b", section.heading, re.I) else None
-        for offset, raw in enumerate((section.text or "").split("\n")[1:], start=1):
-            line = section.line + offset
+        body_lines = parsed.frontmatter.body.split("\n")
+        for line in range(section.line + 1, section.end_line + 1):
+            offset = line - parsed.frontmatter.body_line
+            raw = body_lines[offset] if 0 <= offset < len(body_lines) else ""
             if line in table_lines or not raw.strip() or raw.lstrip().startswith(("#", ">", "|")):
                 continue
             text = LIST_MARKER.sub("", raw.strip())
@@ -710,12 +738,18 @@ def _prov(mention: dict) -> dict:
     return {name: mention[name] for name in ("source_path", "source_line", "snapshot")}
 
 
+def _restates(statistics: tuple, fuller: tuple) -> bool:
+    """Every number stated here is stated the same in the fuller outcome."""
+    stated = [(a, b) for a, b in zip(statistics, fuller) if a is not None]
+    return bool(stated) and all(a == b for a, b in stated)
+
+
 def _merge_outcomes(members: list[dict]) -> list[tuple[dict, dict]]:
     """Outcomes of one trial across its mentions: explicit outcomes replace
     extracted ones with the same measure; a result stated the same way on
     several pages is kept once."""
     explicit_measures = {o["measure"].lower() for m in members if m["kind"] == "explicit" for o in m["outcomes"]}
-    kept: dict[tuple, dict] = {}
+    kept: dict[tuple, tuple[dict, int]] = {}
     merged = []
     for mention in members:
         for outcome in mention["outcomes"]:
@@ -727,12 +761,20 @@ def _merge_outcomes(members: list[dict]) -> list[tuple[dict, dict]]:
             first_word = (re.findall(r"\w+", outcome["measure"].lower()) or [""])[0]
             statistics = tuple(outcome[name] for name in ("effect_value", "p_operator", "p_value", "ci_low", "ci_high", "arm_a_value", "arm_b_value"))
             key = (first_word, statistics) if any(v is not None for v in statistics) else (outcome["measure"].lower(), statistics)
-            if key in kept:
-                for name in OUTCOME_COLUMNS:
-                    if kept[key][name] is None and outcome[name] is not None:
-                        kept[key][name] = outcome[name]
+            # ...and a shorter statement of it ('improved (P=0.02)') too.
+            same = key if key in kept else next((k for k in kept if k[0] == first_word and (_restates(statistics, k[1]) or _restates(k[1], statistics))), None)
+            if same is not None:
+                row, position = kept[same]
+                fuller, other = (outcome, dict(row)) if _filled(outcome) > _filled(row) else (row, outcome)
+                row.update({name: fuller[name] if fuller[name] is not None else other[name] for name in OUTCOME_COLUMNS})
+                if fuller is outcome:
+                    merged[position] = (row, mention)  # the fuller statement's page and line
                 continue
             row = {name: outcome[name] for name in OUTCOME_COLUMNS}
-            kept[key] = row
+            kept[key] = (row, len(merged))
             merged.append((row, mention))
     return merged
+
+
+def _filled(outcome: dict) -> int:
+    return sum(1 for name in OUTCOME_COLUMNS if outcome.get(name) is not None)

@@ -167,7 +167,7 @@ def find_dose(text: str) -> Dose | None:
     route = None
     for pattern, name in ROUTES:
         found = pattern.search(tail)
-        if found and found.start() <= 3:
+        if found and found.start() <= 16 and not re.search(r"[;(]|\bvs\b", tail[: found.start()]):
             route, end = name, max(end, match.end() + found.end())
             break
     frequency = PER_FREQUENCY.get((match.group("per") or "").lower())
@@ -245,13 +245,14 @@ def find_arms(text: str) -> tuple[list[Arm], int | None]:
 ROLE_PREFIX = re.compile(r"^\s*(?P<role>(?:co-)?primary|secondary|exploratory)\s+(?:end-?point|outcome|efficacy end-?point|measure)s?\s*(?:\([^)]*\))?\s*[:—–-]\s*", re.I)
 ROLE_WORD = re.compile(r"\b(?P<role>(?:co-)?primary|secondary)\b(?:\s+(?:end-?point|outcome))?", re.I)
 METRICS = r"aHR|aOR|HR|OR|RR|IRR|SMD|WMD|MD|β|beta|ρ|rho|Cohen's d|d|r|R²|r²"
-EFFECT_METRIC = re.compile(rf"(?<![\w-])(?P<metric>{METRICS})\s*(?:=|:)?\s*(?P<value>{NUMBER})(?!\s*[–—-]\s*\d)(?P<unit>\s*%)?")
+EFFECT_METRIC = re.compile(rf"(?<![\w-])(?P<metric>{METRICS})\s*(?:=|:)?\s*(?=[{M}+]?\.?\d)(?P<value>{NUMBER})(?!\s*[–—-]\s*\d)(?P<unit>\s*%)?")
 UNIT = r"%|pp|percentage points?|points?|(?:[A-Za-zµμ°][\w/·^²³⁻¹µμ%.]*)"
 UNIT_STOP = {"vs", "vs.", "versus", "and", "in", "at", "with", "from", "to", "for", "after", "per", "compared", "of", "on", "or", "the", "p", "ci", "n", "more", "less", "than", "over", "by", "within", "between", "among", "relative"}
 SIGNED_EFFECT = re.compile(rf"(?:(?<=\s)|(?<=^)|(?<=\())(?P<value>[{M}+]\s?(?:\d+(?:\.\d+)?|\.\d+))(?:\s*(?P<unit>{UNIT}))?")
 BY_EFFECT = re.compile(rf"\bby\s+(?P<value>(?:\d+(?:\.\d+)?|\.\d+))\s*(?P<unit>{UNIT})?")
 ARM_UNIT = r"%|pp|[A-Za-zµμ]+/[\w/]+"
-ARM_COMPARISON = re.compile(rf"(?<![\d/.,])(?P<a>{NUMBER})\s*(?P<unit>{ARM_UNIT})?\s+(?:vs\.?|versus)\s+(?P<b>{NUMBER})(?![\d/])\s*(?P<unit_b>{ARM_UNIT})?", re.I)
+DIGIT_AHEAD = rf"(?=[{M}+]?\.?\d)"  # NUMBER alone also matches the empty string
+ARM_COMPARISON = re.compile(rf"(?<![\d/.,]){DIGIT_AHEAD}(?P<a>{NUMBER})\s*(?P<unit>{ARM_UNIT})?\s+(?:vs\.?|versus)\s+{DIGIT_AHEAD}(?P<b>{NUMBER})(?![\d/])\s*(?P<unit_b>{ARM_UNIT})?", re.I)
 CONTROL = re.compile(r"\b(?:placebo|control|standard|usual|sham|vehicle|no treatment|untreated)", re.I)
 COMPARATOR = re.compile(r"\b(?:vs\.?|versus|compared with|relative to)\s+(?P<comparator>[A-Za-z][\w\s/+-]*?)(?=\s*[(;,.]|\s+(?:at|after|over|in|on|for)\b|$)", re.I)
 DIRECTIONS = [

@@ -19,6 +19,8 @@ TAG = re.compile(r"(?:^|(?<=[\s(\[*_>|,;:]))#(?:gap/[A-Za-z0-9][\w-]*[A-Za-z0-9]
 WIKILINK = re.compile(r"\[\[[^\[\]]*\]\]")
 TOP_LEVEL_KEY = re.compile(r"^([^\s#\-\[{][^:]*?)\s*:(?:\s|$)")
 RECORD_IDENTIFIER = re.compile(r"(?:doi:\s*|doi\.org/)10\.\d{4,9}/|\bPMID:?\s*\d{1,9}\b|\bPMC\d+\b", re.IGNORECASE)
+REGISTRATION = re.compile(r"\bNCT[0-9]{8}\b")
+NCT_KEY = re.compile(r"^nct-id\s*:\s*\"?(NCT[0-9]{8})")
 DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")
 
 
@@ -55,6 +57,10 @@ def count_page(text: str, identifier_keys: set[str]) -> Counter:
         counts["frontmatter wikilinks"] += len(WIKILINK.findall(INLINE_CODE.sub("", line)))
         counts["gap tags"] += len(TAG.findall(INLINE_CODE.sub("", line)))
     lines = body_lines_outside_fences(body)
+    # Every trial registration named on the page (frontmatter nct-id, body).
+    registrations = {m.group(1) for line in frontmatter if (m := NCT_KEY.match(line))}
+    registrations.update(nct for line in lines for nct in REGISTRATION.findall(line))
+    counts["registered trials"] = len(registrations)
     in_record = False  # a footnote definition runs until a blank line
     for line in lines:
         if FOOTNOTE_DEFINITION.match(line):

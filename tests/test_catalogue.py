@@ -51,6 +51,10 @@ EXPECTED = [
     ("status-unknown", "status-unknown.md", 10),
     ("wikilink-missing", "wikilink-missing.md", 7),
     ("bibliography-page", "data/bibliography.yml", 4),
+    ("trial-number-unparsed", "trial-number-unparsed.md", 9),
+    ("trial-number-unparsed", "trial-number-unparsed.md", 13),
+    ("trial-block-invalid", "trial-block-invalid.md", 12),
+    ("trial-duplicate-suspect", "trial-duplicate-b.md", 9),
 ]
 
 

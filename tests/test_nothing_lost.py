@@ -50,6 +50,7 @@ def database_counts(db_path: Path) -> dict[str, Counter]:
         "gap tags": per_page("select page, count(*) from gaps group by page"),
         "body wikilinks": per_page("select page, count(*) from links where kind = 'wikilink' and location = 'body' group by page"),
         "table rows": per_page("select page, count(*) from status_assessments group by page") + per_page("select page, sum(row_count) from page_tables group by page"),
+        "registered trials": per_page("select m.page, count(distinct t.registry_id) from trial_mentions m join trials t on t.trial = m.trial where m.registry_id is not null group by m.page"),
     }
 
 
@@ -68,6 +69,7 @@ def package_totals(package: Path) -> dict[str, int]:
         "gap tags": len(rows("gaps")),
         "body wikilinks": len(rows("links", lambda r: r["kind"] == "wikilink" and r["location"] == "body")),
         "table rows": len(rows("status_assessments")) + sum(len(json.loads(r["rows"])) for r in rows("page_tables")),
+        "registered trials": len({(r["page"], r["registry_id"]) for r in rows("trial_mentions") if r["registry_id"]}),
     }
 
 
@@ -91,6 +93,7 @@ def test_nothing_lost_from_the_real_wiki(real_build):
     out, _ = real_build
     totals = assert_nothing_lost(REAL_WIKI, out)
     assert totals["footnote definitions"] > 6000 and totals["gap tags"] > 10000
+    assert totals["registered trials"] > 300  # every NCT id named on a page is a trial row
 
 
 def test_nothing_lost_from_the_fixture_wiki(fixture_build):
@@ -99,6 +102,7 @@ def test_nothing_lost_from_the_fixture_wiki(fixture_build):
     assert totals == {
         "frontmatter keys": 51, "frontmatter identifiers": 10, "frontmatter wikilinks": 5, "footnote definitions": 2,
         "footnote references": 3, "gap tags": 5, "body wikilinks": 3, "table rows": 4, "footnote identifiers": 1,
+        "registered trials": 0,
     }
 
 
@@ -107,7 +111,7 @@ def test_nothing_lost_from_the_bad_wiki(tmp_path):
     shutil.copytree(BAD_WIKI, wiki, ignore=lambda folder, names: [n for n in names if n in BLOCKING_FIXTURES])
     build(wiki, tmp_path / "out", jobs=1)
     totals = assert_nothing_lost(wiki, tmp_path / "out")
-    assert totals["footnote definitions"] == 9 and totals["table rows"] == 5 and totals["frontmatter wikilinks"] == 1
+    assert totals["footnote definitions"] == 13 and totals["table rows"] == 5 and totals["frontmatter wikilinks"] == 1
     db = sqlite3.connect(tmp_path / "out" / "agingkb.db")
     # An unquoted [[link]] (a nested list to YAML) is still an edge, and a
     # table row with an unescaped | in [[link|alias]] keeps its cell whole.
