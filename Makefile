@@ -58,6 +58,7 @@ check: install
 
 serve: build
 	$(BIN)/datasette serve -i $(OUT)/agingkb.db --metadata metadata.yml \
+		--plugins-dir plugins --template-dir templates \
 		-h 127.0.0.1 -p $(PORT) $(DATASETTE_SETTINGS)
 
 test: install

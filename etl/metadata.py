@@ -28,9 +28,9 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
             "description": table.description,
             "columns": {c.name: c.description for c in table.columns},
         }
-        facets = table.facets
+        facets = table.default_facets or table.facets[:6]
         if facets:
-            entry["facets"] = facets[:6]
+            entry["facets"] = facets
         # Long text and JSON columns make no sense as sort keys.
         entry["sortable_columns"] = [c.name for c in table.columns if c.type not in ("text", "array", "object")]
         if table.label_column:

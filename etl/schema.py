@@ -110,6 +110,7 @@ class Table:
     sort: str | None = None
     sort_desc: str | None = None
     kind: str = "core"  # core | typed | vocabulary
+    default_facets: list[str] | None = None  # facets shown first; else the first six facet columns
 
     @property
     def column_names(self) -> list[str]:
@@ -227,7 +228,11 @@ def _table(name: str, spec: dict, provenance: list[Column], kind: str) -> Table:
         sort=spec.get("sort"),
         sort_desc=spec.get("sort_desc"),
         kind=kind,
+        default_facets=spec.get("default_facets"),
     )
+    unknown = set(table.default_facets or []) - set(table.facets)
+    if unknown:
+        raise ValueError(f"table {name}: default_facets {sorted(unknown)} are not facet columns")
     return table
 
 

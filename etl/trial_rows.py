@@ -157,6 +157,10 @@ def page_trial_mentions(parsed: ParsedPage, index, footnote_works: dict[int, str
         facts.set("intervention_page", _intervention_page(facts.values.get("intervention"), index, page))
         mentions.append(_mention(kind, page, path, line, snapshot, text, facts, outcomes, **keys))
         report(line, facts.problems)
+        for outcome in outcomes:
+            if None not in (outcome.effect_value, outcome.ci_low, outcome.ci_high) and not min(outcome.ci_low, outcome.ci_high) <= outcome.effect_value <= max(outcome.ci_low, outcome.ci_high):
+                diagnostics.append(diagnose(path, line, "trial-effect-outside-ci",
+                    f"{outcome.measure}: effect {outcome.effect_raw} lies outside its interval {outcome.ci_raw} (a sign written one way and the interval the other?)"))
 
     # the study page itself
     if parsed.page_type == "study":

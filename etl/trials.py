@@ -346,7 +346,17 @@ def _measure(clause: str) -> str:
     if signed and signed.start() > 0:
         head = head[: signed.start()]
     head = re.sub(rf"\s+(?:{METRICS})\s*(?:=|:)?\s*[{M}+]?[\d.]*\s*$", "", head)
-    return head.strip(" *_:;,—–-") or clause.strip()[:80]
+    return head.strip(" *_:;,—–-")
+
+
+def _leftover(text: str, used: list[str | None]) -> str:
+    """What a clause says besides its numbers: 'HR 0.72 (95% CI 0.56–0.93),
+    p=0.01 (all-cause mortality)' -> 'all-cause mortality'."""
+    for raw in used:
+        if raw:
+            text = text.replace(raw, " ")
+    text = re.sub(r"[()\[\],;:=]+", " ", text)
+    return " ".join(text.split()).strip(" *_.—–-")
 
 
 def read_outcome(clause: str, role: str | None = None, measure: str | None = None) -> tuple[Outcome | None, list[str]]:
@@ -373,6 +383,8 @@ def read_outcome(clause: str, role: str | None = None, measure: str | None = Non
     arms = ARM_COMPARISON.search(statistics_text)
     measure_text = text.replace(arms.group(0), " (", 1) if arms else text
     outcome = Outcome(measure=measure or _measure(measure_text), text=clause.strip(), role=role)
+    if not outcome.measure and arms:
+        outcome.measure = _measure(text)
     if arms:
         a, b = parse_number(arms.group("a")), parse_number(arms.group("b"))
         if a is not None and b is not None:
@@ -407,6 +419,8 @@ def read_outcome(clause: str, role: str | None = None, measure: str | None = Non
     outcome.direction = find_first(DIRECTIONS, text)
     if outcome.direction is None and outcome.effect_value is not None and outcome.effect_metric is None and outcome.effect_raw and outcome.effect_raw[0] in MINUS + "+":
         outcome.direction = "increase" if outcome.effect_value > 0 else "decrease" if outcome.effect_value < 0 else None
+    if not outcome.measure:
+        outcome.measure = _leftover(text, [outcome.effect_raw, outcome.ci_raw, outcome.p_raw, outcome.arm_raw])[:80] or " ".join(clause.split())[:80]
     if role is None and (found := ROLE_WORD.search(text)):
         outcome.role = found.group("role").lower().replace("co-", "")
     return (outcome if outcome.has_statistic else None), problems
@@ -707,7 +721,7 @@ def read_table_row(header: list[str], cells: list[str]) -> TableRowReading:
             outcome = Outcome(measure=measure, text=measure, role=measure_role)  # a declared endpoint without results
         if outcome:
             if not measure:
-                outcome.measure = _measure(results[0]) if results else outcome.measure
+                outcome.measure = (_measure(results[0]) if results else "") or outcome.measure
             outcomes.append(outcome)
     row_text = " ".join(cells)
     evidence = bool(RANDOMISED.search(row_text)) and not NOT_RANDOMISED.search(row_text)

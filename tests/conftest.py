@@ -57,7 +57,8 @@ def datasette_url(real_build):
     out, _ = real_build
     port = free_port()
     process = subprocess.Popen(
-        [str(BIN / "datasette"), "serve", "-i", str(out / "agingkb.db"), "--metadata", str(ROOT / "metadata.yml"), "-h", "127.0.0.1", "-p", str(port)],
+        [str(BIN / "datasette"), "serve", "-i", str(out / "agingkb.db"), "--metadata", str(ROOT / "metadata.yml"),
+         "--plugins-dir", str(ROOT / "plugins"), "--template-dir", str(ROOT / "templates"), "-h", "127.0.0.1", "-p", str(port)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )

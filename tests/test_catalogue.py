@@ -53,6 +53,7 @@ EXPECTED = [
     ("bibliography-page", "data/bibliography.yml", 4),
     ("trial-number-unparsed", "trial-number-unparsed.md", 9),
     ("trial-number-unparsed", "trial-number-unparsed.md", 13),
+    ("trial-effect-outside-ci", "trial-number-unparsed.md", 18),
     ("trial-block-invalid", "trial-block-invalid.md", 12),
     ("trial-duplicate-suspect", "trial-duplicate-b.md", 9),
 ]
