@@ -66,7 +66,7 @@ test: install
 
 # Property-based tests with many more examples than `make test` runs.
 fuzz: install
-	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py tests/test_numbers.py
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py tests/test_numbers.py tests/test_trial_properties.py
 
 metadata: install
 	$(BIN)/etl metadata

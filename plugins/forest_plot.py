@@ -94,7 +94,10 @@ def forest_svg(rows: list[dict]) -> str:
             parts.append(f'<text x="0" y="{middle + 4}" class="label">{escape(label)}</text>')
             parts.append(f'<line x1="{x(row["ci_low"]):.1f}" x2="{x(row["ci_high"]):.1f}" y1="{middle}" y2="{middle}" class="ci"/>')
             if row["effect_value"] is not None and (not log or row["effect_value"] > 0):
-                parts.append(f'<rect x="{x(row["effect_value"]) - 4:.1f}" y="{middle - 4}" width="8" height="8" class="effect"/>')
+                # An effect outside its own interval is drawn hollow: the source
+                # states them with different signs (see trial-effect-outside-ci).
+                outside = not min(row["ci_low"], row["ci_high"]) <= row["effect_value"] <= max(row["ci_low"], row["ci_high"])
+                parts.append(f'<rect x="{x(row["effect_value"]) - 4:.1f}" y="{middle - 4}" width="8" height="8" class="effect{" outside" if outside else ""}"/>')
             parts.append(f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 10}" y="{middle + 4}" class="value">{escape(effect)} [{escape(ci)}]</text></g>')
             y += ROW_HEIGHT
         reference = x(1.0 if log else 0.0)
@@ -117,6 +120,7 @@ STYLE = """
 .forest .tick { font: 10px sans-serif; fill: #666; text-anchor: middle; }
 .forest .ci { stroke: #1f5f99; stroke-width: 2; }
 .forest .effect { fill: #1f5f99; }
+.forest .effect.outside { fill: #fff; stroke: #b03a2e; stroke-width: 1.5; }
 .forest .reference { stroke: #999; stroke-dasharray: 4 3; }
 .forest .axis { stroke: #999; }
 .forest .outcome:hover .label { fill: #000; font-weight: bold; }
@@ -143,7 +147,9 @@ async def forest_plot(datasette, request):
 <h1>Forest plot of trial outcomes</h1>
 <p>Every trial outcome with a confidence interval, read from the wiki's footnotes, trial tables, study pages and
 explicit trial blocks: the line is the interval, the square the effect. Panels group outcomes on one scale;
-ratios use a log axis with a line at 1, differences a line at 0. Hover a row for its source file and line.
+ratios use a log axis with a line at 1, differences a line at 0. A hollow red square is an effect that lies
+outside its own interval as the wiki writes them (usually a signed change with an unsigned interval).
+Hover a row for its source file and line.
 <a href="{escape(table_link)}">These outcomes as a table</a>.</p>
 <form action="/-/forest-plot" method="get">
 <label>Intervention <select name="intervention"><option value="">any</option>{options}</select></label>
