@@ -383,8 +383,6 @@ def read_outcome(clause: str, role: str | None = None, measure: str | None = Non
     arms = ARM_COMPARISON.search(statistics_text)
     measure_text = text.replace(arms.group(0), " (", 1) if arms else text
     outcome = Outcome(measure=measure or _measure(measure_text), text=clause.strip(), role=role)
-    if not outcome.measure and arms:
-        outcome.measure = _measure(text)
     if arms:
         a, b = parse_number(arms.group("a")), parse_number(arms.group("b"))
         if a is not None and b is not None:
@@ -420,7 +418,9 @@ def read_outcome(clause: str, role: str | None = None, measure: str | None = Non
     if outcome.direction is None and outcome.effect_value is not None and outcome.effect_metric is None and outcome.effect_raw and outcome.effect_raw[0] in MINUS + "+":
         outcome.direction = "increase" if outcome.effect_value > 0 else "decrease" if outcome.effect_value < 0 else None
     if not outcome.measure:
-        outcome.measure = _leftover(text, [outcome.effect_raw, outcome.ci_raw, outcome.p_raw, outcome.arm_raw])[:80] or " ".join(clause.split())[:80]
+        rest = _leftover(text, [outcome.effect_raw, outcome.ci_raw, outcome.p_raw, outcome.arm_raw])
+        usable = len(re.findall(r"[A-Za-z]", rest)) >= 4 and not re.match(r"(?:at|in|on|for|after|over|vs|and|with)\b", rest, re.I)
+        outcome.measure = (rest if usable else " ".join(clause.split()))[:80]
     if role is None and (found := ROLE_WORD.search(text)):
         outcome.role = found.group("role").lower().replace("co-", "")
     return (outcome if outcome.has_statistic else None), problems
@@ -713,7 +713,12 @@ def read_table_row(header: list[str], cells: list[str]) -> TableRowReading:
         else:
             unmapped[name] = cell
     outcomes: list[Outcome] = []
-    if measure or results or p_cells:
+    if measure is None and len(results) == 1 and not (ci_cells or p_cells):
+        found, problems = read_outcomes(results[0])  # 'A SMD=0.29 (p=0.05); B SMD=0.27 (p=0.03)'
+        if len(found) > 1:
+            facts.problems += problems
+            outcomes, results = found, []
+    if not outcomes and (measure or results or p_cells):
         clause = "; ".join(results + ci_cells + p_cells)
         outcome, problems = read_outcome(clause, role=measure_role, measure=measure) if clause else (None, [])
         facts.problems += problems

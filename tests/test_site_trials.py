@@ -117,6 +117,11 @@ def test_the_forest_plot_opens_from_the_home_page_and_draws_every_interval(brows
     ).fetchone()[0]
     assert page.locator("svg .outcome").count() == anakinra >= 1
     assert "HbA1c" in page.locator("svg").text_content()
+    outside = db.execute(
+        "select count(*) from trial_outcomes o join trials t on t.trial = o.trial where o.ci_low is not null and t.intervention_page = 'molecules/compounds/anakinra'"
+        " and o.effect_value is not null and not (o.effect_value between min(o.ci_low, o.ci_high) and max(o.ci_low, o.ci_high))"
+    ).fetchone()[0]
+    assert page.locator("svg rect.effect.outside").count() == outside == 1  # Larsen 2007: −0.46 pp with 95% CI 0.01–0.90, as written
     page.screenshot(path=str(ARTIFACTS / "forest-plot-anakinra.png"), full_page=True)
     assert errors == []
     page.close()
