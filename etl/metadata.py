@@ -57,6 +57,7 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
         "source_url": site["source_url"],
         "about": site["about"],
         "about_url": site["about_url"],
+        "plugins": site.get("plugins", {}),
         "databases": {
             DATABASE: {
                 "title": site["title"],

@@ -161,7 +161,7 @@ Hover a row for its source file and line.
 <div class="forest">{forest_svg(rows) if rows else "<p>No outcome with a confidence interval matches.</p>"}</div>
 """
     html = await datasette.render_template(
-        "forest_plot.html", {"body_html": body, "style": STYLE, "metadata": datasette.metadata()}, request=request
+        "picture.html", {"body_html": body, "style": STYLE, "page_title": "Forest plot of trial outcomes"}, request=request
     )
     return Response.html(html)
 

@@ -1,0 +1,183 @@
+"""Serve stage: what the site adds to Datasette.
+
+- Safe serving: a length limit on every SQLite connection, security headers
+  on every response, no redirect that leaves the site (the robots policy is
+  datasette-block-robots, configured in data/site.yml).
+- Reading: a page row shows its Markdown body as sanitised HTML, with
+  [[wikilinks]] turned into links to the linked page's row.
+- The home page: what the dataset is, its version and snapshot, row counts,
+  licence, attribution and how to cite it.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from functools import lru_cache
+from importlib import metadata as package_metadata
+from urllib.parse import quote
+
+import nh3
+from datasette import hookimpl
+from datasette.utils import tilde_decode, tilde_encode
+from datasette.utils.asgi import Response
+from markdown_it import MarkdownIt
+from mdit_py_plugins.footnote import footnote_plugin
+
+DATABASE = "agingkb"
+# Longest string or blob any SQL may build: a query such as
+# length(hex(zeroblob(2e8))) fails at once instead of allocating gigabytes.
+MAX_SQLITE_LENGTH = 5_000_000
+SECURITY_HEADERS = [
+    (b"content-security-policy", b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+     b"img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+]
+WIKILINK = re.compile(r"\[\[([^\[\]|#]*)(#[^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
+FENCE = re.compile(r"^(\s{0,3})(```|~~~)")
+
+
+@hookimpl
+def prepare_connection(conn):
+    conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_SQLITE_LENGTH)
+    conn.setlimit(sqlite3.SQLITE_LIMIT_ATTACHED, 0)  # no ATTACH, whatever the SQL
+
+
+@hookimpl
+def asgi_wrapper():
+    def wrap(app):
+        async def guarded(scope, receive, send):
+            if scope["type"] == "http":
+                path = scope.get("path", "")
+                raw = scope.get("raw_path", b"") or b""
+                # '/\example.com/' and '//example.com' would be redirected to a
+                # path browsers read as another host.
+                if path.startswith(("//", "/\\")) or raw.startswith((b"//", b"/\\", b"/%5C", b"/%5c", b"/%2F", b"/%2f")):
+                    await Response.text("Not found", status=404).asgi_send(_with_headers(send))
+                    return
+            await app(scope, receive, _with_headers(send))
+
+        return guarded
+
+    return wrap
+
+
+def _with_headers(send):
+    async def sender(message):
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in {name for name, _ in SECURITY_HEADERS}]
+            message = {**message, "headers": headers + SECURITY_HEADERS}
+        await send(message)
+
+    return sender
+
+
+# --- page bodies ----------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _markdown() -> MarkdownIt:
+    return MarkdownIt("commonmark", {"html": True}).enable("table").use(footnote_plugin)
+
+
+def link_wikilinks(markdown: str, resolve) -> str:
+    """[[target|alias]] -> a Markdown link to the target page's row, outside
+    code fences and code spans; unresolved targets become plain text."""
+    lines, fenced = [], False
+    for line in markdown.split("\n"):
+        if FENCE.match(line):
+            fenced = not fenced
+        if fenced or "[[" not in line:
+            lines.append(line)
+            continue
+        parts = re.split(r"(`[^`]*`)", line)
+        for index in range(0, len(parts), 2):
+            parts[index] = WIKILINK.sub(lambda m: _wikilink(m, resolve), parts[index])
+        lines.append("".join(parts))
+    return "\n".join(lines)
+
+
+def _wikilink(match, resolve) -> str:
+    target, anchor, alias = match.group(1).strip(), match.group(2) or "", (match.group(3) or "").strip()
+    text = (alias or target).replace("[", "\\[").replace("]", "\\]")
+    url = resolve(target)
+    if not url:
+        return f"*{text}*"
+    return f"[{text}](<{url}{anchor}>)"
+
+
+def render_body(markdown: str, resolve) -> str:
+    """Markdown body to sanitised HTML: no script, no event handler, no
+    javascript: URL survives nh3."""
+    html = _markdown().render(link_wikilinks(markdown, resolve))
+    return nh3.clean(
+        html,
+        tags=nh3.ALLOWED_TAGS | {"section", "sup", "sub", "hr"},
+        attributes={**nh3.ALLOWED_ATTRIBUTES, "a": {"href", "title", "id", "class"}, "sup": {"id", "class"}, "li": {"id", "class"},
+                    "section": {"class"}, "th": {"style"}, "td": {"style"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+
+
+async def _resolver(datasette):
+    """slug or path -> row URL, from the pages table (shortest path wins
+    for a shared slug, as the build resolves links)."""
+    database = datasette.get_database(DATABASE)
+    rows = (await database.execute("select page, slug from pages order by length(page) - length(replace(page, '/', '')), page")).rows
+    by_id = {page.lower(): page for page, _ in rows}
+    by_slug: dict[str, str] = {}
+    for page, slug in rows:
+        by_slug.setdefault(slug.lower(), page)
+    base = datasette.urls.table(DATABASE, "pages")
+
+    def resolve(target: str) -> str | None:
+        name = target.strip().replace("\\", "/").lower().removesuffix(".md").strip("/")
+        if name in by_id:
+            page = by_id[name]
+        elif "/" in name:
+            page = next((p for lower, p in sorted(by_id.items()) if lower.endswith("/" + name)), None)
+        else:
+            page = by_slug.get(name)
+        return f"{base}/{quote(tilde_encode(page), safe='~')}" if page else None
+
+    return resolve
+
+
+@hookimpl
+def extra_template_vars(view_name, database, table, request, datasette):
+    async def variables():
+        found = {"site": _site(datasette)}  # the licence and source line, on every page
+        if view_name == "row" and database == DATABASE and table == "pages" and request is not None:
+            page_id = tilde_decode(request.url_vars.get("pks", ""))
+            row = (await datasette.get_database(DATABASE).execute("select body from pages where page = ?", [page_id])).first()
+            if row and row["body"]:
+                found["rendered_body"] = render_body(row["body"], await _resolver(datasette))
+        if view_name == "index":
+            found["agingkb"] = await _home(datasette)
+        return found
+
+    return variables
+
+
+def _site(datasette) -> dict:
+    metadata = datasette.metadata() or {}
+    return {key: metadata.get(key) for key in ("title", "license", "license_url", "source", "source_url", "about", "about_url")}
+
+
+async def _home(datasette) -> dict:
+    database = datasette.get_database(DATABASE)
+    snapshot = (await database.execute("select * from snapshots")).first()
+    tables = [name for name in await database.table_names() if not name.endswith(("_fts", "_fts_config", "_fts_data", "_fts_docsize", "_fts_idx"))]
+    counts = []
+    for name in sorted(tables):
+        count = (await database.execute(f"select count(*) from [{name}]")).first()[0]
+        counts.append({"table": name, "rows": count, "url": datasette.urls.table(DATABASE, name)})
+    try:
+        version = package_metadata.version("agingkb")
+    except package_metadata.PackageNotFoundError:
+        version = "unknown"
+    return {"version": version, "snapshot": dict(snapshot) if snapshot else {}, "counts": counts}
+

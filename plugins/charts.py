@@ -1,0 +1,119 @@
+"""Serve stage: /-/charts, pictures of the dataset a reader would rather
+look at than read: knowledge-gap tags by page type, evidence grades by
+dimension, and verification passes by month. Stacked bars drawn as SVG on
+the server from SQL over the immutable database; every label is escaped."""
+
+from __future__ import annotations
+
+from html import escape
+from urllib.parse import urlencode
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+DATABASE = "agingkb"
+PALETTE = ["#1f5f99", "#d9822b", "#3d9970", "#b03a2e", "#7d3c98", "#8d8d8d", "#c9a227", "#17a2b8"]
+LABEL_WIDTH, BAR_WIDTH, BAR_HEIGHT = 170, 620, 18
+
+CHARTS = [
+    {
+        "id": "gaps-by-type",
+        "title": "Knowledge-gap tags by page type",
+        "about": "Every #gap/..., #stub and #unsourced tag, counted by the type of page it is on; the five commonest tags get their own colour.",
+        "sql": "select coalesce(p.type, '(none)') as category, g.tag as series, count(*) as n from gaps g join pages p on p.page = g.page group by 1, 2",
+        "top_series": 5,
+        "link": lambda category, series: ("gaps", {"tag": series} if series != "other" else {"_facet": "tag"}),
+    },
+    {
+        "id": "grades-by-dimension",
+        "title": "Evidence grades by dimension",
+        "about": "Rows of the wiki's Dimension | Status tables: how far findings on each dimension are shown to hold in humans.",
+        "sql": "select dimension as category, coalesce(status, '(unrecognised)') as series, count(*) as n from status_assessments group by 1, 2",
+        "top_series": 7,
+        "link": lambda category, series: ("status_assessments", {"dimension": category, "_facet": "status"}),
+    },
+    {
+        "id": "verification-by-month",
+        "title": "Verification passes by month",
+        "about": "Pages by the month of their last verification pass (verified-date), split by whether the page is marked verified.",
+        "sql": "select substr(verified_date, 1, 7) as category, case verified when 1 then 'verified' else 'not verified' end as series, count(*) as n "
+        "from pages where verified_date is not null group by 1, 2",
+        "top_series": 2,
+        "sort": "category",
+        "link": lambda category, series: ("pages", {"verified_date__startswith": category}),
+    },
+]
+
+
+def stacked_bars_svg(chart_id: str, counts: list[tuple[str, str, int]], top_series: int, sort: str = "total", link=None) -> str:
+    """Horizontal stacked bars: one bar per category, one colour per series
+    (the top_series commonest; the rest together as 'other')."""
+    totals_by_series: dict[str, int] = {}
+    for _, series, n in counts:
+        totals_by_series[series] = totals_by_series.get(series, 0) + n
+    kept = [s for s, _ in sorted(totals_by_series.items(), key=lambda kv: (-kv[1], kv[0]))[:top_series]]
+    if len(kept) < len(totals_by_series):
+        kept.append("other")
+    bars: dict[str, dict[str, int]] = {}
+    for category, series, n in counts:
+        key = series if series in kept else "other"
+        bars.setdefault(category, {}).setdefault(key, 0)
+        bars[category][key] += n
+    categories = sorted(bars, key=lambda c: (-sum(bars[c].values()), c)) if sort == "total" else sorted(bars)
+    largest = max((sum(b.values()) for b in bars.values()), default=1)
+    parts, y = [], 0
+    legend_y = 4
+    for index, series in enumerate(kept):
+        x = (index % 4) * 200
+        row = index // 4
+        parts.append(f'<rect x="{x}" y="{legend_y + row * 18}" width="12" height="12" fill="{PALETTE[index % len(PALETTE)]}"/>')
+        parts.append(f'<text x="{x + 18}" y="{legend_y + row * 18 + 11}" class="legend">{escape(series)}</text>')
+    y = legend_y + ((len(kept) + 3) // 4) * 18 + 10
+    for category in categories:
+        x = LABEL_WIDTH
+        parts.append(f'<g class="bar" data-category="{escape(category)}">')
+        parts.append(f'<text x="0" y="{y + 13}" class="category">{escape(category)}</text>')
+        for index, series in enumerate(kept):
+            n = bars[category].get(series, 0)
+            if not n:
+                continue
+            width = n / largest * BAR_WIDTH
+            segment = f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" fill="{PALETTE[index % len(PALETTE)]}" class="segment"><title>{escape(category)} · {escape(series)}: {n:,}</title></rect>'
+            if link:
+                table, params = link(category, series)
+                segment = f'<a href="/{DATABASE}/{table}?{escape(urlencode(params))}">{segment}</a>'
+            parts.append(segment)
+            x += width
+        parts.append(f'<text x="{x + 6:.1f}" y="{y + 13}" class="total">{sum(bars[category].values()):,}</text></g>')
+        y += BAR_HEIGHT + 6
+    width = LABEL_WIDTH + BAR_WIDTH + 70
+    return f'<svg xmlns="http://www.w3.org/2000/svg" role="img" id="{chart_id}" width="{width}" height="{y + 4}" viewBox="0 0 {width} {y + 4}">{"".join(parts)}</svg>'
+
+
+STYLE = """
+.chart text { font: 12px sans-serif; fill: #333; }
+.chart .total { fill: #666; }
+.chart .segment:hover { opacity: 0.8; }
+"""
+
+
+async def charts(datasette, request):
+    database = datasette.get_database(DATABASE)
+    sections = []
+    for chart in CHARTS:
+        rows = (await database.execute(chart["sql"])).rows
+        counts = [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
+        svg = stacked_bars_svg(chart["id"], counts, chart["top_series"], chart.get("sort", "total"), chart["link"]) if counts else "<p>No data.</p>"
+        sql_link = f"/{DATABASE}?" + urlencode({"sql": chart["sql"]})
+        sections.append(
+            f'<section class="chart"><h2>{escape(chart["title"])}</h2><p>{escape(chart["about"])} '
+            f'<a href="{escape(sql_link)}">The numbers behind it</a>.</p>{svg}</section>'
+        )
+    body = "<h1>Charts</h1><p>Pictures of the dataset, drawn from the same tables the site serves. Click a bar for its rows.</p>" + "".join(sections)
+    html = await datasette.render_template("picture.html", {"body_html": body, "style": STYLE, "page_title": "Charts"}, request=request)
+    return Response.html(html)
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/charts$", charts)]
