@@ -18,9 +18,6 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-DATASETTE_SETTINGS := --setting sql_time_limit_ms 3000 --setting max_returned_rows 1000 \
-	--setting facet_time_limit_ms 1000 --setting default_page_size 50
-
 .PHONY: install wiki build check serve test fuzz clean metadata docs help
 
 help:
@@ -57,9 +54,7 @@ check: install
 	$(BIN)/etl check --wiki "$(WIKI)"
 
 serve: build
-	$(BIN)/datasette serve -i $(OUT)/agingkb.db --metadata metadata.yml \
-		--plugins-dir plugins --template-dir templates \
-		-h 127.0.0.1 -p $(PORT) $(DATASETTE_SETTINGS)
+	$(BIN)/etl serve --db $(OUT)/agingkb.db --port $(PORT)
 
 test: install
 	$(BIN)/pytest

@@ -1,4 +1,4 @@
-"""Command line: `etl build`, `etl check`, `etl metadata`, `etl docs`."""
+"""Command line: `etl build`, `etl check`, `etl serve`, `etl metadata`, `etl docs`."""
 
 from __future__ import annotations
 
@@ -133,3 +133,19 @@ def docs_command(output_dir: Path):
 
 def main():
     cli()
+
+
+@cli.command("serve")
+@click.option("--db", default="build/agingkb.db", show_default=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="SQLite file from `etl build`.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
+def serve_command(db, host, port):
+    """Serve the database with Datasette: immutable, with the site's plugins,
+    templates, metadata and limits."""
+    import os
+
+    from .serve import datasette_executable, serve_args
+
+    args = serve_args(db, host, port)
+    click.echo("datasette " + " ".join(args), err=True)
+    os.execv(datasette_executable(), [datasette_executable(), *args])

@@ -28,9 +28,11 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
             "description": table.description,
             "columns": {c.name: c.description for c in table.columns},
         }
-        facets = table.default_facets or table.facets[:6]
+        # List columns first: a typed table has more enum columns than facets shown.
+        facets = table.default_facets or sorted(table.facets, key=lambda name: table.column(name).type != "array")[:8]
         if facets:
-            entry["facets"] = facets
+            # JSON-array columns get Datasette's array facet (one value per element).
+            entry["facets"] = [{"array": name} if table.column(name).type == "array" else name for name in facets]
         # Long text and JSON columns make no sense as sort keys.
         entry["sortable_columns"] = [c.name for c in table.columns if c.type not in ("text", "array", "object")]
         if table.label_column:

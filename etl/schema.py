@@ -157,6 +157,7 @@ class PageField:
     required: bool = False
     scheme: str | None = None
     values: tuple | None = None
+    facet: bool = False  # offer a facet (a JSON-array facet for lists) on the typed table
 
     @property
     def column_name(self) -> str:
@@ -255,6 +256,7 @@ def _page_types(spec: dict) -> dict[str, PageType]:
                 required=bool(f.get("required", False)),
                 scheme=f.get("scheme"),
                 values=tuple(f["values"]) if "values" in f else None,
+                facet=bool(f.get("facet", False)),
             )
         page_types[type_name] = PageType(
             name=type_name,
@@ -291,7 +293,7 @@ def _typed_table(page_type: PageType, schema_patterns: dict[str, str], provenanc
                 description=description,
                 enum=enum,
                 pattern=schema_patterns.get(f.scheme) if f.type == "identifier" else None,
-                facet=f.type in ("enum", "boolean") or (f.type == "integer" and f.values is not None) or f.type == "year",
+                facet=f.facet or f.type in ("enum", "boolean") or (f.type == "integer" and f.values is not None) or f.type == "year",
             )
         )
     columns += provenance

@@ -18,6 +18,7 @@ from importlib import metadata as package_metadata
 from urllib.parse import quote
 
 import nh3
+from markupsafe import Markup, escape
 from datasette import hookimpl
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
@@ -35,6 +36,7 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
 ]
+BODY_EXCERPT = 280
 WIKILINK = re.compile(r"\[\[([^\[\]|#]*)(#[^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
 FENCE = re.compile(r"^(\s{0,3})(```|~~~)")
 
@@ -144,6 +146,15 @@ async def _resolver(datasette):
         return f"{base}/{quote(tilde_encode(page), safe='~')}" if page else None
 
     return resolve
+
+
+@hookimpl
+def render_cell(value, column, table, database):
+    """A page body in a table or row view is an excerpt: the row page shows
+    it rendered, and CSV and JSON keep it whole."""
+    if database == DATABASE and table == "pages" and column == "body" and isinstance(value, str) and len(value) > BODY_EXCERPT:
+        return Markup(f"{escape(value[:BODY_EXCERPT])}… <em>({len(value.split()):,} words; the row page shows it rendered)</em>")
+    return None
 
 
 @hookimpl

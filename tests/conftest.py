@@ -3,10 +3,13 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
+
+from etl.serve import serve_args
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_WIKI = ROOT / "tests" / "fixtures" / "wiki"
@@ -51,17 +54,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def datasette_url(real_build):
-    """A real `datasette serve` process on a free loopback port."""
-    out, _ = real_build
+@contextmanager
+def served(db: Path, log: Path):
+    """A real `datasette serve` of db on a free loopback port, configured as
+    `etl serve` configures it. Its log goes to a file: a pipe nobody reads
+    would fill up and stall the server."""
     port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "datasette"), "serve", "-i", str(out / "agingkb.db"), "--metadata", str(ROOT / "metadata.yml"),
-         "--plugins-dir", str(ROOT / "plugins"), "--template-dir", str(ROOT / "templates"), "-h", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    with open(log, "wb") as handle:
+        process = subprocess.Popen([str(BIN / "datasette"), *serve_args(db, "127.0.0.1", port)], stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -72,7 +72,21 @@ def datasette_url(real_build):
             time.sleep(0.3)
     else:
         process.kill()
-        pytest.fail("datasette did not start: " + process.stdout.read().decode(errors="replace"))
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
+        pytest.fail("datasette did not start: " + log.read_text(errors="replace"))
+    try:
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def datasette_url(real_build, tmp_path_factory):
+    """The real wiki's build, served."""
+    out, _ = real_build
+    with served(out / "agingkb.db", tmp_path_factory.mktemp("datasette") / "datasette.log") as url:
+        yield url
