@@ -18,7 +18,7 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-.PHONY: install wiki build check serve test fuzz clean metadata docs help
+.PHONY: install wiki build check serve test fuzz loadtest publish clean metadata docs help
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
@@ -26,6 +26,8 @@ help:
 	@echo "make build   build $(OUT)/package and $(OUT)/agingkb.db from WIKI=$(WIKI)"
 	@echo "make check   report problems in the wiki's pages"
 	@echo "make fuzz    long property-based run: etl never crashes on bad input"
+	@echo "make loadtest  50 concurrent clients against a served build; prints throughput and latency"
+	@echo "make publish build, check, validate, test, then release into dist/<version>/ and deploy"
 	@echo "make wiki    clone the upstream wiki at the pinned commit into data/aging_wiki/"
 	@echo "make clean   remove build outputs"
 
@@ -62,6 +64,19 @@ test: install
 # Property-based tests with many more examples than `make test` runs.
 fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py tests/test_numbers.py tests/test_trial_properties.py
+
+# Build, check (errors stop it), validate, test, then release and deploy.
+publish: install
+	$(require_wiki)
+	$(BIN)/etl build --wiki "$(WIKI)" --out $(OUT) $(UPSTREAM_FLAG)
+	$(BIN)/etl check --wiki "$(WIKI)" > $(OUT)/check.txt
+	$(BIN)/frictionless validate $(OUT)/package/datapackage.json > /dev/null
+	$(BIN)/pytest
+	$(BIN)/etl release --out $(OUT) --dist dist $(if $(FLY_APP),--app $(FLY_APP))
+
+LOADTEST_SECONDS ?= 30
+loadtest: build
+	$(BIN)/python -m benchmarks.loadtest --db $(OUT)/agingkb.db --clients 50 --seconds $(LOADTEST_SECONDS)
 
 metadata: install
 	$(BIN)/etl metadata

@@ -1,4 +1,4 @@
-"""Command line: `etl build`, `etl check`, `etl serve`, `etl metadata`, `etl docs`."""
+"""Command line: `etl build`, `etl check`, `etl serve`, `etl release`, `etl metadata`, `etl docs`."""
 
 from __future__ import annotations
 
@@ -149,3 +149,27 @@ def serve_command(db, host, port):
     args = serve_args(db, host, port)
     click.echo("datasette " + " ".join(args), err=True)
     os.execv(datasette_executable(), [datasette_executable(), *args])
+
+
+@cli.command("release")
+@click.option("--out", "out_dir", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Build directory to release.")
+@click.option("--dist", "dist_dir", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Where release directories go.")
+@click.option("--app", default="agingkb", show_default=True, help="Fly app name to deploy to.")
+@click.option("--deploy/--no-deploy", default=None, help="Deploy with `datasette publish fly` (default: when FLY_API_TOKEN is set and flyctl is installed).")
+def release_command(out_dir, dist_dir, app, deploy):
+    """Write dist/<version>/ from the current build (SQLite file, zipped data
+    package, CITATION.cff, release notes, SHA256SUMS), verify it, and deploy
+    it, or write the deployable app when there are no Fly credentials."""
+    from .release import ReleaseError, make_release
+
+    try:
+        release = make_release(out_dir, dist_dir, app, deploy)
+    except ReleaseError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    click.echo(f"released {release.version} into {release.directory} (verified: checksums, data package, database)")
+    if release.deployed:
+        click.echo(f"deployed to Fly app {app}")
+    else:
+        click.echo(f"no Fly credentials (FLY_API_TOKEN and flyctl): wrote the deployable app to {release.app_directory}; "
+                   f"deploy it with `flyctl deploy` from there")

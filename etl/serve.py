@@ -18,10 +18,13 @@ SETTINGS = {
     "sql_time_limit_ms": 3000,
     "max_returned_rows": 1000,
     "facet_time_limit_ms": 1000,
-    "facet_suggest_time_limit_ms": 200,
+    "suggest_facets": 0,  # a suggestion query per column on every table page: the main cost under load
     "default_page_size": 50,
     "num_sql_threads": 3,
     "allow_csv_stream": 1,
+    # The database never changes under a running server, so responses may be
+    # cached (by browsers and a CDN in front) for five minutes.
+    "default_cache_ttl": 300,
 }
 
 

@@ -126,7 +126,15 @@ def render_body(markdown: str, resolve) -> str:
 
 async def _resolver(datasette):
     """slug or path -> row URL, from the pages table (shortest path wins
-    for a shared slug, as the build resolves links)."""
+    for a shared slug, as the build resolves links). The database is
+    immutable, so it is read once per server."""
+    cached = getattr(datasette, "_agingkb_resolver", None)
+    if cached is None:
+        cached = datasette._agingkb_resolver = await _read_resolver(datasette)
+    return cached
+
+
+async def _read_resolver(datasette):
     database = datasette.get_database(DATABASE)
     rows = (await database.execute("select page, slug from pages order by length(page) - length(replace(page, '/', '')), page")).rows
     by_id = {page.lower(): page for page, _ in rows}
@@ -186,9 +194,15 @@ async def _home(datasette) -> dict:
     for name in sorted(tables):
         count = (await database.execute(f"select count(*) from [{name}]")).first()[0]
         counts.append({"table": name, "rows": count, "url": datasette.urls.table(DATABASE, name)})
-    try:
-        version = package_metadata.version("agingkb")
-    except package_metadata.PackageNotFoundError:
-        version = "unknown"
+    # A published app names its release in --version-note ('agingkb 0.2.0+...');
+    # a local server reports the installed package's version.
+    note = getattr(datasette, "version_note", None) or ""
+    if note.startswith("agingkb "):
+        version = note.removeprefix("agingkb ")
+    else:
+        try:
+            version = package_metadata.version("agingkb")
+        except package_metadata.PackageNotFoundError:
+            version = "unknown"
     return {"version": version, "snapshot": dict(snapshot) if snapshot else {}, "counts": counts}
 

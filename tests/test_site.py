@@ -92,7 +92,7 @@ def test_home_page_says_what_version_and_how_to_cite(datasette_url, real_build):
     db = sqlite3.connect(real_build[0] / "agingkb.db")
     snapshot = db.execute("select snapshot, upstream_commit from snapshots").fetchone()
     assert snapshot[0] in html and snapshot[1][:12] in html
-    assert re.search(r'class="version">\d+\.\d+\.\d+<', html)
+    assert re.search(r'class="version">\d+\.\d+\.\d+(?:\+[0-9a-f]+)?<', html)
     pages = db.execute("select count(*) from pages").fetchone()[0]
     assert f'data-table="pages">{pages:,}<' in html
     assert "CC BY 4.0" in html and "Joey Adams" in html and "How to cite" in html

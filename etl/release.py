@@ -1,0 +1,213 @@
+"""Release stage: turn a good build into dist/<version>/ (the SQLite file,
+the data package as a zip, CITATION.cff, release notes, SHA256SUMS), verify
+it, then deploy it with `datasette publish fly`, or, without Fly
+credentials, write the deployable app into dist/<version>/app/.
+
+The release directory is written under a temporary name and renamed into
+place only once verified, so a failed release leaves no half-written
+directory behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata as package_metadata
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from .package import validate_package
+from .serve import METADATA, PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, datasette_executable
+
+# Packages the deployed app installs, pinned like pyproject.toml pins them.
+DEPLOY_PACKAGES = ["datasette==0.65.5", "nh3==0.3.8", "markdown-it-py==4.3.0", "mdit-py-plugins==0.7.0", "datasette-search-all==1.1.4", "datasette-block-robots==1.1.1"]
+RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md")
+
+
+class ReleaseError(Exception):
+    """The release could not be made or did not verify; nothing was published."""
+
+
+@dataclass
+class Release:
+    version: str
+    directory: Path
+    app_directory: Path | None
+    deployed: bool
+
+
+def release_version(summary: dict) -> str:
+    """The package version plus the snapshot: a new wiki snapshot is a new release."""
+    return f"{package_metadata.version('agingkb')}+{summary['snapshot']['snapshot'].removeprefix('tree-')}"
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def release_date() -> str:
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    moment = datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
+    return moment.date().isoformat()
+
+
+def citation_cff(version: str, summary: dict) -> str:
+    snapshot = summary["snapshot"]
+    commit = snapshot.get("upstream_commit") or snapshot.get("git_commit")
+    data = {
+        "cff-version": "1.2.0",
+        "message": "If you use this dataset, please cite it as below.",
+        "type": "dataset",
+        "title": "agingkb: the aging wiki as data",
+        "abstract": "The aging wiki, a knowledge base on the biology of aging, published as a validated Frictionless data package and SQLite database.",
+        "version": version,
+        "date-released": release_date(),
+        "license": "CC-BY-4.0",
+        "authors": [{"family-names": "Adams", "given-names": "Joey"}],
+        "repository": snapshot.get("upstream_repository") or "",
+        "keywords": ["aging", "knowledge base", "clinical trials", "frictionless data package", "datasette"],
+        "identifiers": [{"type": "other", "value": snapshot["snapshot"], "description": "Snapshot of the wiki the release was built from" + (f" (commit {commit})" if commit else "")}],
+    }
+    yaml = YAML()
+    yaml.default_flow_style = False
+    from io import StringIO
+
+    stream = StringIO()
+    yaml.dump(data, stream)
+    return stream.getvalue()
+
+
+def release_notes(version: str, summary: dict, checksums: dict[str, str]) -> str:
+    snapshot = summary["snapshot"]
+    lines = [
+        f"# agingkb {version}",
+        "",
+        f"Built from snapshot `{snapshot['snapshot']}` of {snapshot.get('upstream_repository') or 'the wiki'}"
+        + (f" at commit `{snapshot['upstream_commit']}`" if snapshot.get("upstream_commit") else "")
+        + f": {snapshot['pages']:,} pages from {snapshot['markdown_files']:,} Markdown files ({snapshot['skipped_files']} skipped by rule).",
+        "",
+        "Wiki content © Joey Adams, CC BY 4.0. The tables are derived from it and carry the same licence.",
+        "",
+        "## Rows per table",
+        "",
+        "| table | rows |",
+        "|---|---:|",
+    ]
+    lines += [f"| {table} | {count:,} |" for table, count in sorted(summary["rows"].items())]
+    lines += ["", "## Problems reported by the checks", "", "| severity:code | count |", "|---|---:|"]
+    lines += [f"| {code} | {count:,} |" for code, count in sorted(summary["diagnostics_by_code"].items())]
+    lines += ["", "## Files", "", "| file | SHA-256 |", "|---|---|"]
+    lines += [f"| {name} | `{digest}` |" for name, digest in checksums.items() if name != "RELEASE_NOTES.md"]
+    lines += ["", "Check them with `sha256sum -c SHA256SUMS`.", ""]
+    return "\n".join(lines)
+
+
+def _zip_package(package_dir: Path, target: Path) -> None:
+    """The data package as a zip with fixed timestamps, so one build gives
+    one archive."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(package_dir.iterdir()):
+            info = zipfile.ZipInfo(path.name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, path.read_bytes())
+
+
+def verify_release(directory: Path) -> None:
+    """Every checksum matches, the zipped package validates with
+    frictionless, and the database opens and holds every table the package
+    declares."""
+    sums = (directory / "SHA256SUMS").read_text(encoding="utf-8").splitlines()
+    listed = {}
+    for line in sums:
+        digest, name = line.split("  ", 1)
+        listed[name] = digest
+        if sha256(directory / name) != digest:
+            raise ReleaseError(f"{directory / name}: checksum does not match SHA256SUMS")
+    missing = set(RELEASE_FILES) - set(listed)
+    if missing:
+        raise ReleaseError(f"SHA256SUMS does not list {sorted(missing)}")
+    with tempfile.TemporaryDirectory() as unpacked:
+        with zipfile.ZipFile(directory / "datapackage.zip") as archive:
+            archive.extractall(unpacked)
+        problems = validate_package(Path(unpacked) / "datapackage.json")
+        if problems:
+            raise ReleaseError("the zipped data package is not valid:\n" + "\n".join(problems[:20]))
+        declared = [resource["name"] for resource in json.loads((Path(unpacked) / "datapackage.json").read_text(encoding="utf-8"))["resources"]]
+    import sqlite3
+
+    connection = sqlite3.connect(f"file:{directory / 'agingkb.db'}?mode=ro", uri=True)
+    try:
+        tables = {name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")}
+    finally:
+        connection.close()
+    if set(declared) - tables:
+        raise ReleaseError(f"the database lacks tables the package declares: {sorted(set(declared) - tables)}")
+
+
+def publish_args(db: Path, app: str, version: str) -> list[str]:
+    """`datasette publish fly` arguments: the same metadata, plugins,
+    templates and settings as `etl serve`, with pinned packages."""
+    args = ["publish", "fly", str(db), "--app", app, "--metadata", str(METADATA), "--plugins-dir", str(PLUGINS_DIR), "--template-dir", str(TEMPLATES_DIR),
+            "--version-note", f"agingkb {version}"]
+    for package in DEPLOY_PACKAGES:
+        args += ["--install", package]
+    for name, value in SETTINGS.items():
+        args += ["--setting", name, str(value)]
+    return args
+
+
+def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bool | None = None) -> Release:
+    """Release the current build in out_dir into dist_dir/<version>/."""
+    out_dir, dist_dir = Path(out_dir), Path(dist_dir)
+    try:
+        summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+        package_dir = (out_dir / "package").resolve(strict=True)
+        database = (out_dir / "agingkb.db").resolve(strict=True)
+    except (FileNotFoundError, OSError) as error:
+        raise ReleaseError(f"no finished build in {out_dir} ({error}); run `etl build` first") from None
+    version = release_version(summary)
+    target = dist_dir / version
+    dist_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=dist_dir))
+    try:
+        shutil.copyfile(database, staging / "agingkb.db")
+        _zip_package(package_dir, staging / "datapackage.zip")
+        (staging / "CITATION.cff").write_text(citation_cff(version, summary), encoding="utf-8")
+        checksums = {name: sha256(staging / name) for name in ("agingkb.db", "datapackage.zip", "CITATION.cff")}
+        (staging / "RELEASE_NOTES.md").write_text(release_notes(version, summary, checksums), encoding="utf-8")
+        checksums["RELEASE_NOTES.md"] = sha256(staging / "RELEASE_NOTES.md")
+        (staging / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for name, digest in checksums.items()), encoding="utf-8")
+        verify_release(staging)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    os.chmod(target, 0o755)
+
+    credentials = bool(os.environ.get("FLY_API_TOKEN")) and shutil.which("flyctl") is not None
+    deploy = credentials if deploy is None else deploy
+    if deploy:
+        completed = subprocess.run([datasette_executable(), *publish_args(target / "agingkb.db", app, version)])
+        if completed.returncode != 0:
+            raise ReleaseError(f"datasette publish fly failed (exit {completed.returncode}); the release in {target} is complete and verified")
+        return Release(version, target, None, True)
+    app_dir = target / "app"
+    completed = subprocess.run([datasette_executable(), *publish_args(target / "agingkb.db", app, version), "--generate-dir", str(app_dir)], capture_output=True, text=True)
+    if completed.returncode != 0:
+        raise ReleaseError(f"datasette publish fly --generate-dir failed:\n{completed.stderr[-2000:]}")
+    return Release(version, target, app_dir, False)

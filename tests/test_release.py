@@ -1,0 +1,109 @@
+"""`etl release` (the last step of `make publish`): a verified release
+directory, and without Fly credentials the deployable app, which is then
+run the way its Dockerfile runs it and must serve the release."""
+
+import json
+import re
+import shlex
+import sqlite3
+import subprocess
+import time
+import zipfile
+
+import httpx
+import pytest
+from ruamel.yaml import YAML
+
+from etl.build import build
+from etl.release import ReleaseError, make_release, sha256, verify_release
+
+from .conftest import BIN, FIXTURE_WIKI, free_port
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory, monkeypatch_module):
+    monkeypatch_module.delenv("FLY_API_TOKEN", raising=False)
+    root = tmp_path_factory.mktemp("release")
+    build(FIXTURE_WIKI, root / "build", jobs=1)
+    return make_release(root / "build", root / "dist", app="agingkb-test"), root
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+def test_release_directory_is_complete_and_verified(release):
+    made, root = release
+    assert made.directory == root / "dist" / made.version and not made.deployed
+    assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{16}", made.version)
+    assert {p.name for p in made.directory.iterdir()} == {"agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md", "SHA256SUMS", "app"}
+    for line in (made.directory / "SHA256SUMS").read_text().splitlines():
+        digest, name = line.split("  ")
+        assert sha256(made.directory / name) == digest
+    completed = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=made.directory, capture_output=True, text=True)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    with zipfile.ZipFile(made.directory / "datapackage.zip") as archive:
+        assert "datapackage.json" in archive.namelist() and "pages.csv" in archive.namelist()
+    citation = YAML(typ="safe").load((made.directory / "CITATION.cff").read_text())
+    assert citation["cff-version"] == "1.2.0" and citation["version"] == made.version and citation["license"] == "CC-BY-4.0"
+    assert citation["authors"] == [{"family-names": "Adams", "given-names": "Joey"}]
+    notes = (made.directory / "RELEASE_NOTES.md").read_text()
+    db = sqlite3.connect(made.directory / "agingkb.db")
+    pages = db.execute("select count(*) from pages").fetchone()[0]
+    assert f"| pages | {pages:,} |" in notes and made.version in notes
+
+
+def test_a_damaged_release_does_not_verify(release, tmp_path):
+    made, _ = release
+    copy = tmp_path / "copy"
+    subprocess.run(["cp", "-r", str(made.directory), str(copy)], check=True)
+    with open(copy / "CITATION.cff", "a") as handle:
+        handle.write("# changed\n")
+    with pytest.raises(ReleaseError, match="checksum"):
+        verify_release(copy)
+
+
+def test_a_release_without_a_build_fails_cleanly(tmp_path):
+    with pytest.raises(ReleaseError, match="no finished build"):
+        make_release(tmp_path / "nothing", tmp_path / "dist")
+    assert not any((tmp_path / "dist").glob("*")) if (tmp_path / "dist").exists() else True
+
+
+def test_the_generated_app_serves_the_release(release):
+    made, _ = release
+    app = made.app_directory
+    dockerfile = (app / "Dockerfile").read_text()
+    assert "datasette==0.65.5" in dockerfile and "nh3==0.3.8" in dockerfile
+    assert (app / "agingkb.db").read_bytes() == (made.directory / "agingkb.db").read_bytes()
+    # Run it as the Dockerfile does, with this environment's datasette.
+    inspect = re.search(r"^RUN (datasette inspect .*)$", dockerfile, re.M).group(1)
+    subprocess.run([str(BIN / "datasette"), *shlex.split(inspect)[1:]], cwd=app, check=True)
+    command = shlex.split(re.search(r"^CMD (.*)$", dockerfile, re.M).group(1))
+    port = free_port()
+    command = [str(BIN / "datasette")] + [port if part == "$PORT" else "127.0.0.1" if part == "0.0.0.0" else part for part in map(str, command[1:])]
+    command = [str(part) for part in command]
+    process = subprocess.Popen(command, cwd=app, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(url + "/-/versions.json", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        versions = httpx.get(url + "/-/versions.json").json()
+        assert f"agingkb {made.version}" in json.dumps(versions)
+        home = httpx.get(url + "/")
+        assert f'class="version">{made.version}<' in home.text and "CC BY 4.0" in home.text
+        assert home.headers["x-content-type-options"] == "nosniff"
+        db = sqlite3.connect(made.directory / "agingkb.db")
+        pages = db.execute("select count(*) from pages").fetchone()[0]
+        assert len(httpx.get(url + "/agingkb/pages.json", params={"_shape": "array", "_size": "max"}).json()) == pages
+        assert httpx.get(url + "/-/forest-plot").status_code == 200
+        assert httpx.get(url + "/-/settings.json").json()["max_returned_rows"] == 1000
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
