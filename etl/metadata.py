@@ -65,11 +65,33 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
                 "title": site["title"],
                 "description": site["database_description"].strip(),
                 "tables": tables,
-                "queries": site.get("queries", {}),
+                "queries": {**site.get("queries", {}), **ranked_search_queries(schema)},
             }
         },
     }
     return metadata
+
+
+def ranked_search_queries(schema: Schema) -> dict:
+    """One stored query per full-text table that orders matches by bm25
+    rank (a table page's ?_search= lists matches in table order)."""
+    queries = {}
+    for name, table in schema.tables.items():
+        if not table.fts:
+            continue
+        shown = list(dict.fromkeys([*table.primary_key, *( [table.label_column] if table.label_column else [])]))
+        columns = ", ".join(f"t.[{c}]" for c in shown)
+        queries[f"search_{name}"] = {
+            "title": f"Search {table.title.lower()}, best matches first",
+            "description": f"Full-text search of {', '.join(table.fts)} in {name}, ranked by relevance (SQLite FTS5 bm25). "
+            "Words are stemmed; use quotes for a phrase, OR between alternatives, a trailing * for a prefix.",
+            "sql": (
+                f"select {columns}, snippet([{name}_fts], -1, '[', ']', '…', 16) as matched, round([{name}_fts].rank, 3) as rank, t.source_path, t.source_line\n"
+                f"from [{name}_fts] join [{name}] t on t.rowid = [{name}_fts].rowid\n"
+                f"where [{name}_fts] match :q\norder by [{name}_fts].rank\nlimit 200"
+            ),
+        }
+    return queries
 
 
 def render_metadata(schema: Schema | None = None, data_dir: Path = DATA_DIR) -> str:

@@ -115,6 +115,10 @@ def test_stored_queries_for_readers(datasette_url):
     assert {"identifier", "relation", "gap", "footnote", "trial"} <= kinds
     assert any(r["kind"] == "identifier" and r["value"] == "P18510" for r in entity)
     assert rows("retracted_citations_still_cited") is not None
+    ranked = rows("search_pages", q="anakinra")
+    assert ranked[0]["page"] == "molecules/compounds/anakinra"
+    assert [r["rank"] for r in ranked] == sorted(r["rank"] for r in ranked)  # best (lowest bm25) first
+    assert rows("search_trials", q="anakinra") and rows("search_footnotes", q="\"interleukin-1 receptor\"") is not None
     unverified = rows("unverified_pages_and_what_they_cite")
     assert unverified and all(r["verified"] in (0, None) for r in unverified)
 

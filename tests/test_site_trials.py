@@ -116,7 +116,7 @@ def test_the_forest_plot_opens_from_the_home_page_and_draws_every_interval(brows
         "select count(*) from trial_outcomes o join trials t on t.trial = o.trial where o.ci_low is not null and t.intervention_page = 'molecules/compounds/anakinra'"
     ).fetchone()[0]
     assert page.locator("svg .outcome").count() == anakinra >= 1
-    assert "HbA1c" in page.locator("svg").text_content()
+    assert "HbA1c" in page.locator(".forest svg").text_content()
     outside = db.execute(
         "select count(*) from trial_outcomes o join trials t on t.trial = o.trial where o.ci_low is not null and t.intervention_page = 'molecules/compounds/anakinra'"
         " and o.effect_value is not null and not (o.effect_value between min(o.ci_low, o.ci_high) and max(o.ci_low, o.ci_high))"
