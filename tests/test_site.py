@@ -156,6 +156,8 @@ def test_a_reader_clicks_a_facet_searches_opens_a_page_follows_a_wikilink_downlo
     page.click("table.row-counts a:text-is('pages')")
     page.wait_for_url("**/agingkb/pages")
     # the type facet: click 'protein'
+    assert page.locator("details.column-descriptions-box summary").inner_text().startswith("What each column holds")
+    assert page.locator("th[data-column=verified]").get_attribute("title").startswith("Frontmatter verified flag")
     page.click(".facet-info[data-column=type] a:has-text('protein')")
     page.wait_for_url("**type=protein**")
     proteins = db.execute("select count(*) from pages where type = 'protein'").fetchone()[0]
