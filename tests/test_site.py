@@ -110,6 +110,9 @@ def test_stored_queries_for_readers(datasette_url):
         assert response.status_code == 200, response.text[:300]
         return response.json()["rows"]
 
+    board = rows("gap_board", tag="gap/needs-replication", type="protein")
+    assert board and {r["tag"] for r in board} == {"gap/needs-replication"} and {r["type"] for r in board} == {"protein"}
+    assert any(r["page"] == "molecules/proteins/il-1ra" and r["claim"] for r in board)
     entity = rows("everything_about_a_page", page="molecules/proteins/il-1ra")
     kinds = {r["kind"] for r in entity}
     assert {"identifier", "relation", "gap", "footnote", "trial"} <= kinds
