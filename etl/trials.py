@@ -80,6 +80,7 @@ ACRONYM_BEFORE_ID = re.compile(rf"\b(?P<acronym>{ACRONYM})\s+(?:pilot\s+|phase\s
 N_COUNT = re.compile(r"^\s*(?:n\s*[=:]\s*)?(?P<approx>[~≈>]|about |approx\.? |approximately )?\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?!\s*(?:[.,]\d|%|/))", re.I)
 N_IN_TEXT = re.compile(r"\bn\s*(?:=\s*[~≈]?|[~≈])\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\b", re.I)
 N_LOOKS = re.compile(r"\bn\s*[=≈~<>]\s*[~≈<>]?\s*\d", re.I)  # 'n=' followed by a number-like start
+NOT_PARTICIPANTS = re.compile(r"^\s*(?:(?!participants|patients|adults|subjects|people|persons|women|men|children|volunteers|individuals)[A-Za-z-]+\s+){0,2}(?:RCTs?|trials?|studies|cohorts?|meta-analys[ie]s|datasets?|sites?|centres?|centers?|countries|cell lines?|experiments?)\b", re.I)
 COMPLETED = re.compile(r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s+(?:completed|completers)\b(?:\s*\((?P<arms>[^)]*)\))?", re.I)
 ARM_COUNT = re.compile(r"^\s*(?:(?P<n1>\d{1,3}(?:,\d{3})+|\d+)\s+(?P<label1>[A-Za-z][\w.+ -]*?)|(?P<label2>[A-Za-z][\w.+ -]*?)\s*:?\s*n\s*=\s*(?P<n2>\d{1,3}(?:,\d{3})+|\d+))\s*$")
 EMPTY_CELL = re.compile(r"^\s*(?:[-—–?]|n/?a|nr|not reported|tbd|—|none|unknown|pending|ongoing)?\s*$", re.I)
@@ -537,7 +538,9 @@ def sample_size_facts(text: str) -> Facts:
     """n randomised, per-arm sizes and completers from an n statement."""
     facts = Facts()
     match = N_IN_TEXT.search(text)
-    if match:
+    if match and NOT_PARTICIPANTS.match(text[match.end() :]):
+        facts.set("n_raw", text.strip())  # 'n=2 identical multicentre RCTs' counts trials, not people
+    elif match:
         facts.set("n_randomised", int(match.group("n").replace(",", "")))
         facts.set("n_raw", text.strip())
     elif N_LOOKS.search(text):

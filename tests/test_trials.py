@@ -84,6 +84,13 @@ def test_registry_statuses(text, status):
     assert (found[0] if found else None) == status
 
 
+def test_a_count_of_trials_is_not_a_sample_size():
+    from etl.trials import sample_size_facts
+
+    assert sample_size_facts("n=2 identical multicentre RCTs of rosacea").values.get("n_randomised") is None
+    assert sample_size_facts("n=120 participants at 5 sites").values["n_randomised"] == 120
+
+
 def test_arms_and_completers():
     arms, completed = find_arms("n=70 randomised (34 active, 35 placebo); 67 completed (34 active, 33 placebo)")
     assert [(a.label, a.n, a.completed) for a in arms] == [("active", 34, 34), ("placebo", 35, 33)] and completed == 67
