@@ -335,3 +335,17 @@ def test_anakinra_registry_table(real_db):
     va = trial(real_db, "NCT05177822")
     assert (va["acronym"], va["mention_count"], va["needs_replication"]) == ("VA-ART4", 2, 1)
 
+
+
+def test_an_unreadable_trial_number_fails_a_strict_check():
+    import subprocess
+
+    from .conftest import BIN
+
+    wiki = ROOT / "tests" / "fixtures" / "bad_wiki"
+    command = [str(BIN / "etl"), "check", "--wiki", str(wiki), "trial-number-unparsed.md"]
+    relaxed = subprocess.run(command, capture_output=True, text=True)
+    strict = subprocess.run(command + ["--strict"], capture_output=True, text=True)
+    assert relaxed.returncode == 0 and strict.returncode == 1
+    assert "trial-number-unparsed.md:9: warning: confidence interval not read" in relaxed.stdout
+    assert "trial-number-unparsed.md:13: error: trial block: n-completed: 'twenty-eight' is not a number [trial-number-unparsed]" in strict.stdout  # --strict: warnings count as errors
