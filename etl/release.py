@@ -14,12 +14,14 @@ import hashlib
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from importlib import metadata as package_metadata
+from io import StringIO
 from pathlib import Path
 
 from ruamel.yaml import YAML
@@ -82,8 +84,6 @@ def citation_cff(version: str, summary: dict) -> str:
     }
     yaml = YAML()
     yaml.default_flow_style = False
-    from io import StringIO
-
     stream = StringIO()
     yaml.dump(data, stream)
     return stream.getvalue()
@@ -146,8 +146,6 @@ def verify_release(directory: Path) -> None:
         if problems:
             raise ReleaseError("the zipped data package is not valid:\n" + "\n".join(problems[:20]))
         declared = [resource["name"] for resource in json.loads((Path(unpacked) / "datapackage.json").read_text(encoding="utf-8"))["resources"]]
-    import sqlite3
-
     connection = sqlite3.connect(f"file:{directory / 'agingkb.db'}?mode=ro", uri=True)
     try:
         tables = {name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")}

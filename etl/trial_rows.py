@@ -17,6 +17,7 @@ from .citations import DOI, SEGMENT_SPLIT, clean_doi
 from .diagnostics import Diagnostic, diagnose
 from .frontmatter import plain
 from .markdown import WIKILINK, sentence_claim
+from .numbers import find_ci, find_p_value, parse_number, parse_range
 from .parse import WIKILINK_VALUE, ParsedPage
 from .trials import (
     ACRONYM,
@@ -29,9 +30,9 @@ from .trials import (
     find_dose,
     find_duration,
     find_registry_status,
+    header_meaning,
     is_key_value_table,
     is_trial_table,
-    parse_count,
     phase_cell,
     find_phase,
     read_key_value_table,
@@ -336,7 +337,6 @@ def _study_page_mention(parsed: ParsedPage, index):
     outcomes: list[Outcome] = []
     line_problems = []
     body = parsed.body
-    sections = {s.seq: s for s in body.sections}
     for table in body.tables:
         if is_key_value_table(table.header):
             table_facts, table_outcomes, ids = read_key_value_table(table.rows)
@@ -345,8 +345,6 @@ def _study_page_mention(parsed: ParsedPage, index):
             registry_id = registry_id or (ids[0] if ids else None)
             line_problems.append((table.line, table_facts.problems))
         elif table.header and not is_trial_table(table.header, table.rows):
-            from .trials import header_meaning
-
             meanings = {header_meaning(h) for h in table.header}
             if meanings & {"primary_measure", "measure"} and meanings & {"p_value", "result", "ci"}:
                 for cells, line in zip(table.rows, table.row_lines):
@@ -453,8 +451,6 @@ def read_explicit_block(content: str, first_line: int, footnotes: dict, index, p
     explicit_fields = []
 
     def number(key, text, as_int=False):
-        from .numbers import parse_number
-
         if isinstance(text, bool):
             value = None
         elif isinstance(text, (int, float)):
@@ -538,8 +534,6 @@ def _explicit_outcome(item, line: int):
     """One outcome of an explicit block: its statistics are written as
     they would be in prose ('−0.46 pp', '95% CI 0.01–0.90', 'P=0.03') and
     read by the same parsers."""
-    from .numbers import find_ci, find_p_value, parse_number, parse_range
-
     problems = []
     if not hasattr(item, "get") or not item.get("measure"):
         return None, [(line, "trial-block-invalid", "trial block: each outcome needs a measure")]

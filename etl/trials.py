@@ -594,8 +594,6 @@ def is_trial_table(header: list[str], rows: list[list[str]]) -> bool:
     """A table listing trials: one with a registry column, one whose first
     column names trials, or a 'Study' table with a design or size column
     (its rows count only when they are randomised)."""
-    meanings = [header_meaning(h) for h in header]
-    first = _plain(header[0]).lower().strip(" *_") if header else ""
     return trial_table_kind(header, rows) is not None
 
 
