@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -26,7 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
-from etl.serve import datasette_executable, serve_args
+from etl.serve import datasette_executable, free_port, serve_args, wait_until_serving
 
 
 def request_paths(db: Path, rows: int = 30) -> list[str]:
@@ -101,26 +100,15 @@ async def run_load(base_url: str, paths: list[str], clients: int, seconds: float
     return figures
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve(db: Path, log: Path):
     port = free_port()
     handle = open(log, "wb")
     process = subprocess.Popen([datasette_executable(), *serve_args(db, "127.0.0.1", port)], stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/-/versions.json", timeout=2).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    process.kill()
-    raise SystemExit("datasette did not start: " + log.read_text(errors="replace"))
+    if not wait_until_serving(url):
+        process.kill()
+        raise SystemExit("datasette did not start: " + log.read_text(errors="replace"))
+    return process, url
 
 
 def load_test(db: Path, clients: int, seconds: float, log: Path) -> dict:

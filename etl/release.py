@@ -10,7 +10,6 @@ directory behind.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -27,6 +26,7 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from .package import validate_package
+from .read import file_sha256
 from .serve import METADATA, PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, datasette_executable
 
 # Packages the deployed app installs, pinned like pyproject.toml pins them.
@@ -49,14 +49,6 @@ class Release:
 def release_version(summary: dict) -> str:
     """The package version plus the snapshot: a new wiki snapshot is a new release."""
     return f"{package_metadata.version('agingkb')}+{summary['snapshot']['snapshot'].removeprefix('tree-')}"
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def release_date() -> str:
@@ -134,7 +126,7 @@ def verify_release(directory: Path) -> None:
     for line in sums:
         digest, name = line.split("  ", 1)
         listed[name] = digest
-        if sha256(directory / name) != digest:
+        if file_sha256(directory / name) != digest:
             raise ReleaseError(f"{directory / name}: checksum does not match SHA256SUMS")
     missing = set(RELEASE_FILES) - set(listed)
     if missing:
@@ -184,9 +176,9 @@ def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bo
         shutil.copyfile(database, staging / "agingkb.db")
         _zip_package(package_dir, staging / "datapackage.zip")
         (staging / "CITATION.cff").write_text(citation_cff(version, summary), encoding="utf-8")
-        checksums = {name: sha256(staging / name) for name in ("agingkb.db", "datapackage.zip", "CITATION.cff")}
+        checksums = {name: file_sha256(staging / name) for name in ("agingkb.db", "datapackage.zip", "CITATION.cff")}
         (staging / "RELEASE_NOTES.md").write_text(release_notes(version, summary, checksums), encoding="utf-8")
-        checksums["RELEASE_NOTES.md"] = sha256(staging / "RELEASE_NOTES.md")
+        checksums["RELEASE_NOTES.md"] = file_sha256(staging / "RELEASE_NOTES.md")
         (staging / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for name, digest in checksums.items()), encoding="utf-8")
         verify_release(staging)
         if target.exists():

@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import socket
 import sys
+import time
 from pathlib import Path
+
+import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 PLUGINS_DIR = ROOT / "plugins"
@@ -45,3 +49,22 @@ def serve_args(db: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]
 
 def datasette_executable() -> str:
     return str(Path(sys.executable).parent / "datasette")
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_serving(url: str, timeout: float = 60.0) -> bool:
+    """Poll url/-/versions.json until the server answers; False on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/-/versions.json", timeout=2).status_code == 200:
+                return True
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    return False

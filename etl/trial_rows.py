@@ -8,7 +8,8 @@ trial_outcomes, explicit facts first.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict
+from dataclasses import asdict, fields
+from functools import lru_cache
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -19,6 +20,7 @@ from .frontmatter import plain
 from .markdown import WIKILINK, sentence_claim
 from .numbers import find_ci, find_p_value, parse_number, parse_range
 from .parse import WIKILINK_VALUE, ParsedPage
+from .schema import load_schema
 from .trials import (
     ACRONYM,
     ACRONYM_BEFORE_ID,
@@ -78,13 +80,17 @@ EXPLICIT_KEYS = {
     "outcomes": None,
 }
 OUTCOME_KEYS = {"measure", "role", "effect", "metric", "unit", "direction", "comparison", "arms", "ci", "p"}
-ENUMS = {
-    "design": {"parallel", "crossover", "factorial", "cluster", "single-arm"},
-    "blinding": {"open-label", "single-blind", "double-blind", "triple-blind"},
-    "registry_status": {"not-yet-recruiting", "recruiting", "enrolling-by-invitation", "active-not-recruiting", "completed", "suspended", "terminated", "withdrawn", "unknown"},
-    "role": {"primary", "secondary", "exploratory"},
-    "direction": {"increase", "decrease", "improved", "worsened", "no-difference"},
-}
+
+
+@lru_cache(maxsize=1)
+def declared_enums() -> dict[str, set]:
+    """Allowed values of the enumerated columns an explicit block may set,
+    read from their declaration in data/tables.yml."""
+    schema = load_schema()
+    trials, outcomes = schema.tables["trials"], schema.tables["trial_outcomes"]
+    enums = {name: set(trials.column(name).enum) for name in ("design", "blinding", "registry_status")}
+    enums.update({name: set(outcomes.column(name).enum) for name in ("role", "direction")})
+    return enums
 
 
 def _mention(kind, page, path, line, snapshot, text, facts: Facts, outcomes: list[Outcome], **keys) -> dict:
@@ -223,12 +229,8 @@ def page_trial_mentions(parsed: ParsedPage, index, footnote_works: dict[int, str
 
     # NCT ids in prose, and any NCT id a footnote or table row above did
     # not take as its trial's: every registered trial the wiki names is a row.
-    claimed = {(m["source_line"], m["registry_id"]) for m in mentions if m["registry_id"]}
-    spans = {d.line: d.end_line for d in body.footnote_defs}
-    spans.update({t.line: t.end_line for t in body.tables})
-    for start, end in spans.items():
-        for line in range(start, end + 1):
-            claimed.update((line, registry_id) for (first, registry_id) in list(claimed) if first == start)
+    spans = {d.line: d.end_line for d in body.footnote_defs} | {t.line: t.end_line for t in body.tables}
+    claimed = {(line, m["registry_id"]) for m in mentions if m["registry_id"] for line in range(m["source_line"], spans.get(m["source_line"], m["source_line"]) + 1)}
     skip = _code_lines(body)
     body_lines = parsed.frontmatter.body.split("\n")
     for offset, text in enumerate(body_lines):
@@ -295,13 +297,11 @@ def _code_lines(body) -> set[int]:
 
 
 def _non_prose_lines(body) -> set[int]:
-    lines: set[int] = set()
+    lines = _code_lines(body)
     for table in body.tables:
         lines.update(range(table.line, table.end_line + 1))
     for definition in body.footnote_defs:
         lines.update(range(definition.line, definition.end_line + 1))
-    for fence in body.fences:
-        lines.update(range(fence.line, fence.line + fence.content.count("\n") + 2))
     return lines
 
 
@@ -503,8 +503,9 @@ def read_explicit_block(content: str, first_line: int, footnotes: dict, index, p
             value = text
         else:
             value = text
-        if column in ENUMS and value not in ENUMS[column]:
-            problems.append((line_of(key), "trial-block-invalid", f"trial block: {key}: '{value}' is not one of {', '.join(sorted(ENUMS[column]))}"))
+        allowed = declared_enums().get(column)
+        if allowed and value not in allowed:
+            problems.append((line_of(key), "trial-block-invalid", f"trial block: {key}: '{value}' is not one of {', '.join(sorted(allowed))}"))
             continue
         if value is not None:
             facts.set(column, value)
@@ -542,8 +543,9 @@ def _explicit_outcome(item, line: int):
             problems.append((line, "trial-block-invalid", f"trial block: unknown outcome key '{key}' (known: {', '.join(sorted(OUTCOME_KEYS))})"))
     outcome = Outcome(measure=str(item["measure"]), text=", ".join(f"{k}: {plain(v)}" for k, v in item.items()))
     outcome.role = str(item["role"]) if item.get("role") else None
-    if outcome.role and outcome.role not in ENUMS["role"]:
-        problems.append((line, "trial-block-invalid", f"trial block: role '{outcome.role}' is not one of {', '.join(sorted(ENUMS['role']))}"))
+    enums = declared_enums()
+    if outcome.role and outcome.role not in enums["role"]:
+        problems.append((line, "trial-block-invalid", f"trial block: role '{outcome.role}' is not one of {', '.join(sorted(enums['role']))}"))
         outcome.role = None
     if item.get("effect") is not None:
         raw = str(item["effect"]).strip()
@@ -560,8 +562,8 @@ def _explicit_outcome(item, line: int):
     outcome.comparison = str(item["comparison"]) if item.get("comparison") else None
     if item.get("direction"):
         outcome.direction = str(item["direction"])
-        if outcome.direction not in ENUMS["direction"]:
-            problems.append((line, "trial-block-invalid", f"trial block: direction '{outcome.direction}' is not one of {', '.join(sorted(ENUMS['direction']))}"))
+        if outcome.direction not in enums["direction"]:
+            problems.append((line, "trial-block-invalid", f"trial block: direction '{outcome.direction}' is not one of {', '.join(sorted(enums['direction']))}"))
             outcome.direction = None
     if item.get("arms"):
         raw = str(item["arms"])
@@ -725,11 +727,7 @@ TRIAL_FACT_COLUMNS = [
     "n_randomised", "n_raw", "n_completed", "duration_weeks", "duration_raw", "intervention", "intervention_page",
     "dose_value", "dose_unit", "dose_frequency", "dose_route", "dose_raw", "comparator", "condition", "population", "inclusion",
 ]
-OUTCOME_COLUMNS = [
-    "measure", "role", "comparison", "effect_metric", "effect_value", "effect_unit", "effect_raw", "direction",
-    "arm_a_value", "arm_b_value", "arm_unit", "arm_raw", "ci_level", "ci_low", "ci_high", "ci_raw",
-    "p_operator", "p_value", "p_raw", "text",
-]
+OUTCOME_COLUMNS = [f.name for f in fields(Outcome)]  # as read_outcome fills them
 
 
 def _prov(mention: dict) -> dict:

@@ -1,15 +1,13 @@
 import os
-import socket
+import shutil
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
 import pytest
 
-from etl.serve import serve_args
+from etl.serve import free_port, serve_args, wait_until_serving
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_WIKI = ROOT / "tests" / "fixtures" / "wiki"
@@ -48,12 +46,6 @@ def real_build(tmp_path_factory):
     return out, completed.stdout
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def served(db: Path, log: Path):
     """A real `datasette serve` of db on a free loopback port, configured as
@@ -63,14 +55,7 @@ def served(db: Path, log: Path):
     with open(log, "wb") as handle:
         process = subprocess.Popen([str(BIN / "datasette"), *serve_args(db, "127.0.0.1", port)], stdout=handle, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/-/versions.json", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
+    if not wait_until_serving(url):
         process.kill()
         pytest.fail("datasette did not start: " + log.read_text(errors="replace"))
     try:
@@ -90,3 +75,21 @@ def datasette_url(real_build, tmp_path_factory):
     out, _ = real_build
     with served(out / "agingkb.db", tmp_path_factory.mktemp("datasette") / "datasette.log") as url:
         yield url
+
+
+ARTIFACTS = ROOT / "test-artifacts"  # screenshots the browser tests save
+CHROMIUM = os.environ.get("AGINGKB_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by Playwright (browsers cannot be downloaded here)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's chromium (`apt-get install chromium`), as .ci/run does")
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield instance
+        instance.close()

@@ -7,7 +7,6 @@ import re
 import shlex
 import sqlite3
 import subprocess
-import time
 import zipfile
 
 import httpx
@@ -15,9 +14,11 @@ import pytest
 from ruamel.yaml import YAML
 
 from etl.build import build
-from etl.release import ReleaseError, make_release, sha256, verify_release
+from etl.read import file_sha256 as sha256
+from etl.release import ReleaseError, make_release, verify_release
+from etl.serve import free_port, wait_until_serving
 
-from .conftest import BIN, FIXTURE_WIKI, free_port
+from .conftest import BIN, FIXTURE_WIKI
 
 
 @pytest.fixture(scope="module")
@@ -87,13 +88,7 @@ def test_the_generated_app_serves_the_release(release):
     process = subprocess.Popen(command, cwd=app, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/-/versions.json", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+        assert wait_until_serving(url), "the generated app did not start"
         versions = httpx.get(url + "/-/versions.json").json()
         assert f"agingkb {made.version}" in json.dumps(versions)
         home = httpx.get(url + "/")

@@ -3,9 +3,7 @@ serving (headers, limits, no writes, no off-site redirect, robots), reading
 (rendered bodies, home page, search, stored queries), and a real headless
 Chromium driving it. Screenshots go to test-artifacts/."""
 
-import os
 import re
-import shutil
 import sqlite3
 import time
 
@@ -14,10 +12,8 @@ import pytest
 
 from etl.build import build
 
-from .conftest import ROOT, served
+from .conftest import ARTIFACTS, ROOT, served
 
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("AGINGKB_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 HOSTILE_WIKI = ROOT / "tests" / "fixtures" / "hostile_wiki"
 
 
@@ -134,19 +130,6 @@ def test_json_array_facets(datasette_url):
 
 
 # --- in a real browser ------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's chromium (`apt-get install chromium`), as .ci/run does")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield instance
-        instance.close()
 
 
 def test_a_reader_clicks_a_facet_searches_opens_a_page_follows_a_wikilink_downloads_csv(browser, datasette_url, real_build, tmp_path):

@@ -3,17 +3,12 @@ loopback over the real wiki, and the forest plot opened in a real headless
 Chromium (Debian's, driven by Playwright). Screenshots are written to
 test-artifacts/."""
 
-import os
-import shutil
 import sqlite3
 
 import httpx
-import pytest
 
-from .conftest import ROOT
+from .conftest import ARTIFACTS
 
-ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("AGINGKB_CHROMIUM", shutil.which("chromium") or "/usr/bin/chromium")
 LARSEN, VAN_TASSELL, BRESNIHAN = "doi:10.1056/nejmoa065213", "doi:10.1016/j.amjcard.2013.08.047", "doi:10.1002/1529-0131(199812)41:12<2196::aid-art15>3.0.co;2-2"
 
 
@@ -77,19 +72,6 @@ def test_trial_tables_have_their_facets(datasette_url):
 
 
 # --- the forest plot in a real browser -----------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's chromium (`apt-get install chromium`), as .ci/run does")
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield instance
-        instance.close()
 
 
 def test_the_forest_plot_opens_from_the_home_page_and_draws_every_interval(browser, datasette_url, real_build):
