@@ -18,7 +18,7 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-.PHONY: install wiki build check serve test fuzz loadtest publish clean metadata docs help
+.PHONY: install browser wiki build check serve test fuzz loadtest publish clean metadata docs help
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
@@ -39,6 +39,20 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+# The browser tests drive Debian's Chromium (Playwright cannot download a
+# browser here). As root it is installed with apt-get; otherwise the target
+# stops and names the command to run. AGINGKB_CHROMIUM=PATH picks another.
+browser:
+	@if [ -n "$$AGINGKB_CHROMIUM" ]; then test -x "$$AGINGKB_CHROMIUM" || { echo "error: AGINGKB_CHROMIUM=$$AGINGKB_CHROMIUM is not an executable" >&2; exit 2; }; \
+	elif ! command -v chromium >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Debian's chromium for the browser tests (apt-get)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "error: the browser tests need Chromium; run: sudo apt-get update && sudo apt-get install -y chromium" >&2; exit 2; \
+	  fi; \
+	fi
+
 wiki:
 	test -d data/aging_wiki/.git || git clone --quiet $(UPSTREAM_REPO) data/aging_wiki
 	git -C data/aging_wiki checkout --quiet $(UPSTREAM_COMMIT)
@@ -58,7 +72,7 @@ check: install
 serve: build
 	$(BIN)/etl serve --db $(OUT)/agingkb.db --port $(PORT)
 
-test: install
+test: install browser
 	$(BIN)/pytest
 
 # Property-based tests with many more examples than `make test` runs.
