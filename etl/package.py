@@ -11,7 +11,6 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
 from .schema import Schema
 
 csv.field_size_limit(sys.maxsize)
@@ -108,7 +107,7 @@ def descriptor(schema: Schema, sources: dict, snapshot: dict, gap_tags: list[str
             "cited works, evidence-grading tables and every other table. Every wiki-derived row carries "
             "its source path, line and snapshot."
         ),
-        "version": __version__,
+        "version": snapshot["dataset_version"],
         "created": created_timestamp(),
         "homepage": upstream["repository"],
         "licenses": [

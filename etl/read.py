@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .schema import DATA_DIR, load_yaml
+from .version import dataset_version
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,10 @@ def discover(wiki_dir: Path, upstream_commit: str | None = None, data_dir: Path 
     for source in pages:
         digest.update(f"{source.path}\0{source.sha256}\n".encode())
     files_digest = digest.hexdigest()
+    snapshot_id = "tree-" + files_digest[:16]
     snapshot = {
-        "snapshot": "tree-" + files_digest[:16],
+        "snapshot": snapshot_id,
+        "dataset_version": dataset_version(snapshot_id),
         "git_commit": git_commit(wiki_dir),
         "upstream_repository": sources["upstream"]["repository"],
         "upstream_commit": upstream_commit,

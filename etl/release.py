@@ -19,7 +19,6 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from importlib import metadata as package_metadata
 from io import StringIO
 from pathlib import Path
 
@@ -46,9 +45,14 @@ class Release:
     deployed: bool
 
 
-def release_version(summary: dict) -> str:
-    """The package version plus the snapshot: a new wiki snapshot is a new release."""
-    return f"{package_metadata.version('agingkb')}+{summary['snapshot']['snapshot'].removeprefix('tree-')}"
+def release_version(package_dir: Path, summary: dict) -> str:
+    """The dataset version the build computed (etl/version.py), as its
+    datapackage.json states it; a build whose summary disagrees is refused."""
+    version = json.loads((package_dir / "datapackage.json").read_text(encoding="utf-8")).get("version")
+    if not version or version != summary["snapshot"].get("dataset_version"):
+        raise ReleaseError(f"datapackage.json version {version!r} differs from the build's dataset version "
+                           f"{summary['snapshot'].get('dataset_version')!r}; rebuild with `etl build`")
+    return version
 
 
 def release_date() -> str:
@@ -168,7 +172,7 @@ def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bo
         database = (out_dir / "agingkb.db").resolve(strict=True)
     except (FileNotFoundError, OSError) as error:
         raise ReleaseError(f"no finished build in {out_dir} ({error}); run `etl build` first") from None
-    version = release_version(summary)
+    version = release_version(package_dir, summary)
     target = dist_dir / version
     dist_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=dist_dir))

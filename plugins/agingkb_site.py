@@ -14,7 +14,6 @@ from __future__ import annotations
 import re
 import sqlite3
 from functools import lru_cache
-from importlib import metadata as package_metadata
 from urllib.parse import quote
 
 import nh3
@@ -224,15 +223,8 @@ async def _home(datasette) -> dict:
     for name in sorted(tables):
         count = (await database.execute(f"select count(*) from [{name}]")).first()[0]
         counts.append({"table": name, "rows": count, "url": datasette.urls.table(DATABASE, name)})
-    # A published app names its release in --version-note ('agingkb 0.2.0+...');
-    # a local server reports the installed package's version.
-    note = getattr(datasette, "version_note", None) or ""
-    if note.startswith("agingkb "):
-        version = note.removeprefix("agingkb ")
-    else:
-        try:
-            version = package_metadata.version("agingkb")
-        except package_metadata.PackageNotFoundError:
-            version = "unknown"
+    # The dataset version travels in the database itself (etl/version.py), so
+    # a local server and a deployed app show the same string.
+    version = snapshot["dataset_version"] if snapshot else "unknown"
     return {"version": version, "snapshot": dict(snapshot) if snapshot else {}, "counts": counts}
 

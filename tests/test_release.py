@@ -18,7 +18,7 @@ from etl.read import file_sha256 as sha256
 from etl.release import ReleaseError, make_release, verify_release
 from etl.serve import free_port, wait_until_serving
 
-from .conftest import BIN, FIXTURE_WIKI
+from .conftest import BIN, FIXTURE_WIKI, served
 
 
 @pytest.fixture(scope="module")
@@ -102,3 +102,30 @@ def test_the_generated_app_serves_the_release(release):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_one_dataset_version_everywhere(release, tmp_path):
+    """The build's datapackage.json, the released one, the snapshots table
+    (build and release), CITATION.cff, the release directory's name and the
+    home page of a server on the released database all hold one string,
+    and the released package passes `frictionless validate`."""
+    made, root = release
+    build_package = json.loads((root / "build" / "package" / "datapackage.json").read_text())
+    with zipfile.ZipFile(made.directory / "datapackage.zip") as archive:
+        archive.extractall(tmp_path / "released")
+    released_package = json.loads((tmp_path / "released" / "datapackage.json").read_text())
+    citation = YAML(typ="safe").load((made.directory / "CITATION.cff").read_text())
+    found = {
+        "build datapackage.json": build_package["version"],
+        "released datapackage.json": released_package["version"],
+        "build snapshots table": sqlite3.connect(root / "build" / "agingkb.db").execute("select dataset_version from snapshots").fetchone()[0],
+        "released snapshots table": sqlite3.connect(made.directory / "agingkb.db").execute("select dataset_version from snapshots").fetchone()[0],
+        "CITATION.cff": citation["version"],
+        "dist directory": made.directory.name,
+    }
+    with served(made.directory / "agingkb.db", tmp_path / "datasette.log") as url:
+        found["home page"] = re.search(r'class="version">([^<]+)<', httpx.get(url + "/").text).group(1)
+    assert len(set(found.values())) == 1, found
+    assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{16}", made.version)
+    validated = subprocess.run([str(BIN / "frictionless"), "validate", "--json", str(tmp_path / "released" / "datapackage.json")], capture_output=True, text=True)
+    assert validated.returncode == 0 and json.loads(validated.stdout)["valid"] is True, validated.stdout[-2000:]
