@@ -93,3 +93,11 @@ def browser():
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         yield instance
         instance.close()
+
+
+@pytest.fixture(scope="session")
+def fixture_url(fixture_build, tmp_path_factory):
+    """The fixture wiki's build, served."""
+    out, _ = fixture_build
+    with served(out / "agingkb.db", tmp_path_factory.mktemp("fixture-datasette") / "datasette.log") as url:
+        yield url
