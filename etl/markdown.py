@@ -14,7 +14,9 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors.index import slugify
 from mdit_py_plugins.footnote import footnote_plugin
 
-GAP_TAG = re.compile(r"(?<![^\s(\[*_>|,;:])#((?:gap/[A-Za-z0-9][\w-]*[A-Za-z0-9])|stub|unsourced)(?![\w/-])")
+# A tag opens a value, follows a space or punctuation, or opens a quoted
+# string ("#gap/not-populated — ..." in a frontmatter value).
+GAP_TAG = re.compile(r"(?<![^\s(\[*_>|,;:\"'“‘])#((?:gap/[A-Za-z0-9][\w-]*[A-Za-z0-9])|stub|unsourced)(?![\w/-])")
 WIKILINK = re.compile(r"\[\[([^\[\]|#]*)(?:#([^\[\]|]*))?(?:\|([^\[\]]*))?\]\]")
 FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
