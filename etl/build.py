@@ -24,7 +24,8 @@ from .checks import check_page, check_slugs
 from .diagnostics import Diagnostic, blocking_codes, diagnose
 from .parse import DEFAULT_MAX_PAGE_BYTES, normalise_identifier, page_id, parse_page
 from .read import Discovery, discover, load_sources
-from .rows import CorpusIndex, WorkIndex, page_rows, work_key
+from .rows import CorpusIndex, page_rows, work_key
+from .work_rows import WorkIndex
 from .schema import DATA_DIR, Schema, load_schema
 from .trial_rows import TrialIndex, page_trial_mentions
 
@@ -125,7 +126,7 @@ def check_wiki(
     schema = load_schema(data_dir)
     discovery = discover(wiki_dir, None, data_dir)
     index = _corpus_index(discovery, schema)
-    works, trials = WorkIndex(), TrialIndex()
+    works, trials = WorkIndex(schema.venues), TrialIndex()
     diagnostics = check_slugs([p.path for p in discovery.pages])
     work_items = [(p.path, str(p.absolute)) for p in discovery.pages]
     with _page_results(work_items, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes) as results:
@@ -136,7 +137,7 @@ def check_wiki(
                 trials.add(mention)
             diagnostics += page_diagnostics
     trials.rows(set(works.works))
-    diagnostics += works.conflicts + trials.diagnostics + _bibliography(schema, index, data_dir)[3]
+    diagnostics += works.conflicts + works.unmatched_venues() + trials.diagnostics + _bibliography(schema, index, data_dir)[3]
     if paths is not None:
         diagnostics = [d for d in diagnostics if d.path in paths]
     return sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))
@@ -176,6 +177,7 @@ def _bibliography(schema: Schema, index: CorpusIndex, data_dir: Path) -> tuple[l
                 "title": entry["title"],
                 "authors": [],
                 "venue": entry["publisher"],
+                "venue_id": None,
                 "year": int(str(entry["publication_date"])[:4]),
                 "design": "review",
                 "retracted": False,
@@ -310,7 +312,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             index = _corpus_index(discovery, schema)
 
         sink = CsvSink(staging / "package", schema)
-        works, trials = WorkIndex(), TrialIndex()
+        works, trials = WorkIndex(schema.venues), TrialIndex()
         diagnostics: list[Diagnostic] = check_slugs([p.path for p in discovery.pages])
         pages_by_type: Counter = Counter()
         observed_tags: set[str] = set()
@@ -341,9 +343,10 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             diagnostics += bib_diagnostics
             for mention in record_mentions:
                 works.add(mention)
-            diagnostics += works.conflicts
+            diagnostics += works.conflicts + works.unmatched_venues()
             designs = {d["design"] for d in schema.vocabularies["study_designs"]}
             work_rows, author_rows, work_author_rows = works.rows(designs)
+            sink.write("venues", works.venue_rows(work_rows, index.snapshot))
             sink.write("works", work_rows)
             sink.write("authors", author_rows)
             sink.write("work_authors", work_author_rows)

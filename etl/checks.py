@@ -14,13 +14,15 @@ from collections import Counter
 from .diagnostics import Diagnostic, diagnose
 from .markdown import table_line
 from .parse import ParsedPage
-from .rows import CorpusIndex, is_status_table, parse_status_cell
+from .citations import completeness
+from .rows import CorpusIndex, cited_study_page, is_status_table, parse_status_cell
 from .schema import Schema
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 FIRST_YEAR = 1800
 MALFORMED_NCT = re.compile(r"\bNCT(?!\d{8}\b)\d+\b")
+MISSING_WORDS = {"identifier": "identifier (DOI, PMID, PMC, ISBN) and links no study page", "authors": "authors", "year": "publication year"}
 
 
 def last_valid_year() -> int:
@@ -68,8 +70,14 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
         if label not in referenced:
             found.append(diagnose(path, line, "footnote-unreferenced", f"footnote [^{label}] is defined but never cited"))
     for definition, citation in zip(body.footnote_defs, parsed.citations):
-        if citation.parse_status == "unparsed":
+        status, missing = completeness(citation, bool(cited_study_page(citation, parsed.page, index)))
+        if not definition.record.strip():
+            found.append(diagnose(path, definition.line, "footnote-empty", f"footnote [^{definition.label}] has no text of its own"))
+        elif status == "unparsed":
             found.append(diagnose(path, definition.line, "citation-shape", f"footnote [^{definition.label}] has no identifier, authors or year"))
+        else:
+            for part in missing:
+                found.append(diagnose(path, definition.line, f"citation-no-{part}", f"footnote [^{definition.label}] names no {MISSING_WORDS[part]}"))
         if citation.year is not None and not FIRST_YEAR <= citation.year <= last_valid_year():
             found.append(diagnose(path, definition.line, "year-range", f"footnote [^{definition.label}]: year {citation.year} is out of range"))
         for scheme_name, value in citation.malformed:

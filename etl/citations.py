@@ -2,7 +2,12 @@
 n=... · results · model: ...``.
 
 Pure: one function from record text to parsed fields. Segment order varies
-across the wiki, so each segment is recognised by its shape, not position.
+across the wiki, so each ' · '-separated segment is recognised by its shape,
+not its position. The grammar as read here is written out in
+docs/citations.md; tests/gold/footnotes.jsonl measures it.
+
+Every pattern is linear: no nested quantifier can backtrack over a long
+segment, and at most MAX_FIELD_SEGMENT characters of a segment are read.
 """
 
 from __future__ import annotations
@@ -10,30 +15,80 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from .venues import VenueIndex
+
 SEGMENT_SPLIT = re.compile(r"\s+·\s+")
+MAX_FIELD_SEGMENT = 1000
+
+# --- identifiers -------------------------------------------------------------
 # Identifiers are captured loosely and validated against their scheme's
 # pattern later, so a malformed one is reported rather than missed.
-DOI = re.compile(r"(?:\bdoi:\s*|https?://(?:dx\.)?doi\.org/)([^\s·]+)", re.IGNORECASE)
-PMID = re.compile(r"\bPMID:?\s*(\d+)\b", re.IGNORECASE)
+DOI = re.compile(r"(?:\bdoi:?\s*|https?://(?:dx\.)?doi\.org/)([^\s·]+)", re.IGNORECASE)
+BARE_DOI = re.compile(r"(?<![\w./-])(10\.\d{4,9}/[^\s·]+)")
 VALID_DOI = re.compile(r"10\.\d{4,9}/\S+")
+PMID = re.compile(r"\bPMID:?\s*(\d+)\b", re.IGNORECASE)
 PMC = re.compile(r"\b(PMC\d+)\b")
 ISBN = re.compile(r"\bISBN:?\s*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dX])\b")
-STUDY_LINK = re.compile(r"\[\[((?:[\w.-]+/)*studies/[^\]|#]+)(?:#[^\]|]*)?(?:\|[^\]]*)?\]\]")
-PARTICLE = r"(?:van|von|de|del|della|der|den|la|le|da|di|du|dos|ten|ter)"
-AUTHOR = rf"(?:{PARTICLE}\s)?[A-Z][\w'’.-]*(?:[ -](?:{PARTICLE}|[A-Z][\w'’.-]*))*\s[A-Z](?:-?[A-Z]){{0,3}}"
-AUTHOR_NAME = re.compile(rf"^{AUTHOR}$")
-AUTHORS_SEGMENT = re.compile(
-    rf"^{AUTHOR}(?:,\s*{AUTHOR})*(?:,?\s+(?:et al\.?|(?:and|&)\s+{AUTHOR}))?"
-    rf"(?:\s*\((?!(?:18|19|20)\d\d\)).*\))?(?:,?\s+\(?(?P<year>(?:18|19|20)\d\d)\)?)?\.?$"
+WIKILINK = re.compile(r"\[\[([^\[\]|#]+)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]")
+
+# --- names -------------------------------------------------------------------
+UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĘĚĞİŁŃŇŐŒŘŚŞŠŢŤŮŰŹŻŽ"
+LOWER = "a-zß-öø-ÿāăąćčďđēęěğıłńňőœřśşšţťůűźżž"
+PARTICLE = r"(?:[vV]an der|[vV]an den|[vV]an de|[vV]on der|[dD]e la|de los|van|von|de|del|della|der|den|la|le|da|di|du|dos|das|ten|ter|el|al|bin|ibn)"
+# A surname: capitalised words joined by a space, hyphen or apostrophe
+# ('Gonzalez-Duarte', "O'Riordan", 'San Filippo'), optionally after a particle.
+SURNAME_WORD = rf"[{UPPER}][{LOWER}{UPPER}'’]*[{LOWER}][{LOWER}{UPPER}'’]*"
+SURNAME = rf"(?:{PARTICLE}\s|[dD]['’])?{SURNAME_WORD}(?:[-\s'’]{SURNAME_WORD}|-[{LOWER}]+|\s(?:de|di|du|da|van|von|der|la|le|y)\s{SURNAME_WORD}){{0,2}}"
+INITIALS = rf"[{UPPER}](?:\.?-?[{UPPER}][a-z]?){{0,3}}\.?"
+NAME_WITH_INITIALS = rf"{SURNAME}\s{INITIALS}"
+ET_AL = r"et\s+al\.?"
+# 'Dorsheimer L, Assmus B, Rasper T et al.', 'Singh R & Green DR',
+# 'Wahl A, van den Akker E et al., Gieger C', 'Adams D, O'Riordan WD, et al.'
+AUTHORS_WITH_INITIALS = re.compile(
+    rf"^(?P<names>{NAME_WITH_INITIALS}(?:\s*(?:,|;|&|\band\b|,\s*(?:&|and))\s*{NAME_WITH_INITIALS})*)"
+    rf"(?P<etal>,?\s+{ET_AL}(?:,?\s*(?P<last>{NAME_WITH_INITIALS}))?)?(?=$|[\s,.;:(\[\"“'])"
 )
-VENUE_YEAR = re.compile(r"^\*?(?P<venue>[^*A-Za-z]{0,3}[A-Za-z][^*]*?)\*?,?\s+(?P<year>(?:18|19|20)\d\d)\b")
-MAX_FIELD_SEGMENT = 1000
-YEAR_ONLY = re.compile(r"^\(?(?P<year>(?:18|19|20)\d\d)\)?$")
-VENUE_TRAILING_YEAR = re.compile(r"^\*?(?P<venue>[A-Za-z][^*\d(]*?)\*?\s+[\d(].*\((?P<year>(?:18|19|20)\d\d)\)$")
-N_VALUE = re.compile(r"\bn\s*=\s*(\d{1,3}(?:,\d{3})+|\d+)\b", re.IGNORECASE)
+# 'Savitsky et al.', 'Imai, Guarente', 'Imai & Guarente' (surnames only: only
+# taken when followed by 'et al.' or a year, see _authors_prefix).
+SURNAMES_ONLY = re.compile(rf"^(?P<names>{SURNAME}(?:\s*(?:,|&|\band\b)\s*{SURNAME}){{0,3}})(?P<etal>,?\s+{ET_AL})?(?=$|[\s,.;:(\[])")
+GROUP_AUTHOR = re.compile(rf"^(?P<names>(?:the\s)?(?:(?:[{UPPER}\d][\w'’-]*|for|of|and|on|in|the|&)\s){{0,9}}(?:Consortium|Collaboration|Collaborators|Investigators|Study Group|Working Group|Group|Network|Committee|Society|Association|Task Force|Panel))\b(?P<rest>.*)$", re.I)
+SPLIT_NAMES = re.compile(r"\s*(?:,\s*(?:&|and)\s+|,|;|&|\band\b)\s*")
+
+# --- years, venues, designs, sizes ------------------------------------------
+YEAR = r"(?:18|19|20)\d\d"
+ISO_DATE = re.compile(rf"\b{YEAR}-\d\d(?:-\d\d)?\b")
+# Dates of the wiki's own upkeep, never a work's year.
+UPKEEP = re.compile(r"\b(?:verified|downloaded|accessed|retrieved|checked|updated|fetched|archived|attempted|searched|read|added|seeded|last)\b[^·]*$", re.I)
+YEAR_SEGMENT = re.compile(rf"^\(?(?P<year>{YEAR})[a-z]?\)?(?:\s*\((?:published|epub|online|print)[^)]*\))?\.?$", re.I)
+VOLUME_PAGES = r"(?:\d+[A-Za-z]?(?:\s*\([\w\s/–-]+\))?(?::\s*[A-Za-z]?\d+[A-Za-z]?(?:\s*[–-]\s*[A-Za-z]?\d+)?)?|[A-Za-z]?\d+(?:\s*[–-]\s*[A-Za-z]?\d+)?)"
+VENUE_NAME = r"(?P<venue>[^\W\d_][^·;:()\[\]=]*?)"
+# 'Nature Aging 2025;5(10):1957-1969', 'Cell 1993', 'JAMA Cardiology 2019;4(1):25-33'
+VENUE_THEN_YEAR = re.compile(rf"^{VENUE_NAME}\.?,?\s+\(?(?P<year>{YEAR})\)?(?=$|[\s;:,.)])")
+# 'J Biol Chem 277:26733–26740 (2002)', 'J Exp Med 179(3):881–887, 1994', 'Cell Death Differ. 25:486–541'
+VENUE_THEN_VOLUME = re.compile(rf"^{VENUE_NAME}\.?,?\s+(?:vol\.?\s*)?{VOLUME_PAGES}(?:[,;]?\s*\(?(?P<year>{YEAR})\)?)?(?:\s*\(.*\))?\.?$")
+VOLUME_AND_PAGES = re.compile(r"\b\d+(?:\s*\([\w\s/–-]+\))?:\s*[A-Za-z]?\d+")
+ITALIC = re.compile(r"\*{1,2}([^*]{2,120}?)\*{1,2}")
+N_VALUE = re.compile(r"(?<![\w/])[nN]\s*=\s*[~≈]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?![\d,.]*\d)(?P<after>[^·;]{0,40})")
+# What after 'n=N' shows it is not the number of participants: a range or a
+# per-group count, a count of trials, studies, cell lines or clones, or a
+# sum of groups with no total ('n=27 cases + 24 controls').
+N_NOT_A_TOTAL = re.compile(
+    r"^\s*(?:[–-]\s*\d|/|per\b|each\b|in each\b|a group\b)"
+    r"|^\s*[\w-]*\s*/\s*(?:group|arm|genotype|condition|sex)"
+    r"|^\s*(?:[\w-]+[\s-]){0,2}(?:RCTs?|trials?|studies|cohorts|meta-analys[ie]s|datasets|countries|sites|centres|centers|cell lines?|lines|clones|per arm|per group)\b"
+    r"|^[^;·(]{0,30}\+\s*\d",
+    re.I,
+)
 P_VALUE = re.compile(r"(?<![\w])[Pp]\s*(?:[<>=≤≥]|&lt;|&gt;)\s*(?:0|[1-9]\d*)?\.?\d+(?:\s*[x×]\s*10\s*[⁻−-]?\s*\d+)?|(?<![\w])ns(?![\w])")
 CITATIONS = re.compile(r"(\d[\d,]*)\s+citations\b", re.IGNORECASE)
 RETRACTED = re.compile(r"\bRETRACTED\b")
+QUOTED_TITLE = re.compile(r"[\"“](?P<title>[^\"”]{8,400})[\"”]")
+DESIGN_LABEL = re.compile(r"^(?:study\s+)?design\s*:\s*", re.I)
+MODEL_LABEL = re.compile(r"^model\s*:\s*", re.I)
+ANIMAL_MODEL = re.compile(r"\b(?:mice|mouse|murine|rats?|C57BL|Mus musculus|Rattus|worms?|C\. elegans|Caenorhabditis|Drosophila|flies|fly|zebrafish|Danio|killifish|Nothobranchius|yeast|Saccharomyces|dogs?|Canis|monkeys?|macaques?|primates?|pigs?|hamsters?|rabbits?|naked mole-rats?|Heterocephalus|bats?|hydra|planarians?)\b", re.I)
+CELL_MODEL = re.compile(r"\b(?:cells?|cell lines?|cultures?|in vitro|in-vitro|fibroblasts|HEK293\w*|HeLa|organoids?|iPSCs?|recombinant|purified|biochemical|crystal structure|cryo-EM)\b", re.I)
+
+LOWERCASE_JOURNALS = ("npj ", "eLife", "mBio", "iScience", "bioRxiv", "medRxiv", "eNeuro", "mSphere", "mSystems")
 
 
 @dataclass
@@ -43,12 +98,16 @@ class Citation:
     pmid: str | None = None
     pmc: str | None = None
     isbn: str | None = None
-    study_link: str | None = None
-    authors: str | None = None
-    author_names: list[str] = field(default_factory=list)
+    study_link: str | None = None  # first [[studies/...]] target as written
+    wikilinks: list[str] = field(default_factory=list)  # every [[target]] in the record, in order
+    authors: str | None = None  # the authors as written
+    author_names: list[str] = field(default_factory=list)  # 'Surname I' (or 'Surname' where no initials are given)
+    author_surnames: list[str] = field(default_factory=list)
     first_author: str | None = None
+    author_note: str | None = None  # what follows the names in parentheses: lab, trial acronym, '50+ co-authors'
+    title: str | None = None
     venue: str | None = None
-    venue_confident: bool = False  # venue and year stood together in one segment
+    venue_confident: bool = False  # a journal name, not a fragment of prose
     year: int | None = None
     design: str | None = None
     design_text: str | None = None
@@ -59,6 +118,7 @@ class Citation:
     retracted: bool = False
     citation_count: int | None = None
     parse_status: str = "unparsed"
+    missing: list[str] = field(default_factory=list)  # what a complete record would add: identifier, authors, year
     malformed: list[tuple[str, str]] = field(default_factory=list)  # (scheme, text) that failed its pattern
     more_identifiers: list[tuple[str, str]] = field(default_factory=list)  # (scheme, value) after the first of each
 
@@ -66,14 +126,11 @@ class Citation:
         return asdict(self)
 
 
-LOWERCASE_JOURNALS = ("npj ", "eLife", "mBio", "iScience", "bioRxiv", "medRxiv", "eNeuro", "mSphere", "mSystems")
-
-
-def looks_like_journal(venue: str) -> bool:
+def looks_like_journal(venue: str, italic: bool = False) -> bool:
     """Whether a venue string reads as a journal name rather than authors,
-    a date or a fragment of results; only such names are compared across
-    citations of one work."""
-    if re.search(r"[\d=,;&]|\bet al\b|\bcited\b|\bverified\b", venue) or len(venue.split()) > 8:
+    a date or a fragment of results. A name set in italics may hold commas
+    ('Cancer Epidemiology, Biomarkers & Prevention')."""
+    if re.search(r"[\d=;]|\bet al\b|\bcited\b|\bverified\b", venue) or len(venue.split()) > 10 or ("," in venue and not italic):
         return False
     return venue[:1].isupper() or venue.startswith(LOWERCASE_JOURNALS)
 
@@ -81,127 +138,298 @@ def looks_like_journal(venue: str) -> bool:
 def clean_doi(doi: str) -> str:
     """Trim punctuation that ends a sentence rather than the DOI; keep
     parentheses that balance (e.g. Wiley SICI DOIs)."""
-    doi = doi.rstrip(".,;:*_")
+    doi = doi.rstrip(".,;:*_\"'”’")
     while doi.endswith(")") and doi.count(")") > doi.count("("):
         doi = doi[:-1].rstrip(".,;:")
     while doi.endswith("]") and doi.count("]") > doi.count("["):
-        doi = doi[:-1]
+        doi = doi[:-1].rstrip(".,;:")
     return doi
 
 
-IDENTIFIER_FINDERS = [
-    ("doi", DOI, VALID_DOI.fullmatch, clean_doi),
-    ("pmid", PMID, lambda v: len(v) <= 9, str),
-    ("pmc", PMC, bool, str),
-    ("isbn", ISBN, bool, lambda v: re.sub(r"[-\s]", "", v)),
-]
-
-
 def _strip_markup(segment: str) -> str:
-    return segment.strip().strip("*_ ").replace("**", "").strip()
+    return segment.replace("**", "").replace("*", "").replace("__", "").strip(" _—–-").strip()
 
 
-def _design_lookup(study_designs: list[dict]) -> list[tuple[str, str]]:
+def _design_lookup(study_designs: list[dict]) -> list[tuple[re.Pattern, str]]:
     pairs = []
     for entry in study_designs:
         for synonym in entry["synonyms"]:
             pairs.append((synonym.lower(), entry["design"]))
     pairs.sort(key=lambda pair: -len(pair[0]))  # longest wording first
-    return pairs
+    return [(re.compile(rf"(?<![\w-]){re.escape(wording)}(?![\w-])"), design) for wording, design in pairs]
 
 
-def classify_design(segment: str, designs: list[tuple[str, str]]) -> str | None:
-    """Design of a short segment such as 'rct', 'in-vitro (cDNA cloning)' or
-    'double-blind RCT'; None when the segment is not a design statement."""
-    head = re.split(r"[(;:]", segment, maxsplit=1)[0].strip().lower()
-    if not head or len(head.split()) > 6:
+_DESIGN_CACHE: dict[int, list] = {}
+
+
+def design_patterns(study_designs: list[dict]) -> list[tuple[re.Pattern, str]]:
+    key = id(study_designs)
+    if key not in _DESIGN_CACHE:
+        _DESIGN_CACHE[key] = _design_lookup(study_designs)
+    return _DESIGN_CACHE[key]
+
+
+def classify_design(segment: str, designs: list[tuple[re.Pattern, str]]) -> str | None:
+    """Design of a short segment such as 'rct', 'in-vitro (cDNA cloning)',
+    'double-blind RCT' or 'design: systematic review + network
+    meta-analysis'; None when the segment is not a design statement. Where
+    several designs are named ('in-vivo + in-vitro'), the first one written."""
+    labelled = DESIGN_LABEL.match(segment)
+    text = segment[labelled.end():] if labelled else segment
+    head = re.split(r"[(;:,]", text, maxsplit=1)[0].strip().lower()
+    if not head:
         return None
-    for wording, design in designs:
-        if re.search(rf"(?<![\w-]){re.escape(wording)}(?![\w-])", head):
-            return design
+    found = [(match.start(), design) for pattern, design in designs if (match := pattern.search(head))]
+    if not found:
+        return None
+    start, design = min(found, key=lambda item: item[0])
+    # A long segment states a design only when it opens with one.
+    if len(head.split()) > 6 and not labelled and start > 0:
+        return None
+    return design
+
+
+def _identifiers(text: str, citation: Citation) -> None:
+    """Every identifier in the record; the first of each scheme is the
+    work's (a later DOI is typically a retraction notice or erratum)."""
+    dois = [(m.start(1), m.group(1)) for m in DOI.finditer(text)]
+    taken = {start for start, _ in dois}
+    dois += [(m.start(1), m.group(1)) for m in BARE_DOI.finditer(text) if m.start(1) not in taken]
+    found = [("doi", start, clean_doi(value)) for start, value in dois]
+    found += [("pmid", m.start(), m.group(1)) for m in PMID.finditer(text)]
+    found += [("pmc", m.start(), m.group(1)) for m in PMC.finditer(text)]
+    found += [("isbn", m.start(), re.sub(r"[-\s]", "", m.group(1))) for m in ISBN.finditer(text)]
+    checks = {"doi": VALID_DOI.fullmatch, "pmid": lambda v: len(v) <= 9, "pmc": bool, "isbn": bool}
+    for scheme, _, value in sorted(found, key=lambda item: item[1]):
+        if not checks[scheme](value):
+            citation.malformed.append((scheme, value))
+        elif getattr(citation, scheme) is None:
+            setattr(citation, scheme, value)
+        elif (scheme, value) not in citation.more_identifiers and getattr(citation, scheme) != value:
+            citation.more_identifiers.append((scheme, value))
+
+
+def _surname(name: str) -> str:
+    match = re.match(rf"^({SURNAME})(?:\s{INITIALS})?$", name.strip())
+    return match.group(1) if match else name.strip()
+
+
+def _authors_prefix(segment: str) -> tuple[list[str], str, str] | None:
+    """(names, the authors as written, the rest of the segment) when the
+    segment opens with an author list."""
+    match = AUTHORS_WITH_INITIALS.match(segment)
+    if match:
+        names = [n for n in SPLIT_NAMES.split(match.group("names")) if n.strip()]
+        if match.group("last"):
+            names.append(match.group("last"))
+        return [n.strip().rstrip(".") for n in names], match.group(0).strip(), segment[match.end():]
+    match = SURNAMES_ONLY.match(segment)
+    if match:
+        names = [n.strip() for n in SPLIT_NAMES.split(match.group("names")) if n.strip()]
+        rest = segment[match.end():]
+        several = len(names) > 1
+        # A lone capitalised word is a surname only when 'et al.' or a year
+        # follows; 'Cell 1993' is a journal, 'Imai, Guarente 2014' authors.
+        if match.group("etal") or (several and re.match(rf"^,?\s*\(?{YEAR}\b", rest)):
+            return names, match.group(0).strip(), rest
+    match = GROUP_AUTHOR.match(segment)
+    if match and len(match.group("names")) < 120:
+        return [match.group("names").strip()], match.group("names").strip(), match.group("rest")
     return None
 
 
-def parse_citation(record: str, study_designs: list[dict]) -> Citation:
+def _read_rest_of_authors(rest: str, citation: Citation, venues: VenueIndex | None) -> None:
+    """After the names: '(lab note)', a year, '(Venue vol:pages)', a title."""
+    rest = rest.strip(" ,.;")
+    while rest:
+        if paren := re.match(r"^\((?P<inside>[^()]*(?:\([^()]*\)[^()]*)*)\)\s*", rest):
+            inside = paren.group("inside").strip()
+            venue_year = _venue_and_year(inside, venues)
+            if re.fullmatch(rf"{YEAR}[a-z]?", inside):
+                citation.year = citation.year or int(inside[:4])
+            elif venue_year and venue_year[0] and (venue_year[1] or venue_year[2]):
+                citation.venue = citation.venue or venue_year[0]
+                citation.venue_confident = citation.venue_confident or venue_year[2]
+                citation.year = citation.year or venue_year[1]
+            else:
+                citation.author_note = citation.author_note or inside
+            rest = rest[paren.end():].strip(" ,.;")
+            continue
+        if year := re.match(rf"^(?P<year>{YEAR})[a-z]?\b\.?\s*", rest):
+            citation.year = citation.year or int(year.group("year"))
+            rest = rest[year.end():].strip(" ,.;")
+            continue
+        if title := QUOTED_TITLE.match(rest):
+            citation.title = citation.title or title.group("title").strip().rstrip(".")
+            rest = rest[title.end():].strip(" ,.;")
+            continue
+        break
+    if rest and citation.venue is None:
+        venue_year = _venue_and_year(rest, venues)
+        if venue_year and venue_year[0] and (venue_year[1] or venue_year[2]):
+            citation.venue, year, citation.venue_confident = venue_year
+            citation.year = citation.year or year
+
+
+def _venue_and_year(text: str, venues: VenueIndex | None) -> tuple[str | None, int | None, bool] | None:
+    """(venue, year, confident) when the text is a journal reference such as
+    'Nature Aging 2025;5(10):1957-1969' or 'J Biol Chem 277:26733 (2002)'."""
+    text = text.strip().rstrip(".")
+    for pattern in (VENUE_THEN_YEAR, VENUE_THEN_VOLUME):
+        match = pattern.match(text)
+        if not match:
+            continue
+        venue = match.group("venue").strip().rstrip(".,; ")
+        year = int(match.group("year")) if match.group("year") else None
+        if not venue or len(venue) > 120 or UPKEEP.search(venue) or re.search(r"\b(?:et al|n=|p[<=])", venue, re.I):
+            continue
+        known = venues.lookup(venue) if venues else None
+        if known or looks_like_journal(venue):
+            return venue, year, bool(known) or looks_like_journal(venue)
+    return None
+
+
+def _italic_venue(raw_segment: str, venues: VenueIndex | None) -> str | None:
+    """A journal name set in italics: '*J Clin Endocrinol Metab* 105(11):...'.
+    Species names ('*Mus musculus*') are not journals."""
+    match = ITALIC.search(raw_segment)
+    if not match or match.start() > 3:
+        return None
+    name = match.group(1).strip().rstrip(".")
+    words = name.split()
+    if len(words) in (2, 3) and words[0][:1].isupper() and all(w.islower() for w in words[1:]) and not (venues and venues.lookup(name)):
+        return None  # a binomial: Homo sapiens, Canis lupus familiaris
+    if venues and venues.lookup(name):
+        return name
+    after = raw_segment[match.end():].strip()
+    if looks_like_journal(name, italic=True) and (not after or re.match(rf"^[,;.]?\s*(?:\(?{YEAR}\b|\d|vol\b|e\d)", after)):
+        return name
+    return None
+
+
+def _sample_size(text: str, segments: list[str]) -> tuple[int | None, str | None]:
+    """The record's one clear total: the first n=N, unless what follows it
+    shows a range, a per-group count, a count of trials or studies, or a sum
+    of groups. Later n= values are usually its subsets."""
+    match = N_VALUE.search(text)
+    if not match:
+        return None, None
+    written = next((s.strip() for s in segments if match.group(0).strip() in s), match.group(0).strip())
+    if N_NOT_A_TOTAL.match(match.group("after")):
+        return None, written
+    return int(match.group(1).replace(",", "")), written
+
+
+def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | None = None) -> Citation:
     """Parse one footnote record into a Citation."""
-    designs = _design_lookup(study_designs)
+    designs = design_patterns(study_designs)
     citation = Citation()
     text = record.strip()
     segments = [s for s in SEGMENT_SPLIT.split(text) if s.strip()]
     citation.segments = len(segments)
     citation.retracted = bool(RETRACTED.search(text))
-
-    # Every identifier in the record is kept; the first of each scheme is
-    # the work's (a later DOI is typically a retraction notice or erratum).
-    for scheme, pattern, valid, normalise in IDENTIFIER_FINDERS:
-        for match in pattern.finditer(text):
-            value = normalise(match.group(1))
-            if not valid(value):
-                citation.malformed.append((scheme, value))
-            elif getattr(citation, scheme) is None:
-                setattr(citation, scheme, value)
-            else:
-                citation.more_identifiers.append((scheme, value))
-    if match := STUDY_LINK.search(text):
-        citation.study_link = match.group(1).strip()
+    _identifiers(text, citation)
+    citation.wikilinks = [m.group(1).strip() for m in WIKILINK.finditer(text)]
+    citation.study_link = next((target for target in citation.wikilinks if re.match(r"^(?:[\w.-]+/)*studies/", target)), None)
     if match := CITATIONS.search(text):
         citation.citation_count = int(match.group(1).replace(",", ""))
-    if match := N_VALUE.search(text):
-        citation.n = int(match.group(1).replace(",", ""))
-        citation.n_text = next((s.strip() for s in segments if match.group(0) in s), match.group(0))
+    citation.n, citation.n_text = _sample_size(text, segments)
     if match := P_VALUE.search(text):
         citation.p_value_text = match.group(0)
 
-    authors_index = None
-    unclassified_before = None  # the previous segment, when nothing claimed it
-    for index, raw_segment in enumerate(segments):
-        # Fields sit at the start of a segment; reading at most the first
-        # MAX_FIELD_SEGMENT characters bounds the cost of the patterns below.
-        segment = _strip_markup(RETRACTED.sub("", raw_segment[:MAX_FIELD_SEGMENT]).lstrip(" —-"))
-        if citation.authors is None and (authors := AUTHORS_SEGMENT.match(segment)):
-            citation.authors = segment
-            named = re.split(r",?\s+et al\.?|\s*\(|,?\s+\(?(?:18|19|20)\d\d\)?\.?$", segment)[0]
-            names = [n.strip() for n in re.split(r",\s*|\s+(?:and|&)\s+", named) if n.strip()]
-            citation.author_names = [n for n in names if AUTHOR_NAME.match(n)]
-            citation.first_author = citation.author_names[0] if citation.author_names else None
-            if authors.group("year") and citation.year is None:
-                citation.year = int(authors.group("year"))
-            authors_index = index
-            unclassified_before = None
+    standalone_years: list[int] = []
+    previous_unclaimed = None  # a short segment nothing claimed, kept in case a lone year follows
+    for raw_segment in segments:
+        raw = RETRACTED.sub("", raw_segment[:MAX_FIELD_SEGMENT]).replace("****", "").strip(" _—–-:")
+        segment = _strip_markup(raw)
+        if not segment:
             continue
-        near_authors = authors_index is not None and index <= authors_index + 2
-        if citation.year is None and (near_authors or index <= 4):
-            venue_year = VENUE_YEAR.match(segment) or VENUE_TRAILING_YEAR.match(segment)
-            if venue_year and not DOI.search(segment) and not segment.lower().startswith(("n=", "n ", "model:")):
-                venue = venue_year.group("venue").strip().strip("*,; ")
-                if venue and (citation.authors or not AUTHOR_NAME.match(venue)) and classify_design(segment, designs) is None:
-                    citation.venue = venue
-                    citation.venue_confident = looks_like_journal(venue)
-                    citation.year = int(venue_year.group("year"))
-                    unclassified_before = None
-                    continue
-            if year_only := YEAR_ONLY.match(segment):
-                citation.year = int(year_only.group("year"))
-                if unclassified_before and citation.venue is None:
-                    citation.venue = unclassified_before
-                unclassified_before = None
+        lowered = segment.lower()
+        if MODEL_LABEL.match(segment):
+            citation.model = citation.model or segment[MODEL_LABEL.match(segment).end():].strip()
+            previous_unclaimed = None
+            continue
+        if ISO_DATE.search(segment) and UPKEEP.search(segment) or UPKEEP.match(segment):
+            previous_unclaimed = None
+            continue  # upkeep notes: 'PDF verified 2026-06-03'
+        is_statistic = bool(re.match(r"^[np]\s*[=<>≤]", lowered))
+        if citation.authors is None and not is_statistic:
+            italic = _italic_venue(raw, venues)
+            prefix = None if italic or (venues and venues.starts_with_venue(segment)) else _authors_prefix(segment)
+            if prefix:
+                names, written, rest = prefix
+                citation.authors = written
+                citation.author_names = names
+                citation.author_surnames = [_surname(n) for n in names]
+                citation.first_author = names[0] if names else None
+                _read_rest_of_authors(rest, citation, venues)
+                previous_unclaimed = None
                 continue
-        if citation.design is None:
+        if citation.venue is None and not DOI.search(segment) and not is_statistic:
+            italic = _italic_venue(raw, venues)
+            venue_year = _venue_and_year(segment, venues)
+            if italic:
+                citation.venue, citation.venue_confident = italic, True
+                year = venue_year[1] if venue_year else None
+                if year is None and (trailing := re.search(rf"\b({YEAR})\b", segment[len(italic):])) and not ISO_DATE.search(segment):
+                    year = int(trailing.group(1))
+                citation.year = citation.year or year
+                previous_unclaimed = segment
+                continue
+            known = bool(venues and venue_year and venues.lookup(venue_year[0]))
+            # 'RCT 2019' is a design and a year, not a journal; 'Name 25:486–541' is a journal.
+            cited_like_a_journal = bool(venue_year and (venue_year[1] or VOLUME_AND_PAGES.search(segment)))
+            if venue_year and (known or (cited_like_a_journal and classify_design(venue_year[0], designs) is None)):
+                citation.venue, year, citation.venue_confident = venue_year
+                citation.year = citation.year or year
+                previous_unclaimed = segment if year is None else None
+                continue
+        if DESIGN_LABEL.match(segment) or (citation.design is None and classify_design(segment, designs)):
             design = classify_design(segment, designs)
-            if design:
-                citation.design = design
-                citation.design_text = segment
+            if design and citation.design is None:
+                citation.design, citation.design_text = design, segment
+                previous_unclaimed = None
                 continue
-        if citation.model is None and segment.lower().startswith("model:"):
-            citation.model = segment[len("model:") :].strip()
-            unclassified_before = None
+        if year_only := YEAR_SEGMENT.match(segment):
+            standalone_years.append(int(year_only.group("year")))
+            if previous_unclaimed and citation.venue is None:
+                name = _venue_and_year(previous_unclaimed + " " + year_only.group("year"), venues)
+                if name:
+                    citation.venue, citation.venue_confident = name[0], name[2]
+            previous_unclaimed = None
             continue
-        is_identifier = DOI.search(segment) or STUDY_LINK.search(segment) or PMID.search(segment)
-        unclassified_before = None if is_identifier or len(segment) > 80 else segment
-
-    identified = bool(citation.doi or citation.pmid or citation.pmc or citation.isbn or citation.study_link)
-    found = [identified, citation.authors is not None, citation.year is not None]
-    # Records that link a study page take authors and year from that page.
-    complete = identified and ((citation.authors is not None and citation.year is not None) or citation.study_link)
-    citation.parse_status = "parsed" if complete else "partial" if any(found) else "unparsed"
+        if citation.title is None and (title := QUOTED_TITLE.fullmatch(segment.strip())):
+            citation.title = title.group("title").strip().rstrip(".")
+            continue
+        short = len(segment) <= 80 and not DOI.search(segment) and not WIKILINK.search(segment) and not PMID.search(segment)
+        previous_unclaimed = segment if short else None
+    if citation.year is None and standalone_years:
+        citation.year = standalone_years[0]
+    if citation.design is None and citation.model:
+        citation.design = infer_design_from_model(citation.model)
+        citation.design_text = f"model: {citation.model}" if citation.design else None
+    citation.parse_status, citation.missing = completeness(citation, bool(citation.study_link))
     return citation
+
+
+def infer_design_from_model(model: str) -> str | None:
+    """A record with no design segment but an animal or cell model reports
+    an experiment in that model."""
+    if ANIMAL_MODEL.search(model):
+        return "in-vivo"
+    if CELL_MODEL.search(model):
+        return "in-vitro"
+    return None
+
+
+def completeness(citation: Citation, links_a_study: bool) -> tuple[str, list[str]]:
+    """parsed: an identifier plus authors and year, or a link to a study
+    page (whose frontmatter supplies the rest); partial: some of them;
+    unparsed: none. Also what is missing, for the warning."""
+    identified = bool(citation.doi or citation.pmid or citation.pmc or citation.isbn)
+    if links_a_study:
+        return "parsed", []
+    missing = [name for name, present in (("identifier", identified), ("authors", bool(citation.author_names)), ("year", citation.year is not None)) if not present]
+    if not missing:
+        return "parsed", []
+    return ("partial" if len(missing) < 3 else "unparsed"), missing

@@ -229,7 +229,7 @@ def parse_page(path: str, data: bytes, schema: Schema, max_page_bytes: int = DEF
 
     body = parse_body(fm.body, fm.body_line)
     designs = schema.vocabularies["study_designs"]
-    citations = [parse_citation(definition.record, designs) for definition in body.footnote_defs]
+    citations = [parse_citation(definition.record, designs, schema.venues) for definition in body.footnote_defs]
 
     return ParsedPage(
         path=path,

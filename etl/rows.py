@@ -1,21 +1,19 @@
-"""Rows stage: turn one ParsedPage into table rows, and fold the
-per-page work mentions into the corpus-level works and authors tables.
-
-Pure apart from the in-memory WorkIndex, which holds one small record per
-cited work (never page text).
+"""Rows stage: turn one ParsedPage into table rows, plus the mentions of
+works and trials that the corpus-wide tables are made from (etl/work_rows.py,
+etl/trial_rows.py). Pure.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 
 from .diagnostics import Diagnostic, diagnose
 from .frontmatter import to_json, value_kind
 from .markdown import WIKILINK, mask_code
+from .citations import completeness
 from .parse import WIKILINK_VALUE, ParsedPage, normalise_identifier
 from .schema import Schema
 
@@ -75,6 +73,16 @@ def work_key(doi=None, pmid=None, isbn=None, study_page=None, study_link=None, i
         return "page:" + study_page
     if study_link:
         return "page:" + study_link
+    return None
+
+
+def cited_study_page(citation, page: str, index: CorpusIndex) -> str | None:
+    """The study page a citation record links to: its [[studies/...]] link,
+    else the first [[link]] that resolves to a page under studies/."""
+    for target in ([citation.study_link] if citation.study_link else []) + citation.wikilinks:
+        resolved = index.resolve(target, page)
+        if resolved and (resolved.startswith("studies/") or "/studies/" in resolved):
+            return resolved
     return None
 
 
@@ -308,7 +316,9 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
     for seq, (definition, c) in enumerate(zip(body.footnote_defs, parsed.citations), start=1):
         duplicate = definition.label in seen
         seen.add(definition.label)
-        study_page = index.resolve(c.study_link, page) if c.study_link else None
+        study_page = cited_study_page(c, page, index)
+        parse_status, _ = completeness(c, bool(study_page))
+        venue = schema.venues.lookup(c.venue)
         key = work_key(c.doi, c.pmid, c.isbn, study_page, c.study_link, index)
         rows["footnotes"].append(
             {
@@ -324,8 +334,12 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
                 "study_page": study_page,
                 "study_link": c.study_link,
                 "authors": c.authors,
+                "author_surnames": c.author_surnames,
                 "first_author": c.first_author,
+                "author_note": c.author_note,
+                "title": c.title,
                 "venue": c.venue,
+                "venue_id": venue.venue if venue else None,
                 "year": c.year,
                 "design": c.design,
                 "design_text": c.design_text,
@@ -337,7 +351,7 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
                 "citation_count": c.citation_count,
                 "ref_count": ref_counts.get(definition.label, 0),
                 "duplicate": duplicate,
-                "parse_status": c.parse_status,
+                "parse_status": parse_status,
                 **prov(definition.line),
             }
         )
@@ -373,10 +387,12 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
                     "pmc": c.pmc,
                     "isbn": c.isbn,
                     "study_page": study_page,
-                    "title": None,
+                    "title": c.title,
                     "authors": c.author_names,
-                    "venue": c.venue,
-                    "venue_confident": c.venue_confident,
+                    "author_surnames": c.author_surnames,
+                    "author_note": c.author_note,
+                    "venue": c.venue if (venue or c.venue_confident) else None,
+                    "venue_id": venue.venue if venue else None,
                     "year": c.year,
                     "design": c.design,
                     "retracted": c.retracted,
@@ -455,6 +471,7 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
                 "title": typed_value("title"),
                 "authors": [str(a) for a in authors if a and str(a).strip() not in ("...", "…")] if isinstance(authors, list) else [],
                 "venue": typed_value("journal"),
+                "venue_id": venue.venue if (venue := schema.venues.lookup(typed_value("journal"))) else None,
                 "year": typed_value("year"),
                 "design": typed_value("study-design"),
                 "retracted": False,
@@ -489,136 +506,3 @@ def _body_ncts(body: str, first_line: int):
             if match.group(0) not in seen:
                 seen.add(match.group(0))
                 yield first_line + offset, match.group(0)
-
-
-def fold(name: str) -> str:
-    """Lower case without accents: 'Alcón' and 'Alcon' are one surname."""
-    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).lower()
-
-
-VENUE_STOPWORDS = {"of", "the", "and", "&", "in", "for", "on", "de", "der", "des", "du", "di", "la", "le", "fur", "für"}
-
-
-def venue_key(venue: str) -> str:
-    """A journal name reduced so abbreviations match the full name:
-    'N Engl J Med', 'NEJM' and 'New England Journal of Medicine' all give
-    'NEJM'; 'Nat Med' and 'Nature Medicine' give 'NM'."""
-    words = [w for w in re.split(r"[\s.,:;()*_]+", venue) if w and w.lower() not in VENUE_STOPWORDS]
-    def initials(word):
-        if (word.isupper() or word.islower()) and 1 < len(word) <= 4 and word.isalpha():
-            return word.upper()  # an acronym: NEJM, PNAS, npj
-        return word if word.isupper() and len(word) > 1 else word[0].upper()
-
-    return "".join(initials(w) for w in words if w[0].isalpha())
-
-
-def _provenance(mention: dict) -> dict:
-    return {name: mention[name] for name in ("source_path", "source_line", "snapshot")}
-
-
-class WorkIndex:
-    """Corpus-level aggregation of works and their authors."""
-
-    def __init__(self):
-        self.works: dict[str, dict] = {}
-        self.conflicts: list[Diagnostic] = []
-        self._first_cited: dict[str, tuple] = {}  # work -> (year, surname, path, line)
-
-    def _check_conflict(self, mention: dict) -> None:
-        """A work cited with another year or first author than before."""
-        authors = mention["authors"]
-        surname = fold(authors[0].rsplit(" ", 1)[0]) if authors else None
-        venue = mention["venue"] if mention.get("venue_confident") else None
-        first = (mention["year"], surname, venue, mention["source_path"], mention["source_line"])
-        year, first_surname, first_venue, path, line = self._first_cited.setdefault(mention["work"], first)
-        differences = []
-        if year is not None and mention["year"] is not None and mention["year"] != year:
-            differences.append(f"year {mention['year']} here but {year}")
-        if first_surname and surname and surname != first_surname:
-            differences.append(f"first author '{authors[0]}' here but '{first_surname}'")
-        keys = sorted([venue_key(venue), venue_key(first_venue)], key=len) if first_venue and venue else None
-        if keys and not keys[1].startswith(keys[0]):  # 'PNAS' and 'Proc Natl Acad Sci USA' agree
-            differences.append(f"journal '{venue}' here but '{first_venue}'")
-        if differences:
-            message = f"{mention['work']}: {' and '.join(differences)} at {path}:{line}"
-            self.conflicts.append(diagnose(mention["source_path"], mention["source_line"], "work-conflict", message))
-
-    def add(self, mention: dict) -> None:
-        key = mention["work"]
-        work = self.works.get(key)
-        if work is None:
-            work = self.works[key] = {
-                "work": key,
-                "doi": None,
-                "pmid": None,
-                "pmc": None,
-                "isbn": None,
-                "title": None,
-                "venue": None,
-                "year": None,
-                "study_page": None,
-                "retracted": False,
-                "origin": mention["origin"],
-                "_designs": Counter(),
-                "_study_design": None,
-                "_authors": [],
-                "_authors_from_study": False,
-                "_pages": set(),
-                "_footnotes": 0,
-                "_prov": _provenance(mention),
-                "_authors_prov": None,
-            }
-        for name in ("doi", "pmid", "pmc", "isbn", "title", "venue", "year", "study_page"):
-            if mention.get(name) is not None and (work[name] is None or mention["origin"] in ("study-page", "bibliography")):
-                work[name] = mention[name]
-        work["retracted"] = work["retracted"] or bool(mention.get("retracted"))
-        if mention["origin"] in ("study-page", "bibliography"):
-            work["_study_design"] = mention.get("design") or work["_study_design"]
-            if mention["authors"]:
-                work["_authors"] = list(mention["authors"])
-                work["_authors_prov"] = _provenance(mention)
-                work["_authors_from_study"] = True
-        else:
-            self._check_conflict(mention)
-            work["_footnotes"] += 1
-            work["_pages"].add(mention["page"])
-            if mention.get("design"):
-                work["_designs"][mention["design"]] += 1
-            if not work["_authors_from_study"] and len(mention["authors"]) > len(work["_authors"]):
-                work["_authors"] = list(mention["authors"])
-                work["_authors_prov"] = _provenance(mention)
-
-    def rows(self, study_designs: set[str]) -> tuple[list[dict], list[dict], list[dict]]:
-        works, work_authors, author_counts, author_prov = [], [], Counter(), {}
-        for key in sorted(self.works):
-            work = self.works[key]
-            design = work["_study_design"] if work["_study_design"] in study_designs else None
-            if design is None and work["_designs"]:
-                design = sorted(work["_designs"].items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-            authors = list(dict.fromkeys(a.strip() for a in work["_authors"] if a and a.strip()))
-            works.append(
-                {
-                    "work": key,
-                    "doi": work["doi"],
-                    "pmid": work["pmid"],
-                    "pmc": work["pmc"],
-                    "isbn": work["isbn"],
-                    "title": work["title"],
-                    "first_author": authors[0] if authors else None,
-                    "venue": work["venue"],
-                    "year": work["year"],
-                    "design": design,
-                    "study_page": work["study_page"],
-                    "retracted": work["retracted"],
-                    "cited_by_footnotes": work["_footnotes"],
-                    "cited_by_pages": len(work["_pages"]),
-                    "origin": work["origin"],
-                    **work["_prov"],
-                }
-            )
-            for position, author in enumerate(authors, start=1):
-                work_authors.append({"work": key, "position": position, "author": author, **work["_authors_prov"]})
-                author_counts[author] += 1
-                author_prov.setdefault(author, work["_authors_prov"])
-        authors_rows = [{"author": a, "works": n, **author_prov[a]} for a, n in sorted(author_counts.items())]
-        return works, authors_rows, work_authors

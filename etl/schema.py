@@ -15,6 +15,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from .venues import VenueIndex, venue_index
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
 # Column type -> (Frictionless type, SQLite/Python type)
@@ -179,6 +181,7 @@ class Schema:
     page_types: dict[str, PageType]
     vocabularies: dict
     provenance_columns: list[Column]
+    venues: VenueIndex = field(default_factory=VenueIndex)
 
     def identifier_scheme(self, scheme: str) -> dict:
         for entry in self.vocabularies["identifier_schemes"]:
@@ -342,4 +345,6 @@ def load_schema(data_dir: Path = DATA_DIR) -> Schema:
         for column in table.columns:
             if column.pattern:
                 re.compile(column.pattern)
-    return Schema(tables=tables, page_types=page_types, vocabularies=vocabularies, provenance_columns=provenance)
+    venues_path = data_dir / "venues.yml"
+    venues = venue_index(load_yaml(venues_path)["venues"], venues_path.read_text(encoding="utf-8"))
+    return Schema(tables=tables, page_types=page_types, vocabularies=vocabularies, provenance_columns=provenance, venues=venues)

@@ -43,6 +43,13 @@ EXPECTED = [
     ("footnote-unreferenced", "footnote-unreferenced.md", 9),
     ("footnote-duplicate", "footnote-duplicate.md", 10),
     ("citation-shape", "citation-shape.md", 9),
+    ("footnote-empty", "footnote-empty.md", 9),
+    ("citation-no-identifier", "citation-no-identifier.md", 9),
+    ("citation-no-authors", "citation-no-authors.md", 9),
+    ("citation-no-year", "citation-no-year.md", 9),
+    ("venue-unmatched", "venue-unmatched.md", 9),
+    ("citation-no-identifier", "identifier-format.md", 16),  # its only DOI is malformed
+    ("citation-no-identifier", "trial-duplicate-b.md", 9),
     ("work-conflict", "work-conflict-b.md", 9),
     ("work-conflict", "work-conflict-c.md", 9),
     ("gap-tag-unknown", "gap-tag-unknown.md", 7),
@@ -85,7 +92,7 @@ def test_did_you_mean_and_messages_name_the_problem(diagnostics):
     assert "[[no-such-page]]" in messages["wikilink-missing"]
     conflicts = sorted(d.message for d in diagnostics if d.code == "work-conflict")
     assert conflicts == [
-        "doi:10.5555/conflict.1: journal 'Other Letters' here but 'Demo Journal' at work-conflict-a.md:9",
+        "doi:10.5555/conflict.1: journal 'Science' here but 'Nature' at work-conflict-a.md:9",
         "doi:10.5555/conflict.1: year 2002 here but 2001 at work-conflict-a.md:9",
     ]
     assert "YAML 1.2 reads yes/no as text" in [d.message for d in diagnostics if d.code == "field-type" and d.line == 5][0]

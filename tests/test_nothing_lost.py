@@ -111,7 +111,7 @@ def test_nothing_lost_from_the_bad_wiki(tmp_path):
     shutil.copytree(BAD_WIKI, wiki, ignore=lambda folder, names: [n for n in names if n in BLOCKING_FIXTURES])
     build(wiki, tmp_path / "out", jobs=1)
     totals = assert_nothing_lost(wiki, tmp_path / "out")
-    assert totals["footnote definitions"] == 14 and totals["table rows"] == 5 and totals["frontmatter wikilinks"] == 1
+    assert totals["footnote definitions"] == 19 and totals["table rows"] == 5 and totals["frontmatter wikilinks"] == 1
     db = sqlite3.connect(tmp_path / "out" / "agingkb.db")
     # An unquoted [[link]] (a nested list to YAML) is still an edge, and a
     # table row with an unescaped | in [[link|alias]] keeps its cell whole.
