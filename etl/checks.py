@@ -70,7 +70,7 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
         if label not in referenced:
             found.append(diagnose(path, line, "footnote-unreferenced", f"footnote [^{label}] is defined but never cited"))
     for definition, citation in zip(body.footnote_defs, parsed.citations):
-        status, missing = completeness(citation, bool(cited_study_page(citation, parsed.page, index)))
+        status, missing = completeness(citation, bool(citation.study_link or cited_study_page(citation, parsed.page, index)))
         if not definition.record.strip():
             found.append(diagnose(path, definition.line, "footnote-empty", f"footnote [^{definition.label}] has no text of its own"))
         elif status == "unparsed":

@@ -51,11 +51,13 @@ AUTHORS_WITH_INITIALS = re.compile(
 # 'Savitsky et al.', 'Imai, Guarente', 'Imai & Guarente' (surnames only: only
 # taken when followed by 'et al.' or a year, see _authors_prefix).
 SURNAMES_ONLY = re.compile(rf"^(?P<names>{SURNAME}(?:\s*(?:,|&|\band\b)\s*{SURNAME}){{0,3}})(?P<etal>,?\s+{ET_AL})?(?=$|[\s,.;:(\[])")
-GROUP_AUTHOR = re.compile(rf"^(?P<names>(?:the\s)?(?:(?:[{UPPER}\d][\w'’-]*|for|of|and|on|in|the|&)\s){{0,9}}(?:Consortium|Collaboration|Collaborators|Investigators|Study Group|Working Group|Group|Network|Committee|Society|Association|Task Force|Panel))\b(?P<rest>.*)$", re.I)
+GROUP_AUTHOR = re.compile(rf"^(?P<names>(?:The\s)?[{UPPER}\d][\w'’-]*\s(?:(?:[{UPPER}\d][\w'’-]*|for|of|and|on|in|the|&)\s){{0,8}}(?:Consortium|Collaboration|Collaborators|Investigators|Study Group|Working Group|Research Group|Cooperative Group|Network|Committee|Society|Association|Task Force|Panel))\b(?P<rest>.*)$")
 SPLIT_NAMES = re.compile(r"\s*(?:,\s*(?:&|and)\s+|,|;|&|\band\b)\s*")
 
 # --- years, venues, designs, sizes ------------------------------------------
 YEAR = r"(?:18|19|20)\d\d"
+# A year among volume and pages, not a page number ('32(10):1819-1826').
+LOOSE_YEAR = re.compile(rf"(?<![\d:–/.-])({YEAR})(?![\d–:/-])")
 ISO_DATE = re.compile(rf"\b{YEAR}-\d\d(?:-\d\d)?\b")
 # Dates of the wiki's own upkeep, never a work's year.
 UPKEEP = re.compile(r"\b(?:verified|downloaded|accessed|retrieved|checked|updated|fetched|archived|attempted|searched|read|added|seeded|last)\b[^·]*$", re.I)
@@ -65,8 +67,10 @@ VENUE_NAME = r"(?P<venue>[^\W\d_][^·;:()\[\]=]*?)"
 # 'Nature Aging 2025;5(10):1957-1969', 'Cell 1993', 'JAMA Cardiology 2019;4(1):25-33'
 VENUE_THEN_YEAR = re.compile(rf"^{VENUE_NAME}\.?,?\s+\(?(?P<year>{YEAR})\)?(?=$|[\s;:,.)])")
 # 'J Biol Chem 277:26733–26740 (2002)', 'J Exp Med 179(3):881–887, 1994', 'Cell Death Differ. 25:486–541'
-VENUE_THEN_VOLUME = re.compile(rf"^{VENUE_NAME}\.?,?\s+(?:vol\.?\s*)?{VOLUME_PAGES}(?:[,;]?\s*\(?(?P<year>{YEAR})\)?)?(?:\s*\(.*\))?\.?$")
+VENUE_THEN_VOLUME = re.compile(rf"^{VENUE_NAME}\.?,?\s+(?:vol\.?\s*)?{VOLUME_PAGES}(?:[,;]?\s*(?:[A-Z][a-z]{{2,8}}\.?\s+)?(?:\d{{1,2}},?\s+)?\(?(?P<year>{YEAR})\)?)?(?:\s*\(.*\))?\.?$")
 VOLUME_AND_PAGES = re.compile(r"\b\d+(?:\s*\([\w\s/–-]+\))?:\s*[A-Za-z]?\d+")
+ITALIC_THEN_YEAR = re.compile(rf"\*(?P<name>[^*·]{{2,80}})\*[,.]?\s+\(?(?P<year>{YEAR})\)?(?P<volume>\s*[;(]\s*\d)?")
+PREPRINT = re.compile(r"\b(bioRxiv|medRxiv|arXiv|Research Square|SSRN)\b", re.I)
 ITALIC = re.compile(r"\*{1,2}([^*]{2,120}?)\*{1,2}")
 N_VALUE = re.compile(r"(?<![\w/])[nN]\s*=\s*[~≈]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?![\d,.]*\d)(?P<after>[^·;]{0,40})")
 # What after 'n=N' shows it is not the number of participants: a range or a
@@ -210,8 +214,9 @@ def _identifiers(text: str, citation: Citation) -> None:
 
 
 def _surname(name: str) -> str:
-    match = re.match(rf"^({SURNAME})(?:\s{INITIALS})?$", name.strip())
-    return match.group(1) if match else name.strip()
+    """'Zhuravleva EYu' -> 'Zhuravleva'; a name without initials is kept."""
+    match = re.match(rf"^(?P<surname>.+?)\s{INITIALS}$", name.strip())
+    return match.group("surname") if match else name.strip()
 
 
 def _authors_prefix(segment: str) -> tuple[list[str], str, str] | None:
@@ -222,7 +227,12 @@ def _authors_prefix(segment: str) -> tuple[list[str], str, str] | None:
         names = [n for n in SPLIT_NAMES.split(match.group("names")) if n.strip()]
         if match.group("last"):
             names.append(match.group("last"))
-        return [n.strip().rstrip(".") for n in names], match.group(0).strip(), segment[match.end():]
+        rest = segment[match.end():]
+        # One 'Word AB' followed by prose is a phrase ('Triple KO HSCs ...'),
+        # not an author: a lone author stands alone or before a year, a
+        # parenthesis, a quoted title or a journal.
+        if len(names) > 1 or match.group("etal") or not rest.strip() or re.match(r"^[\s,.;:]*(?:\(|[\"“*]|(?:18|19|20)\d\d\b|$)", rest) or _venue_and_year(rest.strip(" ,.;"), None):
+            return [n.strip().rstrip(".") for n in names], match.group(0).strip(), rest
     match = SURNAMES_ONLY.match(segment)
     if match:
         names = [n.strip() for n in SPLIT_NAMES.split(match.group("names")) if n.strip()]
@@ -269,6 +279,9 @@ def _read_rest_of_authors(rest: str, citation: Citation, venues: VenueIndex | No
         if venue_year and venue_year[0] and (venue_year[1] or venue_year[2]):
             citation.venue, year, citation.venue_confident = venue_year
             citation.year = citation.year or year
+        elif venues and (leading := venues.leading_venue(rest)):
+            citation.venue, citation.venue_confident = leading, True  # 'Montagne A et al. 2020 Nature — ...'
+
 
 
 def _venue_and_year(text: str, venues: VenueIndex | None) -> tuple[str | None, int | None, bool] | None:
@@ -304,6 +317,17 @@ def _italic_venue(raw_segment: str, venues: VenueIndex | None) -> str | None:
     after = raw_segment[match.end():].strip()
     if looks_like_journal(name, italic=True) and (not after or re.match(rf"^[,;.]?\s*(?:\(?{YEAR}\b|\d|vol\b|e\d)", after)):
         return name
+    return None
+
+
+def _journal_anywhere(text: str, venues: VenueIndex | None) -> tuple[str, int] | None:
+    """A journal reference inside another segment ('model: dogs; *J Gerontol A*
+    2026 (81(4):glaf279)'): an italic name followed by a year, taken only
+    when the name is a declared journal or volume and pages follow."""
+    for match in ITALIC_THEN_YEAR.finditer(text):
+        name = match.group("name").strip().rstrip(".")
+        if (venues and venues.lookup(name)) or match.group("volume"):
+            return name, int(match.group("year"))
     return None
 
 
@@ -371,7 +395,7 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
             if italic:
                 citation.venue, citation.venue_confident = italic, True
                 year = venue_year[1] if venue_year else None
-                if year is None and (trailing := re.search(rf"\b({YEAR})\b", segment[len(italic):])) and not ISO_DATE.search(segment):
+                if year is None and (trailing := LOOSE_YEAR.search(segment[len(italic):])) and not ISO_DATE.search(segment):
                     year = int(trailing.group(1))
                 citation.year = citation.year or year
                 previous_unclaimed = segment
@@ -384,6 +408,11 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
                 citation.year = citation.year or year
                 previous_unclaimed = segment if year is None else None
                 continue
+        if citation.venue is None and venues and (venues.lookup(segment) or (PREPRINT.search(segment) and venues.lookup(PREPRINT.search(segment).group(1)))):
+            citation.venue = segment if venues.lookup(segment) else PREPRINT.search(segment).group(1)
+            citation.venue_confident = True
+            previous_unclaimed = segment
+            continue
         if DESIGN_LABEL.match(segment) or (citation.design is None and classify_design(segment, designs)):
             design = classify_design(segment, designs)
             if design and citation.design is None:
@@ -405,6 +434,10 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
         previous_unclaimed = segment if short else None
     if citation.year is None and standalone_years:
         citation.year = standalone_years[0]
+    if citation.venue is None and (cited := _journal_anywhere(text, venues)):
+        citation.venue, year = cited
+        citation.venue_confident = True
+        citation.year = citation.year or year
     if citation.design is None and citation.model:
         citation.design = infer_design_from_model(citation.model)
         citation.design_text = f"model: {citation.model}" if citation.design else None
@@ -424,8 +457,10 @@ def infer_design_from_model(model: str) -> str | None:
 
 def completeness(citation: Citation, links_a_study: bool) -> tuple[str, list[str]]:
     """parsed: an identifier plus authors and year, or a link to a study
-    page (whose frontmatter supplies the rest); partial: some of them;
-    unparsed: none. Also what is missing, for the warning."""
+    page (whose frontmatter, where the page is in the snapshot, supplies the
+    rest; a link to an absent page is reported as wikilink-missing);
+    partial: some of them; unparsed: none. Also what is missing, for the
+    warnings."""
     identified = bool(citation.doi or citation.pmid or citation.pmc or citation.isbn)
     if links_a_study:
         return "parsed", []

@@ -317,7 +317,7 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
         duplicate = definition.label in seen
         seen.add(definition.label)
         study_page = cited_study_page(c, page, index)
-        parse_status, _ = completeness(c, bool(study_page))
+        parse_status, _ = completeness(c, bool(study_page or c.study_link))
         venue = schema.venues.lookup(c.venue)
         key = work_key(c.doi, c.pmid, c.isbn, study_page, c.study_link, index)
         rows["footnotes"].append(

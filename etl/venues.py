@@ -62,6 +62,16 @@ class VenueIndex:
         found = self.by_key.get(venue_key(written))
         return self.venues[found] if found else None
 
+    def leading_venue(self, text: str) -> str | None:
+        """The declared journal name a text opens with ('Nature — APOE4 ...'
+        gives 'Nature'), longest first; None when it opens with none."""
+        words = text.split()
+        for size in range(min(len(words), self.max_words), 0, -1):
+            head = " ".join(words[:size]).rstrip(".,;:")
+            if self.lookup(head):
+                return head
+        return None
+
     def starts_with_venue(self, segment: str) -> bool:
         """Whether a segment opens with a declared journal name followed by
         a year, volume or nothing ('EMBO J 2010', 'PLoS ONE 5:e1234')."""

@@ -1,0 +1,113 @@
+"""Citation fields against the hand-labelled gold set (tests/gold/footnotes.jsonl):
+per-field exact-match accuracy on the real wiki's build, with precision and
+recall of 'the record states this field'. The labels were written by reading
+each record, never by running the parser (see tests/gold/README.md)."""
+
+import json
+import sqlite3
+import sys
+
+import pytest
+
+from etl.venues import venue_key
+
+from .conftest import ARTIFACTS, REAL_WIKI, ROOT
+
+sys.path.insert(0, str(ROOT / "tests" / "gold"))
+import sample_footnotes  # noqa: E402
+
+GOLD = ROOT / "tests" / "gold" / "footnotes.jsonl"
+FIELDS = ["doi", "pmid", "pmc", "study_page", "authors", "first_author_surname", "year", "venue", "venue_canonical", "design", "n", "retracted"]
+TARGET = 0.98
+
+
+def gold_records() -> list[dict]:
+    return [json.loads(line) for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def slug(target):
+    return target.rsplit("/", 1)[-1].lower() if target else None
+
+
+def read_fields(row: sqlite3.Row) -> dict:
+    """What the build says, in the gold set's terms."""
+    surnames = json.loads(row["author_surnames"]) if row["author_surnames"] else []
+    return {
+        "doi": row["doi"].lower() if row["doi"] else None,
+        "pmid": row["pmid"],
+        "pmc": row["pmc"],
+        "study_page": slug(row["study_page"]),
+        "authors": [s.lower() for s in surnames],
+        "first_author_surname": surnames[0].lower() if surnames else None,
+        "year": row["year"],
+        "venue": venue_key(row["venue"]) if row["venue"] else None,
+        "venue_canonical": venue_key(row["canonical"] or row["venue"]) if row["venue"] else None,
+        "design": row["design"],
+        "n": row["n"],
+        "retracted": bool(row["retracted"]),
+    }
+
+
+def labelled_fields(gold: dict) -> dict:
+    return {
+        "doi": gold["doi"].lower() if gold["doi"] else None,
+        "pmid": gold["pmid"],
+        "pmc": gold["pmc"],
+        "study_page": slug(gold["study_page"]),
+        "authors": [s.lower() for s in gold["authors"]],
+        "first_author_surname": gold["first_author_surname"].lower() if gold["first_author_surname"] else None,
+        "year": gold["year"],
+        "venue": venue_key(gold["venue"]) if gold["venue"] else None,
+        "venue_canonical": venue_key(gold["venue_canonical"]) if gold["venue_canonical"] else None,
+        "design": gold["design"],
+        "n": gold["n"],
+        "retracted": bool(gold["retracted"]),
+    }
+
+
+def stated(value) -> bool:
+    return value not in (None, [], False)
+
+
+@pytest.fixture(scope="module")
+def comparison(real_build):
+    out, _ = real_build
+    db = sqlite3.connect(out / "agingkb.db")
+    db.row_factory = sqlite3.Row
+    rows = {
+        (r["source_path"], r["source_line"]): r
+        for r in db.execute("select f.*, v.name as canonical from footnotes f left join venues v on v.venue = f.venue_id")
+    }
+    pairs = []
+    for gold in gold_records():
+        row = rows.get((gold["path"], gold["line"]))
+        assert row is not None, f"{gold['path']}:{gold['line']}: no footnote row"
+        pairs.append((gold, labelled_fields(gold), read_fields(row)))
+    return pairs
+
+
+def test_the_gold_set_is_the_documented_sample_of_this_snapshot():
+    drawn = [(d["path"], d["line"], d["label"], d["line_sha1"]) for d in sample_footnotes.sample(REAL_WIKI)]
+    labelled = [(g["path"], g["line"], g["label"], g["line_sha1"]) for g in gold_records()]
+    assert labelled == drawn and len(labelled) >= 300
+
+
+def test_every_field_is_at_least_98_percent_exact(comparison):
+    table, failing, wrong = [], [], {}
+    for field in FIELDS:
+        exact = sum(1 for _, want, have in comparison if want[field] == have[field])
+        both = sum(1 for _, want, have in comparison if stated(want[field]) and stated(have[field]))
+        read = sum(1 for _, _, have in comparison if stated(have[field]))
+        labelled = sum(1 for _, want, _ in comparison if stated(want[field]))
+        accuracy = exact / len(comparison)
+        precision = both / read if read else 1.0
+        recall = both / labelled if labelled else 1.0
+        table.append(f"| {field} | {accuracy:.1%} | {precision:.1%} | {recall:.1%} | {labelled} |")
+        wrong[field] = [f"{g['path']}:{g['line']}: want {want[field]!r}, have {have[field]!r}" for g, want, have in comparison if want[field] != have[field]]
+        if accuracy < TARGET:
+            failing.append(field)
+    report = "\n".join([f"{len(comparison)} records", "", "| field | exact | precision (stated) | recall (stated) | stated in gold |", "|---|---:|---:|---:|---:|", *table])
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "gold_citations.md").write_text(report + "\n\n" + "\n".join(f"{field}: {line}" for field in FIELDS for line in wrong[field]) + "\n")
+    print(report)
+    assert failing == [], "\n".join(f"{field}: " + "; ".join(wrong[field][:8]) for field in failing)
