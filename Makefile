@@ -18,7 +18,7 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-.PHONY: install browser wiki build check serve test fuzz loadtest publish clean metadata docs help
+.PHONY: install browser wiki build check serve test fuzz loadtest bench publish clean metadata docs help
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
@@ -26,6 +26,7 @@ help:
 	@echo "make build   build $(OUT)/package and $(OUT)/agingkb.db from WIKI=$(WIKI)"
 	@echo "make check   report problems in the wiki's pages"
 	@echo "make fuzz    long property-based run: etl never crashes on bad input"
+	@echo "make bench   build speed against the floor: full build, one-page edit, one-page check"
 	@echo "make loadtest  50 concurrent clients against a served build; prints throughput and latency"
 	@echo "make publish build, check, validate, test, then release into dist/<version>/ and deploy"
 	@echo "make wiki    clone the upstream wiki at the pinned commit into data/aging_wiki/"
@@ -87,6 +88,11 @@ publish: install
 	$(BIN)/frictionless validate $(OUT)/package/datapackage.json > /dev/null
 	$(BIN)/pytest
 	$(BIN)/etl release --out $(OUT) --dist dist $(if $(FLY_APP),--app $(FLY_APP))
+
+# Build speed, measured against ../shared/bench/floor.py in the same run.
+bench: install
+	$(require_wiki)
+	$(BIN)/python -m benchmarks.build_speed --wiki "$(WIKI)"
 
 LOADTEST_SECONDS ?= 30
 loadtest: build

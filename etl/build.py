@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import PageCache, code_version
 from .database import build_database
 from .frontmatter import FrontmatterError, parse_frontmatter, plain
 from .package import CsvSink, descriptor, validate_package, write_descriptor
@@ -44,6 +45,7 @@ class BuildResult:
     footnote_status: Counter = field(default_factory=Counter)
     invalid_fields: int = 0
     skipped: list = field(default_factory=list)
+    pages_from_cache: int = 0
 
 
 @contextmanager
@@ -79,36 +81,53 @@ def study_work_keys(discovery: Discovery, schema: Schema) -> dict[str, str]:
 _WORKER: dict = {}
 
 
-def _init_worker(index: CorpusIndex, data_dir: Path, max_page_bytes: int) -> None:
+def _init_worker(index: CorpusIndex, data_dir: Path, max_page_bytes: int, cache: PageCache | None) -> None:
     _WORKER["index"] = index
     _WORKER["schema"] = load_schema(data_dir)
     _WORKER["max_page_bytes"] = max_page_bytes
+    _WORKER["cache"] = cache
 
 
-def _process(job: tuple[str, str]):
-    """Parse, check and turn one page into rows (runs in a worker)."""
-    path, absolute = job
-    schema, index = _WORKER["schema"], _WORKER["index"]
-    parsed = parse_page(path, Path(absolute).read_bytes(), schema, _WORKER["max_page_bytes"])
-    rows, mentions = page_rows(parsed, index, schema)
-    footnote_works = {position: row["work"] for position, row in enumerate(rows.get("footnotes", []))}
-    trial_mentions, trial_diagnostics = page_trial_mentions(parsed, index, footnote_works)
-    diagnostics = parsed.diagnostics + check_page(parsed, index, schema) + trial_diagnostics
-    invalid = sum(1 for f in parsed.typed_fields.values() if not f.valid)
-    return parsed.page_type, rows, (mentions, trial_mentions), diagnostics, invalid
+def _process(job: tuple[str, str, str]):
+    """Parse, check and turn one page into rows (runs in a worker); the
+    result goes into the page cache with what it asked of the index."""
+    path, absolute, key = job
+    schema, index, cache = _WORKER["schema"], _WORKER["index"], _WORKER["cache"]
+    index.journal = []
+    try:
+        parsed = parse_page(path, Path(absolute).read_bytes(), schema, _WORKER["max_page_bytes"])
+        rows, mentions = page_rows(parsed, index, schema)
+        footnote_works = {position: row["work"] for position, row in enumerate(rows.get("footnotes", []))}
+        trial_mentions, trial_diagnostics = page_trial_mentions(parsed, index, footnote_works)
+        diagnostics = parsed.diagnostics + check_page(parsed, index, schema) + trial_diagnostics
+        invalid = sum(1 for f in parsed.typed_fields.values() if not f.valid)
+        result = parsed.page_type, rows, (mentions, trial_mentions), diagnostics, invalid
+        if cache is not None:
+            cache.store(key, result, index.journal, index.snapshot)
+        return result
+    finally:
+        index.journal = None
 
 
 @contextmanager
-def _page_results(work_items, jobs: int, index: CorpusIndex, data_dir: Path, max_page_bytes: int):
-    """Per-page results in page order: parsed on `jobs` processes, or in
-    this process when jobs is 1."""
-    if jobs <= 1:
-        _init_worker(index, data_dir, max_page_bytes)
-        yield map(_process, work_items)
+def _page_results(pages, jobs: int, index: CorpusIndex, data_dir: Path, max_page_bytes: int, cache: PageCache | None = None):
+    """Per-page results in page order: from the cache where it still holds,
+    else parsed on `jobs` processes (or in this process when jobs is 1)."""
+    keys = [PageCache.key(p.path, p.sha256) for p in pages]
+    cached = {position: hit for position, key in enumerate(keys) if cache is not None and (hit := cache.load(key, index)) is not None}
+    work_items = [(p.path, str(p.absolute), key) for position, (p, key) in enumerate(zip(pages, keys)) if position not in cached]
+
+    def in_page_order(fresh):
+        for position in range(len(pages)):
+            yield cached[position] if position in cached else next(fresh)
+
+    if jobs <= 1 or len(work_items) < 2 * jobs:
+        _init_worker(index, data_dir, max_page_bytes, cache)
+        yield in_page_order(map(_process, work_items))
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(index, data_dir, max_page_bytes)) as pool:
-        yield pool.imap(_process, work_items, chunksize=8)
+    with context.Pool(jobs, initializer=_init_worker, initargs=(index, data_dir, max_page_bytes, cache)) as pool:
+        yield in_page_order(pool.imap(_process, work_items, chunksize=8))
 
 
 def _corpus_index(discovery: Discovery, schema: Schema) -> CorpusIndex:
@@ -118,18 +137,20 @@ def _corpus_index(discovery: Discovery, schema: Schema) -> CorpusIndex:
 
 
 def check_wiki(
-    wiki_dir: Path, paths: set[str] | None = None, jobs: int | None = None, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES, data_dir: Path = DATA_DIR
+    wiki_dir: Path, paths: set[str] | None = None, jobs: int | None = None, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES, data_dir: Path = DATA_DIR,
+    cache_dir: Path | None = None,
 ) -> list[Diagnostic]:
     """Every diagnostic `etl build` would report, without building. With
     `paths`, only problems in those files (links still resolve against the
-    whole wiki)."""
+    whole wiki). With `cache_dir` (a build's page cache), unchanged pages
+    are not parsed again."""
     schema = load_schema(data_dir)
     discovery = discover(wiki_dir, None, data_dir)
     index = _corpus_index(discovery, schema)
     works, trials = WorkIndex(schema.venues), TrialIndex()
     diagnostics = check_slugs([p.path for p in discovery.pages])
-    work_items = [(p.path, str(p.absolute)) for p in discovery.pages]
-    with _page_results(work_items, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes) as results:
+    cache = PageCache(cache_dir, code_version(data_dir, max_page_bytes)) if cache_dir else None
+    with _page_results(discovery.pages, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes, cache) as results:
         for _, _, (mentions, trial_mentions), page_diagnostics, _ in results:
             for mention in mentions:
                 works.add(mention)
@@ -228,6 +249,7 @@ def _vocabulary_rows(schema: Schema, observed_tags: set[str]) -> dict[str, list[
 
 
 OUTPUTS = ("package", "agingkb.db", "diagnostics.txt", "summary.json")
+CACHE_DIR = ".cache"  # under the output directory: the per-page cache (etl/cache.py)
 
 
 def _publish(build_dir: Path, out_dir: Path) -> None:
@@ -318,9 +340,9 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
         observed_tags: set[str] = set()
         invalid_fields = 0
         jobs = jobs or os.cpu_count() or 1
-        work_items = [(p.path, str(p.absolute)) for p in discovery.pages]
+        cache = PageCache(out_dir / CACHE_DIR, code_version(data_dir, max_page_bytes))
         with timed(timings, "parse+rows"):
-            with _page_results(work_items, jobs, index, data_dir, max_page_bytes) as results:
+            with _page_results(discovery.pages, jobs, index, data_dir, max_page_bytes, cache) as results:
                 for page_type, rows, (mentions, trial_mentions), page_diagnostics, invalid in results:
                     pages_by_type[page_type or "(none)"] += 1
                     for table_name, table_rows in rows.items():
@@ -389,11 +411,13 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             footnote_status=footnote_status,
             invalid_fields=invalid_fields,
             skipped=discovery.skipped,
+            pages_from_cache=cache.hits,
         )
         (staging / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n", encoding="utf-8")
         _publish(staging, out_dir)
         published = True
         _remove_stale_builds(out_dir)
+        cache.prune({PageCache.key(p.path, p.sha256) for p in discovery.pages})
         return result
     finally:
         if not published:
@@ -409,4 +433,5 @@ def summary_dict(result: BuildResult) -> dict:
         "invalid_frontmatter_values": result.invalid_fields,
         "diagnostics_by_code": dict(sorted(Counter(f"{d.severity}:{d.code}" for d in result.diagnostics).items())),
         "skipped_files": len(result.skipped),
+        "pages_from_cache": result.pages_from_cache,
     }

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from .build import BuildError, build, check_wiki, summary_dict
+from .build import CACHE_DIR, BuildError, build, check_wiki, summary_dict
 from .parse import DEFAULT_MAX_PAGE_BYTES
 from .schema import load_schema
 
@@ -79,7 +79,9 @@ def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jo
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
 @click.option("--max-page-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_PAGE_BYTES, show_default=True, help="Size limit for one page.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
-def check_command(wiki_dir: Path, paths: tuple[str, ...], output_format: str, strict: bool, max_page_bytes: int, jobs: int | None):
+@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build") / CACHE_DIR, show_default=True,
+              help="A build's page cache (DIR/.cache for `etl build --out DIR`): pages unchanged since are not parsed again. Used when it exists.")
+def check_command(wiki_dir: Path, paths: tuple[str, ...], output_format: str, strict: bool, max_page_bytes: int, jobs: int | None, cache_dir: Path):
     """Report problems in pages as path:line: severity: message [code].
 
     PATHS (relative to the wiki root) limit the report to those files.
@@ -91,7 +93,7 @@ def check_command(wiki_dir: Path, paths: tuple[str, ...], output_format: str, st
         missing = sorted(p for p in wanted if not (wiki_dir / p).is_file())
         if missing:
             raise click.UsageError(f"not a file under {wiki_dir}: {', '.join(missing)}")
-    diagnostics = check_wiki(wiki_dir, wanted, jobs, max_page_bytes)
+    diagnostics = check_wiki(wiki_dir, wanted, jobs, max_page_bytes, cache_dir=cache_dir if cache_dir.is_dir() else None)
     if strict:
         diagnostics = [replace(d, severity="error") for d in diagnostics]
     if output_format == "json":

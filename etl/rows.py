@@ -31,6 +31,10 @@ class CorpusIndex:
     snapshot: str
     page_ids: list[str]
     study_works: dict[str, str] = field(default_factory=dict)
+    # While a page is processed, every question it asks of the index and the
+    # answer (see etl/cache.py: a cached page is reused only when every
+    # answer is still the same).
+    journal: list | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self):
         self._by_id = {p.lower(): p for p in self.page_ids}
@@ -41,6 +45,24 @@ class CorpusIndex:
 
     def resolve(self, target: str, from_page: str | None = None) -> str | None:
         """Page ID a wikilink or relative link target names, or None."""
+        answer = self._resolve(target, from_page)
+        if self.journal is not None:
+            self.journal.append(("resolve", target, from_page, answer))
+        return answer
+
+    def study_work(self, page: str | None) -> str | None:
+        """Work key of a study page (from its frontmatter DOI or PMID)."""
+        answer = self.study_works.get(page) if page else None
+        if self.journal is not None:
+            self.journal.append(("study_work", page, None, answer))
+        return answer
+
+    def answers(self, question: tuple) -> bool:
+        """Whether a journalled question still gets the same answer."""
+        kind, first, second, answer = question
+        return (self._resolve(first, second) if kind == "resolve" else self.study_works.get(first) if first else None) == answer
+
+    def _resolve(self, target: str, from_page: str | None = None) -> str | None:
         name = target.strip().replace("\\", "/")
         if name.lower().endswith(".md"):
             name = name[:-3]
@@ -67,8 +89,8 @@ def work_key(doi=None, pmid=None, isbn=None, study_page=None, study_link=None, i
         return "pmid:" + str(pmid)
     if isbn:
         return "isbn:" + isbn
-    if study_page and index and index.study_works.get(study_page):
-        return index.study_works[study_page]
+    if study_page and index and (study_key := index.study_work(study_page)):
+        return study_key
     if study_page:
         return "page:" + study_page
     if study_link:

@@ -178,7 +178,7 @@ def page_trial_mentions(parsed: ParsedPage, index, footnote_works: dict[int, str
                 report(line, problems)
             tags = sorted({g.tag for g in body.gaps})
             add("study-page", 1, parsed.typed_fields["title"].typed if "title" in parsed.typed_fields else page, facts, outcomes,
-                registry_id=registry_id, work=index.study_works.get(page), study_page=page, gap_tags=tags)
+                registry_id=registry_id, work=index.study_work(page), study_page=page, gap_tags=tags)
 
     # footnote records of trials
     seen_labels = set()
@@ -215,7 +215,7 @@ def page_trial_mentions(parsed: ParsedPage, index, footnote_works: dict[int, str
             else:
                 study = None
             text = " | ".join(cells)
-            add("table-row", line, text, reading.facts, reading.outcomes, registry_id=registry_id, work=work or (index.study_works.get(study) if study else None),
+            add("table-row", line, text, reading.facts, reading.outcomes, registry_id=registry_id, work=work or (index.study_work(study)),
                 study_page=study, gap_tags=sorted(set(tags_by_line.get(line, []))), unmapped=reading.unmapped or None)
 
     # key-value tables ('Parameter | Value') naming a trial, off study pages
@@ -436,7 +436,7 @@ def read_explicit_block(content: str, first_line: int, footnotes: dict, index, p
         keys["work"] = "doi:" + clean_doi(name.split(":", 1)[-1] if name.lower().startswith("doi:") else name).lower()
     elif match := WIKILINK_VALUE.match(name):
         keys["study_page"] = index.resolve(match.group(1).strip(), page)
-        keys["work"] = index.study_works.get(keys["study_page"]) if keys["study_page"] else None
+        keys["work"] = index.study_work(keys["study_page"])
         if not keys["study_page"]:
             problems.append((line_of("trial"), "trial-block-invalid", f"trial block names {name}, which is not a page of this wiki"))
             return None, problems

@@ -1,0 +1,116 @@
+"""Per-page cache: what processing one page gave (its rows, its mentions of
+works and trials, its diagnostics), kept under the output directory and
+reused while nothing it depended on has changed.
+
+An entry is keyed by the page's content hash within a directory named by
+the code version: a digest of etl/*.py, every file in data/, the library
+versions the parse depends on and the page-size limit. Any change to the
+code or to data/ therefore starts an empty cache.
+
+A page also depends on the rest of the wiki: which link targets exist and
+which study page has which DOI. While a page is processed its CorpusIndex
+journals every such question with its answer; an entry is reused only when
+the current index gives every answer again. So renaming a page recomputes
+exactly the pages whose links it changes.
+
+Each entry is written to a temporary file and renamed into place, so a
+build killed at any moment leaves whole entries or none. The snapshot ID in
+the rows is the only value that changes when other pages change; it is
+replaced on reuse.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+from importlib import metadata as package_metadata
+from pathlib import Path
+
+CODE_DIR = Path(__file__).resolve().parent
+LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "ruamel.yaml", "python-frontmatter")
+
+
+def code_version(data_dir: Path, max_page_bytes: int) -> str:
+    """Digest of everything besides the page that shapes a page's results."""
+    digest = hashlib.sha256()
+    for folder, pattern in ((CODE_DIR, "*.py"), (Path(data_dir), "*")):
+        for path in sorted(folder.glob(pattern)):
+            if path.is_file():
+                digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for library in LIBRARIES:
+        digest.update(f"{library}={package_metadata.version(library)}\0".encode())
+    digest.update(f"python={sys.version_info[:3]} max_page_bytes={max_page_bytes}".encode())
+    return digest.hexdigest()[:20]
+
+
+def _with_snapshot(value, snapshot: str):
+    """The same rows with every 'snapshot' value set to this build's."""
+    if isinstance(value, dict):
+        return {key: snapshot if key == "snapshot" else _with_snapshot(item, snapshot) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_snapshot(item, snapshot) for item in value]
+    if isinstance(value, tuple):
+        return tuple(_with_snapshot(item, snapshot) for item in value)
+    return value
+
+
+class PageCache:
+    def __init__(self, root: Path, version: str):
+        self.root = Path(root)
+        self.directory = self.root / version
+        self.hits = 0
+
+    @staticmethod
+    def key(path: str, content_hash: str) -> str:
+        """An entry's key: the page's path and content (two pages with the
+        same text still give different rows)."""
+        return hashlib.sha256(f"{path}\0{content_hash}".encode()).hexdigest()
+
+    def _path(self, key: str) -> Path:
+        return self.directory / key[:2] / f"{key}.pickle"
+
+    def load(self, key: str, index):
+        """The page's cached result, or None when there is none or something
+        it depended on has changed."""
+        path = self._path(key)
+        try:
+            with open(path, "rb") as handle:
+                entry = pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+            return None
+        if not all(index.answers(question) for question in entry["journal"]):
+            return None
+        self.hits += 1
+        if entry["snapshot"] == index.snapshot:
+            return entry["result"]
+        return _with_snapshot(entry["result"], index.snapshot)
+
+    def store(self, key: str, result, journal: list, snapshot: str) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump({"journal": journal, "result": result, "snapshot": snapshot}, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def prune(self, keep: set[str]) -> None:
+        """Keep only this code version's entries for the pages just built."""
+        if not self.root.is_dir():
+            return
+        for other in self.root.iterdir():
+            if other != self.directory:
+                shutil.rmtree(other, ignore_errors=True)
+        if not self.directory.is_dir():
+            return
+        for folder in self.directory.iterdir():
+            for entry in folder.iterdir():
+                if entry.name.startswith(".entry-") or entry.stem not in keep:
+                    entry.unlink(missing_ok=True)

@@ -1,0 +1,88 @@
+"""A build into an output directory that already holds one reuses the pages
+that did not change (etl/cache.py) and gives the same bytes as a build from
+scratch: every CSV, datapackage.json apart from `created`, every table."""
+
+import shutil
+
+import pytest
+
+from benchmarks.compare_builds import differences
+from etl.build import BuildError, build
+
+from .conftest import FIXTURE_WIKI
+
+NEW_HALLMARK = """---
+type: hallmark
+aliases: []
+---
+
+# Missing hallmark
+
+Now written; two pages already link here.
+"""
+
+
+@pytest.fixture
+def wiki(tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    copy = tmp_path / "wiki"
+    shutil.copytree(FIXTURE_WIKI, copy)
+    first = build(copy, tmp_path / "out", jobs=1)
+    assert first.pages_from_cache == 0
+    return copy
+
+
+def rebuild_and_compare(wiki, tmp_path, name):
+    """Rebuild in place, build the same pages from scratch, compare."""
+    again = build(wiki, tmp_path / "out", jobs=1)
+    fresh = build(wiki, tmp_path / f"fresh-{name}", jobs=1)
+    assert differences(tmp_path / "out", tmp_path / f"fresh-{name}") == []
+    assert fresh.pages_from_cache == 0
+    return again
+
+
+def pages(wiki):
+    return len(list(wiki.rglob("*.md"))) - 1  # log/ is skipped
+
+
+def test_an_added_footnote_reparses_only_its_page(wiki, tmp_path):
+    page = wiki / "molecules" / "proteins" / "demo-kinase.md"
+    page.write_text(page.read_text().replace("[^alpha2020]: ", "[^gamma2022]: doi:10.5555/demo.gamma · Gamma G · Demo Journal 2022 · review\n[^alpha2020]: ", 1))
+    result = rebuild_and_compare(wiki, tmp_path, "footnote")
+    assert result.pages_from_cache == pages(wiki) - 1
+    assert result.rows["footnotes"] == build(FIXTURE_WIKI, tmp_path / "orig", jobs=1).rows["footnotes"] + 1
+
+
+def test_an_added_page_updates_the_links_that_name_it(wiki, tmp_path):
+    (wiki / "hallmarks").mkdir()
+    (wiki / "hallmarks" / "missing-hallmark.md").write_text(NEW_HALLMARK)
+    result = rebuild_and_compare(wiki, tmp_path, "added")
+    # The two pages linking to it change their target_exists flags; the third page is reused.
+    assert result.pages_from_cache == pages(wiki) - 3
+    assert not [d for d in result.diagnostics if d.code == "wikilink-missing"]
+
+
+def test_a_removed_page(wiki, tmp_path):
+    (wiki / "studies" / "demo-study.md").unlink()
+    result = rebuild_and_compare(wiki, tmp_path, "removed")
+    assert "studies/demo-study" not in {d.message for d in result.diagnostics} and result.pages_from_cache >= 0
+
+
+def test_a_renamed_page_others_link_to(wiki, tmp_path):
+    (wiki / "molecules" / "proteins" / "demo-kinase.md").rename(wiki / "molecules" / "proteins" / "demo-kinase-renamed.md")
+    result = rebuild_and_compare(wiki, tmp_path, "renamed")
+    assert any(d.code == "wikilink-missing" and "[[demo-kinase]]" in d.message for d in result.diagnostics)
+
+
+def test_a_bad_edit_blocks_the_build_and_never_leaves_a_stale_row(wiki, tmp_path):
+    page = wiki / "pathways" / "demo-pathway.md"
+    original = page.read_text()
+    before = (tmp_path / "out" / "package" / "pages.csv").read_bytes()
+    page.write_text(original.replace("type: pathway", "type: [broken", 1))
+    with pytest.raises(BuildError, match="yaml-syntax"):
+        build(wiki, tmp_path / "out", jobs=1)
+    assert (tmp_path / "out" / "package" / "pages.csv").read_bytes() == before
+    page.write_text(original.replace("# Demo pathway", "# Demo pathway, retitled", 1))
+    result = rebuild_and_compare(wiki, tmp_path, "fixed")
+    assert result.pages_from_cache == pages(wiki) - 1
+    assert "Demo pathway, retitled" in (tmp_path / "out" / "package" / "pages.csv").read_text()
