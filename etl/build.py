@@ -20,7 +20,7 @@ from pathlib import Path
 from .cache import PageCache, code_version
 from .database import build_database
 from .frontmatter import FrontmatterError, parse_frontmatter, plain
-from .package import CsvSink, descriptor, validate_package, write_descriptor
+from .package import CsvSink, PackageValidation, descriptor, write_descriptor
 from .checks import check_page, check_slugs
 from .diagnostics import Diagnostic, blocking_codes, diagnose
 from .parse import DEFAULT_MAX_PAGE_BYTES, normalise_identifier, page_id, parse_page
@@ -110,16 +110,17 @@ def _process(job: tuple[str, str, str]):
 
 
 @contextmanager
-def _page_results(pages, jobs: int, index: CorpusIndex, data_dir: Path, max_page_bytes: int, cache: PageCache | None = None):
+def _page_results(pages, jobs: int, index: CorpusIndex, data_dir: Path, max_page_bytes: int, cache: PageCache | None = None, with_rows: bool = True):
     """Per-page results in page order: from the cache where it still holds,
     else parsed on `jobs` processes (or in this process when jobs is 1)."""
     keys = [PageCache.key(p.path, p.sha256) for p in pages]
-    cached = {position: hit for position, key in enumerate(keys) if cache is not None and (hit := cache.load(key, index)) is not None}
+    cached = {position for position, key in enumerate(keys) if cache is not None and cache.valid(key, index)}
     work_items = [(p.path, str(p.absolute), key) for position, (p, key) in enumerate(zip(pages, keys)) if position not in cached]
 
     def in_page_order(fresh):
-        for position in range(len(pages)):
-            yield cached[position] if position in cached else next(fresh)
+        # Cached results are read one at a time, as they are consumed.
+        for position, key in enumerate(keys):
+            yield cache.load(key, index.snapshot, with_rows) if position in cached else next(fresh)
 
     if jobs <= 1 or len(work_items) < 2 * jobs:
         _init_worker(index, data_dir, max_page_bytes, cache)
@@ -150,7 +151,7 @@ def check_wiki(
     works, trials = WorkIndex(schema.venues), TrialIndex()
     diagnostics = check_slugs([p.path for p in discovery.pages])
     cache = PageCache(cache_dir, code_version(data_dir, max_page_bytes)) if cache_dir else None
-    with _page_results(discovery.pages, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes, cache) as results:
+    with _page_results(discovery.pages, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes, cache, with_rows=False) as results:
         for _, _, (mentions, trial_mentions), page_diagnostics, _ in results:
             for mention in mentions:
                 works.add(mention)
@@ -383,17 +384,22 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
                 sink.write(table_name, table_rows)
             sink.close()
 
-        with timed(timings, "package+validate"):
+        # Frictionless validates the package on worker processes while this
+        # one loads SQLite; the build is published only if both succeed.
+        with timed(timings, "package+validate+sqlite"):
             gap_tags = [t["tag"] for t in vocabulary_rows["gap_tags"]]
             package = descriptor(schema, load_sources(data_dir), discovery.snapshot, gap_tags)
             descriptor_path = write_descriptor(staging / "package", package)
-            problems = validate_package(descriptor_path)
+            validation = PackageValidation(descriptor_path, jobs)
+            try:
+                counts = build_database(staging / "package", staging / "agingkb.db", schema)
+            except BaseException:
+                validation.cancel()
+                raise
+            problems = validation.result()
             if problems:
                 shown = "\n".join(problems[:50])
                 raise BuildError(f"the data package is not valid ({len(problems)} problems); previous build kept\n{shown}")
-
-        with timed(timings, "sqlite"):
-            counts = build_database(staging / "package", staging / "agingkb.db", schema)
 
         footnote_status = Counter()
         with open(staging / "package" / "footnotes.csv", encoding="utf-8", newline="") as handle:

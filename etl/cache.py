@@ -73,29 +73,43 @@ class PageCache:
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.pickle"
 
-    def load(self, key: str, index):
-        """The page's cached result, or None when there is none or something
-        it depended on has changed."""
-        path = self._path(key)
+    # An entry is three pickles in a row: what the page asked of the index,
+    # then its type, mentions, diagnostics and invalid-field count, then its
+    # rows, so a check (which needs no rows) and the test for staleness read
+    # only what they need.
+
+    def valid(self, key: str, index) -> bool:
+        """Whether the page's entry exists and every question it asked of
+        the index still gets the same answer."""
         try:
-            with open(path, "rb") as handle:
-                entry = pickle.load(handle)
+            with open(self._path(key), "rb") as handle:
+                header = pickle.load(handle)
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
-            return None
-        if not all(index.answers(question) for question in entry["journal"]):
-            return None
+            return False
+        if not all(index.answers(question) for question in header["journal"]):
+            return False
         self.hits += 1
-        if entry["snapshot"] == index.snapshot:
-            return entry["result"]
-        return _with_snapshot(entry["result"], index.snapshot)
+        return True
+
+    def load(self, key: str, snapshot: str, with_rows: bool = True):
+        """A valid entry's result (page type, rows, mentions, diagnostics,
+        invalid-field count), its snapshot IDs set to `snapshot`."""
+        with open(self._path(key), "rb") as handle:
+            header = pickle.load(handle)
+            page_type, mentions, diagnostics, invalid = pickle.load(handle)
+            rows = pickle.load(handle) if with_rows else {}
+        result = page_type, rows, mentions, diagnostics, invalid
+        return result if header["snapshot"] == snapshot else _with_snapshot(result, snapshot)
 
     def store(self, key: str, result, journal: list, snapshot: str) -> None:
+        page_type, rows, mentions, diagnostics, invalid = result
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
         try:
             with os.fdopen(handle, "wb") as stream:
-                pickle.dump({"journal": journal, "result": result, "snapshot": snapshot}, stream, protocol=pickle.HIGHEST_PROTOCOL)
+                for part in ({"journal": journal, "snapshot": snapshot}, (page_type, mentions, diagnostics, invalid), rows):
+                    pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)

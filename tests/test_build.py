@@ -1,5 +1,6 @@
 """Build the fixture wiki end to end: CSV + datapackage.json + SQLite."""
 
+import shutil
 import csv
 import json
 import sqlite3
@@ -7,6 +8,7 @@ import subprocess
 
 import pytest
 
+from etl.schema import DATA_DIR
 from etl.build import BuildError, build
 
 from .conftest import BIN, FIXTURE_WIKI
@@ -67,11 +69,13 @@ def test_invalid_package_fails_and_keeps_the_previous_build(tmp_path, fixture_bu
     before = {p.name: p.read_bytes() for p in (out / "package").iterdir()}
     db_before = (out / "agingkb.db").read_bytes()
 
-    import etl.build as build_module
-
-    monkeypatch.setattr(build_module, "validate_package", lambda path: ["pages row 1: forced failure"])
-    with pytest.raises(BuildError):
-        build(FIXTURE_WIKI, out, jobs=1)
+    # A declaration no page can meet makes frictionless reject the package.
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    tables = (data / "tables.yml").read_text()
+    (data / "tables.yml").write_text(tables.replace('{name: slug, type: string, required: true,', '{name: slug, type: string, required: true, pattern: "^never$",', 1))
+    with pytest.raises(BuildError, match="not valid"):
+        build(FIXTURE_WIKI, out, jobs=2, data_dir=data)
     assert {p.name: p.read_bytes() for p in (out / "package").iterdir()} == before
     assert (out / "agingkb.db").read_bytes() == db_before
     assert [p.name for p in out.iterdir() if p.name.startswith(".staging")] == []

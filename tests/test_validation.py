@@ -1,0 +1,78 @@
+"""The build's validation (frictionless on worker processes, etl/package.py)
+gives the verdict of `frictionless validate datapackage.json`: the same
+errors on packages made invalid in each way frictionless checks."""
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from etl.package import validate_package
+
+from .conftest import BIN
+
+
+def rewrite(path, change):
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    change(rows)
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    path.write_text(out.getvalue(), encoding="utf-8")
+
+
+def set_cell(table, column, value, row=1):
+    def change(rows):
+        rows[row][rows[0].index(column)] = value
+    return table, change
+
+
+def duplicate_first_row(table):
+    def change(rows):
+        rows.insert(2, list(rows[1]))
+    return table, change
+
+
+CORRUPTIONS = {
+    "type": set_cell("footnotes", "seq", "not-a-number"),
+    "required": set_cell("pages", "title", ""),
+    "enum": set_cell("footnotes", "parse_status", "maybe"),
+    "primary key": duplicate_first_row("sections"),
+    "foreign key": set_cell("footnotes", "page", "no/such/page"),
+}
+
+
+def cli_verdict(descriptor):
+    completed = subprocess.run([str(BIN / "frictionless"), "validate", "--json", str(descriptor)], capture_output=True, text=True)
+    report = json.loads(completed.stdout)
+    errors = sorted((task["name"], error["type"], error.get("rowNumber")) for task in report["tasks"] for error in task["errors"])
+    return report["valid"], errors
+
+
+def our_verdict(problems):
+    return sorted(problems)
+
+
+@pytest.mark.parametrize("kind", sorted(CORRUPTIONS))
+def test_parallel_validation_reports_what_frictionless_reports(fixture_build, tmp_path, kind):
+    out, _ = fixture_build
+    package = tmp_path / "package"
+    shutil.copytree(out / "package", package)
+    table, change = CORRUPTIONS[kind]
+    rewrite(package / f"{table}.csv", change)
+    valid, cli_errors = cli_verdict(package / "datapackage.json")
+    sequential = validate_package(package / "datapackage.json", jobs=1)
+    parallel = validate_package(package / "datapackage.json", jobs=2)
+    assert not valid and cli_errors
+    assert sorted(parallel) == sorted(sequential) and parallel
+    # Each error frictionless reports appears, with its table and row, among ours.
+    for table_name, error_type, row in cli_errors:
+        assert any(p.startswith(f"{table_name}" + (f" row {row}" if row else "")) and error_type in p for p in parallel), (table_name, error_type, row, parallel)
+
+
+def test_a_valid_package_is_valid_both_ways(fixture_build):
+    out, _ = fixture_build
+    assert validate_package(out / "package" / "datapackage.json", jobs=2) == []
+    assert cli_verdict(out / "package" / "datapackage.json") == (True, [])
