@@ -14,7 +14,6 @@ from .schema import Schema, Table
 
 csv.field_size_limit(sys.maxsize)
 
-BATCH = 2000
 
 
 def _converters(table: Table):
@@ -31,15 +30,16 @@ def _converters(table: Table):
 
 
 def read_rows(path: Path, table: Table):
-    """Typed rows from a package CSV; empty cells become NULL."""
-    converters = _converters(table)
+    """Typed rows from a package CSV, as tuples in declared column order;
+    empty cells become NULL."""
+    converters = [convert for _, convert in _converters(table)]
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
         if header != table.column_names:
             raise ValueError(f"{path}: header does not match the declaration of {table.name}")
         for cells in reader:
-            yield {name: (None if cell == "" else convert(cell)) for (name, convert), cell in zip(converters, cells)}
+            yield tuple(None if cell == "" else convert(cell) for convert, cell in zip(converters, cells))
 
 
 def creation_order(schema: Schema) -> list[str]:
@@ -78,8 +78,11 @@ def build_database(package_dir: Path, db_path: Path, schema: Schema) -> dict[str
             not_null={c.name for c in table.columns if c.required},
             foreign_keys=[(fk.fields[0], fk.table, fk.reference[0]) for fk in table.foreign_keys],
         )
+        # Plain executemany in one transaction: sqlite-utils makes the
+        # schema, indexes and FTS, where its convenience costs little.
+        columns = ", ".join(f"[{c}]" for c in table.column_names)
         with db.conn:
-            db[name].insert_all(read_rows(package_dir / f"{name}.csv", table), batch_size=BATCH)
+            db.conn.executemany(f"insert into [{name}] ({columns}) values ({', '.join('?' * len(table.column_names))})", read_rows(package_dir / f"{name}.csv", table))
         counts[name] = db[name].count
     for name in schema.tables:
         table = schema.tables[name]
