@@ -27,7 +27,7 @@ DOI = re.compile(r"(?:\bdoi:?\s*|https?://(?:dx\.)?doi\.org/)([^\s·]+)", re.IGN
 BARE_DOI = re.compile(r"(?<![\w./-])(10\.\d{4,9}/[^\s·]+)")
 VALID_DOI = re.compile(r"10\.\d{4,9}/\S+")
 PMID = re.compile(r"\bPMID:?\s*(\d+)\b", re.IGNORECASE)
-PMC = re.compile(r"\b(PMC\d+)\b")
+PMC = re.compile(r"\bPMC(?:ID)?\s*:?\s*(?:PMC)?\s?(\d{4,9})\b")
 ISBN = re.compile(r"\bISBN:?\s*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dX])\b")
 WIKILINK = re.compile(r"\[\[([^\[\]|#]+)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]")
 
@@ -38,32 +38,32 @@ PARTICLE = r"(?:[vV]an der|[vV]an den|[vV]an de|[vV]on der|[dD]e la|de los|van|v
 # A surname: capitalised words joined by a space, hyphen or apostrophe
 # ('Gonzalez-Duarte', "O'Riordan", 'San Filippo'), optionally after a particle.
 SURNAME_WORD = rf"[{UPPER}][{LOWER}{UPPER}'’]*[{LOWER}][{LOWER}{UPPER}'’]*"
-SURNAME = rf"(?:{PARTICLE}\s|[dD]['’])?{SURNAME_WORD}(?:[-\s'’]{SURNAME_WORD}|-[{LOWER}]+|\s(?:de|di|du|da|van|von|der|la|le|y)\s{SURNAME_WORD}){{0,2}}"
+SURNAME = rf"(?:{PARTICLE}\s|[dD]['’])?{SURNAME_WORD}(?:[-\s'’]{SURNAME_WORD}|-[{LOWER}]+|-[{UPPER}](?![{LOWER}{UPPER}])|\s(?:de|di|du|da|van|von|der|la|le|y)\s{SURNAME_WORD}){{0,2}}"
 INITIALS = rf"[{UPPER}](?:\.?-?[{UPPER}][a-z]?){{0,3}}\.?"
 NAME_WITH_INITIALS = rf"{SURNAME}\s{INITIALS}"
 ET_AL = r"et\s+al\.?"
 # 'Dorsheimer L, Assmus B, Rasper T et al.', 'Singh R & Green DR',
 # 'Wahl A, van den Akker E et al., Gieger C', 'Adams D, O'Riordan WD, et al.'
 AUTHORS_WITH_INITIALS = re.compile(
-    rf"^(?P<names>{NAME_WITH_INITIALS}(?:\s*(?:,|;|&|\band\b|,\s*(?:&|and))\s*{NAME_WITH_INITIALS})*)"
-    rf"(?P<etal>,?\s+{ET_AL}(?:,?\s*(?P<last>{NAME_WITH_INITIALS}))?)?(?=$|[\s,.;:(\[\"“'])"
+    rf"^(?P<names>{NAME_WITH_INITIALS}(?:\s*(?:,\s*(?:…|\.\.\.)|,|;|&|\band\b|,\s*(?:&|and))\s*{NAME_WITH_INITIALS})*)"
+    rf"(?P<etal>,?\s+{ET_AL}(?:,?\s*(?:and\s+|&\s*)?(?P<last>{NAME_WITH_INITIALS}))?)?(?=$|[\s,.;:(\[\"“'])"
 )
 # 'Savitsky et al.', 'Imai, Guarente', 'Imai & Guarente' (surnames only: only
 # taken when followed by 'et al.' or a year, see _authors_prefix).
 SURNAMES_ONLY = re.compile(rf"^(?P<names>{SURNAME}(?:\s*(?:,|&|\band\b)\s*{SURNAME}){{0,3}})(?P<etal>,?\s+{ET_AL})?(?=$|[\s,.;:(\[])")
 GROUP_AUTHOR = re.compile(rf"^(?P<names>(?:The\s)?[{UPPER}\d][\w'’-]*\s(?:(?:[{UPPER}\d][\w'’-]*|for|of|and|on|in|the|&)\s){{0,8}}(?:Consortium|Collaboration|Collaborators|Investigators|Study Group|Working Group|Research Group|Cooperative Group|Network|Committee|Society|Association|Task Force|Panel))\b(?P<rest>.*)$")
-SPLIT_NAMES = re.compile(r"\s*(?:,\s*(?:&|and)\s+|,|;|&|\band\b)\s*")
+SPLIT_NAMES = re.compile(r"\s*(?:,\s*(?:&|and)\s+|,\s*(?:…|\.\.\.)|,|;|&|\band\b)\s*")
 
 # --- years, venues, designs, sizes ------------------------------------------
 YEAR = r"(?:18|19|20)\d\d"
 # A year among volume and pages, not a page number ('32(10):1819-1826').
-LOOSE_YEAR = re.compile(rf"(?<![\d:–/.-])({YEAR})(?![\d–:/-])")
+LOOSE_YEAR = re.compile(rf"(?<![\d:–/.-])(?<!\d\()({YEAR})(?![\d–:/-])")
 ISO_DATE = re.compile(rf"\b{YEAR}-\d\d(?:-\d\d)?\b")
 # Dates of the wiki's own upkeep, never a work's year.
 UPKEEP = re.compile(r"\b(?:verified|downloaded|accessed|retrieved|checked|updated|fetched|archived|attempted|searched|read|added|seeded|last)\b[^·]*$", re.I)
 YEAR_SEGMENT = re.compile(rf"^\(?(?P<year>{YEAR})[a-z]?\)?(?:\s*\((?:published|epub|online|print)[^)]*\))?\.?$", re.I)
 VOLUME_PAGES = r"(?:\d+[A-Za-z]?(?:\s*\([\w\s/–-]+\))?(?::\s*[A-Za-z]?\d+[A-Za-z]?(?:\s*[–-]\s*[A-Za-z]?\d+)?)?|[A-Za-z]?\d+(?:\s*[–-]\s*[A-Za-z]?\d+)?)"
-VENUE_NAME = r"(?P<venue>[^\W\d_][^·;:()\[\]=]*?)"
+VENUE_NAME = r"(?P<venue>[^\W\d_][^·;:()\[\]=]*?(?:\s\([A-Z][\w .]{1,20}\))?)"
 # 'Nature Aging 2025;5(10):1957-1969', 'Cell 1993', 'JAMA Cardiology 2019;4(1):25-33'
 VENUE_THEN_YEAR = re.compile(rf"^{VENUE_NAME}\.?,?\s+\(?(?P<year>{YEAR})\)?(?=$|[\s;:,.)])")
 # 'J Biol Chem 277:26733–26740 (2002)', 'J Exp Med 179(3):881–887, 1994', 'Cell Death Differ. 25:486–541'
@@ -72,24 +72,25 @@ VOLUME_AND_PAGES = re.compile(r"\b\d+(?:\s*\([\w\s/–-]+\))?:\s*[A-Za-z]?\d+")
 ITALIC_THEN_YEAR = re.compile(rf"\*(?P<name>[^*·]{{2,80}})\*[,.]?\s+\(?(?P<year>{YEAR})\)?(?P<volume>\s*[;(]\s*\d)?")
 PREPRINT = re.compile(r"\b(bioRxiv|medRxiv|arXiv|Research Square|SSRN)\b", re.I)
 ITALIC = re.compile(r"\*{1,2}([^*]{2,120}?)\*{1,2}")
-N_VALUE = re.compile(r"(?<![\w/])[nN]\s*=\s*[~≈]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?![\d,.]*\d)(?P<after>[^·;]{0,40})")
+N_VALUE = re.compile(r"(?<![\w/])[nN]\s*=\s*[~≈]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?![\d,.]*\d)")
 # What after 'n=N' shows it is not the number of participants: a range or a
 # per-group count, a count of trials, studies, cell lines or clones, or a
 # sum of groups with no total ('n=27 cases + 24 controls').
 N_NOT_A_TOTAL = re.compile(
     r"^\s*(?:[–-]\s*\d|/|per\b|each\b|in each\b|a group\b)"
-    r"|^\s*[\w-]*\s*/\s*(?:group|arm|genotype|condition|sex)"
-    r"|^\s*(?:[\w-]+[\s-]){0,2}(?:RCTs?|trials?|studies|cohorts|meta-analys[ie]s|datasets|countries|sites|centres|centers|cell lines?|lines|clones|per arm|per group)\b"
-    r"|^[^;·(]{0,30}\+\s*\d",
+    r"|^\s*(?:[A-Z][\w-]*\s*/\s*\d|[\w-]*\s*/\s*(?:group|arm|genotype|condition|sex))"
+    r"|^\+?\s*(?:[\w-]+[\s-]){0,2}(?:RCTs?|trials?|studies|cohorts|meta-analys[ie]s|datasets|countries|sites|centres|centers|cell lines?|lines|clones|families|pedigrees|traits|per arm|per group)\b",
     re.I,
 )
+PARTICIPANTS_BESIDE = re.compile(r"^\s*(?:[\w-]+\s){0,2}(?:studies|trials|RCTs|cohorts),\s*(\d{1,3}(?:,\d{3})+|\d+)\s+(?:adults|participants|patients|subjects|individuals|people|women|men)\b", re.I)
 P_VALUE = re.compile(r"(?<![\w])[Pp]\s*(?:[<>=≤≥]|&lt;|&gt;)\s*(?:0|[1-9]\d*)?\.?\d+(?:\s*[x×]\s*10\s*[⁻−-]?\s*\d+)?|(?<![\w])ns(?![\w])")
 CITATIONS = re.compile(r"(\d[\d,]*)\s+citations\b", re.IGNORECASE)
 RETRACTED = re.compile(r"\bRETRACTED\b")
 QUOTED_TITLE = re.compile(r"[\"“](?P<title>[^\"”]{8,400})[\"”]")
+GENERIC_DESIGN_HEAD = re.compile(r"\b(?:experimental|experiment|study|mechanistic|comparative)\b")
 DESIGN_LABEL = re.compile(r"^(?:study\s+)?design\s*:\s*", re.I)
 MODEL_LABEL = re.compile(r"^model\s*:\s*", re.I)
-ANIMAL_MODEL = re.compile(r"\b(?:mice|mouse|murine|rats?|C57BL|Mus musculus|Rattus|worms?|C\. elegans|Caenorhabditis|Drosophila|flies|fly|zebrafish|Danio|killifish|Nothobranchius|yeast|Saccharomyces|dogs?|Canis|monkeys?|macaques?|primates?|pigs?|hamsters?|rabbits?|naked mole-rats?|Heterocephalus|bats?|hydra|planarians?)\b", re.I)
+ANIMAL_MODEL = re.compile(r"\b(?:mice|mouse|murine|rodents?|rats?|C57BL|Mus musculus|Rattus|worms?|C\. elegans|Caenorhabditis|Drosophila|flies|fly|zebrafish|Danio|killifish|Nothobranchius|yeast|Saccharomyces|dogs?|Canis|monkeys?|macaques?|primates?|pigs?|hamsters?|rabbits?|naked mole-rats?|Heterocephalus|bats?|hydra|planarians?)\b", re.I)
 CELL_MODEL = re.compile(r"\b(?:cells?|cell lines?|cultures?|in vitro|in-vitro|fibroblasts|HEK293\w*|HeLa|organoids?|iPSCs?|recombinant|purified|biochemical|crystal structure|cryo-EM)\b", re.I)
 
 LOWERCASE_JOURNALS = ("npj ", "eLife", "mBio", "iScience", "bioRxiv", "medRxiv", "eNeuro", "mSphere", "mSystems")
@@ -177,7 +178,9 @@ def classify_design(segment: str, designs: list[tuple[re.Pattern, str]]) -> str 
     """Design of a short segment such as 'rct', 'in-vitro (cDNA cloning)',
     'double-blind RCT' or 'design: systematic review + network
     meta-analysis'; None when the segment is not a design statement. Where
-    several designs are named ('in-vivo + in-vitro'), the first one written."""
+    several designs are named ('in-vivo + in-vitro'), the first one written.
+    A generic head ('experimental (ex vivo)', 'comparative study
+    (non-randomized)', 'expression study (rat)') is read by its parenthesis."""
     labelled = DESIGN_LABEL.match(segment)
     text = segment[labelled.end():] if labelled else segment
     head = re.split(r"[(;:,]", text, maxsplit=1)[0].strip().lower()
@@ -185,7 +188,12 @@ def classify_design(segment: str, designs: list[tuple[re.Pattern, str]]) -> str 
         return None
     found = [(match.start(), design) for pattern, design in designs if (match := pattern.search(head))]
     if not found:
-        return None
+        if GENERIC_DESIGN_HEAD.search(head) and len(head.split()) <= 4 and (inside := re.match(r"[^(]*\(([^()]{2,80})", text)):
+            found = [(match.start(), design) for pattern, design in designs if (match := pattern.search(inside.group(1).lower()))]
+            if not found and (from_model := infer_design_from_model(inside.group(1))):
+                return from_model
+        if not found:
+            return None
     start, design = min(found, key=lambda item: item[0])
     # A long segment states a design only when it opens with one.
     if len(head.split()) > 6 and not labelled and start > 0:
@@ -201,7 +209,7 @@ def _identifiers(text: str, citation: Citation) -> None:
     dois += [(m.start(1), m.group(1)) for m in BARE_DOI.finditer(text) if m.start(1) not in taken]
     found = [("doi", start, clean_doi(value)) for start, value in dois]
     found += [("pmid", m.start(), m.group(1)) for m in PMID.finditer(text)]
-    found += [("pmc", m.start(), m.group(1)) for m in PMC.finditer(text)]
+    found += [("pmc", m.start(), "PMC" + m.group(1)) for m in PMC.finditer(text)]
     found += [("isbn", m.start(), re.sub(r"[-\s]", "", m.group(1))) for m in ISBN.finditer(text)]
     checks = {"doi": VALID_DOI.fullmatch, "pmid": lambda v: len(v) <= 9, "pmc": bool, "isbn": bool}
     for scheme, _, value in sorted(found, key=lambda item: item[1]):
@@ -331,17 +339,55 @@ def _journal_anywhere(text: str, venues: VenueIndex | None) -> tuple[str, int] |
     return None
 
 
+def _depth_at(text: str, position: int) -> int:
+    """How many parentheses are open at `position`."""
+    depth = 0
+    for character in text[:position]:
+        depth += character == "("
+        depth -= character == ")" and depth > 0
+    return depth
+
+
+def _sums_groups(after: str) -> bool:
+    """Whether the words after 'n=N' add another group at the same level
+    ('+ 24 controls', '(6 groups) + n=21 humans'), with no total."""
+    depth = 0
+    for position, character in enumerate(after[:100]):
+        if character in ";·":
+            return False
+        depth += character == "("
+        depth -= character == ")" and depth > 0
+        if character == "+" and depth == 0 and re.match(r"\+\s*(?:[\w-]+\s){0,5}(?:n\s*=\s*)?\d", after[position:]):
+            return True
+    return False
+
+
 def _sample_size(text: str, segments: list[str]) -> tuple[int | None, str | None]:
     """The record's one clear total: the first n=N, unless what follows it
     shows a range, a per-group count, a count of trials or studies, or a sum
-    of groups. Later n= values are usually its subsets."""
-    match = N_VALUE.search(text)
-    if not match:
-        return None, None
-    written = next((s.strip() for s in segments if match.group(0).strip() in s), match.group(0).strip())
-    if N_NOT_A_TOTAL.match(match.group("after")):
-        return None, written
-    return int(match.group(1).replace(",", "")), written
+    of groups; unless it sits among other n= in one parenthesis without
+    being called the total; unless the same clause states another n. Later
+    n= values in other clauses or in parentheses are usually its subsets."""
+    for segment in segments:
+        match = N_VALUE.search(segment)
+        if not match:
+            continue
+        written = segment.strip()
+        after = segment[match.end(1):]
+        clause = segment[match.start():].split(";", 1)[0]
+        others = {int(m.group(1).replace(",", "")) for m in N_VALUE.finditer(clause) if _depth_at(clause, m.start()) == 0}
+        if _depth_at(segment, match.start()):
+            start = segment.rfind("(", 0, match.start())
+            inside = segment[start:segment.find(")", match.start()) if ")" in segment[match.start():] else len(segment)]
+            if len(N_VALUE.findall(inside)) > 1 and not re.match(r"^\s*total\b", after):
+                return None, written
+        if N_NOT_A_TOTAL.match(after) or _sums_groups(after) or len(others) > 1:
+            # 'n=25 studies, 63,842 adults': the participants stand beside the studies.
+            if people := PARTICIPANTS_BESIDE.match(after):
+                return int(people.group(1).replace(",", "")), written
+            return None, written
+        return int(match.group(1).replace(",", "")), written
+    return None, None
 
 
 def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | None = None) -> Citation:
@@ -413,6 +459,12 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
             citation.venue_confident = True
             previous_unclaimed = segment
             continue
+        if is_statistic:
+            if citation.design is None and (inside := re.search(r"\(([^()]{3,40})\)", segment)) and len(inside.group(1).split()) <= 3:
+                if design := classify_design(inside.group(1), designs):
+                    citation.design, citation.design_text = design, segment
+            previous_unclaimed = None
+            continue
         if DESIGN_LABEL.match(segment) or (citation.design is None and classify_design(segment, designs)):
             design = classify_design(segment, designs)
             if design and citation.design is None:
@@ -447,7 +499,9 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
 
 def infer_design_from_model(model: str) -> str | None:
     """A record with no design segment but an animal or cell model reports
-    an experiment in that model."""
+    an experiment in that model ('in vitro' named outright wins)."""
+    if re.search(r"\bin[ -]vitro\b", model, re.I):
+        return "in-vitro"
     if ANIMAL_MODEL.search(model):
         return "in-vivo"
     if CELL_MODEL.search(model):
