@@ -90,7 +90,7 @@ QUOTED_TITLE = re.compile(r"[\"“](?P<title>[^\"”]{8,400})[\"”]")
 GENERIC_DESIGN_HEAD = re.compile(r"\b(?:experimental|experiment|study|mechanistic|comparative)\b")
 DESIGN_LABEL = re.compile(r"^(?:study\s+)?design\s*:\s*", re.I)
 MODEL_LABEL = re.compile(r"^model\s*:\s*", re.I)
-ANIMAL_MODEL = re.compile(r"\b(?:mice|mouse|murine|rodents?|rats?|C57BL|Mus musculus|Rattus|worms?|C\. elegans|Caenorhabditis|Drosophila|flies|fly|zebrafish|Danio|killifish|Nothobranchius|yeast|Saccharomyces|dogs?|Canis|monkeys?|macaques?|primates?|pigs?|hamsters?|rabbits?|naked mole-rats?|Heterocephalus|bats?|hydra|planarians?)\b", re.I)
+ANIMAL_MODEL = re.compile(r"\b(?:mice|mouse|murine|rodents?|crustaceans?|rats?|C57BL|Mus musculus|Rattus|worms?|C\. elegans|Caenorhabditis|Drosophila|flies|fly|zebrafish|Danio|killifish|Nothobranchius|yeast|Saccharomyces|dogs?|Canis|monkeys?|macaques?|primates?|pigs?|hamsters?|rabbits?|naked mole-rats?|Heterocephalus|bats?|hydra|planarians?)\b", re.I)
 CELL_MODEL = re.compile(r"\b(?:cells?|cell lines?|cultures?|in vitro|in-vitro|fibroblasts|HEK293\w*|HeLa|organoids?|iPSCs?|recombinant|purified|biochemical|crystal structure|cryo-EM)\b", re.I)
 
 LOWERCASE_JOURNALS = ("npj ", "eLife", "mBio", "iScience", "bioRxiv", "medRxiv", "eNeuro", "mSphere", "mSystems")
@@ -188,13 +188,18 @@ def classify_design(segment: str, designs: list[tuple[re.Pattern, str]]) -> str 
         return None
     found = [(match.start(), design) for pattern, design in designs if (match := pattern.search(head))]
     if not found:
-        if GENERIC_DESIGN_HEAD.search(head) and len(head.split()) <= 4 and (inside := re.match(r"[^(]*\(([^()]{2,80})", text)):
+        if GENERIC_DESIGN_HEAD.search(head) and len(head.split()) <= 4 and (inside := re.match(r"[^(;]*[(;]\s*([^();]{2,80})", text)):
             found = [(match.start(), design) for pattern, design in designs if (match := pattern.search(inside.group(1).lower()))]
             if not found and (from_model := infer_design_from_model(inside.group(1))):
                 return from_model
         if not found:
             return None
     start, design = min(found, key=lambda item: item[0])
+    # 'in-vivo (human, phase 1 trial)': a trial in people, named in the parenthesis.
+    if design == "in-vivo" and (inside := re.match(r"[^(]*\(([^()]{2,80})\)", text)) and re.search(r"\b(?:human|patients?|participants?)\b", inside.group(1), re.I):
+        trial = [(m.start(), d) for pattern, d in designs if (m := pattern.search(inside.group(1).lower())) and d in ("rct", "clinical-trial")]
+        if trial:
+            return min(trial)[1]
     # A long segment states a design only when it opens with one.
     if len(head.split()) > 6 and not labelled and start > 0:
         return None
@@ -408,6 +413,7 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
         citation.p_value_text = match.group(0)
 
     standalone_years: list[int] = []
+    subjects = None  # an animal named in an n= segment ('n=40 UM-HET3 mice')
     previous_unclaimed = None  # a short segment nothing claimed, kept in case a lone year follows
     for raw_segment in segments:
         raw = RETRACTED.sub("", raw_segment[:MAX_FIELD_SEGMENT]).replace("****", "").strip(" _—–-:")
@@ -422,7 +428,7 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
         if ISO_DATE.search(segment) and UPKEEP.search(segment) or UPKEEP.match(segment):
             previous_unclaimed = None
             continue  # upkeep notes: 'PDF verified 2026-06-03'
-        is_statistic = bool(re.match(r"^[np]\s*[=<>≤]", lowered))
+        is_statistic = bool(re.match(r"^[np]\s*[=<>≤]|^n\s*/\s*a\b", lowered))
         if citation.authors is None and not is_statistic:
             italic = _italic_venue(raw, venues)
             prefix = None if italic or (venues and venues.starts_with_venue(segment)) else _authors_prefix(segment)
@@ -460,9 +466,16 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
             previous_unclaimed = segment
             continue
         if is_statistic:
-            if citation.design is None and (inside := re.search(r"\(([^()]{3,40})\)", segment)) and len(inside.group(1).split()) <= 3:
-                if design := classify_design(inside.group(1), designs):
-                    citation.design, citation.design_text = design, segment
+            # 'n/a (review)', 'n=55 studies (meta-analysis)', 'n=22 women ...; 6-week crossover RCT'
+            if citation.design is None:
+                candidates = [inside.group(1) for inside in [re.search(r"\(([^()]{3,40})\)", segment)] if inside and len(inside.group(1).split()) <= 3]
+                candidates += [clause for clause in segment.split(";")[1:] if len(clause.split()) <= 6]
+                for candidate in candidates:
+                    if design := classify_design(candidate.strip(), designs):
+                        citation.design, citation.design_text = design, segment
+                        break
+            if not subjects and (animals := ANIMAL_MODEL.search(segment)):
+                subjects = animals.group(0)
             previous_unclaimed = None
             continue
         if DESIGN_LABEL.match(segment) or (citation.design is None and classify_design(segment, designs)):
@@ -482,6 +495,8 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
         if citation.title is None and (title := QUOTED_TITLE.fullmatch(segment.strip())):
             citation.title = title.group("title").strip().rstrip(".")
             continue
+        if not subjects and N_VALUE.search(segment) and (animals := ANIMAL_MODEL.search(segment)):
+            subjects = animals.group(0)
         short = len(segment) <= 80 and not DOI.search(segment) and not WIKILINK.search(segment) and not PMID.search(segment)
         previous_unclaimed = segment if short else None
     if citation.year is None and standalone_years:
@@ -493,6 +508,8 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
     if citation.design is None and citation.model:
         citation.design = infer_design_from_model(citation.model)
         citation.design_text = f"model: {citation.model}" if citation.design else None
+    if citation.design is None and subjects:
+        citation.design, citation.design_text = "in-vivo", citation.n_text
     citation.parse_status, citation.missing = completeness(citation, bool(citation.study_link))
     return citation
 
