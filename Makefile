@@ -18,7 +18,7 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-.PHONY: install browser wiki build check serve test fuzz loadtest bench publish clean metadata docs help
+.PHONY: install browser wiki build check serve test fuzz loadtest bench bench-scale publish clean metadata docs help
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
@@ -27,6 +27,7 @@ help:
 	@echo "make check   report problems in the wiki's pages"
 	@echo "make fuzz    long property-based run: etl never crashes on bad input"
 	@echo "make bench   build speed against the floor: full build, one-page edit, one-page check"
+	@echo "make bench-scale  a 1x and a 10x wiki built in one run: time ratio, memory per 1x"
 	@echo "make loadtest  50 concurrent clients against a served build; prints throughput and latency"
 	@echo "make publish build, check, validate, test, then release into dist/<version>/ and deploy"
 	@echo "make wiki    clone the upstream wiki at the pinned commit into data/aging_wiki/"
@@ -93,6 +94,11 @@ publish: install
 bench: install
 	$(require_wiki)
 	$(BIN)/python -m benchmarks.build_speed --wiki "$(WIKI)"
+
+# A 1x and a 10x wiki built in the same run: time ratio and memory per 1x.
+bench-scale: install
+	$(require_wiki)
+	$(BIN)/python -m benchmarks.build_scale --wiki "$(WIKI)" --copies 10
 
 LOADTEST_SECONDS ?= 30
 loadtest: build
