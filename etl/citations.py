@@ -69,6 +69,8 @@ VENUE_THEN_YEAR = re.compile(rf"^{VENUE_NAME}\.?,?\s+\(?(?P<year>{YEAR})\)?(?=$|
 # 'J Biol Chem 277:26733–26740 (2002)', 'J Exp Med 179(3):881–887, 1994', 'Cell Death Differ. 25:486–541'
 VENUE_THEN_VOLUME = re.compile(rf"^{VENUE_NAME}\.?,?\s+(?:vol\.?\s*)?{VOLUME_PAGES}(?:[,;]?\s*(?:[A-Z][a-z]{{2,8}}\.?\s+)?(?:\d{{1,2}},?\s+)?\(?(?P<year>{YEAR})\)?)?(?:\s*\(.*\))?\.?$")
 VOLUME_AND_PAGES = re.compile(r"\b\d+(?:\s*\([\w\s/–-]+\))?:\s*[A-Za-z]?\d+")
+# Words that open a journal-shaped segment without naming a journal.
+NOT_A_VENUE = re.compile(r"^(?:January|February|March|April|May|June|July|August|September|October|November|December|PMID|PMC|DOI|Level of evidence|Published|Accessed|Updated)\b", re.I)
 ITALIC_THEN_YEAR = re.compile(rf"\*(?P<name>[^*·]{{2,80}})\*[,.]?\s+\(?(?P<year>{YEAR})\)?(?P<volume>\s*[;(]\s*\d)?")
 PREPRINT = re.compile(r"\b(bioRxiv|medRxiv|arXiv|Research Square|SSRN)\b", re.I)
 ITALIC = re.compile(r"\*{1,2}([^*]{2,120}?)\*{1,2}")
@@ -301,13 +303,17 @@ def _venue_and_year(text: str, venues: VenueIndex | None) -> tuple[str | None, i
     """(venue, year, confident) when the text is a journal reference such as
     'Nature Aging 2025;5(10):1957-1969' or 'J Biol Chem 277:26733 (2002)'."""
     text = text.strip().rstrip(".")
+    # A declared journal wins, so 'Periodontology 2000 2019;80:7' is not 'Periodontology' of 2000.
+    if venues and (leading := venues.leading_venue(text)) and (after := text[len(leading):]) and re.match(r"^[\s.,;:]*(?:\(?(?:18|19|20)\d\d\b|\d|$)", after):
+        year = LOOSE_YEAR.search(after.split("(", 1)[0] if after.lstrip().startswith("(") else after)
+        return leading, int(year.group(1)) if year else None, True
     for pattern in (VENUE_THEN_YEAR, VENUE_THEN_VOLUME):
         match = pattern.match(text)
         if not match:
             continue
         venue = match.group("venue").strip().rstrip(".,; ")
         year = int(match.group("year")) if match.group("year") else None
-        if not venue or len(venue) > 120 or UPKEEP.search(venue) or re.search(r"\b(?:et al|n=|p[<=])", venue, re.I):
+        if not venue or len(venue) > 120 or UPKEEP.search(venue) or re.search(r"\b(?:et al|n=|p[<=])", venue, re.I) or NOT_A_VENUE.match(venue):
             continue
         known = venues.lookup(venue) if venues else None
         if known or looks_like_journal(venue):
@@ -482,6 +488,12 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
             design = classify_design(segment, designs)
             if design and citation.design is None:
                 citation.design, citation.design_text = design, segment
+                # 'review (Nat Rev Mol Cell Biol)', 'review (Cell 2012)'
+                if citation.venue is None and (inside := re.search(r"\(([^()]{2,80})\)", segment)) and (cited := _venue_and_year(inside.group(1), venues)) and (cited[1] or (venues and venues.lookup(cited[0]))):
+                    citation.venue, year, citation.venue_confident = cited
+                    citation.year = citation.year or year
+                elif citation.venue is None and venues and (inside := re.search(r"\(([^()]{2,80})\)", segment)) and venues.lookup(inside.group(1)):
+                    citation.venue, citation.venue_confident = inside.group(1).strip(), True
                 previous_unclaimed = None
                 continue
         if year_only := YEAR_SEGMENT.match(segment):

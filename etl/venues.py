@@ -3,7 +3,7 @@
 journal.
 
 A venue as written is matched by a key that ignores case, punctuation, a
-leading 'The', '&' versus 'and', and the dots of abbreviations. Pure once
+leading 'The', '&' and 'and', and the dots of abbreviations. Pure once
 loaded: the index is built from the declaration and never reads files.
 """
 
@@ -19,9 +19,8 @@ PUNCTUATION = re.compile(r"[.,:;'’()\[\]/*_\"“”-]+")
 def venue_key(name: str) -> str:
     """The matching key of a venue name."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
-    text = text.replace("&", " and ")
-    text = PUNCTUATION.sub(" ", text)
-    words = text.split()
+    text = PUNCTUATION.sub(" ", text.replace("&", " "))
+    words = [word for word in text.split() if word != "and"]  # 'Genes & Dev', 'Genes Dev'
     if words and words[0] == "the":
         words = words[1:]
     return " ".join(words)
