@@ -29,6 +29,7 @@ VALID_DOI = re.compile(r"10\.\d{4,9}/\S+")
 PMID = re.compile(r"\bPMID:?\s*(\d+)\b", re.IGNORECASE)
 PMC = re.compile(r"\bPMC(?:ID)?\s*:?\s*(?:PMC)?\s?(\d{4,9})\b")
 ISBN = re.compile(r"\bISBN:?\s*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dX])\b")
+CODE_SPAN = re.compile(r"`[^`\n]*`")
 WIKILINK = re.compile(r"\[\[([^\[\]|#]+)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]")
 
 # --- names -------------------------------------------------------------------
@@ -80,7 +81,7 @@ N_VALUE = re.compile(r"(?<![\w/])[nN]\s*=\s*[~≈]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?
 # sum of groups with no total ('n=27 cases + 24 controls').
 N_NOT_A_TOTAL = re.compile(
     r"^\s*(?:[–-]\s*\d|/|per\b|each\b|in each\b|a group\b)"
-    r"|^\s*(?:[A-Z][\w-]*\s*/\s*\d|[\w-]*\s*/\s*(?:group|arm|genotype|condition|sex))"
+    r"|^\s*(?:(?-i:[A-Z])[\w-]*\s*/\s*\d|[\w-]*\s*/\s*(?:group|arm|genotype|condition|sex))"
     r"|^\+?\s*(?:[\w-]+[\s-]){0,2}(?:RCTs?|trials?|studies|cohorts|meta-analys[ie]s|datasets|countries|sites|centres|centers|cell lines?|lines|clones|families|pedigrees|traits|per arm|per group)\b",
     re.I,
 )
@@ -224,7 +225,7 @@ def _identifiers(text: str, citation: Citation) -> None:
             citation.malformed.append((scheme, value))
         elif getattr(citation, scheme) is None:
             setattr(citation, scheme, value)
-        elif (scheme, value) not in citation.more_identifiers and getattr(citation, scheme) != value:
+        else:  # every occurrence is kept: an identifier written twice gives two identifier rows
             citation.more_identifiers.append((scheme, value))
 
 
@@ -409,7 +410,8 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
     segments = [s for s in SEGMENT_SPLIT.split(text) if s.strip()]
     citation.segments = len(segments)
     citation.retracted = bool(RETRACTED.search(text))
-    _identifiers(text, citation)
+    # Text in a code span is quoted, not cited ('user-supplied DOI `10.x/y` was incorrect').
+    _identifiers(CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text), citation)
     citation.wikilinks = [m.group(1).strip() for m in WIKILINK.finditer(text)]
     citation.study_link = next((target for target in citation.wikilinks if re.match(r"^(?:[\w.-]+/)*studies/", target)), None)
     if match := CITATIONS.search(text):
