@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from dataclasses import dataclass
 
 import frontmatter
@@ -144,6 +145,18 @@ def split_comment(line: str) -> tuple[str, str | None]:
     return content, (comment[1:].strip() if comment is not None else None)
 
 
+DATE_LIKE = re.compile(r"(?<![\w.-])\d{4}-\d{1,2}-\d{1,2}(?![\w.-])")
+
+
+def _is_date(text: str) -> bool:
+    try:
+        year, month, day = (int(part) for part in text.split("-"))
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
 def parse_frontmatter(text: str) -> Frontmatter:
     """Split and parse a page. A page without frontmatter has no fields."""
     if not HANDLER.detect(text):
@@ -169,6 +182,11 @@ def parse_frontmatter(text: str) -> Frontmatter:
         raise FrontmatterError(line, f"invalid YAML: {problem}", code) from None
     except YAMLError as error:
         raise FrontmatterError(yaml_first_line, f"invalid YAML: {error}", "yaml-syntax") from None
+    except (ValueError, OverflowError) as error:
+        # YAML reads the value as a date it cannot build ('2026-02-30').
+        line, written = next(((yaml_first_line + number, m.group(0)) for number, row in enumerate(fm_text.split("\n"))
+                              if (m := DATE_LIKE.search(row)) and not _is_date(m.group(0))), (yaml_first_line, "a value"))
+        raise FrontmatterError(line, f"invalid YAML: {written} is not a date ({error})", "yaml-syntax") from None
     if data is None:
         return Frontmatter(fields=[], body=body, body_line=body_line)
     if not isinstance(data, dict):

@@ -41,3 +41,14 @@ def test_syntax_error_names_the_line():
 def test_page_without_frontmatter_has_no_fields():
     fm = parse_frontmatter("# Just a heading\n")
     assert fm.fields == [] and fm.body_line == 1
+
+
+def test_an_impossible_date_is_a_yaml_error_on_its_line():
+    from etl.frontmatter import FrontmatterError, parse_frontmatter
+
+    try:
+        parse_frontmatter("---\ntype: protein\nverified: true\nverified-date: 2026-02-30\n---\n\n# X\n")
+    except FrontmatterError as error:
+        assert error.line == 4 and error.code == "yaml-syntax" and "2026-02-30 is not a date" in error.message
+    else:
+        raise AssertionError("an impossible date was accepted")
