@@ -31,7 +31,7 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 
 CODE_DIR = Path(__file__).resolve().parent
-LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "ruamel.yaml", "python-frontmatter")
+LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "ruamel.yaml", "PyYAML", "python-frontmatter")
 
 
 def code_version(data_dir: Path, max_page_bytes: int) -> str:

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 import frontmatter
+import yaml as _pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
@@ -75,6 +76,111 @@ def _yaml() -> YAML:
 HANDLER = Yaml12Handler()
 
 
+# ---------------------------------------------------------------------------
+# Fast path: libyaml (PyYAML's C parser) with the YAML 1.2 implicit-resolver
+# rules ruamel applies, so yes/no/on stay text and 010 stays ten;
+# key lines come from the composed nodes' start marks. Anything the
+# fast path is not sure about (parse/construct error, tabs, merge keys, tags,
+# anchors) goes to the ruamel round-trip path below, which stays the reference
+# and the only producer of FrontmatterError messages.
+
+_FAST_ENABLED = getattr(_pyyaml, "__with_libyaml__", False)
+# Tabs, merge keys, explicit tags, anchors: ruamel rejects or has quirks.
+# NEL, LS, PS, CR: line breaks to libyaml (YAML 1.1) but not to ruamel (1.2).
+# A quote glued to ':' ("x":1, ["x":]): libyaml reads a flow pair, ruamel rejects.
+_FAST_GUARD = re.compile("[\t\r\x85\u2028\u2029]|<<|!!|(?:^|[\\s\\[{,])&\\S|[\"']:(?![ \t])", re.M)
+
+
+class _Yaml12CLoader(getattr(_pyyaml, "CSafeLoader", _pyyaml.SafeLoader)):
+    pass
+
+
+_Yaml12CLoader.yaml_implicit_resolvers = {}
+for _tag, _rx, _first in [
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    ("float", r"""^(?:
+         [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""", list("-+0123456789.")),
+    ("int", r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+)$""", list("-+0123456789")),
+    ("null", r"^(?: ~ |null|Null|NULL | )$", ["~", "n", "N", ""]),
+    ("timestamp", r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+        |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+        (?:[Tt]|[ \t]+)[0-9][0-9]?
+        :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+        (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""", list("0123456789")),
+]:
+    _Yaml12CLoader.add_implicit_resolver("tag:yaml.org,2002:" + _tag, re.compile(_rx, re.X), _first)
+
+
+def _int12(loader, node):
+    s = loader.construct_scalar(node).replace("_", "")
+    sign = -1 if s[0] == "-" else 1
+    if s[0] in "+-":
+        s = s[1:]
+    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
+        if s.startswith(prefix):
+            return sign * int(s[2:], base)
+    return sign * int(s)  # YAML 1.2: a leading zero is still decimal
+
+
+def _float12(loader, node):
+    s = loader.construct_scalar(node).replace("_", "").lower()
+    sign = -1 if s[0] == "-" else 1
+    if s[0] in "+-":
+        s = s[1:]
+    if s == ".inf":
+        return sign * float("inf")
+    if s == ".nan":
+        return float("nan")
+    return sign * float(s)
+
+
+def _mapping_no_duplicates(loader, node, deep=False):
+    mapping = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:  # ruamel raises here; let it produce the message
+            raise _pyyaml.constructor.ConstructorError(None, None, "duplicate key", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_Yaml12CLoader.add_constructor("tag:yaml.org,2002:int", _int12)
+_Yaml12CLoader.add_constructor("tag:yaml.org,2002:float", _float12)
+_Yaml12CLoader.construct_mapping = _mapping_no_duplicates
+
+
+def _fast_load(fm_text):
+    """[(key, plain value, 0-based line in fm_text)], or None to use ruamel."""
+    if not _FAST_ENABLED or _FAST_GUARD.search(fm_text):
+        return None
+    loader = _Yaml12CLoader(fm_text)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except (_pyyaml.YAMLError, ValueError, TypeError):
+        return None
+    finally:
+        loader.dispose()
+    if data is None:
+        return []
+    if not isinstance(data, dict) or len(data) != len(node.value):
+        return None
+    out = []
+    for key_node, _value_node in node.value:
+        key = key_node.value
+        if not isinstance(key_node, _pyyaml.ScalarNode) or key not in data:  # non-string / resolved key (true, 1, null): ruamel decides
+            return None
+        out.append((key, plain(data[key]), key_node.start_mark.line))
+    return out
+
+
 def plain(value):
     """Convert ruamel's round-trip objects to plain JSON-able Python values."""
     if isinstance(value, dict):
@@ -118,25 +224,44 @@ def to_json(value) -> str | None:
     return None if value is None else json.dumps(value, ensure_ascii=False)
 
 
+_OUT_OF_QUOTE = re.compile(r"[\"'#]")
+_IN_DQUOTE = re.compile(r'[\\"]')
+
+
 def scan_comment(line: str, quote: str | None = None) -> tuple[str, str | None, str | None]:
     """(content, comment with its '#', quote still open at the end of the
     line). A comment starts at a '#' outside quotes and after whitespace;
-    `quote` carries a quoted scalar over from the previous line."""
+    `quote` carries a quoted scalar over from the previous line. Jumps
+    between the only characters that matter instead of stepping through
+    every character (same results as the character loop)."""
     i = 0
-    while i < len(line):
-        ch = line[i]
-        if quote:
-            if quote == '"' and ch == "\\":
-                i += 2
+    while True:
+        if quote == '"':
+            m = _IN_DQUOTE.search(line, i)
+            if m is None:
+                return line.rstrip(), None, quote
+            j = m.start()
+            if line[j] == "\\":
+                i = j + 2
                 continue
-            if ch == quote:
-                quote = None
-        elif ch in "\"'" and (i == 0 or line[i - 1] in " \t[{,:-"):
-            quote = ch
-        elif ch == "#" and (i == 0 or line[i - 1] in " \t"):
-            return line[:i].rstrip(), line[i:].strip(), None
-        i += 1
-    return line.rstrip(), None, quote
+            quote, i = None, j + 1
+            continue
+        if quote:
+            j = line.find(quote, i)
+            if j < 0:
+                return line.rstrip(), None, quote
+            quote, i = None, j + 1
+            continue
+        m = _OUT_OF_QUOTE.search(line, i)
+        if m is None:
+            return line.rstrip(), None, None
+        j = m.start()
+        if line[j] == "#":
+            if j == 0 or line[j - 1] in " \t":
+                return line[:j].rstrip(), line[j:].strip(), None
+        elif j == 0 or line[j - 1] in " \t[{,:-":
+            quote = line[j]
+        i = j + 1
 
 
 def split_comment(line: str) -> tuple[str, str | None]:
@@ -172,6 +297,9 @@ def parse_frontmatter(text: str) -> Frontmatter:
     # Page line where fm_text's first line sits (the opening '---' line's
     # remainder when the splitter keeps the newline).
     yaml_first_line = text[: text.index(fm_text)].count("\n") + 1 if fm_text else 2
+    fast = _fast_load(fm_text)
+    if fast is not None:
+        return _build(fast, fm_text, body, body_line, yaml_first_line)
     try:
         data = HANDLER.load(fm_text)
     except MarkedYAMLError as error:
@@ -192,9 +320,14 @@ def parse_frontmatter(text: str) -> Frontmatter:
     if not isinstance(data, dict):
         raise FrontmatterError(yaml_first_line, "frontmatter is not a mapping of keys to values", "yaml-not-mapping")
 
+    return _build([(k, plain(data[k]), data.lc.key(k)[0]) for k in data.keys()], fm_text, body, body_line, yaml_first_line)
+
+
+def _build(items, fm_text, body, body_line, yaml_first_line) -> Frontmatter:
+    """Fields from [(key, plain value, 0-based line in fm_text)]."""
     lines = fm_text.split("\n")
-    keys = list(data.keys())
-    starts = [data.lc.key(k)[0] for k in keys]
+    keys = [k for k, _, _ in items]
+    starts = [s for _, _, s in items]
     fields = []
     for position, key in enumerate(keys, start=1):
         start = starts[position - 1]
@@ -215,7 +348,7 @@ def parse_frontmatter(text: str) -> Frontmatter:
         fields.append(
             FieldEntry(
                 key=str(key),
-                value=plain(data[key]),
+                value=items[position - 1][1],
                 raw=raw,
                 comment=" ".join(c[1:].strip() for c in comments) if comments else None,
                 comment_source=" ".join(comments) if comments else None,
