@@ -1,4 +1,5 @@
 import os
+import sqlite3
 import shutil
 import subprocess
 import sys
@@ -44,6 +45,15 @@ def real_build(tmp_path_factory):
     )
     assert completed.returncode == 0, completed.stderr + completed.stdout
     return out, completed.stdout
+
+
+@pytest.fixture(scope="session")
+def real_db(real_build):
+    """The real wiki's database, opened once."""
+    out, _ = real_build
+    connection = sqlite3.connect(out / "agingkb.db")
+    yield connection
+    connection.close()
 
 
 @contextmanager

@@ -2,7 +2,6 @@
 spelled, empty records reported, warnings that name what a record lacks,
 and gap tags in quoted frontmatter values."""
 
-import sqlite3
 
 import pytest
 
@@ -12,11 +11,8 @@ from .conftest import REAL_WIKI
 
 
 @pytest.fixture(scope="module")
-def db(real_build):
-    out, _ = real_build
-    connection = sqlite3.connect(out / "agingkb.db")
-    yield connection
-    connection.close()
+def db(real_db):
+    return real_db
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 reproduced field by field."""
 
 import re
-import sqlite3
 import subprocess
 
 import pytest
@@ -13,11 +12,8 @@ IL1RA = "molecules/proteins/il-1ra"
 
 
 @pytest.fixture(scope="module")
-def db(real_build):
-    out, _ = real_build
-    connection = sqlite3.connect(out / "agingkb.db")
-    yield connection
-    connection.close()
+def db(real_db):
+    return real_db
 
 
 def test_real_package_is_valid_by_the_frictionless_cli(real_build):
