@@ -449,55 +449,17 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
                 _read_rest_of_authors(rest, citation, venues)
                 previous_unclaimed = None
                 continue
-        if citation.venue is None and not DOI.search(segment) and not is_statistic:
-            italic = _italic_venue(raw, venues)
-            venue_year = _venue_and_year(segment, venues)
-            if italic:
-                citation.venue, citation.venue_confident = italic, True
-                year = venue_year[1] if venue_year else None
-                if year is None and (trailing := LOOSE_YEAR.search(segment[len(italic):])) and not ISO_DATE.search(segment):
-                    year = int(trailing.group(1))
-                citation.year = citation.year or year
-                previous_unclaimed = segment
-                continue
-            known = bool(venues and venue_year and venues.lookup(venue_year[0]))
-            # 'RCT 2019' is a design and a year, not a journal; 'Name 25:486–541' is a journal.
-            cited_like_a_journal = bool(venue_year and (venue_year[1] or VOLUME_AND_PAGES.search(segment)))
-            if venue_year and (known or (cited_like_a_journal and classify_design(venue_year[0], designs) is None)):
-                citation.venue, year, citation.venue_confident = venue_year
-                citation.year = citation.year or year
-                previous_unclaimed = segment if year is None else None
-                continue
-        if citation.venue is None and venues and (venues.lookup(segment) or (PREPRINT.search(segment) and venues.lookup(PREPRINT.search(segment).group(1)))):
-            citation.venue = segment if venues.lookup(segment) else PREPRINT.search(segment).group(1)
-            citation.venue_confident = True
-            previous_unclaimed = segment
+        if citation.venue is None and not DOI.search(segment) and not is_statistic and (claimed := _read_venue_segment(raw, segment, citation, venues, designs)):
+            previous_unclaimed = claimed[1]
             continue
         if is_statistic:
-            # 'n/a (review)', 'n=55 studies (meta-analysis)', 'n=22 women ...; 6-week crossover RCT'
-            if citation.design is None:
-                candidates = [inside.group(1) for inside in [re.search(r"\(([^()]{3,40})\)", segment)] if inside and len(inside.group(1).split()) <= 3]
-                candidates += [clause for clause in segment.split(";")[1:] if len(clause.split()) <= 6]
-                for candidate in candidates:
-                    if design := classify_design(candidate.strip(), designs):
-                        citation.design, citation.design_text = design, segment
-                        break
-            if not subjects and (animals := ANIMAL_MODEL.search(segment)):
-                subjects = animals.group(0)
+            _read_statistic_segment(segment, citation, designs)
+            subjects = subjects or (animals.group(0) if (animals := ANIMAL_MODEL.search(segment)) else None)
             previous_unclaimed = None
             continue
-        if DESIGN_LABEL.match(segment) or (citation.design is None and classify_design(segment, designs)):
-            design = classify_design(segment, designs)
-            if design and citation.design is None:
-                citation.design, citation.design_text = design, segment
-                # 'review (Nat Rev Mol Cell Biol)', 'review (Cell 2012)'
-                if citation.venue is None and (inside := re.search(r"\(([^()]{2,80})\)", segment)) and (cited := _venue_and_year(inside.group(1), venues)) and (cited[1] or (venues and venues.lookup(cited[0]))):
-                    citation.venue, year, citation.venue_confident = cited
-                    citation.year = citation.year or year
-                elif citation.venue is None and venues and (inside := re.search(r"\(([^()]{2,80})\)", segment)) and venues.lookup(inside.group(1)):
-                    citation.venue, citation.venue_confident = inside.group(1).strip(), True
-                previous_unclaimed = None
-                continue
+        if _read_design_segment(segment, citation, designs, venues):
+            previous_unclaimed = None
+            continue
         if year_only := YEAR_SEGMENT.match(segment):
             standalone_years.append(int(year_only.group("year")))
             if previous_unclaimed and citation.venue is None:
@@ -513,6 +475,75 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
             subjects = animals.group(0)
         short = len(segment) <= 80 and not DOI.search(segment) and not WIKILINK.search(segment) and not PMID.search(segment)
         previous_unclaimed = segment if short else None
+    _fill_from_elsewhere(citation, text, venues, standalone_years, subjects)
+    citation.parse_status, citation.missing = completeness(citation, bool(citation.study_link))
+    return citation
+
+
+def _read_venue_segment(raw: str, segment: str, citation: Citation, venues: VenueIndex | None, designs) -> tuple[bool, str | None] | None:
+    """Read a journal reference ('*Nature Aging* 2025;5:1957', 'Cell Death
+    Differ. 25:486', 'Science', 'preprint (bioRxiv)'); returns (True, the
+    segment a lone year may still complete) when the segment was one."""
+    italic = _italic_venue(raw, venues)
+    venue_year = _venue_and_year(segment, venues)
+    if italic:
+        citation.venue, citation.venue_confident = italic, True
+        year = venue_year[1] if venue_year else None
+        if year is None and (trailing := LOOSE_YEAR.search(segment[len(italic):])) and not ISO_DATE.search(segment):
+            year = int(trailing.group(1))
+        citation.year = citation.year or year
+        return True, segment
+    known = bool(venues and venue_year and venues.lookup(venue_year[0]))
+    # 'RCT 2019' is a design and a year, not a journal; 'Name 25:486–541' is a journal.
+    cited_like_a_journal = bool(venue_year and (venue_year[1] or VOLUME_AND_PAGES.search(segment)))
+    if venue_year and (known or (cited_like_a_journal and classify_design(venue_year[0], designs) is None)):
+        citation.venue, year, citation.venue_confident = venue_year
+        citation.year = citation.year or year
+        return True, segment if year is None else None
+    preprint = PREPRINT.search(segment)
+    if venues and (venues.lookup(segment) or (preprint and venues.lookup(preprint.group(1)))):
+        citation.venue = segment if venues.lookup(segment) else preprint.group(1)
+        citation.venue_confident = True
+        return True, segment
+    return None
+
+
+def _read_statistic_segment(segment: str, citation: Citation, designs) -> None:
+    """A design stated beside the sample size: 'n/a (review)', 'n=55 studies
+    (meta-analysis)', 'n=22 women ...; 6-week crossover RCT'."""
+    if citation.design is not None:
+        return
+    candidates = [inside.group(1) for inside in [re.search(r"\(([^()]{3,40})\)", segment)] if inside and len(inside.group(1).split()) <= 3]
+    candidates += [clause for clause in segment.split(";")[1:] if len(clause.split()) <= 6]
+    for candidate in candidates:
+        if design := classify_design(candidate.strip(), designs):
+            citation.design, citation.design_text = design, segment
+            return
+
+
+def _read_design_segment(segment: str, citation: Citation, designs, venues: VenueIndex | None) -> bool:
+    """The record's design, and a journal its parenthesis may name ('review
+    (Nat Rev Mol Cell Biol)', 'review (Cell 2012)'); True when it was read."""
+    if not (DESIGN_LABEL.match(segment) or citation.design is None):
+        return False
+    design = classify_design(segment, designs)
+    if not design or citation.design is not None:
+        return False
+    citation.design, citation.design_text = design, segment
+    inside = re.search(r"\(([^()]{2,80})\)", segment)
+    if citation.venue is None and inside:
+        cited = _venue_and_year(inside.group(1), venues)
+        if cited and (cited[1] or (venues and venues.lookup(cited[0]))):
+            citation.venue, year, citation.venue_confident = cited
+            citation.year = citation.year or year
+        elif venues and venues.lookup(inside.group(1)):
+            citation.venue, citation.venue_confident = inside.group(1).strip(), True
+    return True
+
+
+def _fill_from_elsewhere(citation: Citation, text: str, venues: VenueIndex | None, standalone_years: list[int], subjects: str | None) -> None:
+    """What no segment gave by its shape: a lone year, a journal inside
+    another segment, a design from the model or the animals counted."""
     if citation.year is None and standalone_years:
         citation.year = standalone_years[0]
     if citation.venue is None and (cited := _journal_anywhere(text, venues)):
@@ -524,8 +555,6 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
         citation.design_text = f"model: {citation.model}" if citation.design else None
     if citation.design is None and subjects:
         citation.design, citation.design_text = "in-vivo", citation.n_text
-    citation.parse_status, citation.missing = completeness(citation, bool(citation.study_link))
-    return citation
 
 
 def infer_design_from_model(model: str) -> str | None:
