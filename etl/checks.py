@@ -14,8 +14,7 @@ from collections import Counter
 from .diagnostics import Diagnostic, diagnose
 from .markdown import table_line
 from .parse import ParsedPage
-from .citations import completeness
-from .rows import CorpusIndex, cited_study_page, is_status_table, parse_status_cell
+from .rows import CorpusIndex, citation_status, is_status_table, parse_status_cell
 from .schema import Schema
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -70,7 +69,7 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
         if label not in referenced:
             found.append(diagnose(path, line, "footnote-unreferenced", f"footnote [^{label}] is defined but never cited"))
     for definition, citation in zip(body.footnote_defs, parsed.citations):
-        status, missing = completeness(citation, bool(citation.study_link or cited_study_page(citation, parsed.page, index)))
+        _, status, missing = citation_status(citation, parsed.page, index)
         if not definition.record.strip():
             found.append(diagnose(path, definition.line, "footnote-empty", f"footnote [^{definition.label}] has no text of its own"))
         elif status == "unparsed":

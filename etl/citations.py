@@ -167,11 +167,13 @@ def _design_lookup(study_designs: list[dict]) -> list[tuple[re.Pattern, str]]:
     return [(re.compile(rf"(?<![\w-]){re.escape(wording)}(?![\w-])"), design) for wording, design in pairs]
 
 
-_DESIGN_CACHE: dict[int, list] = {}
+_DESIGN_CACHE: dict[tuple, list] = {}
 
 
 def design_patterns(study_designs: list[dict]) -> list[tuple[re.Pattern, str]]:
-    key = id(study_designs)
+    """The vocabulary's wordings as compiled patterns, compiled once per
+    vocabulary (keyed by its content, so another vocabulary never reuses them)."""
+    key = tuple((entry["design"], tuple(entry["synonyms"])) for entry in study_designs)
     if key not in _DESIGN_CACHE:
         _DESIGN_CACHE[key] = _design_lookup(study_designs)
     return _DESIGN_CACHE[key]

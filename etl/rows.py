@@ -108,6 +108,13 @@ def cited_study_page(citation, page: str, index: CorpusIndex) -> str | None:
     return None
 
 
+def citation_status(citation, page: str, index: CorpusIndex) -> tuple[str | None, str, list[str]]:
+    """(study page, parse status, what is missing) of a footnote's record:
+    a [[studies/...]] link counts even when its page is not in the snapshot."""
+    study_page = cited_study_page(citation, page, index)
+    return (study_page, *completeness(citation, bool(study_page or citation.study_link)))
+
+
 def parse_status_cell(cell: str, vocabulary: set[str]) -> tuple[str | None, str | None]:
     """(normalised status, qualifier) from a Status cell like
     'partial — cross-sectional data only'."""
@@ -338,8 +345,7 @@ def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[d
     for seq, (definition, c) in enumerate(zip(body.footnote_defs, parsed.citations), start=1):
         duplicate = definition.label in seen
         seen.add(definition.label)
-        study_page = cited_study_page(c, page, index)
-        parse_status, _ = completeness(c, bool(study_page or c.study_link))
+        study_page, parse_status, _ = citation_status(c, page, index)
         venue = schema.venues.lookup(c.venue)
         key = work_key(c.doi, c.pmid, c.isbn, study_page, c.study_link, index)
         rows["footnotes"].append(
