@@ -16,7 +16,6 @@ import asyncio
 import json
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from urllib.parse import quote
 
 import httpx
 
-from etl.serve import datasette_executable, free_port, serve_args, wait_until_serving
+from etl.serve import running_server
 
 
 def request_paths(db: Path, rows: int = 30) -> list[str]:
@@ -100,28 +99,13 @@ async def run_load(base_url: str, paths: list[str], clients: int, seconds: float
     return figures
 
 
-def serve(db: Path, log: Path):
-    port = free_port()
-    handle = open(log, "wb")
-    process = subprocess.Popen([datasette_executable(), *serve_args(db, "127.0.0.1", port)], stdout=handle, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    if not wait_until_serving(url):
-        process.kill()
-        raise SystemExit("datasette did not start: " + log.read_text(errors="replace"))
-    return process, url
-
-
 def load_test(db: Path, clients: int, seconds: float, log: Path) -> dict:
     """Baseline (one client) and load (clients at once), same server, same run."""
-    process, url = serve(db, log)
-    try:
+    with running_server(db, log) as url:
         paths = request_paths(db)
         asyncio.run(run_load(url, paths, 1, min(3.0, seconds)))  # warm the page cache
         baseline = asyncio.run(run_load(url, paths, 1, max(2.0, seconds / 3)))
         load = asyncio.run(run_load(url, paths, clients, seconds))
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
     return {"clients": clients, "paths": len(paths), "baseline_one_client": baseline.summary(), "load": load.summary()}
 
 

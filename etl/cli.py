@@ -141,16 +141,19 @@ def main():
 @click.option("--db", default="build/agingkb.db", show_default=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="SQLite file from `etl build`.")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
-def serve_command(db, host, port):
+@click.option("--workers", type=click.IntRange(min=1), help="Worker processes  [default: one per core]")
+def serve_command(db, host, port, workers):
     """Serve the database with Datasette: immutable, with the site's plugins,
-    templates, metadata and limits."""
+    templates, metadata and limits, in one worker process per core."""
     import os
+    import tempfile
 
-    from .serve import datasette_executable, serve_args
+    from .serve import default_workers, server_command, write_inspect_file
 
-    args = serve_args(db, host, port)
-    click.echo("datasette " + " ".join(args), err=True)
-    os.execv(datasette_executable(), [datasette_executable(), *args])
+    scratch = Path(tempfile.mkdtemp(prefix="agingkb-serve-"))
+    command, environment = server_command(db, host, port, workers or default_workers(), write_inspect_file(db, scratch))
+    click.echo(" ".join(command), err=True)
+    os.execve(command[0], command, environment)
 
 
 @cli.command("release")

@@ -3,9 +3,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
 import socket
+import sqlite3
+import subprocess
 import sys
+import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -49,6 +56,83 @@ def serve_args(db: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]
 
 def datasette_executable() -> str:
     return str(Path(sys.executable).parent / "datasette")
+
+
+def default_workers() -> int:
+    """One worker process per core: the database is immutable, so workers
+    share nothing but the file and the OS page cache."""
+    return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1))
+
+
+def inspect_data(db: Path) -> dict:
+    """What `datasette inspect` records for an immutable file (its hash,
+    size and row counts), so that no worker counts rows on its first request."""
+    from datasette.inspect import inspect_hash
+
+    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        names = [name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")]
+        counts = {}
+        for name in names:
+            try:
+                counts[name] = {"count": connection.execute(f"select count(*) from [{name}]").fetchone()[0]}
+            except sqlite3.DatabaseError:  # an FTS shadow table may not count
+                counts[name] = {"count": 0}
+    finally:
+        connection.close()
+    return {db.stem: {"hash": inspect_hash(db), "size": db.stat().st_size, "file": str(db), "tables": counts}}
+
+
+def server_command(db: Path, host: str, port: int, workers: int, inspect_file: Path) -> tuple[list[str], dict]:
+    """The multi-process server: uvicorn workers, each running the site's
+    ASGI app (etl/asgi.py), and the environment they read."""
+    command = [
+        str(Path(sys.executable).parent / "uvicorn"), "--factory", "etl.asgi:create_app",
+        "--host", host, "--port", str(port), "--workers", str(workers),
+        "--no-access-log", "--timeout-graceful-shutdown", "5",
+    ]
+    environment = {
+        **os.environ,
+        "AGINGKB_DB": str(Path(db).resolve()),
+        "AGINGKB_INSPECT": str(inspect_file),
+        "AGINGKB_SECRET": os.environ.get("AGINGKB_SECRET") or secrets.token_hex(32),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+    }
+    return command, environment
+
+
+def write_inspect_file(db: Path, directory: Path) -> Path:
+    path = Path(directory) / "inspect-data.json"
+    path.write_text(json.dumps(inspect_data(Path(db).resolve()), indent=1))
+    return path
+
+
+@contextmanager
+def running_server(db: Path, log: Path, workers: int | None = None, plain: bool = False):
+    """A real server of db on a free loopback port, as `etl serve` runs it
+    (plain=True: Datasette's own single-process `datasette serve` with the
+    same settings, the baseline the benchmarks compare against). Its log
+    goes to a file: a pipe nobody reads would fill up and stall it."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="agingkb-serve-") as scratch:
+        if plain:
+            command, environment = [datasette_executable(), *serve_args(db, "127.0.0.1", port)], None
+        else:
+            command, environment = server_command(db, "127.0.0.1", port, workers or default_workers(), write_inspect_file(db, Path(scratch)))
+        with open(log, "wb") as handle:
+            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=environment, start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            if not wait_until_serving(url):
+                raise RuntimeError("the server did not start: " + Path(log).read_text(errors="replace")[-3000:])
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 def free_port() -> int:

@@ -3,12 +3,11 @@ import sqlite3
 import shutil
 import subprocess
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-from etl.serve import free_port, serve_args, wait_until_serving
+from etl.serve import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_WIKI = ROOT / "tests" / "fixtures" / "wiki"
@@ -56,27 +55,10 @@ def real_db(real_build):
     connection.close()
 
 
-@contextmanager
 def served(db: Path, log: Path):
-    """A real `datasette serve` of db on a free loopback port, configured as
-    `etl serve` configures it. Its log goes to a file: a pipe nobody reads
-    would fill up and stall the server."""
-    port = free_port()
-    with open(log, "wb") as handle:
-        process = subprocess.Popen([str(BIN / "datasette"), *serve_args(db, "127.0.0.1", port)], stdout=handle, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    if not wait_until_serving(url):
-        process.kill()
-        pytest.fail("datasette did not start: " + log.read_text(errors="replace"))
-    try:
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+    """A real server of db on a free loopback port, run as `etl serve` runs
+    it (uvicorn workers, one per core); its log goes to a file."""
+    return running_server(db, log)
 
 
 @pytest.fixture(scope="session")

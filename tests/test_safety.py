@@ -83,11 +83,25 @@ def test_build_killed_halfway_leaves_previous_build_untouched(tmp_path, stage_ma
             os.killpg(process.pid, signal.SIGKILL)
     assert process.returncode == -signal.SIGKILL
     assert snapshot_of(out) == before
+    # The parser processes die with the group, but the kernel ends them
+    # asynchronously; the lock they inherited is free once they are gone.
+    assert _wait_for_group_to_end(process.pid), "the killed build's processes did not end"
 
     # The next build cleans up what the killed one left and publishes.
     build(FIXTURE_WIKI, out, jobs=1)
     assert len(list((out / ".builds").iterdir())) == 1
     assert snapshot_of(out)["agingkb.db"] == before["agingkb.db"]
+
+
+def _wait_for_group_to_end(group: int, timeout: float = 30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(group, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_a_second_build_into_the_same_directory_is_refused(tmp_path):
