@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -26,10 +28,12 @@ from ruamel.yaml import YAML
 
 from .package import validate_package
 from .read import file_sha256
-from .serve import METADATA, PLUGINS_DIR, SETTINGS, TEMPLATES_DIR, datasette_executable
+from .serve import METADATA, PLUGINS_DIR, ROOT, SETTINGS, TEMPLATES_DIR, app_environment, datasette_executable
+
+ASGI_APP = ROOT / "etl" / "asgi.py"
 
 # Packages the deployed app installs, pinned like pyproject.toml pins them.
-DEPLOY_PACKAGES = ["datasette==0.65.5", "nh3==0.3.8", "markdown-it-py==4.3.0", "mdit-py-plugins==0.7.0", "datasette-search-all==1.1.4", "datasette-block-robots==1.1.1"]
+DEPLOY_PACKAGES = ["datasette==0.65.5", "uvicorn==0.54.0", "nh3==0.3.8", "markdown-it-py==4.3.0", "mdit-py-plugins==0.7.0", "datasette-search-all==1.1.4", "datasette-block-robots==1.1.1"]
 RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md")
 
 
@@ -163,6 +167,22 @@ def publish_args(db: Path, app: str, version: str) -> list[str]:
     return args
 
 
+def serve_with_workers(app_dir: Path, version: str) -> None:
+    """Make the generated app serve as `etl serve` does: uvicorn workers, one
+    per core, each running etl/asgi.py (copied in as agingkb_asgi.py) on the
+    files `datasette publish` put beside it, instead of one Datasette process."""
+    shutil.copyfile(ASGI_APP, app_dir / "agingkb_asgi.py")
+    environment = {**app_environment("agingkb.db", "metadata.json", "plugins", "templates"),
+                   "AGINGKB_INSPECT": "inspect-data.json", "AGINGKB_VERSION_NOTE": f"agingkb {version}"}
+    dockerfile = (app_dir / "Dockerfile").read_text(encoding="utf-8")
+    if not re.search(r"^CMD datasette serve ", dockerfile, re.M):
+        raise ReleaseError("the generated Dockerfile has no `CMD datasette serve` line to replace")
+    lines = ["ENV " + " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items()),
+             "CMD AGINGKB_SECRET=$DATASETTE_SECRET uvicorn --factory agingkb_asgi:create_app --host 0.0.0.0 --port $PORT --workers $(nproc) --no-access-log"]
+    dockerfile = re.sub(r"^CMD datasette serve .*$", lambda _: "\n".join(lines), dockerfile, flags=re.M)
+    (app_dir / "Dockerfile").write_text(dockerfile, encoding="utf-8")
+
+
 def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bool | None = None) -> Release:
     """Release the current build in out_dir into dist_dir/<version>/."""
     out_dir, dist_dir = Path(out_dir), Path(dist_dir)
@@ -193,15 +213,16 @@ def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bo
         raise
     os.chmod(target, 0o755)
 
-    credentials = bool(os.environ.get("FLY_API_TOKEN")) and shutil.which("flyctl") is not None
-    deploy = credentials if deploy is None else deploy
-    if deploy:
-        completed = subprocess.run([datasette_executable(), *publish_args(target / "agingkb.db", app, version)])
-        if completed.returncode != 0:
-            raise ReleaseError(f"datasette publish fly failed (exit {completed.returncode}); the release in {target} is complete and verified")
-        return Release(version, target, None, True)
     app_dir = target / "app"
     completed = subprocess.run([datasette_executable(), *publish_args(target / "agingkb.db", app, version), "--generate-dir", str(app_dir)], capture_output=True, text=True)
     if completed.returncode != 0:
         raise ReleaseError(f"datasette publish fly --generate-dir failed:\n{completed.stderr[-2000:]}")
+    serve_with_workers(app_dir, version)
+    credentials = bool(os.environ.get("FLY_API_TOKEN")) and shutil.which("flyctl") is not None
+    deploy = credentials if deploy is None else deploy
+    if deploy:
+        completed = subprocess.run(["flyctl", "deploy", "--remote-only", "--app", app], cwd=app_dir)
+        if completed.returncode != 0:
+            raise ReleaseError(f"flyctl deploy failed (exit {completed.returncode}); the release in {target} is complete and verified")
+        return Release(version, target, app_dir, True)
     return Release(version, target, app_dir, False)

@@ -93,12 +93,18 @@ def server_command(db: Path, host: str, port: int, workers: int, inspect_file: P
     ]
     environment = {
         **os.environ,
-        "AGINGKB_DB": str(Path(db).resolve()),
+        **app_environment(str(Path(db).resolve()), str(METADATA), str(PLUGINS_DIR), str(TEMPLATES_DIR)),
         "AGINGKB_INSPECT": str(inspect_file),
         "AGINGKB_SECRET": os.environ.get("AGINGKB_SECRET") or secrets.token_hex(32),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
     return command, environment
+
+
+def app_environment(db: str, metadata: str, plugins: str, templates: str) -> dict[str, str]:
+    """What etl/asgi.py reads: the same files and settings as serve_args()."""
+    return {"AGINGKB_DB": db, "AGINGKB_METADATA": metadata, "AGINGKB_PLUGINS": plugins, "AGINGKB_TEMPLATES": templates,
+            "AGINGKB_SETTINGS": json.dumps(SETTINGS)}
 
 
 def write_inspect_file(db: Path, directory: Path) -> Path:

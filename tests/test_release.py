@@ -3,6 +3,7 @@ directory, and without Fly credentials the deployable app, which is then
 run the way its Dockerfile runs it and must serve the release."""
 
 import json
+import os
 import re
 import shlex
 import sqlite3
@@ -18,7 +19,7 @@ from etl.read import file_sha256 as sha256
 from etl.release import ReleaseError, make_release, verify_release
 from etl.serve import free_port, wait_until_serving
 
-from .conftest import BIN, FIXTURE_WIKI, served
+from .conftest import BIN, FIXTURE_WIKI, ROOT, served
 
 
 @pytest.fixture(scope="module")
@@ -78,14 +79,18 @@ def test_the_generated_app_serves_the_release(release):
     dockerfile = (app / "Dockerfile").read_text()
     assert "datasette==0.65.5" in dockerfile and "nh3==0.3.8" in dockerfile
     assert (app / "agingkb.db").read_bytes() == (made.directory / "agingkb.db").read_bytes()
-    # Run it as the Dockerfile does, with this environment's datasette.
+    assert (app / "agingkb_asgi.py").read_bytes() == (ROOT / "etl" / "asgi.py").read_bytes()
+    # Run it as the Dockerfile does, with this environment's datasette and uvicorn.
     inspect = re.search(r"^RUN (datasette inspect .*)$", dockerfile, re.M).group(1)
     subprocess.run([str(BIN / "datasette"), *shlex.split(inspect)[1:]], cwd=app, check=True)
+    environment = dict(part.split("=", 1) for part in shlex.split(re.search(r"^ENV (AGINGKB_.*)$", dockerfile, re.M).group(1)))
     command = shlex.split(re.search(r"^CMD (.*)$", dockerfile, re.M).group(1))
+    assert command[0] == "AGINGKB_SECRET=$DATASETTE_SECRET" and command[1] == "uvicorn" and "--workers" in command
     port = free_port()
-    command = [str(BIN / "datasette")] + [port if part == "$PORT" else "127.0.0.1" if part == "0.0.0.0" else part for part in map(str, command[1:])]
-    command = [str(part) for part in command]
-    process = subprocess.Popen(command, cwd=app, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    replacements = {"$PORT": str(port), "0.0.0.0": "127.0.0.1", "$(nproc)": "2"}
+    command = [str(BIN / "uvicorn")] + [replacements.get(part, part) for part in command[2:]]
+    environment = {**os.environ, **environment, "AGINGKB_SECRET": "test-secret"}
+    process = subprocess.Popen(command, cwd=app, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         assert wait_until_serving(url), "the generated app did not start"
