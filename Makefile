@@ -18,7 +18,7 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-.PHONY: install browser wiki build check serve test fuzz loadtest bench bench-scale bench-site publish clean metadata docs help
+.PHONY: install browser wiki build check serve test fuzz loadtest bench bench-scale bench-site bench-abuse publish clean metadata docs help
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
@@ -29,6 +29,7 @@ help:
 	@echo "make bench   build speed against the floor: full build, one-page edit, one-page check"
 	@echo "make bench-scale  a 1x and a 10x wiki built in one run: time ratio, memory per 1x"
 	@echo "make bench-site  every reader page's p95 against select 1, and 50 clients against etl serve and one datasette process"
+	@echo "make bench-abuse  a reader's p95 beside 8 heavy-SQL clients and beside 8 download clients"
 	@echo "make loadtest  50 concurrent clients against a served build; prints throughput and latency"
 	@echo "make publish build, check, validate, test, then release into dist/<version>/ and deploy"
 	@echo "make wiki    clone the upstream wiki at the pinned commit into data/aging_wiki/"
@@ -104,6 +105,10 @@ bench-scale: install
 # Every reader page against a trivial query, then 50 clients, in one run.
 bench-site: build
 	$(BIN)/python -m benchmarks.site_speed --db $(OUT)/agingkb.db
+
+# A reader beside 8 heavy-SQL clients, then beside 8 download clients.
+bench-abuse: build
+	$(BIN)/python -m benchmarks.abuse --db $(OUT)/agingkb.db
 
 LOADTEST_SECONDS ?= 30
 loadtest: build

@@ -33,7 +33,7 @@ from .serve import METADATA, PLUGINS_DIR, ROOT, SETTINGS, TEMPLATES_DIR, app_env
 ASGI_APP = ROOT / "etl" / "asgi.py"
 
 # Packages the deployed app installs, pinned like pyproject.toml pins them.
-DEPLOY_PACKAGES = ["datasette==0.65.5", "uvicorn==0.54.0", "nh3==0.3.8", "markdown-it-py==4.3.0", "mdit-py-plugins==0.7.0", "datasette-search-all==1.1.4", "datasette-block-robots==1.1.1"]
+DEPLOY_PACKAGES = ["datasette==0.65.5", "uvicorn==0.54.0", "limits==5.8.0", "nh3==0.3.8", "markdown-it-py==4.3.0", "mdit-py-plugins==0.7.0", "datasette-search-all==1.1.4", "datasette-block-robots==1.1.1"]
 RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md")
 
 
@@ -172,7 +172,7 @@ def serve_with_workers(app_dir: Path, version: str) -> None:
     per core, each running etl/asgi.py (copied in as agingkb_asgi.py) on the
     files `datasette publish` put beside it, instead of one Datasette process."""
     shutil.copyfile(ASGI_APP, app_dir / "agingkb_asgi.py")
-    environment = {**app_environment("agingkb.db", "metadata.json", "plugins", "templates"),
+    environment = {**app_environment("agingkb.db", "metadata.json", "plugins", "templates", proxy_client_header="Fly-Client-IP"),
                    "AGINGKB_INSPECT": "inspect-data.json", "AGINGKB_VERSION_NOTE": f"agingkb {version}"}
     dockerfile = (app_dir / "Dockerfile").read_text(encoding="utf-8")
     if not re.search(r"^CMD datasette serve ", dockerfile, re.M):

@@ -39,6 +39,21 @@ SETTINGS = {
 }
 
 
+# Admission control for expensive requests (arbitrary SQL, stored queries,
+# streamed exports), per worker process; see plugins/admission.py and the
+# table in docs/deploy.md. Readers' table, row, facet and search pages are
+# never gated.
+LIMITS = {
+    "expensive_in_flight": 1,  # of the worker's num_sql_threads; the rest stay free for readers
+    "expensive_queue": 2,  # requests that may wait for that slot ...
+    "queue_wait_seconds": 0.5,  # ... this long at most: then 429, so no answer waits past the time limit + 1 s
+    "client_in_flight": 1,  # one client's expensive requests running at once
+    "client_rate": "30/minute",  # one client's expensive requests per moving minute
+    "retry_after_seconds": 5,
+    "proxy_client_header": None,  # set only behind a proxy that sets it (the released app: Fly-Client-IP)
+}
+
+
 def setting_args() -> list[str]:
     args = []
     for name, value in SETTINGS.items():
@@ -83,7 +98,7 @@ def inspect_data(db: Path) -> dict:
     return {db.stem: {"hash": inspect_hash(db), "size": db.stat().st_size, "file": str(db), "tables": counts}}
 
 
-def server_command(db: Path, host: str, port: int, workers: int, inspect_file: Path) -> tuple[list[str], dict]:
+def server_command(db: Path, host: str, port: int, workers: int, inspect_file: Path, limits: dict | None = None) -> tuple[list[str], dict]:
     """The multi-process server: uvicorn workers, each running the site's
     ASGI app (etl/asgi.py), and the environment they read."""
     command = [
@@ -98,13 +113,16 @@ def server_command(db: Path, host: str, port: int, workers: int, inspect_file: P
         "AGINGKB_SECRET": os.environ.get("AGINGKB_SECRET") or secrets.token_hex(32),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
     }
+    if limits is not None:  # tests and benchmarks try other limits
+        environment["AGINGKB_LIMITS"] = json.dumps({**json.loads(environment["AGINGKB_LIMITS"]), **limits})
     return command, environment
 
 
-def app_environment(db: str, metadata: str, plugins: str, templates: str) -> dict[str, str]:
-    """What etl/asgi.py reads: the same files and settings as serve_args()."""
+def app_environment(db: str, metadata: str, plugins: str, templates: str, proxy_client_header: str | None = None) -> dict[str, str]:
+    """What etl/asgi.py and plugins/admission.py read: the same files and
+    settings as serve_args(), and the admission limits."""
     return {"AGINGKB_DB": db, "AGINGKB_METADATA": metadata, "AGINGKB_PLUGINS": plugins, "AGINGKB_TEMPLATES": templates,
-            "AGINGKB_SETTINGS": json.dumps(SETTINGS)}
+            "AGINGKB_SETTINGS": json.dumps(SETTINGS), "AGINGKB_LIMITS": json.dumps({**LIMITS, "proxy_client_header": proxy_client_header})}
 
 
 def write_inspect_file(db: Path, directory: Path) -> Path:
@@ -113,8 +131,14 @@ def write_inspect_file(db: Path, directory: Path) -> Path:
     return path
 
 
+class ServerURL(str):
+    """A served site's base URL that also knows the server's process id."""
+
+    pid: int
+
+
 @contextmanager
-def running_server(db: Path, log: Path, workers: int | None = None, plain: bool = False):
+def running_server(db: Path, log: Path, workers: int | None = None, plain: bool = False, limits: dict | None = None):
     """A real server of db on a free loopback port, as `etl serve` runs it
     (plain=True: Datasette's own single-process `datasette serve` with the
     same settings, the baseline the benchmarks compare against). Its log
@@ -124,10 +148,11 @@ def running_server(db: Path, log: Path, workers: int | None = None, plain: bool 
         if plain:
             command, environment = [datasette_executable(), *serve_args(db, "127.0.0.1", port)], None
         else:
-            command, environment = server_command(db, "127.0.0.1", port, workers or default_workers(), write_inspect_file(db, Path(scratch)))
+            command, environment = server_command(db, "127.0.0.1", port, workers or default_workers(), write_inspect_file(db, Path(scratch)), limits)
         with open(log, "wb") as handle:
             process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=environment, start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
+        url = ServerURL(f"http://127.0.0.1:{port}")
+        url.pid = process.pid
         try:
             if not wait_until_serving(url):
                 raise RuntimeError("the server did not start: " + Path(log).read_text(errors="replace")[-3000:])

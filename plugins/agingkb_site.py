@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 import nh3
 from markupsafe import Markup, escape
+import datasette.handle_exception as datasette_errors
 from datasette import hookimpl
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
@@ -38,6 +39,14 @@ SECURITY_HEADERS = [
 BODY_EXCERPT = 280
 WIKILINK = re.compile(r"\[\[([^\[\]|#]*)(#[^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
 FENCE = re.compile(r"^(\s{0,3})(```|~~~)")
+
+
+# Datasette 0.65.5 prints every error it answers (a query past the time
+# limit, a 404) with rich's traceback and every local variable, the whole
+# metadata included, when rich is installed: seconds of CPU on the event
+# loop per error, during which the worker answers no one. Unexpected errors
+# (500) are still printed by Datasette with the standard traceback.
+datasette_errors.rich = None
 
 
 @hookimpl
