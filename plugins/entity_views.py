@@ -22,7 +22,10 @@ from datasette import hookimpl
 from datasette.utils import tilde_decode, tilde_encode
 
 DATABASE = "agingkb"
-CLAIMS_PER_SCREEN = 250  # a gap tag's claims, shown a screenful at a time
+CLAIMS_PER_SCREEN = 100  # a gap tag's claims, shown a screenful at a time
+# A hub page is the target of hundreds of links: its lists show the first
+# LONG_LIST items and link to the whole list in the table view.
+LONG_LIST = 100
 FOOTNOTE_SCHEMES = ("doi", "pmid", "pmc")
 # Keys repeat across the items of a page (hundreds of backlinks from the
 # same few pages): encoding them once keeps a hub page's URLs cheap.
@@ -176,19 +179,29 @@ def page_relations(conn, page: str, urls: RowUrls, titles: dict) -> dict:
         row["row_url"] = urls.row("relations", page, row["field"], row["position"])
         row["target_link"] = _page_link(urls, row["target_page"], titles.get(row["target_page"]))
     incoming = _rows(conn, "select page, field, position from relations where target_page = ? order by page, field, position", [page])
+    incoming_total, incoming = len(incoming), incoming[:LONG_LIST]
     for row in incoming:
         row["row_url"] = urls.row("relations", row["page"], row["field"], row["position"])
         row["page_url"] = urls.row("pages", row["page"])
         row["title"] = titles.get(row["page"], row["page"])
     backlinks = _rows(conn, """select page, count(*) as links, min(seq) as first_seq from links
-        where target_page = ? and page != ? group by page order by page""", [page, page])
+        where target_page = ? and page != ? group by page order by links desc, page""", [page, page])
+    backlinks_total, backlinks = len(backlinks), backlinks[:LONG_LIST]
     links_here = urls.table("links", target_page=page) + "&page="
     for row in backlinks:
         row["title"] = titles.get(row["page"], row["page"])
         row["page_url"] = urls.row("pages", row["page"])
         row["row_url"] = urls.row("links", row["page"], row["first_seq"])
         row["links_url"] = links_here + quote_plus(row["page"])
-    return {"outgoing": outgoing, "incoming": incoming, "backlinks": backlinks}
+    return {
+        "outgoing": outgoing,
+        "incoming": incoming,
+        "incoming_total": incoming_total,
+        "incoming_url": urls.table("relations", target_page=page),
+        "backlinks": backlinks,
+        "backlinks_total": backlinks_total,
+        "backlinks_url": urls.table("links", target_page=page, _facet="page"),
+    }
 
 
 def page_entity(conn, page: str, urls: RowUrls, titles: dict) -> dict | None:
@@ -288,7 +301,7 @@ def gap_tag_entity(conn, tag: str, urls: RowUrls, titles: dict, start: int = 0) 
     if row is None:
         return None
     pages = _rows(conn, "select page, count(*) as claims from gaps where tag = ? group by page order by claims desc, page", [tag])
-    total = sum(page["claims"] for page in pages)
+    total, pages_total, pages = sum(page["claims"] for page in pages), len(pages), pages[:LONG_LIST]
     tagged = urls.table("gaps", tag=tag) + "&page="
     for page in pages:
         page["title"] = titles.get(page["page"], page["page"])
@@ -305,6 +318,8 @@ def gap_tag_entity(conn, tag: str, urls: RowUrls, titles: dict, start: int = 0) 
     return {
         "row": row,
         "pages": pages,
+        "pages_total": pages_total,
+        "pages_url": urls.table("gaps", tag=tag, _facet="page"),
         "total": total,
         "claims": claims,
         "first": start + 1 if claims else 0,

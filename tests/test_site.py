@@ -163,7 +163,7 @@ def test_a_reader_clicks_a_facet_searches_opens_a_page_follows_a_wikilink_downlo
     page.screenshot(path=str(ARTIFACTS / "page-il-1ra.png"), full_page=False)
     body.locator("a:text-is('IL-1R1')").first.click()
     page.wait_for_url("**/agingkb/pages/molecules~2Fproteins~2Fil-1r1")
-    assert "molecules/proteins/il-1r1" in page.inner_text("h1")
+    assert "molecules/proteins/il-1r1" in page.inner_text(".entity-kind")
     # download the gaps of IL-1Ra as CSV
     page.goto(datasette_url + "/agingkb/gaps?page=molecules%2Fproteins%2Fil-1ra")
     page.check("#export input[name=_dl]")
