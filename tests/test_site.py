@@ -235,6 +235,9 @@ def test_planted_scripts_never_run(browser, hostile_url):
             anchor.click(timeout=2000, no_wait_after=True)
         assert page.evaluate("typeof window.pwned") == "undefined", text
     page.goto(hostile_url + HOSTILE_PATHS[0])
+    # the page's title, script and all, heads its row page as text
+    assert "<script>window.pwned='heading'</script>" in page.locator("h1").first.text_content()
+    assert page.locator("h1 script, section.entity-section:not(#rendered) script").count() == 0
     assert page.locator("article.page-body a:text('the friendly page')").get_attribute("href").endswith("/agingkb/pages/molecules~2Fproteins~2Ffriendly")
     page.screenshot(path=str(ARTIFACTS / "hostile-page.png"), full_page=True)
     page.close()
