@@ -58,14 +58,16 @@ def reader_pages(db: Path, canned_queries: dict[str, str]) -> list[tuple[str, st
     ]
     entity_rows = {
         "pages": "select page from pages where page = 'molecules/proteins/il-1ra'",
+        "pages (most linked to)": "select target_page from links where target_page is not null group by target_page order by count(*) desc limit 1",
+        "pages (largest)": "select page from pages order by length(body) desc limit 1",
         "works": "select work from works order by cited_by_pages desc, work limit 1",
         "trials": "select trial from trials order by mention_count desc, trial limit 1",
         "gap_tags": "select tag from gap_tags order by tag limit 1",
     }
-    for table, sql in entity_rows.items():
+    for label, sql in entity_rows.items():
         found = connection.execute(sql).fetchone()
         if found:
-            pages.append((f"row {table}", row_path(table, str(found[0]))))
+            pages.append((f"row {label}", row_path(label.split(" ")[0], str(found[0]))))
     connection.close()
     for name, sql in sorted(canned_queries.items()):
         parameters = {p: SAMPLE_PARAMETERS.get(p, "") for p in dict.fromkeys(re.findall(r"(?<!:):([a-zA-Z_]\w*)", sql))}

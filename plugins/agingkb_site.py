@@ -143,6 +143,11 @@ def render_body(markdown: str, resolve) -> str:
     )
 
 
+# The database never changes under a server, so a body renders once per
+# server (the resolver is per server, and part of the key).
+_render_body_cached = lru_cache(maxsize=128)(render_body)
+
+
 async def _resolver(datasette):
     """slug or path -> row URL, from the pages table (shortest path wins
     for a shared slug, as the build resolves links). The database is
@@ -222,7 +227,7 @@ def extra_template_vars(view_name, database, table, request, datasette):
             page_id = tilde_decode(request.url_vars.get("pks", ""))
             row = (await datasette.get_database(DATABASE).execute("select body from pages where page = ?", [page_id])).first()
             if row and row["body"]:
-                found["rendered_body"] = render_body(row["body"], await _resolver(datasette))
+                found["rendered_body"] = _render_body_cached(row["body"], await _resolver(datasette))
         return found
 
     return variables

@@ -163,7 +163,7 @@ def test_a_reader_clicks_a_facet_searches_opens_a_page_follows_a_wikilink_downlo
     page.screenshot(path=str(ARTIFACTS / "page-il-1ra.png"), full_page=False)
     body.locator("a:text-is('IL-1R1')").first.click()
     page.wait_for_url("**/agingkb/pages/molecules~2Fproteins~2Fil-1r1")
-    assert "molecules/proteins/il-1r1" in page.inner_text("h1")
+    assert "molecules/proteins/il-1r1" in page.inner_text(".entity-kind")
     # download the gaps of IL-1Ra as CSV
     page.goto(datasette_url + "/agingkb/gaps?page=molecules%2Fproteins%2Fil-1ra")
     page.check("#export input[name=_dl]")
@@ -235,6 +235,9 @@ def test_planted_scripts_never_run(browser, hostile_url):
             anchor.click(timeout=2000, no_wait_after=True)
         assert page.evaluate("typeof window.pwned") == "undefined", text
     page.goto(hostile_url + HOSTILE_PATHS[0])
+    # the page's title, script and all, heads its row page as text
+    assert "<script>window.pwned='heading'</script>" in page.locator("h1").first.text_content()
+    assert page.locator("h1 script, section.entity-section:not(#rendered) script").count() == 0
     assert page.locator("article.page-body a:text('the friendly page')").get_attribute("href").endswith("/agingkb/pages/molecules~2Fproteins~2Ffriendly")
     page.screenshot(path=str(ARTIFACTS / "hostile-page.png"), full_page=True)
     page.close()
