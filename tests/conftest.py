@@ -57,8 +57,11 @@ def real_db(real_build):
 
 def served(db: Path, log: Path):
     """A real server of db on a free loopback port, run as `etl serve` runs
-    it (uvicorn workers, one per core); its log goes to a file."""
-    return running_server(db, log)
+    it (uvicorn workers, one per core); its log goes to a file. The tests
+    are one address making hundreds of SQL requests a minute (the crawl
+    follows every "View and edit SQL" link), so the per-client rate is
+    raised; tests/test_admission.py tests the declared limits."""
+    return running_server(db, log, limits={"client_rate": "100000/minute"})
 
 
 @pytest.fixture(scope="session")
