@@ -4,6 +4,7 @@ real Datasette on loopback, from the fixture wiki's build."""
 import hashlib
 import json
 import re
+import shutil
 import socket
 import sys
 import zipfile
@@ -14,7 +15,7 @@ import pytest
 
 from etl.package import zip_package
 
-from .conftest import ROOT
+from .conftest import ROOT, served
 
 sys.path.insert(0, str(ROOT / "plugins"))
 from downloads import byte_range  # noqa: E402  (a Datasette plugin module, loaded by path)
@@ -129,7 +130,7 @@ def _raw_get(url: str, path: str) -> tuple[int, bytes]:
 def test_undeclared_names_and_traversal_get_404(fixture_url, path):
     status, received = _raw_get(fixture_url, path)
     assert status == 404, received[:300]
-    assert b"x-frame-options: DENY" in received.lower().replace(b"deny", b"DENY")
+    assert b"x-frame-options: deny" in received.lower()
 
 
 def test_the_table_page_links_to_its_file(fixture_url, fixture_build):
@@ -188,3 +189,25 @@ def test_the_build_zip_is_the_package_and_deterministic(fixture_build, tmp_path)
 ])
 def test_range_header_reading(header, size, expected):
     assert byte_range(header, size) == expected
+
+
+def test_the_package_directory_can_be_set_and_absent_files_are_not_offered(fixture_build, tmp_path, monkeypatch):
+    """A database alone, its package elsewhere named by AGINGKB_PACKAGE_DIR
+    and no zip beside it: the CSVs come from there, the zip is not offered."""
+    out, _ = fixture_build
+    (tmp_path / "db").mkdir()
+    shutil.copyfile(out / "agingkb.db", tmp_path / "db" / "agingkb.db")
+    shutil.copytree(_package(fixture_build), tmp_path / "elsewhere" / "package")
+    marked = tmp_path / "elsewhere" / "package" / "snapshots.csv"
+    marked.write_bytes(marked.read_bytes() + b"\n")  # a byte the build's copy lacks
+    monkeypatch.setenv("AGINGKB_PACKAGE_DIR", str(tmp_path / "elsewhere" / "package"))
+    with served(tmp_path / "db" / "agingkb.db", tmp_path / "datasette.log") as url:
+        assert httpx.get(f"{url}/-/downloads/snapshots.csv", timeout=30).content == marked.read_bytes()
+        assert httpx.get(f"{url}/-/downloads/datapackage.zip", timeout=30).status_code == 404
+        assert httpx.get(f"{url}/-/downloads/agingkb.db", timeout=30).status_code == 200
+        home = httpx.get(f"{url}/", timeout=30).text
+        assert 'href="/-/downloads/agingkb.db"' in home and "/-/downloads/datapackage.zip" not in home
+    monkeypatch.delenv("AGINGKB_PACKAGE_DIR")
+    with served(tmp_path / "db" / "agingkb.db", tmp_path / "alone.log") as url:
+        assert httpx.get(f"{url}/-/downloads/snapshots.csv", timeout=30).status_code == 404
+        assert 'class="table-download"' not in httpx.get(f"{url}/agingkb/snapshots", timeout=30).text
