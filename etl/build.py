@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +21,7 @@ from pathlib import Path
 from .cache import PageCache, code_version
 from .database import build_database
 from .frontmatter import FrontmatterError, parse_frontmatter, plain
-from .package import CsvSink, PackageValidation, descriptor, write_descriptor
+from .package import ZIP_NAME, CsvSink, PackageValidation, descriptor, write_descriptor, zip_package
 from .checks import check_page, check_slugs
 from .diagnostics import Diagnostic, blocking_codes, diagnose
 from .parse import DEFAULT_MAX_PAGE_BYTES, normalise_identifier, page_id, parse_page
@@ -249,7 +250,7 @@ def _vocabulary_rows(schema: Schema, observed_tags: set[str]) -> dict[str, list[
     }
 
 
-OUTPUTS = ("package", "agingkb.db", "diagnostics.txt", "summary.json")
+OUTPUTS = ("package", ZIP_NAME, "agingkb.db", "diagnostics.txt", "summary.json")
 CACHE_DIR = ".cache"  # under the output directory: the per-page cache (etl/cache.py)
 
 
@@ -391,12 +392,17 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             package = descriptor(schema, load_sources(data_dir), discovery.snapshot, gap_tags)
             descriptor_path = write_descriptor(staging / "package", package)
             validation = PackageValidation(descriptor_path, jobs)
-            try:
-                counts = build_database(staging / "package", staging / "agingkb.db", schema)
-            except BaseException:
-                validation.cancel()
-                raise
-            problems = validation.result()
+            # The zip is written meanwhile too (zlib works outside the GIL);
+            # it is published only with a valid package.
+            with ThreadPoolExecutor(1) as zipper:
+                zipped = zipper.submit(zip_package, staging / "package", staging / ZIP_NAME)
+                try:
+                    counts = build_database(staging / "package", staging / "agingkb.db", schema)
+                except BaseException:
+                    validation.cancel()
+                    raise
+                problems = validation.result()
+                zipped.result()
             if problems:
                 shown = "\n".join(problems[:50])
                 raise BuildError(f"the data package is not valid ({len(problems)} problems); previous build kept\n{shown}")

@@ -8,12 +8,16 @@ import csv
 import datetime as dt
 import json
 import os
+import shutil
 import sys
+import zipfile
 from pathlib import Path
 
 from .schema import Schema
 
 csv.field_size_limit(sys.maxsize)
+
+ZIP_NAME = "datapackage.zip"  # beside the package directory, in a build and in a release
 
 
 def serialise(value) -> str:
@@ -137,6 +141,19 @@ def write_descriptor(directory: Path, package: dict) -> Path:
     path = directory / "datapackage.json"
     path.write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+def zip_package(package_dir: Path, target: Path) -> None:
+    """The data package as a zip with fixed timestamps, permissions and
+    order, so one package gives one archive, byte for byte."""
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for path in sorted(package_dir.iterdir()):
+            info = zipfile.ZipInfo(path.name, date_time=(1980, 1, 1, 0, 0, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # Unix, wherever the build runs
+            info.external_attr = 0o644 << 16
+            with open(path, "rb") as source, archive.open(info, "w") as entry:
+                shutil.copyfileobj(source, entry, 1 << 20)
 
 
 def _resource_reports(path: str, names: list[str]) -> list[dict]:

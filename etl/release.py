@@ -26,7 +26,7 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from .package import validate_package
+from .package import ZIP_NAME, validate_package
 from .read import file_sha256
 from .serve import METADATA, PLUGINS_DIR, ROOT, SETTINGS, TEMPLATES_DIR, app_environment, datasette_executable
 
@@ -114,17 +114,6 @@ def release_notes(version: str, summary: dict, checksums: dict[str, str]) -> str
     return "\n".join(lines)
 
 
-def _zip_package(package_dir: Path, target: Path) -> None:
-    """The data package as a zip with fixed timestamps, so one build gives
-    one archive."""
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for path in sorted(package_dir.iterdir()):
-            info = zipfile.ZipInfo(path.name, date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, path.read_bytes())
-
-
 def verify_release(directory: Path) -> None:
     """Every checksum matches, the zipped package validates with
     frictionless, and the database opens and holds every table the package
@@ -189,6 +178,7 @@ def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bo
     try:
         summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
         package_dir = (out_dir / "package").resolve(strict=True)
+        package_zip = (out_dir / ZIP_NAME).resolve(strict=True)
         database = (out_dir / "agingkb.db").resolve(strict=True)
     except (FileNotFoundError, OSError) as error:
         raise ReleaseError(f"no finished build in {out_dir} ({error}); run `etl build` first") from None
@@ -198,7 +188,7 @@ def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bo
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=dist_dir))
     try:
         shutil.copyfile(database, staging / "agingkb.db")
-        _zip_package(package_dir, staging / "datapackage.zip")
+        shutil.copyfile(package_zip, staging / ZIP_NAME)  # the build's deterministic zip of the validated package
         (staging / "CITATION.cff").write_text(citation_cff(version, summary), encoding="utf-8")
         checksums = {name: file_sha256(staging / name) for name in ("agingkb.db", "datapackage.zip", "CITATION.cff")}
         (staging / "RELEASE_NOTES.md").write_text(release_notes(version, summary, checksums), encoding="utf-8")
