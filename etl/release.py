@@ -161,6 +161,11 @@ def serve_with_workers(app_dir: Path, version: str) -> None:
     per core, each running etl/asgi.py (copied in as agingkb_asgi.py) on the
     files `datasette publish` put beside it, instead of one Datasette process."""
     shutil.copyfile(ASGI_APP, app_dir / "agingkb_asgi.py")
+    # The whole-table downloads (plugins/downloads.py) serve package/ and the
+    # zip from beside the database, as in a build.
+    shutil.copyfile(app_dir.parent / "datapackage.zip", app_dir / "datapackage.zip")
+    with zipfile.ZipFile(app_dir / "datapackage.zip") as archive:
+        archive.extractall(app_dir / "package")
     environment = {**app_environment("agingkb.db", "metadata.json", "plugins", "templates", proxy_client_header="Fly-Client-IP"),
                    "AGINGKB_INSPECT": "inspect-data.json", "AGINGKB_VERSION_NOTE": f"agingkb {version}"}
     dockerfile = (app_dir / "Dockerfile").read_text(encoding="utf-8")

@@ -103,6 +103,8 @@ def test_the_generated_app_serves_the_release(release):
         pages = db.execute("select count(*) from pages").fetchone()[0]
         assert len(httpx.get(url + "/agingkb/pages.json", params={"_shape": "array", "_size": "max"}).json()) == pages
         assert httpx.get(url + "/-/forest-plot").status_code == 200
+        with zipfile.ZipFile(made.directory / "datapackage.zip") as archive:
+            assert httpx.get(url + "/-/downloads/pages.csv").content == archive.read("pages.csv")
         assert httpx.get(url + "/-/settings.json").json()["max_returned_rows"] == 1000
     finally:
         process.terminate()
