@@ -18,7 +18,7 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-.PHONY: install browser wiki build check serve test fuzz loadtest bench bench-scale bench-site bench-abuse publish clean metadata docs help
+.PHONY: install browser axe wiki build check serve test fuzz loadtest bench bench-scale bench-site bench-abuse publish clean metadata docs help
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
@@ -57,6 +57,15 @@ browser:
 	  fi; \
 	fi
 
+# axe-core, pinned by package-lock.json, for the accessibility tests.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: the accessibility tests need axe-core from npm; install Node.js and npm (e.g. sudo apt-get install -y npm)" >&2; exit 2; }
+	npm ci --no-audit --no-fund
+	touch $@
+
+axe: $(AXE)
+
 wiki:
 	test -d data/aging_wiki/.git || git clone --quiet $(UPSTREAM_REPO) data/aging_wiki
 	git -C data/aging_wiki checkout --quiet $(UPSTREAM_COMMIT)
@@ -76,7 +85,7 @@ check: install
 serve: build
 	$(BIN)/etl serve --db $(OUT)/agingkb.db --port $(PORT)
 
-test: install browser
+test: install browser $(AXE)
 	$(BIN)/pytest
 
 # Property-based tests with many more examples than `make test` runs.

@@ -133,7 +133,7 @@ def render_body(markdown: str, resolve) -> str:
     """Markdown body to sanitised HTML: no script, no event handler, no
     javascript: URL survives nh3."""
     html = _markdown().render(link_wikilinks(markdown, resolve))
-    return nh3.clean(
+    cleaned = nh3.clean(
         html,
         tags=nh3.ALLOWED_TAGS | {"section", "sup", "sub", "hr"},
         attributes={**nh3.ALLOWED_ATTRIBUTES, "a": {"href", "title", "id", "class"}, "sup": {"id", "class"}, "li": {"id", "class"},
@@ -141,6 +141,8 @@ def render_body(markdown: str, resolve) -> str:
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
+    # A wide table scrolls inside its own box, not the whole page on a phone.
+    return cleaned.replace("<table>", '<div class="scroll-box" data-label="Table">' + "<table>").replace("</table>", "</table></div>")
 
 
 # The database never changes under a server, so a body renders once per
@@ -205,9 +207,71 @@ COLUMN_DESCRIPTIONS_SCRIPT = """
 """
 
 
+# Readable on every page: text and buttons at WCAG AA contrast (4.5:1),
+# links in table cells underlined (not told apart by colour alone), and the
+# content margin Datasette gives section.content kept for base.html's <main>.
+SITE_CSS = """
+main.content { margin: 0 1rem; }
+form input[type=submit] { background-color: #0062cc; border-color: #0062cc; }
+form button[type=button] { color: #0062cc; border-color: #0062cc; }
+td em { color: #666; }
+td a:link, td a:visited { text-decoration: underline; }
+pre#sql-query { white-space: pre-wrap; overflow-wrap: anywhere; }
+.scroll-box { overflow-x: auto; max-width: 100%; }
+.scroll-box:focus-visible, .table-wrapper:focus-visible { outline: 2px solid #0062cc; }
+"""
+SITE_CSS_PATH = "/-/agingkb.css"
+
+# Names for the controls and scroll boxes that Datasette's and
+# datasette-search-all's markup leaves unnamed: the table filter's selects
+# and value box, the search box, and any box that scrolls sideways (so a
+# keyboard can reach and scroll it). Search results arrive later by fetch.
+ACCESSIBLE_NAMES_SCRIPT = """
+(function () {
+  var names = [
+    ["select[name^=_filter_column]", "Filter: column"],
+    ["select[name^=_filter_op]", "Filter: operation"],
+    ["input.filter-value", "Filter: value"],
+    ["select#sort_by", "Sort by"],
+    ["input#search-all-q", "Search all tables"]
+  ];
+  function label() {
+    names.forEach(function (pair) {
+      document.querySelectorAll(pair[0]).forEach(function (el) {
+        if (!el.labels || !el.labels.length) el.setAttribute("aria-label", pair[1]);
+      });
+    });
+    var used = {};
+    document.querySelectorAll(".table-wrapper, .scroll-box, #search-all-results div[style*=overflow]").forEach(function (box) {
+      var heading = box.previousElementSibling;
+      var name = box.getAttribute("data-label") || (heading && /^H[1-6]$/.test(heading.tagName) ? heading.textContent.trim() : "Table");
+      used[name] = (used[name] || 0) + 1;  // each region's name is unique on its page
+      if (box.hasAttribute("tabindex")) return;
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", name + (used[name] > 1 ? " " + used[name] : "") + " (scrolls sideways)");
+    });
+  }
+  label();
+  var results = document.getElementById("search-all-results");
+  if (results) new MutationObserver(label).observe(results, {childList: true, subtree: true});
+})();
+"""
+
+
+@hookimpl
+def extra_css_urls():
+    return [SITE_CSS_PATH]
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/agingkb\.css$", lambda: Response(SITE_CSS, content_type="text/css; charset=utf-8"))]
+
+
 @hookimpl
 def extra_body_script(view_name):
-    return COLUMN_DESCRIPTIONS_SCRIPT if view_name == "table" else None
+    return ACCESSIBLE_NAMES_SCRIPT + (COLUMN_DESCRIPTIONS_SCRIPT if view_name == "table" else "")
 
 
 @hookimpl

@@ -45,7 +45,7 @@ CHARTS = [
 ]
 
 
-def stacked_bars_svg(chart_id: str, counts: list[tuple[str, str, int]], top_series: int, sort: str = "total", link=None) -> str:
+def stacked_bars_svg(chart_id: str, title: str, counts: list[tuple[str, str, int]], top_series: int, sort: str = "total", link=None) -> str:
     """Horizontal stacked bars: one bar per category, one colour per series
     (the top_series commonest; the rest together as 'other')."""
     totals_by_series: dict[str, int] = {}
@@ -78,16 +78,18 @@ def stacked_bars_svg(chart_id: str, counts: list[tuple[str, str, int]], top_seri
             if not n:
                 continue
             width = n / largest * BAR_WIDTH
-            segment = f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" fill="{PALETTE[index % len(PALETTE)]}" class="segment"><title>{escape(category)} · {escape(series)}: {n:,}</title></rect>'
+            name = f"{category} · {series}: {n:,}"
+            segment = f'<rect x="{x:.1f}" y="{y}" width="{width:.1f}" height="{BAR_HEIGHT}" fill="{PALETTE[index % len(PALETTE)]}" class="segment"><title>{escape(name)}</title></rect>'
             if link:
                 table, params = link(category, series)
-                segment = f'<a href="/{DATABASE}/{table}?{escape(urlencode(params))}">{segment}</a>'
+                segment = f'<a href="/{DATABASE}/{table}?{escape(urlencode(params))}" aria-label="{escape(name)}">{segment}</a>'
             parts.append(segment)
             x += width
         parts.append(f'<text x="{x + 6:.1f}" y="{y + 13}" class="total">{sum(bars[category].values()):,}</text></g>')
         y += BAR_HEIGHT + 6
     width = LABEL_WIDTH + BAR_WIDTH + 70
-    return f'<svg xmlns="http://www.w3.org/2000/svg" role="img" id="{chart_id}" width="{width}" height="{y + 4}" viewBox="0 0 {width} {y + 4}">{"".join(parts)}</svg>'
+    # A group, not an image: its bars are links a keyboard and a screen reader reach.
+    return f'<svg xmlns="http://www.w3.org/2000/svg" role="group" aria-label="{escape(title)}" id="{chart_id}" width="{width}" height="{y + 4}" viewBox="0 0 {width} {y + 4}">{"".join(parts)}</svg>'
 
 
 STYLE = """
@@ -103,11 +105,11 @@ async def charts(datasette, request):
     for chart in CHARTS:
         rows = (await database.execute(chart["sql"])).rows
         counts = [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
-        svg = stacked_bars_svg(chart["id"], counts, chart["top_series"], chart.get("sort", "total"), chart["link"]) if counts else "<p>No data.</p>"
+        svg = stacked_bars_svg(chart["id"], chart["title"], counts, chart["top_series"], chart.get("sort", "total"), chart["link"]) if counts else "<p>No data.</p>"
         sql_link = f"/{DATABASE}?" + urlencode({"sql": chart["sql"]})
         sections.append(
             f'<section class="chart"><h2>{escape(chart["title"])}</h2><p>{escape(chart["about"])} '
-            f'<a href="{escape(sql_link)}">The numbers behind it</a>.</p>{svg}</section>'
+            f'<a href="{escape(sql_link)}">The numbers behind it</a>.</p><div class="scroll-box" data-label="{escape(chart["title"])}">{svg}</div></section>'
         )
     body = "<h1>Charts</h1><p>Pictures of the dataset, drawn from the same tables the site serves. Click a bar for its rows.</p>" + "".join(sections)
     html = await datasette.render_template("picture.html", {"body_html": body, "style": STYLE, "page_title": "Charts"}, request=request)

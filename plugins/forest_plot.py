@@ -158,7 +158,7 @@ Hover a row for its source file and line.
 <input type="submit" value="Show">
 </form>
 <p class="count">{len(rows)} outcome{"s" if len(rows) != 1 else ""}{f" (the first {MAX_ROWS})" if truncated else ""}.</p>
-<div class="forest">{forest_svg(rows) if rows else "<p>No outcome with a confidence interval matches.</p>"}</div>
+<div class="forest scroll-box" data-label="Forest plot">{forest_svg(rows) if rows else "<p>No outcome with a confidence interval matches.</p>"}</div>
 """
     html = await datasette.render_template(
         "picture.html", {"body_html": body, "style": STYLE, "page_title": "Forest plot of trial outcomes"}, request=request
