@@ -121,16 +121,18 @@ def run_server(db: Path, log: Path, plain: bool, clients: int, seconds: float) -
     results = []
     with running_server(db, log, plain=plain) as url:
         pid = url.pid
+        # "Before" is a server that has answered each kind of request once.
         with httpx.Client(timeout=30) as warm:
-            for path in READER_PATHS:
+            for path in READER_PATHS + [path for path in SCENARIOS.values() if path]:
                 warm.get(url + path)
+        time.sleep(1)
         memory_before = tree_rss_mb(pid)
         for name, path in SCENARIOS.items():
             if path and path.startswith("/-/") and httpx.get(url + path, timeout=30).status_code == 404:
                 results.append({"scenario": name, "skipped": "this server has no such route"})
                 continue
             reading, heavies = asyncio.run(scenario(url, path, clients, seconds))
-            results.append({"scenario": name, "reader": reading, "heavy": heavies})
+            results.append({"scenario": name, "reader": reading, "heavy": heavies, "memory_mb": tree_rss_mb(pid)})
         time.sleep(2)
         alive = httpx.get(url + READER_PATHS[0], timeout=20).status_code == 200
         memory_after = tree_rss_mb(pid)
@@ -139,17 +141,17 @@ def run_server(db: Path, log: Path, plain: bool, clients: int, seconds: float) -
 
 def print_table(title: str, results, memory_before: float, memory_after: float, alive: bool) -> None:
     print(f"\n{title}")
-    print("| beside the reader | reader p95 s | reader failed | heavy answers | heavy slowest s |")
-    print("|---|---:|---:|---|---:|")
+    print("| beside the reader | reader p95 s | reader failed | heavy answers | heavy slowest s | server MB after |")
+    print("|---|---:|---:|---|---:|---:|")
     for result in results:
         if "skipped" in result:
-            print(f"| {result['scenario']} | - | - | {result['skipped']} | - |")
+            print(f"| {result['scenario']} | - | - | {result['skipped']} | - | - |")
             continue
         reading, heavies = result["reader"], result["heavy"]
         failed = sum(count for status, count in reading.statuses.items() if status != 200)
         answers = ", ".join(f"{count} x {status}" for status, count in sorted(heavies.statuses.items(), key=str)) or "-"
         slowest = f"{max(heavies.latencies):.1f}" if heavies.latencies else "-"
-        print(f"| {result['scenario']} | {reading.p95():.2f} | {failed} of {len(reading.latencies)} | {answers} | {slowest} |")
+        print(f"| {result['scenario']} | {reading.p95():.2f} | {failed} of {len(reading.latencies)} | {answers} | {slowest} | {result['memory_mb']:.0f} |")
     change = (memory_after - memory_before) / memory_before * 100 if memory_before else 0.0
     print(f"alive afterwards: {'yes' if alive else 'NO'}; memory {memory_before:.0f} MB before, {memory_after:.0f} MB after ({change:+.0f}%)")
 
