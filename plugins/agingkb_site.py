@@ -265,11 +265,6 @@ def extra_css_urls():
 
 
 @hookimpl
-def register_routes():
-    return [(r"^/-/agingkb\.css$", lambda: Response(SITE_CSS, content_type="text/css; charset=utf-8"))]
-
-
-@hookimpl
 def extra_body_script(view_name):
     return ACCESSIBLE_NAMES_SCRIPT + (COLUMN_DESCRIPTIONS_SCRIPT if view_name == "table" else "")
 
@@ -302,7 +297,10 @@ def register_routes():
     # The home page is the project's own (templates/index.html): Datasette's
     # index view would first inspect every table of every database (columns,
     # foreign keys, hidden tables) for a listing this page does not show.
-    return [(r"^/$", home_page)]
+    return [
+        (r"^/$", home_page),
+        (r"^/-/agingkb\.css$", lambda: Response(SITE_CSS, content_type="text/css; charset=utf-8")),
+    ]
 
 
 async def home_page(datasette, request):
