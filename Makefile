@@ -112,7 +112,10 @@ bench-scale: install
 	$(BIN)/python -m benchmarks.build_scale --wiki "$(WIKI)" --copies 10
 
 # Every reader page against a trivial query, then 50 clients, in one run.
+# Its load runs with wrk (Debian's package, installed as root when missing).
 bench-site: build
+	@command -v wrk >/dev/null 2>&1 || { if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; \
+	  else echo "error: make bench-site needs wrk; run: sudo apt-get install -y wrk" >&2; exit 2; fi; }
 	$(BIN)/python -m benchmarks.site_speed --db $(OUT)/agingkb.db
 
 # A reader beside 8 heavy-SQL clients, then beside 8 download clients.

@@ -13,10 +13,26 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 from datasette.app import Datasette
 from datasette.utils import parse_metadata
+from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+class PromptH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol with Nagle's algorithm off on every
+    connection. With --workers, uvicorn hands its workers a listening socket
+    whose connections asyncio leaves with Nagle on; a response written as
+    headers then body then waited for the client's delayed ACK, adding 40 ms
+    to every small page (a trivial query took 44 ms instead of 2)."""
+
+    def connection_made(self, transport):
+        connection = transport.get_extra_info("socket")
+        if connection is not None and connection.family in (socket.AF_INET, socket.AF_INET6):
+            connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().connection_made(transport)
 
 
 def create_app():

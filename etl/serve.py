@@ -102,7 +102,7 @@ def server_command(db: Path, host: str, port: int, workers: int, inspect_file: P
     """The multi-process server: uvicorn workers, each running the site's
     ASGI app (etl/asgi.py), and the environment they read."""
     command = [
-        str(Path(sys.executable).parent / "uvicorn"), "--factory", "etl.asgi:create_app",
+        str(Path(sys.executable).parent / "uvicorn"), "--factory", "etl.asgi:create_app", "--http", "etl.asgi:PromptH11Protocol",
         "--host", host, "--port", str(port), "--workers", str(workers),
         "--no-access-log", "--timeout-graceful-shutdown", "5",
     ]
