@@ -53,6 +53,9 @@ def test_registered_trials_still_recruiting_by_condition(datasette_url, real_bui
     db = sqlite3.connect(real_build[0] / "agingkb.db")
     expected = db.execute("select count(*) from trials where registry_id is not null and registry_status in ('recruiting', 'not-yet-recruiting', 'enrolling-by-invitation')").fetchone()[0]
     assert len(rows) == expected
+    # Grouped by the normalised term where there is one, the spelling kept beside it.
+    normalised = dict(db.execute("select registry_id, condition_normalised from trials where registry_id is not null"))
+    assert all(r["condition"] == normalised[r["registry_id"]] for r in rows if normalised.get(r["registry_id"]))
 
 
 def test_claims_needing_replication_that_rest_on_one_small_trial(datasette_url):
