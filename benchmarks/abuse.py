@@ -36,7 +36,7 @@ HEAVY_SQL = "with recursive c(x) as (select 1 union all select x+1 from c) selec
 READER_PATHS = ["/agingkb/pages/molecules~2Fproteins~2Fil-1ra", "/agingkb/pages?_search=inflammation", "/agingkb/trials"]
 SCENARIOS = {
     "nothing": None,
-    "8 heavy SQL clients": "/agingkb.json?" + httpx.QueryParams({"sql": HEAVY_SQL}).__str__(),
+    "8 heavy SQL clients": "/agingkb.json?" + str(httpx.QueryParams({"sql": HEAVY_SQL})),
     "8 streamed CSV clients": "/agingkb/footnotes.csv?_stream=on&_size=max",
     "8 whole-file CSV clients": "/-/downloads/footnotes.csv",
 }

@@ -3,15 +3,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
 import socket
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -82,20 +83,12 @@ def default_workers() -> int:
 def inspect_data(db: Path) -> dict:
     """What `datasette inspect` records for an immutable file (its hash,
     size and row counts), so that no worker counts rows on its first request."""
-    from datasette.inspect import inspect_hash
+    from datasette.cli import inspect_
 
-    connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    try:
-        names = [name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")]
-        counts = {}
-        for name in names:
-            try:
-                counts[name] = {"count": connection.execute(f"select count(*) from [{name}]").fetchone()[0]}
-            except sqlite3.DatabaseError:  # an FTS shadow table may not count
-                counts[name] = {"count": 0}
-    finally:
-        connection.close()
-    return {db.stem: {"hash": inspect_hash(db), "size": db.stat().st_size, "file": str(db), "tables": counts}}
+    # On its own thread: the caller may be running an event loop already
+    # (a test driving the browser), and asyncio.run refuses to nest.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(lambda: asyncio.run(inspect_([str(db)], None))).result()
 
 
 def server_command(db: Path, host: str, port: int, workers: int, inspect_file: Path, limits: dict | None = None) -> tuple[list[str], dict]:

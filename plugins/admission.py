@@ -49,7 +49,7 @@ def expensive_kind(path: str, query_string: str, stored_queries: frozenset[str])
     arguments = parse_qs(query_string, keep_blank_values=True)
     if DATABASE_PATH.match(path) and arguments.get("sql", [""])[0].strip():
         return "sql"
-    if any(value and value[0] not in ("", "0", "off") for key, value in arguments.items() if key == "_stream"):
+    if arguments.get("_stream", [""])[0] not in ("", "0", "off"):
         return "export"
     found = QUERY_PATH.match(path)
     if found and found.group(1) in stored_queries:
