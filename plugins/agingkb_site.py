@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import sqlite3
 from functools import lru_cache
@@ -36,7 +37,6 @@ SECURITY_HEADERS = [
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
 ]
-BODY_EXCERPT = 280
 WIKILINK = re.compile(r"\[\[([^\[\]|#]*)(#[^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
 FENCE = re.compile(r"^(\s{0,3})(```|~~~)")
 
@@ -49,7 +49,7 @@ FENCE = re.compile(r"^(\s{0,3})(```|~~~)")
 datasette_errors.rich = None
 
 
-@hookimpl
+@hookimpl(trylast=True)
 def startup(datasette):
     # Datasette 0.65.5 answers "may this table be viewed?" by deep-copying
     # the whole metadata (every column description) for every table on every
@@ -58,6 +58,16 @@ def startup(datasette):
     allows = getattr(datasette, "_table_permission_allows", None)
     if allows is not None and not hasattr(allows, "cache_info"):
         datasette._table_permission_allows = lru_cache(maxsize=4096)(allows)
+
+    async def freeze_startup_objects():
+        # Everything loaded so far (metadata, plugins, templates, the other
+        # plugins' startup data: this hook runs last) lives as long as the
+        # server. Moved out of the collector's sight, a full collection took
+        # 3 ms instead of 30, and that pause used to land in one request in
+        # fifty (make bench-site's p95).
+        gc.freeze()
+
+    return freeze_startup_objects
 
 
 @hookimpl
@@ -267,15 +277,6 @@ def extra_css_urls():
 @hookimpl
 def extra_body_script(view_name):
     return ACCESSIBLE_NAMES_SCRIPT + (COLUMN_DESCRIPTIONS_SCRIPT if view_name == "table" else "")
-
-
-@hookimpl
-def render_cell(value, column, table, database):
-    """A page body in a table or row view is an excerpt: the row page shows
-    it rendered, and CSV and JSON keep it whole."""
-    if database == DATABASE and table == "pages" and column == "body" and isinstance(value, str) and len(value) > BODY_EXCERPT:
-        return Markup(f"{escape(value[:BODY_EXCERPT])}… <em>({len(value.split()):,} words; the row page shows it rendered)</em>")
-    return None
 
 
 @hookimpl
