@@ -172,7 +172,7 @@ def serve_with_workers(app_dir: Path, version: str) -> None:
     if not re.search(r"^CMD datasette serve ", dockerfile, re.M):
         raise ReleaseError("the generated Dockerfile has no `CMD datasette serve` line to replace")
     lines = ["ENV " + " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items()),
-             "CMD AGINGKB_SECRET=$DATASETTE_SECRET uvicorn --factory agingkb_asgi:create_app --http agingkb_asgi:PromptH11Protocol --host 0.0.0.0 --port $PORT --workers $(nproc) --no-access-log"]
+             "CMD AGINGKB_SECRET=$DATASETTE_SECRET uvicorn --factory agingkb_asgi:create_app --http agingkb_asgi:PromptH11Protocol --loop asyncio --host 0.0.0.0 --port $PORT --workers $(nproc) --no-access-log"]
     dockerfile = re.sub(r"^CMD datasette serve .*$", lambda _: "\n".join(lines), dockerfile, flags=re.M)
     (app_dir / "Dockerfile").write_text(dockerfile, encoding="utf-8")
 

@@ -94,8 +94,10 @@ def inspect_data(db: Path) -> dict:
 def server_command(db: Path, host: str, port: int, workers: int, inspect_file: Path, limits: dict | None = None) -> tuple[list[str], dict]:
     """The multi-process server: uvicorn workers, each running the site's
     ASGI app (etl/asgi.py), and the environment they read."""
+    # --loop asyncio: etl/asgi.py spreads connections over the workers by
+    # changing how asyncio's own event loop accepts them.
     command = [
-        str(Path(sys.executable).parent / "uvicorn"), "--factory", "etl.asgi:create_app", "--http", "etl.asgi:PromptH11Protocol",
+        str(Path(sys.executable).parent / "uvicorn"), "--factory", "etl.asgi:create_app", "--http", "etl.asgi:PromptH11Protocol", "--loop", "asyncio",
         "--host", host, "--port", str(port), "--workers", str(workers),
         "--no-access-log", "--timeout-graceful-shutdown", "5",
     ]
@@ -151,7 +153,8 @@ def running_server(db: Path, log: Path, workers: int | None = None, plain: bool 
         url = ServerURL(f"http://127.0.0.1:{port}")
         url.pid = process.pid
         try:
-            if not wait_until_serving(url):
+            started = wait_until_serving(url) and (plain or every_worker_started(Path(log), workers or default_workers()))
+            if not started:
                 raise RuntimeError("the server did not start: " + Path(log).read_text(errors="replace")[-3000:])
             yield url
         finally:
@@ -168,6 +171,18 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def every_worker_started(log: Path, workers: int, timeout: float = 60.0) -> bool:
+    """Wait until every uvicorn worker has logged its startup: the first
+    answer comes from whichever worker was ready first, and a worker still
+    starting takes no connections (measurements would see one core)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if log.read_text(errors="replace").count("Application startup complete.") >= workers:
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def wait_until_serving(url: str, timeout: float = 60.0) -> bool:

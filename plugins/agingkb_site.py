@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import gc
 import re
 import sqlite3
 from functools import lru_cache
@@ -49,7 +48,7 @@ FENCE = re.compile(r"^(\s{0,3})(```|~~~)")
 datasette_errors.rich = None
 
 
-@hookimpl(trylast=True)
+@hookimpl
 def startup(datasette):
     # Datasette 0.65.5 answers "may this table be viewed?" by deep-copying
     # the whole metadata (every column description) for every table on every
@@ -58,16 +57,6 @@ def startup(datasette):
     allows = getattr(datasette, "_table_permission_allows", None)
     if allows is not None and not hasattr(allows, "cache_info"):
         datasette._table_permission_allows = lru_cache(maxsize=4096)(allows)
-
-    async def freeze_startup_objects():
-        # Everything loaded so far (metadata, plugins, templates, the other
-        # plugins' startup data: this hook runs last) lives as long as the
-        # server. Moved out of the collector's sight, a full collection took
-        # 3 ms instead of 30, and that pause used to land in one request in
-        # fifty (make bench-site's p95).
-        gc.freeze()
-
-    return freeze_startup_objects
 
 
 @hookimpl
