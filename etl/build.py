@@ -19,7 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import PageCache, code_version
-from .database import build_database
 from .frontmatter import FrontmatterError, parse_frontmatter, plain
 from .package import ZIP_NAME, CsvSink, PackageValidation, descriptor, write_descriptor, zip_package
 from .checks import check_page, check_slugs
@@ -385,6 +384,8 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             for table_name, table_rows in vocabulary_rows.items():
                 sink.write(table_name, table_rows)
             sink.close()
+
+        from .database import build_database  # here: `etl check` needs no sqlite-utils
 
         # Frictionless validates the package on worker processes while this
         # one loads SQLite; the build is published only if both succeed.

@@ -63,6 +63,7 @@ class PageCache:
         self.root = Path(root)
         self.directory = self.root / version
         self.hits = 0
+        self._checked: dict[str, tuple[str, int, int]] = {}  # key -> (snapshot, offset after the journal, inode), from valid()
 
     @staticmethod
     def key(path: str, content_hash: str) -> str:
@@ -84,22 +85,28 @@ class PageCache:
         try:
             with open(self._path(key), "rb") as handle:
                 header = pickle.load(handle)
+                after_header, inode = handle.tell(), os.fstat(handle.fileno()).st_ino
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return False
         if not all(index.answers(question) for question in header["journal"]):
             return False
+        self._checked[key] = header["snapshot"], after_header, inode  # load() skips the journal
         self.hits += 1
         return True
 
     def load(self, key: str, snapshot: str, with_rows: bool = True):
         """A valid entry's result (page type, rows, mentions, diagnostics,
         invalid-field count), its snapshot IDs set to `snapshot`."""
+        stored_snapshot, after_header, inode = self._checked.pop(key)
         with open(self._path(key), "rb") as handle:
-            header = pickle.load(handle)
+            if os.fstat(handle.fileno()).st_ino == inode:
+                handle.seek(after_header)
+            else:  # replaced since valid() read it
+                stored_snapshot = pickle.load(handle)["snapshot"]
             page_type, mentions, diagnostics, invalid = pickle.load(handle)
             rows = pickle.load(handle) if with_rows else {}
         result = page_type, rows, mentions, diagnostics, invalid
-        return result if header["snapshot"] == snapshot else _with_snapshot(result, snapshot)
+        return result if stored_snapshot == snapshot else _with_snapshot(result, snapshot)
 
     def store(self, key: str, result, journal: list, snapshot: str) -> None:
         page_type, rows, mentions, diagnostics, invalid = result

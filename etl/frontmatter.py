@@ -156,6 +156,20 @@ _Yaml12CLoader.add_constructor("tag:yaml.org,2002:float", _float12)
 _Yaml12CLoader.construct_mapping = _mapping_no_duplicates
 
 
+def fast_document(text: str):
+    """(True, the document's data) from libyaml with the YAML 1.2 rules, or
+    (False, None) when the fast path is not sure and ruamel must read it."""
+    if not _FAST_ENABLED or _FAST_GUARD.search(text):
+        return False, None
+    loader = _Yaml12CLoader(text)
+    try:
+        return True, loader.get_single_data()
+    except (_pyyaml.YAMLError, ValueError, TypeError):
+        return False, None
+    finally:
+        loader.dispose()
+
+
 def _fast_load(fm_text):
     """[(key, plain value, 0-based line in fm_text)], or None to use ruamel."""
     if not _FAST_ENABLED or _FAST_GUARD.search(fm_text):

@@ -42,6 +42,15 @@ class CorpusIndex:
         # Shortest path wins for a slug shared by several pages, then alphabetical.
         for page in sorted(self.page_ids, key=lambda p: (p.count("/"), p)):
             self._by_slug.setdefault(page.rsplit("/", 1)[-1].lower(), page)
+        # A target with a slash names the page whose path ends with it, whole
+        # components only; several: alphabetically first. Indexed once, as a
+        # cached build asks again every question of every page.
+        self._by_suffix: dict[str, str] = {}
+        self._answered: dict[tuple, str | None] = {}
+        for lower, page in sorted(self._by_id.items(), key=lambda item: item[1]):
+            parts = lower.split("/")
+            for start in range(1, len(parts) - 1):
+                self._by_suffix.setdefault("/".join(parts[start:]), page)
 
     def resolve(self, target: str, from_page: str | None = None) -> str | None:
         """Page ID a wikilink or relative link target names, or None."""
@@ -60,7 +69,14 @@ class CorpusIndex:
     def answers(self, question: tuple) -> bool:
         """Whether a journalled question still gets the same answer."""
         kind, first, second, answer = question
-        return (self._resolve(first, second) if kind == "resolve" else self.study_works.get(first) if first else None) == answer
+        if kind != "resolve":
+            return (self.study_works.get(first) if first else None) == answer
+        # The pages of a wiki ask the same few thousand questions many times over.
+        try:
+            return self._answered[first, second] == answer
+        except KeyError:
+            self._answered[first, second] = resolved = self._resolve(first, second)
+            return resolved == answer
 
     def _resolve(self, target: str, from_page: str | None = None) -> str | None:
         name = target.strip().replace("\\", "/")
@@ -74,9 +90,7 @@ class CorpusIndex:
         if name in self._by_id:
             return self._by_id[name]
         if "/" in name:
-            suffix = "/" + name
-            matches = sorted(p for lower, p in self._by_id.items() if lower.endswith(suffix))
-            return matches[0] if matches else None
+            return self._by_suffix.get(name)
         return self._by_slug.get(name)
 
 

@@ -49,3 +49,29 @@ def test_metadata_describes_every_column(schema):
     tables = datasette_metadata(schema)["databases"]["agingkb"]["tables"]
     for name, table in schema.tables.items():
         assert set(tables[name]["columns"]) == set(table.column_names), name
+
+
+def test_data_files_load_as_ruamel_reads_them():
+    """load_yaml takes libyaml's fast path; every file in data/ must give
+    exactly what ruamel's YAML 1.2 loader gives (types included: repr tells
+    True from 1 and 1.0 from 1)."""
+    from ruamel.yaml import YAML
+
+    from etl.frontmatter import fast_document
+    from etl.schema import DATA_DIR
+
+    files = sorted(DATA_DIR.glob("*.yml"))
+    assert len(files) >= 8
+    for path in files:
+        text = path.read_text(encoding="utf-8")
+        sure, fast = fast_document(text)
+        assert sure, f"{path.name}: the fast path declined it"
+        assert repr(fast) == repr(YAML(typ="safe", pure=True).load(text)), path.name
+
+
+def test_yaml_12_rules_on_the_fast_path():
+    from etl.frontmatter import fast_document
+
+    sure, data = fast_document("a: yes\nb: 010\nc: 0o10\nd: ~\ne: 2024-01-02\nf: 1_000\n")
+    assert sure and data["a"] == "yes" and data["b"] == 10 and data["c"] == 8 and data["d"] is None and data["f"] == 1000
+    assert fast_document("a:\n\t- tab\n") == (False, None)  # tabs go to ruamel
