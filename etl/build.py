@@ -24,7 +24,7 @@ from .package import ZIP_NAME, CsvSink, PackageValidation, descriptor, write_des
 from .checks import check_page, check_slugs
 from .diagnostics import Diagnostic, blocking_codes, diagnose
 from .parse import DEFAULT_MAX_PAGE_BYTES, normalise_identifier, page_id, parse_page
-from .read import Discovery, discover, load_sources
+from .read import Discovery, discover, load_sources, source_file_rows
 from .rows import CorpusIndex, page_rows, work_key
 from .work_rows import WorkIndex
 from .schema import DATA_DIR, Schema, load_schema
@@ -104,7 +104,7 @@ def _process(job: tuple[str, str, str]):
         invalid = sum(1 for f in parsed.typed_fields.values() if not f.valid)
         result = parsed.page_type, rows, (mentions, trial_mentions), diagnostics, invalid
         if cache is not None:
-            cache.store(key, result, index.journal, index.snapshot)
+            cache.store(key, result, index.journal)
         return result
     finally:
         index.journal = None
@@ -121,7 +121,7 @@ def _page_results(pages, jobs: int, index: CorpusIndex, data_dir: Path, max_page
     def in_page_order(fresh):
         # Cached results are read one at a time, as they are consumed.
         for position, key in enumerate(keys):
-            yield cache.load(key, index.snapshot, with_rows) if position in cached else next(fresh)
+            yield cache.load(key, with_rows) if position in cached else next(fresh)
 
     if jobs <= 1 or len(work_items) < 2 * jobs:
         _init_worker(index, data_dir, max_page_bytes, cache)
@@ -133,7 +133,7 @@ def _page_results(pages, jobs: int, index: CorpusIndex, data_dir: Path, max_page
 
 
 def _corpus_index(discovery: Discovery, schema: Schema) -> CorpusIndex:
-    index = CorpusIndex(discovery.snapshot["snapshot"], [page_id(p.path) for p in discovery.pages])
+    index = CorpusIndex([page_id(p.path) for p in discovery.pages])
     index.study_works = study_work_keys(discovery, schema)
     return index
 
@@ -169,7 +169,7 @@ def check_wiki(
 def _bibliography(schema: Schema, index: CorpusIndex, data_dir: Path) -> tuple[list[dict], list[dict], list[dict], list[Diagnostic]]:
     records, links, mentions, diagnostics = [], [], [], []
     for entry, line in _records_with_lines(data_dir / "bibliography.yml"):
-        prov = {"source_path": "data/bibliography.yml", "source_line": line, "snapshot": index.snapshot}
+        prov = {"source_path": "data/bibliography.yml", "source_line": line}
         key = work_key(None, None, entry["isbn_print"])
         about = []
         for page in entry["about_pages"]:
@@ -370,7 +370,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             diagnostics += works.conflicts + works.unmatched_venues()
             designs = {d["design"] for d in schema.vocabularies["study_designs"]}
             work_rows, author_rows, work_author_rows = works.rows(designs)
-            sink.write("venues", works.venue_rows(work_rows, index.snapshot))
+            sink.write("venues", works.venue_rows(work_rows))
             sink.write("works", work_rows)
             sink.write("authors", author_rows)
             sink.write("work_authors", work_author_rows)
@@ -380,6 +380,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             sink.write("bibliography", records)
             sink.write("bibliography_pages", record_pages)
             sink.write("snapshots", [discovery.snapshot])
+            sink.write("source_files", source_file_rows(discovery, data_dir))
             vocabulary_rows = _vocabulary_rows(schema, observed_tags)
             for table_name, table_rows in vocabulary_rows.items():
                 sink.write(table_name, table_rows)

@@ -14,9 +14,9 @@ the current index gives every answer again. So renaming a page recomputes
 exactly the pages whose links it changes.
 
 Each entry is written to a temporary file and renamed into place, so a
-build killed at any moment leaves whole entries or none. The snapshot ID in
-the rows is the only value that changes when other pages change; it is
-replaced on reuse.
+build killed at any moment leaves whole entries or none. Rows name their
+source file and line, not the snapshot (the source_files table does), so a
+reused entry's rows are the bytes a fresh parse would give.
 """
 
 from __future__ import annotations
@@ -47,23 +47,12 @@ def code_version(data_dir: Path, max_page_bytes: int) -> str:
     return digest.hexdigest()[:20]
 
 
-def _with_snapshot(value, snapshot: str):
-    """The same rows with every 'snapshot' value set to this build's."""
-    if isinstance(value, dict):
-        return {key: snapshot if key == "snapshot" else _with_snapshot(item, snapshot) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_with_snapshot(item, snapshot) for item in value]
-    if isinstance(value, tuple):
-        return tuple(_with_snapshot(item, snapshot) for item in value)
-    return value
-
-
 class PageCache:
     def __init__(self, root: Path, version: str):
         self.root = Path(root)
         self.directory = self.root / version
         self.hits = 0
-        self._checked: dict[str, tuple[str, int, int]] = {}  # key -> (snapshot, offset after the journal, inode), from valid()
+        self._checked: dict[str, tuple[int, int]] = {}  # key -> (offset after the journal, inode), from valid()
 
     @staticmethod
     def key(path: str, content_hash: str) -> str:
@@ -90,32 +79,31 @@ class PageCache:
             return False
         if not all(index.answers(question) for question in header["journal"]):
             return False
-        self._checked[key] = header["snapshot"], after_header, inode  # load() skips the journal
+        self._checked[key] = after_header, inode  # load() skips the journal
         self.hits += 1
         return True
 
-    def load(self, key: str, snapshot: str, with_rows: bool = True):
+    def load(self, key: str, with_rows: bool = True):
         """A valid entry's result (page type, rows, mentions, diagnostics,
-        invalid-field count), its snapshot IDs set to `snapshot`."""
-        stored_snapshot, after_header, inode = self._checked.pop(key)
+        invalid-field count)."""
+        after_header, inode = self._checked.pop(key)
         with open(self._path(key), "rb") as handle:
             if os.fstat(handle.fileno()).st_ino == inode:
                 handle.seek(after_header)
             else:  # replaced since valid() read it
-                stored_snapshot = pickle.load(handle)["snapshot"]
+                pickle.load(handle)
             page_type, mentions, diagnostics, invalid = pickle.load(handle)
             rows = pickle.load(handle) if with_rows else {}
-        result = page_type, rows, mentions, diagnostics, invalid
-        return result if stored_snapshot == snapshot else _with_snapshot(result, snapshot)
+        return page_type, rows, mentions, diagnostics, invalid
 
-    def store(self, key: str, result, journal: list, snapshot: str) -> None:
+    def store(self, key: str, result, journal: list) -> None:
         page_type, rows, mentions, diagnostics, invalid = result
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
         try:
             with os.fdopen(handle, "wb") as stream:
-                for part in ({"journal": journal, "snapshot": snapshot}, (page_type, mentions, diagnostics, invalid), rows):
+                for part in ({"journal": journal}, (page_type, mentions, diagnostics, invalid), rows):
                     pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         except BaseException:

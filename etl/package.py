@@ -110,7 +110,7 @@ def descriptor(schema: Schema, sources: dict, snapshot: dict, gap_tags: list[str
             "The aging wiki (a knowledge base on the biology of human aging) flattened into tables: "
             "pages, frontmatter, identifiers, relations, links, sections, knowledge gaps, footnotes and "
             "cited works, evidence-grading tables and every other table. Every wiki-derived row carries "
-            "its source path, line and snapshot."
+            "its source path and line; source_files gives each source file's SHA-256 and snapshot."
         ),
         "version": snapshot["dataset_version"],
         "created": created_timestamp(),

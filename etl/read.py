@@ -109,3 +109,15 @@ def discover(wiki_dir: Path, upstream_commit: str | None = None, data_dir: Path 
         "skipped_files": len(skipped),
     }
     return Discovery(wiki_dir=wiki_dir, pages=pages, skipped=skipped, snapshot=snapshot)
+
+
+def source_file_rows(discovery: Discovery, data_dir: Path = DATA_DIR) -> list[dict]:
+    """The source_files table: every page, then every file of data/ (works,
+    venues and the bibliography name data/ files as their source)."""
+    snapshot = discovery.snapshot["snapshot"]
+    rows = [{"path": page.path, "kind": "page", "sha256": page.sha256, "bytes": page.absolute.stat().st_size, "snapshot": snapshot}
+            for page in discovery.pages]
+    for path in sorted(Path(data_dir).iterdir()):
+        if path.is_file():
+            rows.append({"path": f"data/{path.name}", "kind": "data", "sha256": file_sha256(path), "bytes": path.stat().st_size, "snapshot": snapshot})
+    return rows

@@ -28,7 +28,6 @@ class CorpusIndex:
     """What every page needs to know about the others: which pages exist
     and the work key of each study page."""
 
-    snapshot: str
     page_ids: list[str]
     study_works: dict[str, str] = field(default_factory=dict)
     # While a page is processed, every question it asks of the index and the
@@ -161,12 +160,12 @@ def is_status_table(header: list[str]) -> bool:
 
 def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[dict[str, list[dict]], list[dict]]:
     """All rows one page contributes, and its work mentions."""
-    page, path, snapshot = parsed.page, parsed.path, index.snapshot
+    page, path = parsed.page, parsed.path
     fm, body = parsed.frontmatter, parsed.body
     sections = {s.seq: s for s in body.sections}
 
     def prov(line: int) -> dict:
-        return {"source_path": path, "source_line": line, "snapshot": snapshot}
+        return {"source_path": path, "source_line": line}
 
     def section_of(seq):
         return sections[seq].heading if seq in sections else None

@@ -216,13 +216,15 @@ def _column(spec: dict) -> Column:
     )
 
 
-def _table(name: str, spec: dict, provenance: list[Column], kind: str) -> Table:
+def _table(name: str, spec: dict, provenance: list[Column], kind: str, source_table: str | None = None) -> Table:
     columns = [_column(c) for c in spec["columns"]]
     if spec.get("provenance"):
         columns += provenance
     # Every foreign key references the target table's primary key; the
     # reference fields are filled in by load_schema once all tables exist.
     foreign_keys = [ForeignKey(tuple(fk["fields"]), fk["table"], ()) for fk in spec.get("foreign_keys", [])]
+    if spec.get("provenance") and source_table:
+        foreign_keys.append(ForeignKey(("source_path",), source_table, ()))
     foreign_keys += [ForeignKey((c.name,), c.vocabulary, ()) for c in columns if c.vocabulary]
     table = Table(
         name=name,
@@ -275,7 +277,7 @@ def _page_types(spec: dict) -> dict[str, PageType]:
     return page_types
 
 
-def _typed_table(page_type: PageType, schema_patterns: dict[str, str], provenance: list[Column]) -> Table:
+def _typed_table(page_type: PageType, schema_patterns: dict[str, str], provenance: list[Column], source_table: str | None = None) -> Table:
     """The per-type table: one row per page of the type, one column per declared field."""
     columns = [Column("page", "string", f"Page ID of the {page_type.name} page.", required=True, unique=True)]
     for f in page_type.fields.values():
@@ -310,7 +312,7 @@ def _typed_table(page_type: PageType, schema_patterns: dict[str, str], provenanc
         description=f"Typed frontmatter of {page_type.name} pages: {page_type.description} One row per page, one column per declared field (data/page_types.yml).",
         columns=columns,
         primary_key=["page"],
-        foreign_keys=[ForeignKey(("page",), "pages", ())],
+        foreign_keys=[ForeignKey(("page",), "pages", ())] + ([ForeignKey(("source_path",), source_table, ())] if source_table else []),
         label_column=None,
         sort="page",
         kind="typed",
@@ -323,18 +325,19 @@ def load_schema(data_dir: Path = DATA_DIR) -> Schema:
     vocabularies = load_yaml(data_dir / "vocabularies.yml")
     page_types = _page_types(load_yaml(data_dir / "page_types.yml"))
     provenance = [_column(c) for c in tables_spec["provenance_columns"]]
+    source_table = tables_spec.get("provenance_source_table")
     patterns = {s["scheme"]: s["pattern"] for s in vocabularies["identifier_schemes"]}
 
     tables: dict[str, Table] = {}
     for name, spec in tables_spec["tables"].items():
-        tables[name] = _table(name, spec, provenance, "core")
+        tables[name] = _table(name, spec, provenance, "core", source_table)
     for page_type in page_types.values():
         if page_type.table:
             if page_type.table in tables:
                 raise ValueError(f"typed table {page_type.table} clashes with a declared table")
-            tables[page_type.table] = _typed_table(page_type, patterns, provenance)
+            tables[page_type.table] = _typed_table(page_type, patterns, provenance, source_table)
     for name, spec in tables_spec["vocabularies"].items():
-        tables[name] = _table(name, spec, provenance, "vocabulary")
+        tables[name] = _table(name, spec, provenance, "vocabulary", source_table)
 
     for table in tables.values():
         resolved = []

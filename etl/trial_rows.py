@@ -94,7 +94,7 @@ def declared_enums() -> dict[str, set]:
     return enums
 
 
-def _mention(kind, page, path, line, snapshot, text, facts: Facts, outcomes: list[Outcome], **keys) -> dict:
+def _mention(kind, page, path, line, text, facts: Facts, outcomes: list[Outcome], **keys) -> dict:
     return {
         "kind": kind,
         "page": page,
@@ -111,7 +111,6 @@ def _mention(kind, page, path, line, snapshot, text, facts: Facts, outcomes: lis
         "explicit_fields": keys.get("explicit_fields", []),
         "source_path": path,
         "source_line": line,
-        "snapshot": snapshot,
     }
 
 
@@ -140,7 +139,7 @@ def _intervention_page(text: str | None, index, page: str) -> str | None:
 def page_trial_mentions(parsed: ParsedPage, index, footnote_works: dict[int, str | None]) -> tuple[list[dict], list[Diagnostic]]:
     """Every trial mention on one page, and the problems found reading them.
     footnote_works maps a footnote's position to its work key."""
-    page, path, snapshot = parsed.page, parsed.path, index.snapshot
+    page, path = parsed.page, parsed.path
     body = parsed.body
     mentions: list[dict] = []
     diagnostics: list[Diagnostic] = []
@@ -163,7 +162,7 @@ def page_trial_mentions(parsed: ParsedPage, index, footnote_works: dict[int, str
 
     def add(kind, line, text, facts, outcomes, **keys):
         facts.set("intervention_page", _intervention_page(facts.values.get("intervention"), index, page))
-        mentions.append(_mention(kind, page, path, line, snapshot, text, facts, outcomes, **keys))
+        mentions.append(_mention(kind, page, path, line, text, facts, outcomes, **keys))
         report(line, facts.problems)
         for outcome in outcomes:
             if None not in (outcome.effect_value, outcome.ci_low, outcome.ci_high) and not min(outcome.ci_low, outcome.ci_high) <= outcome.effect_value <= max(outcome.ci_low, outcome.ci_high):
@@ -669,7 +668,7 @@ class TrialIndex:
         unmapped_terms: dict[tuple[str, str], dict] = {}  # (kind, value as written) -> first mention stating it
         for trial, members in groups:
             first = members[0]
-            prov = {name: first[name] for name in ("source_path", "source_line", "snapshot")}
+            prov = {name: first[name] for name in ("source_path", "source_line")}
             facts: dict = {}
             fact_mention: dict[str, dict] = {}  # where each fact was read, for reports
             explicit = set()
@@ -741,7 +740,7 @@ OUTCOME_COLUMNS = [f.name for f in fields(Outcome)]  # as read_outcome fills the
 
 
 def _prov(mention: dict) -> dict:
-    return {name: mention[name] for name in ("source_path", "source_line", "snapshot")}
+    return {name: mention[name] for name in ("source_path", "source_line")}
 
 
 def _restates(statistics: tuple, fuller: tuple) -> bool:

@@ -20,7 +20,7 @@ def fold(name: str) -> str:
 
 
 def _provenance(mention: dict) -> dict:
-    return {name: mention[name] for name in ("source_path", "source_line", "snapshot")}
+    return {name: mention[name] for name in ("source_path", "source_line")}
 
 
 class WorkIndex:
@@ -148,7 +148,7 @@ class WorkIndex:
         authors_rows = [{"author": a, "works": n, **author_prov[a]} for a, n in sorted(author_counts.items())]
         return works, authors_rows, work_authors
 
-    def venue_rows(self, works: list[dict], snapshot: str) -> list[dict]:
+    def venue_rows(self, works: list[dict]) -> list[dict]:
         """One row per declared journal, with the spellings seen and how
         often it is cited."""
         works_per_venue = Counter(w["venue_id"] for w in works if w["venue_id"])
@@ -165,7 +165,6 @@ class WorkIndex:
                     "works": works_per_venue[venue.venue],
                     "source_path": "data/venues.yml",
                     "source_line": venue.line,
-                    "snapshot": snapshot,
                 }
             )
         return rows

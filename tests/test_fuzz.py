@@ -25,7 +25,7 @@ SEED_PAGES = [FIXTURE_WIKI / "molecules/proteins/demo-kinase.md", FIXTURE_WIKI /
     REAL_WIKI / p for p in ("molecules/proteins/il-1ra.md", "molecules/compounds/anakinra.md", "phenotypes/frailty.md") if (REAL_WIKI / p).is_file()
 ]
 SEEDS = [p.read_bytes() for p in SEED_PAGES]
-INDEX = CorpusIndex("tree-fuzz", ["molecules/proteins/demo-kinase", "studies/demo-study", "pathways/demo-pathway"])
+INDEX = CorpusIndex(["molecules/proteins/demo-kinase", "studies/demo-study", "pathways/demo-pathway"])
 
 FRAGMENTS = [
     "---\n", "type: protein\n", "type: study\n", "verified: yes\n", "hgnc: 6000\n", "aliases: [a, b\n", 'pathways: ["[[x]]"]\n',

@@ -9,14 +9,14 @@ from etl.rows import CorpusIndex, page_rows
 from .conftest import FIXTURE_WIKI
 
 PAGE = "molecules/proteins/demo-kinase.md"
-PROV = {"source_path": PAGE, "snapshot": "tree-test"}
+PROV = {"source_path": PAGE}
 
 
 @pytest.fixture(scope="module")
 def rows(schema):
     parsed = parse_page(PAGE, (FIXTURE_WIKI / PAGE).read_bytes(), schema)
     assert parsed.diagnostics == []
-    index = CorpusIndex("tree-test", ["molecules/proteins/demo-kinase", "studies/demo-study", "pathways/demo-pathway"], {"studies/demo-study": "doi:10.5555/demo.beta"})
+    index = CorpusIndex(["molecules/proteins/demo-kinase", "studies/demo-study", "pathways/demo-pathway"], {"studies/demo-study": "doi:10.5555/demo.beta"})
     table_rows, mentions = page_rows(parsed, index, schema)
     return table_rows, mentions
 
@@ -121,7 +121,7 @@ def test_typed_protein_row(rows):
 
 def test_a_target_with_a_slash_resolves_by_whole_trailing_components():
     pages = ["b/Kinases/ABC", "a/kinases/abc", "x/kinases/abcd", "deep/a/kinases/abc", "other/xkinases/abc", "solo"]
-    index = CorpusIndex("tree-test", pages)
+    index = CorpusIndex(pages)
     # the same answers as scanning every page for one ending in "/" + target
     for target in ["kinases/abc", "KINASES/ABC.md", "a/kinases/abc", "kinases/abcd", "inases/abc", "abc", "nope/abc", "xkinases/abc", "/kinases/abc/"]:
         name = target.strip("/").lower().removesuffix(".md")

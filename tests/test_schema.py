@@ -24,9 +24,13 @@ def test_primary_and_foreign_keys_name_real_columns(schema):
 
 
 def test_every_wiki_derived_table_carries_provenance(schema):
-    lacking = [t.name for t in schema.tables.values() if t.kind != "vocabulary" and t.name != "snapshots"
-               and not {"source_path", "source_line", "snapshot"} <= set(t.column_names)]
-    assert lacking == []
+    """Each row names its file and line; the file leads to the snapshot."""
+    derived = [t for t in schema.tables.values() if t.kind != "vocabulary" and t.name not in ("snapshots", "source_files")]
+    assert [t.name for t in derived if not {"source_path", "source_line"} <= set(t.column_names)] == []
+    assert [t.name for t in derived if ("source_path",) not in {fk.fields for fk in t.foreign_keys if fk.table == "source_files"}] == []
+    assert ("snapshot",) in {fk.fields for fk in schema.tables["source_files"].foreign_keys if fk.table == "snapshots"}
+    # rows do not repeat the snapshot, so they change only when their own page does
+    assert [t.name for t in derived if "snapshot" in t.column_names] == []
 
 
 def test_page_types_declare_the_main_typed_tables(schema):

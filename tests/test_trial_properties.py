@@ -32,7 +32,6 @@ def test_trial_readers_never_crash(text):
 
 
 class _NoPages:
-    snapshot = "test"
     study_works: dict = {}
 
     def resolve(self, target, from_page=None):

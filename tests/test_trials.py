@@ -158,7 +158,6 @@ def test_an_estimate_with_its_interval_in_one_cell():
 
 
 class _NoPages:
-    snapshot = "test"
     study_works: dict = {}
 
     def resolve(self, target, from_page=None):
