@@ -20,7 +20,7 @@ from pathlib import Path
 
 from .cache import PageCache, code_version
 from .frontmatter import FrontmatterError, parse_frontmatter, plain
-from .package import ZIP_NAME, CsvSink, PackageValidation, descriptor, write_descriptor, zip_package
+from .package import ZIP_NAME, CsvSink, PackageValidation, changed_resources, descriptor, resource_fingerprints, resources_to_validate, write_descriptor, zip_package
 from .checks import check_page, check_slugs
 from .diagnostics import Diagnostic, blocking_codes, diagnose
 from .parse import DEFAULT_MAX_PAGE_BYTES, normalise_identifier, page_id, parse_page
@@ -47,6 +47,7 @@ class BuildResult:
     invalid_fields: int = 0
     skipped: list = field(default_factory=list)
     pages_from_cache: int = 0
+    resources_validated: int = 0  # the rest were unchanged since the last valid build
 
 
 @contextmanager
@@ -252,6 +253,35 @@ def _vocabulary_rows(schema: Schema, observed_tags: set[str]) -> dict[str, list[
 
 OUTPUTS = ("package", ZIP_NAME, "agingkb.db", "diagnostics.txt", "summary.json")
 CACHE_DIR = ".cache"  # under the output directory: the per-page cache (etl/cache.py)
+VALIDATED_FILE = "validated.json"  # in CACHE_DIR: what frictionless found valid in the last published build
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _reusable_database(out_dir: Path, previous: dict | None, current: dict) -> Path | None:
+    """The published database, when the fingerprints of the last valid build
+    describe it (a build killed after publishing leaves older ones) and the
+    same code made it; None means load a fresh one."""
+    pointer = out_dir / ".current"
+    if not previous or previous.get("code") != current["code"] or not pointer.is_symlink():
+        return None
+    if Path(os.readlink(pointer)).name != previous.get("build"):
+        return None
+    database = out_dir / "agingkb.db"
+    return database if database.exists() else None
+
+
+def _write_json_atomically(path: Path, value) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".validated-")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump(value, stream, indent=1, sort_keys=True)
+    os.replace(temporary, path)
 
 
 def _publish(build_dir: Path, out_dir: Path) -> None:
@@ -386,7 +416,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
                 sink.write(table_name, table_rows)
             sink.close()
 
-        from .database import build_database  # here: `etl check` needs no sqlite-utils
+        from .database import build_database, update_database  # here: `etl check` needs no sqlite-utils
 
         # Frictionless validates the package on worker processes while this
         # one loads SQLite; the build is published only if both succeed.
@@ -394,13 +424,21 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             gap_tags = [t["tag"] for t in vocabulary_rows["gap_tags"]]
             package = descriptor(schema, load_sources(data_dir), discovery.snapshot, gap_tags)
             descriptor_path = write_descriptor(staging / "package", package)
-            validation = PackageValidation(descriptor_path, jobs)
+            fingerprints = resource_fingerprints(package, staging / "package", {name: d.hexdigest() for name, d in sink.key_digests.items()})
+            fingerprints.update(code=cache.directory.name, build=staging.name)
+            previous = _read_json(out_dir / CACHE_DIR / VALIDATED_FILE)
+            to_validate = resources_to_validate(package, fingerprints, previous)
+            previous_database = _reusable_database(out_dir, previous, fingerprints)
+            validation = PackageValidation(descriptor_path, jobs, only=to_validate)
             # The zip is written meanwhile too (zlib works outside the GIL);
             # it is published only with a valid package.
             with ThreadPoolExecutor(1) as zipper:
                 zipped = zipper.submit(zip_package, staging / "package", staging / ZIP_NAME)
                 try:
-                    counts = build_database(staging / "package", staging / "agingkb.db", schema)
+                    if previous_database is None:
+                        counts = build_database(staging / "package", staging / "agingkb.db", schema)
+                    else:
+                        counts = update_database(previous_database, staging / "package", staging / "agingkb.db", schema, changed_resources(previous, fingerprints))
                 except BaseException:
                     validation.cancel()
                     raise
@@ -427,10 +465,12 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             invalid_fields=invalid_fields,
             skipped=discovery.skipped,
             pages_from_cache=cache.hits,
+            resources_validated=len(to_validate),
         )
         (staging / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n", encoding="utf-8")
         _publish(staging, out_dir)
         published = True
+        _write_json_atomically(out_dir / CACHE_DIR / VALIDATED_FILE, fingerprints)
         _remove_stale_builds(out_dir)
         cache.prune({PageCache.key(p.path, p.sha256) for p in discovery.pages})
         return result
@@ -449,4 +489,5 @@ def summary_dict(result: BuildResult) -> dict:
         "diagnostics_by_code": dict(sorted(Counter(f"{d.severity}:{d.code}" for d in result.diagnostics).items())),
         "skipped_files": len(result.skipped),
         "pages_from_cache": result.pages_from_cache,
+        "resources_validated": result.resources_validated,
     }

@@ -115,7 +115,7 @@ class PageCache:
         if not self.root.is_dir():
             return
         for other in self.root.iterdir():
-            if other != self.directory:
+            if other != self.directory and other.is_dir():
                 shutil.rmtree(other, ignore_errors=True)
         if not self.directory.is_dir():
             return

@@ -66,6 +66,7 @@ def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jo
     click.echo(f"  frontmatter values not matching their declared type: {summary['invalid_frontmatter_values']}")
     for code, count in summary["diagnostics_by_code"].items():
         click.echo(f"  {code:<32} {count:>6}")
+    click.echo(f"pages from the cache: {result.pages_from_cache}; resources validated: {result.resources_validated} of {len(result.rows)} (the rest unchanged since the last valid build)")
     click.echo("time per stage (s):")
     for stage, seconds in result.timings.items():
         click.echo(f"  {stage:<18} {seconds:>7.2f}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -41,6 +42,9 @@ class CsvSink:
         self.files = {}
         self.writers = {}
         self.counts = {name: 0 for name in schema.tables}
+        # A digest of each table's primary keys in order: what a foreign key
+        # to the table may see (resources_to_validate).
+        self.key_digests = {name: hashlib.sha256() for name in schema.tables}
         directory.mkdir(parents=True, exist_ok=True)
         for name, table in schema.tables.items():
             handle = open(directory / f"{name}.csv", "w", encoding="utf-8", newline="")
@@ -52,12 +56,13 @@ class CsvSink:
     def write(self, table_name: str, rows: list[dict]) -> None:
         table = self.schema.tables[table_name]
         names = table.column_names
-        writer = self.writers[table_name]
+        writer, keys, key_digest = self.writers[table_name], table.primary_key, self.key_digests[table_name]
         for row in rows:
             if set(row) != set(names):
                 missing, extra = set(names) - set(row), set(row) - set(names)
                 raise ValueError(f"{table_name} row does not match its declaration: missing {sorted(missing)}, extra {sorted(extra)}")
             writer.writerow([serialise(row[name]) for name in names])
+            key_digest.update(("\x1f".join(serialise(row[key]) for key in keys) + "\x1e").encode())
         self.counts[table_name] += len(rows)
 
     def close(self) -> None:
@@ -157,6 +162,60 @@ def zip_package(package_dir: Path, target: Path) -> None:
                 shutil.copyfileobj(source, entry, 1 << 20)
 
 
+def file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def resource_fingerprints(descriptor: dict, directory: Path, key_digests: dict[str, str]) -> dict:
+    """Per resource, what frictionless's verdict on it depends on: its bytes,
+    its descriptor and, through its foreign keys, the primary keys of the
+    resources it points to (whose digests the CSV writer kept)."""
+    from importlib.metadata import version
+
+    resources = {}
+    for resource in descriptor["resources"]:
+        resources[resource["name"]] = {
+            "bytes": file_digest(directory / resource["path"]),
+            "descriptor": hashlib.sha256(json.dumps(resource, sort_keys=True).encode()).hexdigest(),
+            "keys": key_digests.get(resource["name"], ""),
+        }
+    return {"frictionless": version("frictionless"), "resources": resources}
+
+
+def changed_resources(previous: dict, current: dict) -> set[str]:
+    """Resources whose bytes or descriptor differ from the previous build's."""
+    old = previous.get("resources", {})
+    return {name for name, now in current["resources"].items()
+            if name not in old or (old[name].get("bytes"), old[name].get("descriptor")) != (now["bytes"], now["descriptor"])}
+
+
+def resources_to_validate(descriptor: dict, current: dict, previous: dict | None) -> list[str]:
+    """The resources whose verdict may differ from the last valid build's.
+    All of them unless the same frictionless validated that build; else each
+    resource whose bytes or descriptor changed, or with a foreign key to a
+    resource whose descriptor or primary keys changed. A resource left out
+    would get the verdict it got then: valid."""
+    names = [resource["name"] for resource in descriptor["resources"]]
+    if not previous or previous.get("frictionless") != current["frictionless"]:
+        return names
+    old, new = previous.get("resources", {}), current["resources"]
+
+    def same(name: str, *parts: str) -> bool:
+        return name in old and name in new and all(old[name].get(part) == new[name][part] for part in parts)
+
+    changed = []
+    for resource in descriptor["resources"]:
+        name = resource["name"]
+        targets = {fk["reference"]["resource"] or name for fk in resource["schema"].get("foreignKeys", [])}
+        if not same(name, "bytes", "descriptor") or not all(same(target, "descriptor", "keys") for target in targets):
+            changed.append(name)
+    return changed
+
+
 def _resource_reports(path: str, names: list[str]) -> list[dict]:
     """Validate some of a package's resources, each exactly as
     Package.validate() validates it (with the package, so foreign keys are
@@ -232,10 +291,11 @@ class PackageValidation:
     """Frictionless validation of a written package on `jobs` processes,
     started now and awaited with result(), so the SQLite load can run
     meanwhile. The verdict is Package.validate()'s: the descriptor is
-    checked first, then every resource is validated with the same call,
-    and the reports are combined as frictionless combines them."""
+    checked first, then every resource (or each one in `only`) is
+    validated with the same call, and the reports are combined as
+    frictionless combines them."""
 
-    def __init__(self, path: Path, jobs: int):
+    def __init__(self, path: Path, jobs: int, only: list[str] | None = None):
         import multiprocessing
 
         from frictionless import FrictionlessException, Package
@@ -249,7 +309,12 @@ class PackageValidation:
             self.errors = [f"package: {error.type}: {error.note}" for error in exception.to_errors()]
             return
         descriptor = json.loads(Path(path).read_text(encoding="utf-8"))
-        groups = _balanced(validation_cost(descriptor, Path(path).parent), max(1, jobs))
+        costs = validation_cost(descriptor, Path(path).parent)
+        if only is not None:  # the others were validated, unchanged, by the last build
+            costs = {name: cost for name, cost in costs.items() if name in set(only)}
+        if not costs:
+            return
+        groups = _balanced(costs, max(1, jobs))
         self.pool = multiprocessing.get_context("fork").Pool(len(groups))
         self.pending = [self.pool.apply_async(_resource_reports, (self.path, group)) for group in groups]
 

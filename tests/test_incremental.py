@@ -86,3 +86,52 @@ def test_a_bad_edit_blocks_the_build_and_never_leaves_a_stale_row(wiki, tmp_path
     result = rebuild_and_compare(wiki, tmp_path, "fixed")
     assert result.pages_from_cache == pages(wiki) - 1
     assert "Demo pathway, retitled" in (tmp_path / "out" / "package" / "pages.csv").read_text()
+
+
+def test_an_edit_revalidates_and_reloads_only_what_changed(wiki, tmp_path):
+    page = wiki / "molecules" / "proteins" / "demo-kinase.md"
+    page.write_text(page.read_text() + "\nOne more sentence.\n")
+    result = rebuild_and_compare(wiki, tmp_path, "sentence")
+    assert 0 < result.resources_validated < len(result.rows)  # pages, sections, source files, the snapshot...
+    assert build(wiki, tmp_path / "out", jobs=1).resources_validated == 0  # nothing changed since
+
+
+def test_a_build_killed_after_publishing_loads_a_fresh_database(wiki, tmp_path):
+    """A build killed after publishing but before recording what it validated
+    leaves the record of the build before. The next build must not patch the
+    published database by that older record: here the edit it undoes would
+    stay in the database."""
+    record = tmp_path / "out" / ".cache" / "validated.json"
+    older = record.read_bytes()
+    page = wiki / "molecules" / "proteins" / "demo-kinase.md"
+    original = page.read_text()
+    page.write_text(original + "\nA sentence the next build takes back.\n")
+    build(wiki, tmp_path / "out", jobs=1)
+    record.write_bytes(older)  # as if killed before the record was written
+    page.write_text(original)
+    rebuild_and_compare(wiki, tmp_path, "killed")
+
+
+def test_which_resources_need_validating():
+    from etl.package import changed_resources, resources_to_validate
+
+    descriptor = {"resources": [
+        {"name": "pages", "schema": {}},
+        {"name": "links", "schema": {"foreignKeys": [{"fields": ["page"], "reference": {"resource": "pages", "fields": ["page"]}}]}},
+        {"name": "terms", "schema": {}},
+    ]}
+
+    def fingerprints(**changes):
+        resources = {name: {"bytes": "b", "descriptor": "d", "keys": "k"} for name in ("pages", "links", "terms")}
+        for name, (part, value) in changes.items():
+            resources[name][part] = value
+        return {"frictionless": "5.21.0", "resources": resources}
+
+    before = fingerprints()
+    assert resources_to_validate(descriptor, fingerprints(), None) == ["pages", "links", "terms"]
+    assert resources_to_validate(descriptor, fingerprints(), before) == []
+    assert resources_to_validate(descriptor, fingerprints(pages=("bytes", "new body")), before) == ["pages"]  # same keys: links stand
+    assert resources_to_validate(descriptor, fingerprints(pages=("keys", "a page removed")), before) == ["links"]
+    assert resources_to_validate(descriptor, fingerprints(terms=("descriptor", "a new column")), before) == ["terms"]
+    assert resources_to_validate(descriptor, {**fingerprints(), "frictionless": "6.0"}, before) == ["pages", "links", "terms"]
+    assert changed_resources(before, fingerprints(links=("bytes", "x"), terms=("descriptor", "y"))) == {"links", "terms"}
