@@ -15,6 +15,7 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
+from .read import file_sha256
 from .schema import Schema
 
 csv.field_size_limit(sys.maxsize)
@@ -162,14 +163,6 @@ def zip_package(package_dir: Path, target: Path) -> None:
                 shutil.copyfileobj(source, entry, 1 << 20)
 
 
-def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def resource_fingerprints(descriptor: dict, directory: Path, key_digests: dict[str, str]) -> dict:
     """Per resource, what frictionless's verdict on it depends on: its bytes,
     its descriptor and, through its foreign keys, the primary keys of the
@@ -179,7 +172,7 @@ def resource_fingerprints(descriptor: dict, directory: Path, key_digests: dict[s
     resources = {}
     for resource in descriptor["resources"]:
         resources[resource["name"]] = {
-            "bytes": file_digest(directory / resource["path"]),
+            "bytes": file_sha256(directory / resource["path"]),
             "descriptor": hashlib.sha256(json.dumps(resource, sort_keys=True).encode()).hexdigest(),
             "keys": key_digests.get(resource["name"], ""),
         }
