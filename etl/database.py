@@ -68,9 +68,7 @@ def build_database(package_dir: Path, db_path: Path, schema: Schema) -> dict[str
     """Create db_path from the package CSVs. Returns rows per table."""
     if db_path.exists():
         db_path.unlink()
-    db = sqlite_utils.Database(db_path)
-    db.execute("PRAGMA journal_mode = OFF")
-    db.execute("PRAGMA synchronous = OFF")
+    db = _open_for_loading(db_path)
     counts = {}
     for name in creation_order(schema):
         table = schema.tables[name]
@@ -92,11 +90,23 @@ def build_database(package_dir: Path, db_path: Path, schema: Schema) -> dict[str
                 indexed.add(column)
         if table.fts:
             db[name].enable_fts(table.fts, tokenize="porter", create_triggers=False)
+    _finish(db)
+    return counts
+
+
+def _open_for_loading(db_path: Path):
+    # A build writes into its own staging file: a crash loses only that file.
+    db = sqlite_utils.Database(db_path)
+    db.execute("PRAGMA journal_mode = OFF")
+    db.execute("PRAGMA synchronous = OFF")
+    return db
+
+
+def _finish(db) -> None:
     db.execute("ANALYZE")
     db.conn.commit()
-    db.vacuum()
+    db.vacuum()  # also drops the free pages deleted rows leave behind
     db.close()
-    return counts
 
 
 def _insert_rows(db, table: Table, package_dir: Path) -> None:
@@ -120,9 +130,7 @@ def update_database(previous: Path, package_dir: Path, db_path: Path, schema: Sc
             return {name: connection.execute(f"select count(*) from [{name}]").fetchone()[0] for name in creation_order(schema)}
         finally:
             connection.close()
-    db = sqlite_utils.Database(db_path)
-    db.execute("PRAGMA journal_mode = OFF")
-    db.execute("PRAGMA synchronous = OFF")
+    db = _open_for_loading(db_path)
     for name in creation_order(schema):
         if name not in changed:
             continue
@@ -133,8 +141,5 @@ def update_database(previous: Path, package_dir: Path, db_path: Path, schema: Sc
             if table.fts:
                 db.conn.execute(f"insert into [{name}_fts]([{name}_fts]) values ('rebuild')")
     counts = {name: db[name].count for name in creation_order(schema)}
-    db.execute("ANALYZE")
-    db.conn.commit()
-    db.vacuum()  # deleted rows leave free pages behind
-    db.close()
+    _finish(db)
     return counts

@@ -57,13 +57,15 @@ class CsvSink:
     def write(self, table_name: str, rows: list[dict]) -> None:
         table = self.schema.tables[table_name]
         names = table.column_names
-        writer, keys, key_digest = self.writers[table_name], table.primary_key, self.key_digests[table_name]
+        writer, key_digest = self.writers[table_name], self.key_digests[table_name]
+        key_positions = [names.index(key) for key in table.primary_key]
         for row in rows:
             if set(row) != set(names):
                 missing, extra = set(names) - set(row), set(row) - set(names)
                 raise ValueError(f"{table_name} row does not match its declaration: missing {sorted(missing)}, extra {sorted(extra)}")
-            writer.writerow([serialise(row[name]) for name in names])
-            key_digest.update(("\x1f".join(serialise(row[key]) for key in keys) + "\x1e").encode())
+            cells = [serialise(row[name]) for name in names]
+            writer.writerow(cells)
+            key_digest.update(("\x1f".join(cells[position] for position in key_positions) + "\x1e").encode())
         self.counts[table_name] += len(rows)
 
     def close(self) -> None:
