@@ -30,10 +30,28 @@ def _parser() -> MarkdownIt:
     # Keep footnote definitions in document order with their line maps;
     # the tail rule would drop unreferenced definitions.
     md.core.ruler.disable("footnote_tail")
+    # Inline parsing is two thirds of the parse and only markdown links need
+    # it; `inline_children` runs it for the inline tokens that can hold one.
+    md.core.ruler.disable("inline")
     return md
 
 
 MD = _parser()
+
+
+# A superset of what can open a link token in CommonMark inline text: an
+# inline link's "](", an autolink "<scheme:" or "<user@".
+MAY_LINK = re.compile(r"\]\(|<[A-Za-z][A-Za-z0-9+.\-]{1,31}:|<[^<>\s]+@")
+
+
+def inline_children(content: str, env: dict) -> list:
+    """markdown-it's inline tokens for `content`, or [] when no link can
+    start in it (reference links count only when the page defines some)."""
+    if not MAY_LINK.search(content) and not (env.get("references") and "[" in content):
+        return []
+    children: list = []
+    MD.inline.parse(content, MD, env, children)
+    return children
 
 
 def mask_code(text: str) -> str:
@@ -193,6 +211,7 @@ class _Walker:
         self.result = Body()
         self.section_stack: list[Section] = []
         self.anchors: dict[str, int] = {}
+        self.env: dict = {}
 
     @property
     def current_section(self) -> int | None:
@@ -205,7 +224,7 @@ class _Walker:
         return "\n".join(self.source_lines[start:end])
 
     def walk(self) -> Body:
-        tokens = MD.parse("\n".join(self.source_lines))
+        tokens = MD.parse("\n".join(self.source_lines), self.env)
         result = self.result
         context: list[str] = []  # enclosing block types
         footnote: dict | None = None
@@ -245,9 +264,8 @@ class _Walker:
                 table["row"] = []
                 for cell in split_cells(self.source_lines[token.map[0]]):
                     table["row"].append(cell.replace("\\|", "|").strip())
-                    inline = MD.parseInline(cell)[0]
-                    inline.map = [token.map[0], token.map[0] + 1]
-                    self.scan_inline(inline, context, table, False)
+                    # A cell is parsed on its own, without the page's link references.
+                    self.scan_inline(cell, [token.map[0], token.map[0] + 1], context, table, False, {})
             elif token.type == "tr_close" and table:
                 if table["in_head"]:
                     table["header"] = table["row"]
@@ -265,7 +283,7 @@ class _Walker:
                 result.fences.append(Fence(token.info.strip(), token.content, self.page_line(token.map[0]), self.current_section))
             elif token.type == "html_block":
                 # Tags and links inside HTML comments are still the author's.
-                self.scan_inline(token, context, None, False)
+                self.scan_inline(token.content, token.map, context, None, False, None)
             elif token.type == "inline":
                 if table is not None and table["row"] is not None:
                     continue  # the row was scanned from its raw line
@@ -273,7 +291,7 @@ class _Walker:
                     result.orphan_table_lines.append(self.page_line(token.map[0]))
                 if footnote is not None:
                     footnote["parts"].append(token.content)
-                self.scan_inline(token, context, table, tokens[index - 1].type == "heading_open")
+                self.scan_inline(token.content, token.map, context, table, tokens[index - 1].type == "heading_open", self.env)
         self.close_sections(len(self.source_lines))
         return result
 
@@ -322,10 +340,11 @@ class _Walker:
         while self.section_stack and (level == 0 or self.section_stack[-1].level >= level):
             self.section_stack.pop()
 
-    def scan_inline(self, token, context: list[str], table: dict | None, in_heading: bool) -> None:
-        content = token.content
+    def scan_inline(self, content: str, line_map, context: list[str], table: dict | None, in_heading: bool, link_env: dict | None) -> None:
+        """Links, footnote references and gap tags in one run of inline
+        text; markdown links only when `link_env` is given (not in raw HTML)."""
         masked = mask_code(content)
-        start_line = self.page_line(token.map[0]) if token.map else self.first_line
+        start_line = self.page_line(line_map[0]) if line_map else self.first_line
         section = self.current_section
         result = self.result
 
@@ -336,9 +355,9 @@ class _Walker:
             result.links.append(
                 Link("wikilink", target, anchor.strip() if anchor else None, alias.strip() if alias else None, _line_at(content, match.start(), start_line), section)
             )
-        if token.children:
+        children = inline_children(content, link_env) if link_env is not None else []
+        if children:
             offset = 0
-            children = token.children
             for i, child in enumerate(children):
                 if child.type == "link_open":
                     href = child.attrGet("href") or ""
