@@ -34,14 +34,19 @@ def _converters(table: Table):
 def read_rows(path: Path, table: Table):
     """Typed rows from a package CSV, as tuples in declared column order;
     empty cells become NULL."""
-    converters = [convert for _, convert in _converters(table)]
+    # Text cells need no conversion: only the other columns are visited.
+    typed = [(position, convert) for position, (_, convert) in enumerate(_converters(table)) if convert is not str]
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
         if header != table.column_names:
             raise ValueError(f"{path}: header does not match the declaration of {table.name}")
         for cells in reader:
-            yield tuple(None if cell == "" else convert(cell) for convert, cell in zip(converters, cells))
+            row = [cell or None for cell in cells]
+            for position, convert in typed:
+                if row[position] is not None:
+                    row[position] = convert(row[position])
+            yield row
 
 
 def creation_order(schema: Schema) -> list[str]:
@@ -105,7 +110,9 @@ def _open_for_loading(db_path: Path):
 def _finish(db) -> None:
     db.execute("ANALYZE")
     db.conn.commit()
-    db.vacuum()  # also drops the free pages deleted rows leave behind
+    # Only deleted rows leave free pages behind; a fresh load has none.
+    if db.execute("PRAGMA freelist_count").fetchone()[0]:
+        db.vacuum()
     db.close()
 
 
