@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,9 +21,20 @@ from pathlib import Path
 
 from .cache import PageCache, code_version
 from .frontmatter import FrontmatterError, parse_frontmatter, plain
-from .package import ZIP_NAME, CsvSink, PackageValidation, changed_resources, descriptor, resource_fingerprints, resources_to_validate, write_descriptor, zip_package
+from .package import (
+    ZIP_NAME,
+    CsvSink,
+    PackageValidation,
+    changed_resources,
+    descriptor,
+    resource_fingerprints,
+    resources_to_validate,
+    validation_workers,
+    write_descriptor,
+    zip_package,
+)
 from .checks import check_page, check_slugs
-from .diagnostics import Diagnostic, blocking_codes, diagnose
+from .diagnostics import Diagnostic, DiagnosticLog, diagnose
 from .parse import DEFAULT_MAX_PAGE_BYTES, normalise_identifier, page_id, parse_page
 from .read import Discovery, discover, load_sources, source_file_rows
 from .rows import CorpusIndex, page_rows, work_key
@@ -41,7 +53,7 @@ class BuildResult:
     snapshot: dict
     rows: dict[str, int]
     pages_by_type: Counter
-    diagnostics: list[Diagnostic]
+    diagnostics: Iterable[Diagnostic]  # a DiagnosticLog after a build
     timings: dict[str, float] = field(default_factory=dict)
     footnote_status: Counter = field(default_factory=Counter)
     invalid_fields: int = 0
@@ -339,8 +351,9 @@ def build(
     timings: dict[str, float] = {}
     out_dir = Path(out_dir)
     (out_dir / ".builds").mkdir(parents=True, exist_ok=True)
-    with _exclusive(out_dir):
-        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings)
+    jobs = jobs or os.cpu_count() or 1
+    with _exclusive(out_dir), validation_workers(jobs) as workers:
+        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers)
 
 
 @contextmanager
@@ -355,7 +368,7 @@ def _exclusive(out_dir: Path):
         yield
 
 
-def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings) -> BuildResult:
+def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers) -> BuildResult:
     _remove_stale_builds(out_dir)
     staging = Path(tempfile.mkdtemp(prefix="build-", dir=out_dir / ".builds"))
     os.chmod(staging, 0o755)
@@ -367,11 +380,11 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
 
         sink = CsvSink(staging / "package", schema)
         works, trials = WorkIndex(schema.venues), TrialIndex(load_trial_terms(data_dir))
-        diagnostics: list[Diagnostic] = check_slugs([p.path for p in discovery.pages])
+        diagnostics = DiagnosticLog()
+        diagnostics.extend(check_slugs([p.path for p in discovery.pages]))
         pages_by_type: Counter = Counter()
         observed_tags: set[str] = set()
         invalid_fields = 0
-        jobs = jobs or os.cpu_count() or 1
         cache = PageCache(out_dir / CACHE_DIR, code_version(data_dir, max_page_bytes))
         with timed(timings, "parse+rows"):
             with _page_results(discovery.pages, jobs, index, data_dir, max_page_bytes, cache) as results:
@@ -384,20 +397,20 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
                         works.add(mention)
                     for mention in trial_mentions:
                         trials.add(mention)
-                    diagnostics += page_diagnostics
+                    diagnostics.add_page(page_diagnostics)
                     invalid_fields += invalid
 
-        blocking = [d for d in diagnostics if d.code in blocking_codes()]
-        if blocking:
+        if diagnostics.blocking:
+            blocking = diagnostics.blocking
             shown = "\n".join(d.format() for d in sorted(blocking, key=lambda d: (d.path, d.line)))
             raise BuildError(f"{len(blocking)} problems block the build; previous build kept\n{shown}")
 
         with timed(timings, "corpus tables"):
             records, record_pages, record_mentions, bib_diagnostics = _bibliography(schema, index, data_dir)
-            diagnostics += bib_diagnostics
+            diagnostics.extend(bib_diagnostics)
             for mention in record_mentions:
                 works.add(mention)
-            diagnostics += works.conflicts + works.unmatched_venues()
+            diagnostics.extend(works.conflicts + works.unmatched_venues())
             designs = {d["design"] for d in schema.vocabularies["study_designs"]}
             work_rows, author_rows, work_author_rows = works.rows(designs)
             sink.write("venues", works.venue_rows(work_rows))
@@ -406,7 +419,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             sink.write("work_authors", work_author_rows)
             for table_name, table_rows in trials.rows({row["work"] for row in work_rows}).items():
                 sink.write(table_name, table_rows)
-            diagnostics += trials.diagnostics
+            diagnostics.extend(trials.diagnostics)
             sink.write("bibliography", records)
             sink.write("bibliography_pages", record_pages)
             sink.write("snapshots", [discovery.snapshot])
@@ -429,7 +442,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             previous = _read_json(out_dir / CACHE_DIR / VALIDATED_FILE)
             to_validate = resources_to_validate(package, fingerprints, previous)
             previous_database = _reusable_database(out_dir, previous, fingerprints)
-            validation = PackageValidation(descriptor_path, jobs, only=to_validate)
+            validation = PackageValidation(descriptor_path, jobs, only=to_validate, workers=workers)
             # The zip is written meanwhile too (zlib works outside the GIL);
             # it is published only with a valid package.
             with ThreadPoolExecutor(1) as zipper:
@@ -453,8 +466,8 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             for row in csv.DictReader(handle):
                 footnote_status[row["parse_status"]] += 1
 
-        diagnostics.sort(key=lambda d: (d.path, d.line, d.code, d.message))
-        (staging / "diagnostics.txt").write_text("".join(d.format() + "\n" for d in diagnostics), encoding="utf-8")
+        with open(staging / "diagnostics.txt", "w", encoding="utf-8") as handle:
+            handle.writelines(d.format() + "\n" for d in diagnostics)
         result = BuildResult(
             snapshot=discovery.snapshot,
             rows=counts,

@@ -3,7 +3,11 @@ catalogue in data/errors.yml."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import heapq
+import os
+import pickle
+import tempfile
+from dataclasses import asdict, astuple, dataclass
 from functools import lru_cache
 
 from .schema import DATA_DIR, load_yaml
@@ -42,3 +46,58 @@ def diagnose(path: str, line: int, code: str, message: str, column: int | None =
     if entry is None:
         raise KeyError(f"diagnostic code {code} is not in data/errors.yml")
     return Diagnostic(path, max(1, line), entry["severity"], code, message, column)
+
+
+def sort_key(diagnostic: Diagnostic) -> tuple:
+    return diagnostic.path, diagnostic.line, diagnostic.code, diagnostic.message
+
+
+class DiagnosticLog:
+    """A build's diagnostics, in diagnostics.txt order. Those of pages go
+    to a temporary file as they arrive (at 10x the wiki they were a third
+    of what the build held); corpus-level ones, few, stay in memory.
+    Iterating merges the two, reading the file again each time."""
+
+    def __init__(self):
+        self._file = tempfile.TemporaryFile()
+        self._later: list[Diagnostic] = []
+        self._last_key: tuple | None = None
+        self._in_order = True  # pages arrive in path order, so the file is sorted
+        self.blocking: list[Diagnostic] = []
+        codes = blocking_codes()
+        self._blocks = codes.__contains__
+
+    def add_page(self, diagnostics: list[Diagnostic]) -> None:
+        if not diagnostics:
+            return
+        ordered = sorted(diagnostics, key=sort_key)
+        if self._last_key is not None and sort_key(ordered[0]) < self._last_key:
+            self._in_order = False
+        self._last_key = sort_key(ordered[-1])
+        self._file.seek(0, os.SEEK_END)  # a reader may have moved the shared offset
+        pickle.dump([astuple(d) for d in ordered], self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.blocking += [d for d in ordered if self._blocks(d.code)]
+
+    def extend(self, diagnostics: list[Diagnostic]) -> None:
+        self._later += diagnostics
+        self.blocking += [d for d in diagnostics if self._blocks(d.code)]
+
+    def _from_pages(self):
+        self._file.flush()
+        with open(os.dup(self._file.fileno()), "rb") as reader:
+            reader.seek(0)
+            while True:
+                try:
+                    batch = pickle.load(reader)
+                except EOFError:
+                    return
+                yield from (Diagnostic(*values) for values in batch)
+
+    def __iter__(self):
+        later = sorted(self._later, key=sort_key)
+        if self._in_order:
+            return heapq.merge(self._from_pages(), later, key=sort_key)
+        return iter(sorted([*self._from_pages(), *later], key=sort_key))
+
+    def close(self) -> None:
+        self._file.close()
