@@ -339,6 +339,8 @@ def validation_workers(jobs: int):
     the build then holds (at 4x the wiki, 60 MB more per worker)."""
     import multiprocessing
 
+    import frictionless  # noqa: F401 - imported once here, inherited by the workers
+
     return multiprocessing.get_context("fork").Pool(max(1, jobs))
 
 
