@@ -1,4 +1,4 @@
-"""Command line: `etl build`, `etl check`, `etl serve`, `etl release`, `etl metadata`, `etl docs`."""
+"""Command line: `etl build`, `etl check`, `etl diff`, `etl serve`, `etl release`, `etl metadata`, `etl docs`."""
 
 from __future__ import annotations
 
@@ -107,6 +107,60 @@ def check_command(wiki_dir: Path, paths: tuple[str, ...], output_format: str, st
         for code, count in sorted(Counter(d.code for d in diagnostics).items()):
             click.echo(f"  {code:<24} {count:>6}", err=True)
     sys.exit(1 if any(d.severity == "error" for d in diagnostics) else 0)
+
+
+@cli.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--wiki", "checkout", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A wiki checkout: OLD and NEW are then two of its git revisions, built for the comparison.")
+@click.option("--format", "output_format", type=click.Choice(["summary", "csv", "json"]), default="summary", show_default=True,
+              help="summary: what changed in the wiki's terms (Markdown); csv or json: one row per added or removed row and per changed column.")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes for --wiki builds (default: all cores).")
+def diff_command(old: str, new: str, checkout: Path | None, output_format: str, output: Path | None, jobs: int | None):
+    """What changed, row by row, between two snapshots.
+
+    OLD and NEW are build directories, release directories (dist/<version>)
+    or package directories; with --wiki, two revisions of that checkout.
+    Rows are matched by each table's stable key (docs/tables.md).
+    """
+    from .changelog import summarise, summary_markdown
+    from .diff import change_rows, diff_packages
+    from .revisions import RevisionError
+    from .snapshots import SnapshotError, package_directory, revision_packages
+
+    schema = load_schema()
+    try:
+        if checkout is not None:
+            with revision_packages(checkout, old, new, jobs) as (old_package, new_package):
+                diffs = diff_packages(old_package, new_package, schema)
+        else:
+            with package_directory(Path(old)) as old_package, package_directory(Path(new)) as new_package:
+                diffs = diff_packages(old_package, new_package, schema)
+    except (RevisionError, SnapshotError, BuildError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(2 if not isinstance(error, BuildError) else 1)
+    if output_format == "summary":
+        text = summary_markdown(summarise(diffs), f"Changes from {old} to {new}")
+    else:
+        rows = change_rows(diffs)
+        if output_format == "json":
+            text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+        else:
+            import csv
+            import io
+
+            buffer = io.StringIO()
+            writer = csv.DictWriter(buffer, fieldnames=["table_name", "key", "kind", "column", "old_value", "new_value", "page"], lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            text = buffer.getvalue()
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
 
 
 @cli.command("metadata")

@@ -117,6 +117,14 @@ class Table:
     sort_desc: str | None = None
     kind: str = "core"  # core | typed | vocabulary
     default_facets: list[str] | None = None  # facets shown first; else the first six facet columns
+    diff_key: list[str] | None = None  # how `etl diff` matches rows across snapshots; None: not diffed
+    diff_ignore: list[str] = field(default_factory=list)  # columns that follow position, not compared
+
+    @property
+    def compared_columns(self) -> list[str]:
+        """Columns whose change between two snapshots is a change of fact."""
+        skipped = set(self.diff_key or []) | set(self.diff_ignore) | {"source_path", "source_line"}
+        return [name for name in self.column_names if name not in skipped]
 
     @property
     def column_names(self) -> list[str]:
@@ -243,6 +251,13 @@ def _table(name: str, spec: dict, provenance: list[Column], kind: str, source_ta
     unknown = set(table.default_facets or []) - set(table.facets)
     if unknown:
         raise ValueError(f"table {name}: default_facets {sorted(unknown)} are not facet columns")
+    diff = spec.get("diff", {})
+    if diff is not False:
+        table.diff_key = list(diff.get("key") or table.primary_key)
+        table.diff_ignore = list(diff.get("ignore", []))
+        unknown = set(table.diff_key + table.diff_ignore) - set(table.column_names)
+        if unknown:
+            raise ValueError(f"table {name}: diff names unknown columns {sorted(unknown)}")
     return table
 
 
@@ -316,6 +331,7 @@ def _typed_table(page_type: PageType, schema_patterns: dict[str, str], provenanc
         label_column=None,
         sort="page",
         kind="typed",
+        diff_key=["page"],
     )
 
 

@@ -1,0 +1,134 @@
+"""Row-level differences between two snapshots of the dataset.
+
+Rows are matched by each table's stable key (`diff` in data/tables.yml):
+facts such as a footnote's label or a gap's tag and claim, never a position,
+so inserting a footnote shows as one footnote added and not as every later
+one changed. Rows sharing a key are matched in their order. The comparison
+of matched rows is csv-diff's (`csv_diff.compare`), on the columns that hold
+facts (`Table.compared_columns`); cells are compared as the package's CSV
+writes them.
+
+Pure: works on rows (dicts of CSV cells). Reading packages is `read_package`.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from csv_diff import compare
+
+from .schema import Schema, Table
+
+csv.field_size_limit(sys.maxsize)
+
+KEY_SEPARATOR = " · "
+_KEY = "\0key"  # carried through csv-diff so added and removed rows keep their key
+
+
+@dataclass
+class TableDiff:
+    table: str
+    added: list[tuple[str, dict]] = field(default_factory=list)  # (key, row)
+    removed: list[tuple[str, dict]] = field(default_factory=list)
+    changed: list[tuple[str, dict, dict, dict[str, tuple]]] = field(default_factory=list)  # (key, old row, new row, {column: (old, new)})
+    columns_added: list[str] = field(default_factory=list)
+    columns_removed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.added or self.removed or self.changed or self.columns_added or self.columns_removed)
+
+
+def keyed(rows, key_columns: list[str]) -> dict[str, dict]:
+    """Rows by stable key: the key columns' values joined with ' · ', and
+    ' #n' for the n-th row (n > 1) sharing them, in row order."""
+    seen: Counter = Counter()
+    by_key = {}
+    for row in rows:
+        key = KEY_SEPARATOR.join(row.get(column) or "" for column in key_columns)
+        seen[key] += 1
+        by_key[key if seen[key] == 1 else f"{key} #{seen[key]}"] = row
+    return by_key
+
+
+def diff_rows(table: Table, old_rows, new_rows) -> TableDiff:
+    """The rows of one table added, removed and changed between two
+    snapshots. Rows are dicts of CSV cells (empty string for null)."""
+    old, new = keyed(old_rows, table.diff_key), keyed(new_rows, table.diff_key)
+    result = TableDiff(table.name)
+    if not old or not new:  # csv-diff needs a row on each side to read the columns
+        result.added = list(new.items()) if not old else []
+        result.removed = list(old.items()) if not new else []
+        return result
+    compared = table.compared_columns
+
+    def projected(rows: dict[str, dict]) -> dict[str, dict]:
+        sample = next(iter(rows.values()))
+        present = [c for c in compared if c in sample]
+        return {key: {_KEY: key, **{c: row[c] for c in present}} for key, row in rows.items()}
+
+    outcome = compare(projected(old), projected(new))
+    result.added = [(row[_KEY], new[row[_KEY]]) for row in outcome["added"]]
+    result.removed = [(row[_KEY], old[row[_KEY]]) for row in outcome["removed"]]
+    result.changed = [
+        (change["key"], old[change["key"]], new[change["key"]], {column: tuple(values) for column, values in change["changes"].items()})
+        for change in outcome["changed"]
+    ]
+    result.columns_added = sorted(outcome["columns_added"])
+    result.columns_removed = sorted(outcome["columns_removed"])
+    return result
+
+
+def read_table(package_dir: Path, name: str) -> list[dict]:
+    path = Path(package_dir) / f"{name}.csv"
+    if not path.is_file():
+        return []
+    with open(path, encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def package_tables(package_dir: Path) -> list[str]:
+    descriptor = json.loads((Path(package_dir) / "datapackage.json").read_text(encoding="utf-8"))
+    return [resource["name"] for resource in descriptor["resources"]]
+
+
+def diff_packages(old_dir: Path, new_dir: Path, schema: Schema) -> list[TableDiff]:
+    """Every diffed table of two data packages (directories holding
+    datapackage.json and its CSV files), in declaration order. A table only
+    one side has shows as all its rows added or removed."""
+    present = set(package_tables(old_dir)) | set(package_tables(new_dir))
+    diffs = []
+    for name, table in schema.tables.items():
+        if table.diff_key is None or name not in present:
+            continue
+        difference = diff_rows(table, read_table(old_dir, name), read_table(new_dir, name))
+        if difference:
+            diffs.append(difference)
+    return diffs
+
+
+def row_page(row: dict) -> str | None:
+    """The page a row belongs to, when it belongs to one."""
+    return row.get("page") or None
+
+
+def change_rows(diffs: list[TableDiff]) -> list[dict]:
+    """One row per added or removed row, and one per changed column of a
+    changed row: the `changes` table without its commit."""
+    rows = []
+    for difference in diffs:
+        for key, row in difference.added:
+            rows.append({"table_name": difference.table, "key": key, "kind": "added", "column": None, "old_value": None, "new_value": None, "page": row_page(row)})
+        for key, row in difference.removed:
+            rows.append({"table_name": difference.table, "key": key, "kind": "removed", "column": None, "old_value": None, "new_value": None, "page": row_page(row)})
+        for key, _, new, columns in difference.changed:
+            for column, (old_value, new_value) in sorted(columns.items()):
+                rows.append({
+                    "table_name": difference.table, "key": key, "kind": "changed", "column": column,
+                    "old_value": old_value or None, "new_value": new_value or None, "page": row_page(new),
+                })
+    return rows

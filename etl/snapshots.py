@@ -1,0 +1,58 @@
+"""Snapshots to compare: the data package of a build directory, a release
+directory or a package directory, or a revision of a wiki checkout built
+for the purpose."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import zipfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from .build import BuildError, build
+from .package import ZIP_NAME
+from .revisions import Tree, require_checkout, resolve
+
+
+class SnapshotError(Exception):
+    pass
+
+
+@contextmanager
+def package_directory(location: Path):
+    """The directory holding datapackage.json for a package directory, a
+    build directory (its package/) or a release directory (its zip,
+    unpacked into a scratch directory for the duration)."""
+    location = Path(location)
+    if (location / "datapackage.json").is_file():
+        yield location
+    elif (location / "package" / "datapackage.json").is_file():
+        yield (location / "package").resolve()
+    elif (location / ZIP_NAME).is_file():
+        with tempfile.TemporaryDirectory(prefix="agingkb-release-") as scratch:
+            with zipfile.ZipFile(location / ZIP_NAME) as archive:
+                archive.extractall(scratch)
+            yield Path(scratch)
+    else:
+        raise SnapshotError(f"{location}: no data package here (looked for datapackage.json, package/datapackage.json and {ZIP_NAME})")
+
+
+@contextmanager
+def revision_packages(checkout: Path, old_revision: str, new_revision: str, jobs: int | None = None):
+    """Packages of two revisions of a wiki checkout, built in a scratch
+    directory; the second build reuses the first one's page cache."""
+    checkout = require_checkout(checkout)
+    old, new = resolve(checkout, old_revision), resolve(checkout, new_revision)
+    with tempfile.TemporaryDirectory(prefix="agingkb-diff-") as scratch:
+        scratch = Path(scratch)
+        tree = Tree(checkout, scratch / "wiki")
+        out = scratch / "out"
+        for revision, commit in ((old_revision, old), (new_revision, new)):
+            try:
+                build(tree.show(commit), out, upstream_commit=commit, jobs=jobs)
+            except BuildError as error:
+                raise BuildError(f"revision {revision} ({commit[:12]}) does not build: {error}") from None
+            if commit == old:
+                shutil.copytree(out / "package", scratch / "old-package", dirs_exist_ok=True)
+        yield scratch / "old-package", out / "package"
