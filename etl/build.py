@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cache import PageCache, code_version
-from .frontmatter import FrontmatterError, parse_frontmatter, plain
 from .package import (
     ZIP_NAME,
     CsvSink,
@@ -34,12 +33,13 @@ from .package import (
     zip_package,
 )
 from .checks import check_page, check_slugs
-from .diagnostics import Diagnostic, DiagnosticLog, diagnose
-from .parse import DEFAULT_MAX_PAGE_BYTES, normalise_identifier, page_id, parse_page
-from .read import Discovery, discover, load_sources, source_file_rows
-from .rows import CorpusIndex, page_rows, work_key
+from .diagnostics import Diagnostic, DiagnosticLog
+from .parse import DEFAULT_MAX_PAGE_BYTES, parse_page
+from .read import discover, load_sources
+from .rows import CorpusIndex, page_rows
 from .work_rows import WorkIndex
-from .schema import DATA_DIR, Schema, load_schema
+from .corpus import Corpus, bibliography_rows, corpus_index
+from .schema import DATA_DIR, load_schema
 from .trial_rows import TrialIndex, page_trial_mentions
 from .trial_terms import load_trial_terms
 
@@ -67,28 +67,6 @@ def timed(timings: dict, stage: str):
     start = time.perf_counter()
     yield
     timings[stage] = timings.get(stage, 0.0) + time.perf_counter() - start
-
-
-def study_work_keys(discovery: Discovery, schema: Schema) -> dict[str, str]:
-    """Work key of every study page, read from frontmatter only, so that a
-    footnote citing [[studies/x]] and one citing x's DOI name one work."""
-    keys = {}
-    doi_scheme = schema.identifier_scheme("doi")
-    for source in discovery.pages:
-        if not (source.path.startswith("studies/") or "/studies/" in source.path):
-            continue
-        try:
-            fm = parse_frontmatter(source.absolute.read_bytes().decode("utf-8", errors="replace"))
-        except FrontmatterError:
-            continue
-        if fm.get("type") != "study":
-            continue
-        page = page_id(source.path)
-        doi, pmid = fm.get("doi"), fm.get("pmid")
-        doi = normalise_identifier(doi, doi_scheme) if isinstance(doi, str) and doi.strip() else None
-        pmid = str(pmid) if isinstance(pmid, int) and not isinstance(pmid, bool) else None
-        keys[page] = work_key(doi, pmid, None, page)
-    return keys
 
 
 # Worker state, set once per process by _init_worker.
@@ -124,7 +102,7 @@ def _process(job: tuple[str, str, str]):
 
 
 @contextmanager
-def _page_results(pages, jobs: int, index: CorpusIndex, data_dir: Path, max_page_bytes: int, cache: PageCache | None = None, with_rows: bool = True):
+def page_results(pages, jobs: int, index: CorpusIndex, data_dir: Path, max_page_bytes: int, cache: PageCache | None = None, with_rows: bool = True):
     """Per-page results in page order: from the cache where it still holds,
     else parsed on `jobs` processes (or in this process when jobs is 1)."""
     keys = [PageCache.key(p.path, p.sha256) for p in pages]
@@ -145,12 +123,6 @@ def _page_results(pages, jobs: int, index: CorpusIndex, data_dir: Path, max_page
         yield in_page_order(pool.imap(_process, work_items, chunksize=8))
 
 
-def _corpus_index(discovery: Discovery, schema: Schema) -> CorpusIndex:
-    index = CorpusIndex([page_id(p.path) for p in discovery.pages])
-    index.study_works = study_work_keys(discovery, schema)
-    return index
-
-
 def check_wiki(
     wiki_dir: Path, paths: set[str] | None = None, jobs: int | None = None, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES, data_dir: Path = DATA_DIR,
     cache_dir: Path | None = None,
@@ -161,11 +133,11 @@ def check_wiki(
     are not parsed again."""
     schema = load_schema(data_dir)
     discovery = discover(wiki_dir, None, data_dir)
-    index = _corpus_index(discovery, schema)
+    index = corpus_index(discovery, schema)
     works, trials = WorkIndex(schema.venues), TrialIndex(load_trial_terms(data_dir))
     diagnostics = check_slugs([p.path for p in discovery.pages])
     cache = PageCache(cache_dir, code_version(data_dir, max_page_bytes)) if cache_dir else None
-    with _page_results(discovery.pages, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes, cache, with_rows=False) as results:
+    with page_results(discovery.pages, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes, cache, with_rows=False) as results:
         for _, _, (mentions, trial_mentions), page_diagnostics, _ in results:
             for mention in mentions:
                 works.add(mention)
@@ -173,94 +145,10 @@ def check_wiki(
                 trials.add(mention)
             diagnostics += page_diagnostics
     trials.rows(set(works.works))
-    diagnostics += works.conflicts + works.unmatched_venues() + trials.diagnostics + _bibliography(schema, index, data_dir)[3]
+    diagnostics += works.conflicts + works.unmatched_venues() + trials.diagnostics + bibliography_rows(schema, index, data_dir)[3]
     if paths is not None:
         diagnostics = [d for d in diagnostics if d.path in paths]
     return sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))
-
-
-def _bibliography(schema: Schema, index: CorpusIndex, data_dir: Path) -> tuple[list[dict], list[dict], list[dict], list[Diagnostic]]:
-    records, links, mentions, diagnostics = [], [], [], []
-    for entry, line in _records_with_lines(data_dir / "bibliography.yml"):
-        prov = {"source_path": "data/bibliography.yml", "source_line": line}
-        key = work_key(None, None, entry["isbn_print"])
-        about = []
-        for page in entry["about_pages"]:
-            if index.resolve(page) == page:
-                about.append(page)
-            else:
-                diagnostics.append(diagnose("data/bibliography.yml", line, "bibliography-page", f"{entry['record']}: page {page} is not in this snapshot"))
-        records.append(
-            {
-                "record": entry["record"],
-                "work": key,
-                **{name: entry.get(name) for name in schema.tables["bibliography"].column_names if name not in ("record", "work", "about_pages")},
-                "about_pages": about,
-                **prov,
-            }
-        )
-        links += [{"record": entry["record"], "page": page, **prov} for page in about]
-        mentions.append(
-            {
-                "work": key,
-                "origin": "bibliography",
-                "page": None,
-                "doi": None,
-                "pmid": None,
-                "pmc": None,
-                "isbn": entry["isbn_print"],
-                "study_page": None,
-                "title": entry["title"],
-                "authors": [],
-                "venue": entry["publisher"],
-                "venue_id": None,
-                "year": int(str(entry["publication_date"])[:4]),
-                "design": "review",
-                "retracted": False,
-                **prov,
-            }
-        )
-    return records, links, mentions, diagnostics
-
-
-def _records_with_lines(path: Path):
-    """Bibliography records with the 1-based line each starts on."""
-    from ruamel.yaml import YAML
-
-    with open(path, encoding="utf-8") as handle:
-        data = YAML(typ="rt", pure=True).load(handle)
-    for position, record in enumerate(data["records"]):
-        yield plain(record), data["records"].lc.item(position)[0] + 1
-
-
-def _vocabulary_rows(schema: Schema, observed_tags: set[str]) -> dict[str, list[dict]]:
-    v = schema.vocabularies
-    declared = {t["tag"] for t in v["gap_tags"]}
-    gap_tags = [{"tag": t["tag"], "definition": t["definition"], "origin": t["origin"], "declared": True} for t in v["gap_tags"]]
-    gap_tags += [{"tag": t, "definition": None, "origin": "undeclared", "declared": False} for t in sorted(observed_tags - declared)]
-    fields = []
-    for page_type in schema.page_types.values():
-        for f in page_type.fields.values():
-            fields.append(
-                {
-                    "type": page_type.name,
-                    "name": f.name,
-                    "field_type": f.type,
-                    "required": f.required,
-                    "scheme": f.scheme,
-                    "allowed_values": [str(x) for x in f.values] if f.values is not None else None,
-                    "description": f.description,
-                }
-            )
-    return {
-        "page_types": [{"type": t.name, "content": t.content, "table_name": t.table, "description": t.description} for t in schema.page_types.values()],
-        "page_type_fields": fields,
-        "gap_tags": gap_tags,
-        "study_designs": [{"design": d["design"], "label": d["label"], "synonyms": d["synonyms"]} for d in v["study_designs"]],
-        "status_values": [{"status": s["status"], "origin": s["origin"], "definition": s["definition"]} for s in v["status_values"]],
-        "status_dimensions": [{"dimension": d["dimension"], "label": d["label"]} for d in v["status_dimensions"]],
-        "identifier_schemes": [{"scheme": s["scheme"], "label": s["label"], "pattern": s["pattern"], "url_template": s["url"]} for s in v["identifier_schemes"]],
-    }
 
 
 OUTPUTS = ("package", ZIP_NAME, "agingkb.db", "diagnostics.txt", "summary.json")
@@ -344,16 +232,20 @@ def build(
     jobs: int | None = None,
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
     data_dir: Path = DATA_DIR,
+    extra_rows: dict[str, list[dict]] | None = None,
+    git_commit: str | None = None,
 ) -> BuildResult:
     """Build the package and database into out_dir/.builds/<id>/ and make it
-    current only when it is complete and valid."""
+    current only when it is complete and valid. `extra_rows` fills tables
+    no page gives rows to (the history tables of `etl history`); `git_commit`
+    names the commit the pages are from when wiki_dir is not a checkout."""
     schema = load_schema(data_dir)
     timings: dict[str, float] = {}
     out_dir = Path(out_dir)
     (out_dir / ".builds").mkdir(parents=True, exist_ok=True)
     jobs = jobs or os.cpu_count() or 1
     with _exclusive(out_dir), validation_workers(jobs) as workers:
-        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers)
+        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers, extra_rows, git_commit)
 
 
 @contextmanager
@@ -368,35 +260,30 @@ def _exclusive(out_dir: Path):
         yield
 
 
-def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers) -> BuildResult:
+def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers, extra_rows, git_commit) -> BuildResult:
     _remove_stale_builds(out_dir)
     staging = Path(tempfile.mkdtemp(prefix="build-", dir=out_dir / ".builds"))
     os.chmod(staging, 0o755)
     published = False
     try:
         with timed(timings, "read"):
-            discovery = discover(wiki_dir, upstream_commit, data_dir)
-            index = _corpus_index(discovery, schema)
+            discovery = discover(wiki_dir, upstream_commit, data_dir, git_commit)
+            index = corpus_index(discovery, schema)
 
         sink = CsvSink(staging / "package", schema)
-        works, trials = WorkIndex(schema.venues), TrialIndex(load_trial_terms(data_dir))
+        corpus = Corpus(schema, data_dir)
         diagnostics = DiagnosticLog()
         diagnostics.extend(check_slugs([p.path for p in discovery.pages]))
         pages_by_type: Counter = Counter()
-        observed_tags: set[str] = set()
         invalid_fields = 0
         cache = PageCache(out_dir / CACHE_DIR, code_version(data_dir, max_page_bytes))
         with timed(timings, "parse+rows"):
-            with _page_results(discovery.pages, jobs, index, data_dir, max_page_bytes, cache) as results:
+            with page_results(discovery.pages, jobs, index, data_dir, max_page_bytes, cache) as results:
                 for page_type, rows, (mentions, trial_mentions), page_diagnostics, invalid in results:
                     pages_by_type[page_type or "(none)"] += 1
                     for table_name, table_rows in rows.items():
                         sink.write(table_name, table_rows)
-                    observed_tags.update(r["tag"] for r in rows.get("gaps", []))
-                    for mention in mentions:
-                        works.add(mention)
-                    for mention in trial_mentions:
-                        trials.add(mention)
+                    corpus.add_page(rows, mentions, trial_mentions)
                     diagnostics.add_page(page_diagnostics)
                     invalid_fields += invalid
 
@@ -406,26 +293,9 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             raise BuildError(f"{len(blocking)} problems block the build; previous build kept\n{shown}")
 
         with timed(timings, "corpus tables"):
-            records, record_pages, record_mentions, bib_diagnostics = _bibliography(schema, index, data_dir)
-            diagnostics.extend(bib_diagnostics)
-            for mention in record_mentions:
-                works.add(mention)
-            diagnostics.extend(works.conflicts + works.unmatched_venues())
-            designs = {d["design"] for d in schema.vocabularies["study_designs"]}
-            work_rows, author_rows, work_author_rows = works.rows(designs)
-            sink.write("venues", works.venue_rows(work_rows))
-            sink.write("works", work_rows)
-            sink.write("authors", author_rows)
-            sink.write("work_authors", work_author_rows)
-            for table_name, table_rows in trials.rows({row["work"] for row in work_rows}).items():
-                sink.write(table_name, table_rows)
-            diagnostics.extend(trials.diagnostics)
-            sink.write("bibliography", records)
-            sink.write("bibliography_pages", record_pages)
-            sink.write("snapshots", [discovery.snapshot])
-            sink.write("source_files", source_file_rows(discovery, data_dir))
-            vocabulary_rows = _vocabulary_rows(schema, observed_tags)
-            for table_name, table_rows in vocabulary_rows.items():
+            corpus_rows, corpus_diagnostics = corpus.tables(index, discovery)
+            diagnostics.extend(corpus_diagnostics)
+            for table_name, table_rows in {**corpus_rows, **(extra_rows or {})}.items():
                 sink.write(table_name, table_rows)
             sink.close()
 
@@ -434,7 +304,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
         # Frictionless validates the package on worker processes while this
         # one loads SQLite; the build is published only if both succeed.
         with timed(timings, "package+validate+sqlite"):
-            gap_tags = [t["tag"] for t in vocabulary_rows["gap_tags"]]
+            gap_tags = [t["tag"] for t in corpus_rows["gap_tags"]]
             package = descriptor(schema, load_sources(data_dir), discovery.snapshot, gap_tags)
             descriptor_path = write_descriptor(staging / "package", package)
             fingerprints = resource_fingerprints(package, staging / "package", {name: d.hexdigest() for name, d in sink.key_digests.items()})

@@ -83,6 +83,14 @@ class PageCache:
         self.hits += 1
         return True
 
+    def journal(self, key: str) -> list | None:
+        """What the entry's page asked of the index, or None without an entry."""
+        try:
+            with open(self._path(key), "rb") as handle:
+                return pickle.load(handle)["journal"]
+        except (OSError, pickle.UnpicklingError, EOFError, KeyError):
+            return None
+
     def load(self, key: str, with_rows: bool = True):
         """A valid entry's result (page type, rows, mentions, diagnostics,
         invalid-field count)."""

@@ -1,4 +1,4 @@
-"""Command line: `etl build`, `etl check`, `etl diff`, `etl serve`, `etl release`, `etl metadata`, `etl docs`."""
+"""Command line: `etl build`, `etl check`, `etl diff`, `etl history`, `etl serve`, `etl release`, `etl metadata`, `etl docs`."""
 
 from __future__ import annotations
 
@@ -161,6 +161,44 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
         click.echo(f"wrote {output}", err=True)
     else:
         click.echo(text, nl=False)
+
+
+@cli.command("history")
+@click.option("--wiki", "checkout", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="A git checkout of the wiki, with nothing uncommitted.")
+@click.option("--out", "out_dir", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Output directory.")
+@click.option("--since", help="Start from this revision: it is the baseline, and the commits after it are compared.")
+@click.option("--hold-blocked", is_flag=True, help="A page whose text blocks a build is kept at its last version that built (left out until it first builds) instead of stopping the history; commits.pages_held and problem record it.")
+@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
+def history_command(checkout: Path, out_dir: Path, since: str | None, hold_blocked: bool, jobs: int | None):
+    """Build every commit of a wiki checkout and what each changed.
+
+    Writes OUT as `etl build` does for the last commit, with three more
+    tables: commits, changes (one row per row added or removed and per
+    column changed) and page_history. The first commit, or --since, is the
+    baseline. On any error the previous output is kept.
+    """
+    from .history import HistoryError, build_history
+    from .revisions import RevisionError
+
+    try:
+        rows, result = build_history(checkout, out_dir, since, jobs, hold_blocked)
+    except (HistoryError, RevisionError) as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(error.exit_code if isinstance(error, HistoryError) else 2)
+    except BuildError as error:
+        click.echo(f"error: {error}", err=True)
+        sys.exit(1)
+    statuses = Counter(c["status"] for c in rows.commits)
+    click.echo(f"commits: {len(rows.commits)} ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})")
+    click.echo(f"changes: {len(rows.changes)}; page history rows: {len(rows.page_history)}")
+    for table, count in Counter(c["table_name"] for c in rows.changes).most_common():
+        click.echo(f"  {table:<20} {count:>7}")
+    opened, closed = sum(c["gaps_opened"] for c in rows.commits if c["status"] == "built"), sum(c["gaps_closed"] for c in rows.commits if c["status"] == "built")
+    click.echo(f"gap tags opened: {opened}; closed: {closed}")
+    held = [c for c in rows.commits if c["pages_held"]]
+    if held:
+        click.echo(f"commits with pages held at their last version that built: {len(held)}")
+    click.echo(f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'} for {rows.commits[-1]['hash'][:12]}")
 
 
 @cli.command("metadata")

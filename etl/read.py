@@ -68,9 +68,10 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def discover(wiki_dir: Path, upstream_commit: str | None = None, data_dir: Path = DATA_DIR) -> Discovery:
+def discover(wiki_dir: Path, upstream_commit: str | None = None, data_dir: Path = DATA_DIR, commit: str | None = None) -> Discovery:
     """List every Markdown file under `wiki_dir`, split into pages and
-    skipped files, and fingerprint the snapshot."""
+    skipped files, and fingerprint the snapshot. `commit` names the git
+    commit the files are from when `wiki_dir` is not itself a checkout."""
     wiki_dir = Path(wiki_dir).resolve()
     if not wiki_dir.is_dir():
         raise FileNotFoundError(f"wiki directory not found: {wiki_dir}")
@@ -100,7 +101,7 @@ def discover(wiki_dir: Path, upstream_commit: str | None = None, data_dir: Path 
     snapshot = {
         "snapshot": snapshot_id,
         "dataset_version": dataset_version(snapshot_id),
-        "git_commit": git_commit(wiki_dir),
+        "git_commit": commit or git_commit(wiki_dir),
         "upstream_repository": sources["upstream"]["repository"],
         "upstream_commit": upstream_commit,
         "files_digest": files_digest,
