@@ -96,3 +96,11 @@ def fixture_url(fixture_build, tmp_path_factory):
     out, _ = fixture_build
     with served(out / "agingkb.db", tmp_path_factory.mktemp("fixture-datasette") / "datasette.log") as url:
         yield url
+
+
+def git(directory, *args):
+    """Run git in `directory` as a fixed author (tests make their own repositories)."""
+    return subprocess.run(
+        ["git", "-C", str(directory), "-c", "user.name=Curator", "-c", "user.email=curator@example.org", "-c", "commit.gpgsign=false", *args],
+        check=True, capture_output=True, text=True,
+    ).stdout

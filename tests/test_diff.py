@@ -12,7 +12,7 @@ from etl.build import build
 from etl.changelog import summarise
 from etl.diff import change_rows, diff_packages
 
-from .conftest import BIN, FIXTURE_WIKI
+from .conftest import BIN, FIXTURE_WIKI, git
 
 KINASE = "molecules/proteins/demo-kinase.md"
 PAGE = "molecules/proteins/demo-kinase"
@@ -133,18 +133,14 @@ def _etl(*args, cwd=None):
     return subprocess.run([str(BIN / "etl"), *args], capture_output=True, text=True, cwd=cwd)
 
 
-def _git(directory, *args):
-    subprocess.run(["git", "-C", str(directory), "-c", "user.name=Curator", "-c", "user.email=curator@example.org", *args], check=True, capture_output=True)
-
-
 def test_etl_diff_on_two_builds_and_on_two_revisions(before, tmp_path):
     wiki = tmp_path / "wiki"
     shutil.copytree(FIXTURE_WIKI, wiki)
-    _git(wiki, "init", "-q", "-b", "main")
-    _git(wiki, "add", "-A")
-    _git(wiki, "commit", "-q", "-m", "first")
+    git(wiki, "init", "-q", "-b", "main")
+    git(wiki, "add", "-A")
+    git(wiki, "commit", "-q", "-m", "first")
     replace_in(wiki, KINASE, "- A claim with no source at all #gap/unsourced\n", "")
-    _git(wiki, "commit", "-q", "-am", "second")
+    git(wiki, "commit", "-q", "-am", "second")
 
     on_revisions = _etl("diff", "--wiki", str(wiki), "HEAD~1", "HEAD", "--format", "json")
     assert on_revisions.returncode == 0, on_revisions.stderr
@@ -174,13 +170,13 @@ def test_etl_diff_names_what_it_cannot_read(tmp_path):
     shutil.copytree(FIXTURE_WIKI, wiki)
     not_git = _etl("diff", "--wiki", str(wiki), "HEAD~1", "HEAD")
     assert not_git.returncode == 2 and "not a git checkout" in not_git.stderr
-    _git(wiki, "init", "-q", "-b", "main")
-    _git(wiki, "add", "-A")
-    _git(wiki, "commit", "-q", "-m", "first")
+    git(wiki, "init", "-q", "-b", "main")
+    git(wiki, "add", "-A")
+    git(wiki, "commit", "-q", "-m", "first")
     unknown = _etl("diff", "--wiki", str(wiki), "v9.9", "HEAD")
     assert unknown.returncode == 2 and "no commit 'v9.9'" in unknown.stderr
     replace_in(wiki, KINASE, "type: protein\n", "type: protein\nbroken: [unclosed\n")
-    _git(wiki, "commit", "-q", "-am", "broken frontmatter")
+    git(wiki, "commit", "-q", "-am", "broken frontmatter")
     broken = _etl("diff", "--wiki", str(wiki), "HEAD~1", "HEAD")
     assert broken.returncode == 1
     assert "revision HEAD (" in broken.stderr and f"{KINASE}:" in broken.stderr
