@@ -18,7 +18,7 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-.PHONY: install browser axe wiki build check serve test fuzz loadtest bench bench-scale bench-site bench-abuse publish clean metadata docs help
+.PHONY: install browser axe wiki build check serve test fuzz loadtest bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
@@ -28,6 +28,7 @@ help:
 	@echo "make fuzz    long property-based run: etl never crashes on bad input"
 	@echo "make bench   build speed against the floor: full build, one-page edit, one-page check"
 	@echo "make bench-scale  a 1x and a 10x wiki built in one run: time ratio, memory per 1x"
+	@echo "make bench-history  etl history over the wiki's 108 commits against one full build, in one run"
 	@echo "make bench-site  every reader page's p95 against select 1, and 50 clients against etl serve and one datasette process"
 	@echo "make bench-abuse  a reader's p95 beside 8 heavy-SQL clients and beside 8 download clients"
 	@echo "make loadtest  50 concurrent clients against a served build; prints throughput and latency"
@@ -110,6 +111,11 @@ bench: install
 bench-scale: install
 	$(require_wiki)
 	$(BIN)/python -m benchmarks.build_scale --wiki "$(WIKI)" --copies 10
+
+# etl history over the whole history bundle against one full build of its last commit.
+HISTORY ?= ../shared/aging_wiki_history.bundle
+bench-history: install
+	$(BIN)/python -m benchmarks.history_speed --bundle "$(HISTORY)"
 
 # Every reader page against a trivial query, then 50 clients, in one run.
 # Its load runs with wrk (Debian's package, installed as root when missing).

@@ -162,7 +162,7 @@ def vocabulary_rows(schema: Schema, observed_tags: set[str]) -> dict[str, list[d
         "page_type_fields": fields,
         "gap_tags": gap_tags,
         "study_designs": [{"design": d["design"], "label": d["label"], "synonyms": d["synonyms"]} for d in v["study_designs"]],
-        "status_values": [{"status": s["status"], "origin": s["origin"], "definition": s["definition"]} for s in v["status_values"]],
+        "status_values": [{"status": s["status"], "origin": s["origin"], "definition": s["definition"], "strength": s["strength"]} for s in v["status_values"]],
         "status_dimensions": [{"dimension": d["dimension"], "label": d["label"]} for d in v["status_dimensions"]],
         "identifier_schemes": [{"scheme": s["scheme"], "label": s["label"], "pattern": s["pattern"], "url_template": s["url"]} for s in v["identifier_schemes"]],
     }

@@ -115,6 +115,7 @@ class History:
         self.pages: dict[str, PageState] = {}  # path -> state, for the last commit built
         self.corpus: dict[str, list[dict]] = {}  # corpus table -> cells, for the last commit built
         self.built: Commit | None = None
+        self.pages_now: dict[str, PageState] = {}  # page ID -> state, for the commit being compared
         self.rows = HistoryRows()
         self.page_tables = [name for name, t in schema.tables.items() if t.diff_key and "page" in t.column_names and t.kind != "vocabulary"]
 
@@ -187,9 +188,10 @@ class History:
         for path, state in pages.items():
             rows = state.result[1]
             gaps = len(rows.get("gaps", []))
-            self.rows.page_history.append(_page_history_row(page_id(path), commit, row["day"], "added", sum(len(r) for r in rows.values()), 0, 0, gaps, 0))
+            self.rows.page_history.append(_page_history_row(page_id(path), commit, row["day"], "added", sum(len(r) for r in rows.values()), 0, 0, gaps, 0, _verified(state)))
 
     def _compare(self, row: dict, commit: Commit, pages: dict[str, PageState], corpus: dict[str, list[dict]]) -> None:
+        self.pages_now = {page_id(path): state for path, state in pages.items()}
         diffs: list[TableDiff] = []
         per_page: dict[str, str] = {}  # page -> added | removed | changed
         for path in sorted(set(pages) | set(self.pages)):
@@ -231,7 +233,10 @@ class History:
         })
         for page in sorted(counts):
             c = counts[page]
-            self.rows.page_history.append(_page_history_row(page, commit, row["day"], per_page.get(page, "changed"), c["added"], c["removed"], c["changed"], c["gaps_added"], c["gaps_removed"]))
+            state = self.pages_now.get(page)
+            self.rows.page_history.append(_page_history_row(
+                page, commit, row["day"], per_page.get(page, "changed"), c["added"], c["removed"], c["changed"], c["gaps_added"], c["gaps_removed"], _verified(state),
+            ))
 
     def _change_rows(self, commit: Commit, table: str, kind: str, entry) -> None:
         key, source = entry[0], (entry[1] if kind != "changed" else entry[2])
@@ -257,6 +262,13 @@ def _commit_row(seq: int, commit: Commit, files_changed: int) -> dict:
     }
 
 
-def _page_history_row(page, commit: Commit, day, change, added, removed, changed, opened, closed) -> dict:
+def _page_history_row(page, commit: Commit, day, change, added, removed, changed, opened, closed, verified) -> dict:
     return {"page": page, "commit_hash": commit.commit, "day": day, "change": change, "rows_added": added, "rows_removed": removed,
-            "rows_changed": changed, "gaps_opened": opened, "gaps_closed": closed}
+            "rows_changed": changed, "gaps_opened": opened, "gaps_closed": closed, "verified": verified}
+
+
+def _verified(state: PageState | None) -> bool | None:
+    """The page's verified flag in this state (None for a page that is gone)."""
+    if state is None or not state.result[1].get("pages"):
+        return None
+    return state.result[1]["pages"][0]["verified"]

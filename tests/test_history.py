@@ -11,8 +11,9 @@ import pytest
 
 from benchmarks.compare_builds import differences
 from etl.build import build
+from etl.schema import load_yaml
 
-from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI, git
+from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI, ROOT, git
 
 KINASE = "molecules/proteins/demo-kinase.md"
 PAGE = "molecules/proteins/demo-kinase"
@@ -62,6 +63,7 @@ def repository(tmp_path_factory):
     git(wiki, "mv", "pathways/demo-pathway.md", "pathways/demo-signalling.md")
     git(wiki, "commit", "-q", "-m", "Rename the pathway")
     edit(wiki, KINASE, "verified: false\nverified-date: null", "verified: true\nverified-date: 2026-02-01")
+    edit(wiki, KINASE, "| Replicated in humans? | in-progress — a second trial runs |", "| Replicated in humans? | yes — the second trial agreed |")
     git(wiki, "commit", "-q", "-am", "Verify the kinase")
     return wiki
 
@@ -133,6 +135,18 @@ def test_the_last_commit_is_built_as_etl_build_builds_it(history, repository, tm
     assert rows(history / "agingkb.db", "select git_commit from snapshots") == [{"git_commit": head}]
     assert etl("build", "--wiki", str(repository), "--out", str(plain)).returncode == 0  # a plain build has empty history tables
     assert rows(plain / "agingkb.db", "select count(*) as n from commits") == [{"n": 0}]
+
+
+def test_the_stored_history_queries(history):
+    queries = load_yaml(ROOT / "data" / "site.yml")["queries"]
+    db = sqlite3.connect(history / "agingkb.db")
+    closed = db.execute(queries["gaps_closed_recently"]["sql"], {"days": ""}).fetchall()
+    assert [(page, tag, claim) for _, page, tag, claim, *_ in closed] == [(PAGE, "gap/unsourced", "A claim with no source at all #gap/unsourced")]
+    upgraded = db.execute(queries["grades_upgraded"]["sql"]).fetchall()
+    assert [row[1:5] for row in upgraded] == [(PAGE, "Replicated in humans?", "in-progress", "yes")]
+    weeks = db.execute(queries["pages_verified_per_week"]["sql"]).fetchall()
+    assert sum(row[1] for row in weeks) == 1  # the kinase; the baseline is left out
+    db.close()
 
 
 def _package_bytes(out):
