@@ -6,6 +6,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8001
 OUT    ?= build
+HISTORY ?= ../shared/aging_wiki_history.bundle
+PREVIOUS ?= dist
 
 UPSTREAM_REPO   := $(shell sed -n 's/^  repository: *//p' data/sources.yml)
 UPSTREAM_COMMIT := $(shell sed -n 's/^  commit: *//p' data/sources.yml)
@@ -18,13 +20,14 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-.PHONY: install browser axe wiki build check serve test fuzz loadtest bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help
+.PHONY: install browser axe wiki build check serve test fuzz loadtest history bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
 	@echo "make test    run the test suite"
 	@echo "make build   build $(OUT)/package and $(OUT)/agingkb.db from WIKI=$(WIKI)"
 	@echo "make check   report problems in the wiki's pages"
+	@echo "make history build every commit of the wiki's history into $(OUT), with what each changed"
 	@echo "make fuzz    long property-based run: etl never crashes on bad input"
 	@echo "make bench   build speed against the floor: full build, one-page edit, one-page check"
 	@echo "make bench-scale  a 1x and a 10x wiki built in one run: time ratio, memory per 1x"
@@ -71,6 +74,13 @@ wiki:
 	test -d data/aging_wiki/.git || git clone --quiet $(UPSTREAM_REPO) data/aging_wiki
 	git -C data/aging_wiki checkout --quiet $(UPSTREAM_COMMIT)
 
+# The wiki's history: a checkout cloned from the bundle (or pass
+# HISTORY_CHECKOUT=DIR, e.g. data/aging_wiki after `make wiki`).
+HISTORY_CHECKOUT ?= data/aging_wiki_history
+history: install
+	test -d "$(HISTORY_CHECKOUT)/.git" || git clone --quiet "$(HISTORY)" "$(HISTORY_CHECKOUT)"
+	$(BIN)/etl history --wiki "$(HISTORY_CHECKOUT)" --out $(OUT) --hold-blocked
+
 define require_wiki
 	@test -n "$(WIKI)" || { echo "error: no wiki found: pass WIKI=DIR, run 'make wiki', or place it at ../shared/aging_wiki" >&2; exit 2; }
 endef
@@ -96,11 +106,11 @@ fuzz: install
 # Build, check (errors stop it), validate, test, then release and deploy.
 publish: install
 	$(require_wiki)
-	$(BIN)/etl build --wiki "$(WIKI)" --out $(OUT) $(UPSTREAM_FLAG)
+	$(BIN)/etl build --wiki "$(WIKI)" --out $(OUT) $(UPSTREAM_FLAG) --previous "$(PREVIOUS)"
 	$(BIN)/etl check --wiki "$(WIKI)" > $(OUT)/check.txt
 	$(BIN)/frictionless validate $(OUT)/package/datapackage.json > /dev/null
 	$(BIN)/pytest
-	$(BIN)/etl release --out $(OUT) --dist dist $(if $(FLY_APP),--app $(FLY_APP))
+	$(BIN)/etl release --out $(OUT) --dist dist --previous "$(PREVIOUS)" $(if $(FLY_APP),--app $(FLY_APP))
 
 # Build speed, measured against ../shared/bench/floor.py in the same run.
 bench: install
@@ -113,7 +123,6 @@ bench-scale: install
 	$(BIN)/python -m benchmarks.build_scale --wiki "$(WIKI)" --copies 10
 
 # etl history over the whole history bundle against one full build of its last commit.
-HISTORY ?= ../shared/aging_wiki_history.bundle
 bench-history: install
 	$(BIN)/python -m benchmarks.history_speed --bundle "$(HISTORY)"
 

@@ -60,6 +60,7 @@ class BuildResult:
     skipped: list = field(default_factory=list)
     pages_from_cache: int = 0
     resources_validated: int = 0  # the rest were unchanged since the last valid build
+    compared_with: str | None = None  # the version of the release the changes table compares with
 
 
 @contextmanager
@@ -234,18 +235,21 @@ def build(
     data_dir: Path = DATA_DIR,
     extra_rows: dict[str, list[dict]] | None = None,
     git_commit: str | None = None,
+    previous: Path | None = None,
 ) -> BuildResult:
     """Build the package and database into out_dir/.builds/<id>/ and make it
     current only when it is complete and valid. `extra_rows` fills tables
     no page gives rows to (the history tables of `etl history`); `git_commit`
-    names the commit the pages are from when wiki_dir is not a checkout."""
+    names the commit the pages are from when wiki_dir is not a checkout;
+    `previous` (a release, build or package directory) fills the changes
+    table with what changed since it."""
     schema = load_schema(data_dir)
     timings: dict[str, float] = {}
     out_dir = Path(out_dir)
     (out_dir / ".builds").mkdir(parents=True, exist_ok=True)
     jobs = jobs or os.cpu_count() or 1
     with _exclusive(out_dir), validation_workers(jobs) as workers:
-        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers, extra_rows, git_commit)
+        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers, extra_rows, git_commit, previous)
 
 
 @contextmanager
@@ -260,7 +264,7 @@ def _exclusive(out_dir: Path):
         yield
 
 
-def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers, extra_rows, git_commit) -> BuildResult:
+def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers, extra_rows, git_commit, previous) -> BuildResult:
     _remove_stale_builds(out_dir)
     staging = Path(tempfile.mkdtemp(prefix="build-", dir=out_dir / ".builds"))
     os.chmod(staging, 0o755)
@@ -297,6 +301,13 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             diagnostics.extend(corpus_diagnostics)
             for table_name, table_rows in {**corpus_rows, **(extra_rows or {})}.items():
                 sink.write(table_name, table_rows)
+            compared_with = None
+            if previous is not None:  # compared with the tables written so far
+                from .snapshots import changes_since
+
+                sink.flush()
+                change_rows, compared_with = changes_since(previous, staging / "package", schema)
+                sink.write("changes", change_rows)
             sink.close()
 
         from .database import build_database, update_database  # here: `etl check` needs no sqlite-utils
@@ -349,6 +360,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
             skipped=discovery.skipped,
             pages_from_cache=cache.hits,
             resources_validated=len(to_validate),
+            compared_with=compared_with,
         )
         (staging / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n", encoding="utf-8")
         _publish(staging, out_dir)
@@ -373,4 +385,5 @@ def summary_dict(result: BuildResult) -> dict:
         "skipped_files": len(result.skipped),
         "pages_from_cache": result.pages_from_cache,
         "resources_validated": result.resources_validated,
+        "compared_with": result.compared_with,
     }

@@ -39,15 +39,21 @@ def cli():
 @click.option("--upstream-commit", help="Upstream wiki commit the input corresponds to (recorded in the snapshot).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
 @click.option("--max-page-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_PAGE_BYTES, show_default=True, help="Size limit for one page.")
-def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jobs: int | None, max_page_bytes: int):
+@click.option("--previous", type=click.Path(file_okay=False, path_type=Path),
+              help="Fill the changes table with what changed since this release (a release, build or package directory, or a dist/ "
+                   "directory: its newest release). Nothing is compared when it holds no release yet.")
+def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jobs: int | None, max_page_bytes: int, previous: Path | None):
     """Build build/package/ (CSV + datapackage.json) and build/agingkb.db.
 
     Runs the same checks as `etl check`; problems marked as blocking in
     docs/errors.md stop the build and leave the previous one in place.
     """
+    from .snapshots import SnapshotError, previous_release
+
     try:
-        result = build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes)
-    except (BuildError, FileNotFoundError) as error:
+        compared = previous_release(previous) if previous is not None and previous.exists() else None
+        result = build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, previous=compared)
+    except (BuildError, FileNotFoundError, SnapshotError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     summary = summary_dict(result)
@@ -66,6 +72,8 @@ def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jo
     click.echo(f"  frontmatter values not matching their declared type: {summary['invalid_frontmatter_values']}")
     for code, count in summary["diagnostics_by_code"].items():
         click.echo(f"  {code:<32} {count:>6}")
+    if result.compared_with:
+        click.echo(f"changes since release {result.compared_with}: {result.rows['changes']}")
     click.echo(f"pages from the cache: {result.pages_from_cache}; resources validated: {result.resources_validated} of {len(result.rows)} (the rest unchanged since the last valid build)")
     click.echo("time per stage (s):")
     for stage, seconds in result.timings.items():
@@ -126,7 +134,7 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
     Rows are matched by each table's stable key (docs/tables.md).
     """
     from .changelog import summarise, summary_markdown
-    from .diff import change_rows, diff_packages
+    from .diff import CHANGE_COLUMNS, change_rows, diff_packages
     from .revisions import RevisionError
     from .snapshots import SnapshotError, package_directory, revision_packages
 
@@ -144,7 +152,7 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
     if output_format == "summary":
         text = summary_markdown(summarise(diffs), f"Changes from {old} to {new}")
     else:
-        rows = change_rows(diffs)
+        rows = change_rows(diffs, schema)
         if output_format == "json":
             text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
         else:
@@ -152,7 +160,7 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
             import io
 
             buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=["table_name", "key", "kind", "column", "old_value", "new_value", "page"], lineterminator="\n")
+            writer = csv.DictWriter(buffer, fieldnames=CHANGE_COLUMNS, lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
             text = buffer.getvalue()
@@ -254,14 +262,19 @@ def serve_command(db, host, port, workers):
 @click.option("--dist", "dist_dir", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Where release directories go.")
 @click.option("--app", default="agingkb", show_default=True, help="Fly app name to deploy to.")
 @click.option("--deploy/--no-deploy", default=None, help="Deploy with `datasette publish fly` (default: when FLY_API_TOKEN is set and flyctl is installed).")
-def release_command(out_dir, dist_dir, app, deploy):
+@click.option("--previous", type=click.Path(file_okay=False, path_type=Path),
+              help="The release to compare with for CHANGELOG.md and the version check  [default: the newest in --dist]")
+def release_command(out_dir, dist_dir, app, deploy, previous):
     """Write dist/<version>/ from the current build (SQLite file, zipped data
-    package, CITATION.cff, release notes, SHA256SUMS), verify it, and deploy
-    it, or write the deployable app when there are no Fly credentials."""
+    package, CITATION.cff, release notes, CHANGELOG.md, SHA256SUMS), verify
+    it, and deploy it, or write the deployable app when there are no Fly
+    credentials. The version must follow the schema change since the
+    previous release (major: a table or column removed or a type narrowed;
+    minor: added; patch: data only), or nothing is released."""
     from .release import ReleaseError, make_release
 
     try:
-        release = make_release(out_dir, dist_dir, app, deploy)
+        release = make_release(out_dir, dist_dir, app, deploy, previous)
     except ReleaseError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)

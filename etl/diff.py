@@ -14,8 +14,8 @@ Pure: works on rows (dicts of CSV cells). Reading packages is `read_package`.
 from __future__ import annotations
 
 import csv
-import json
 import sys
+from urllib.parse import urlencode
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -91,19 +91,14 @@ def read_table(package_dir: Path, name: str) -> list[dict]:
         return list(csv.DictReader(handle))
 
 
-def package_tables(package_dir: Path) -> list[str]:
-    descriptor = json.loads((Path(package_dir) / "datapackage.json").read_text(encoding="utf-8"))
-    return [resource["name"] for resource in descriptor["resources"]]
-
-
 def diff_packages(old_dir: Path, new_dir: Path, schema: Schema) -> list[TableDiff]:
-    """Every diffed table of two data packages (directories holding
-    datapackage.json and its CSV files), in declaration order. A table only
-    one side has shows as all its rows added or removed."""
-    present = set(package_tables(old_dir)) | set(package_tables(new_dir))
+    """Every diffed table of two data packages (directories of the
+    package's CSV files), in declaration order. A table only one side has
+    shows as all its rows added or removed; a table the declaration no
+    longer has is not compared (the schema change says so)."""
     diffs = []
     for name, table in schema.tables.items():
-        if table.diff_key is None or name not in present:
+        if table.diff_key is None:
             continue
         difference = diff_rows(table, read_table(old_dir, name), read_table(new_dir, name))
         if difference:
@@ -111,24 +106,35 @@ def diff_packages(old_dir: Path, new_dir: Path, schema: Schema) -> list[TableDif
     return diffs
 
 
+def row_filter(row: dict, key_columns: list[str]) -> str:
+    """Datasette table filters that find the row by its stable key."""
+    return urlencode([(column, row[column]) if row.get(column) else (f"{column}__isnull", "1") for column in key_columns])
+
+
 def row_page(row: dict) -> str | None:
     """The page a row belongs to, when it belongs to one."""
     return row.get("page") or None
 
 
-def change_rows(diffs: list[TableDiff]) -> list[dict]:
+CHANGE_COLUMNS = ["table_name", "key", "kind", "column", "old_value", "new_value", "page", "row_filter", "source_path", "source_line"]
+
+
+def change_rows(diffs: list[TableDiff], schema: Schema) -> list[dict]:
     """One row per added or removed row, and one per changed column of a
-    changed row: the `changes` table without its commit."""
+    changed row (CHANGE_COLUMNS): the `changes` table without its commit."""
     rows = []
     for difference in diffs:
-        for key, row in difference.added:
-            rows.append({"table_name": difference.table, "key": key, "kind": "added", "column": None, "old_value": None, "new_value": None, "page": row_page(row)})
-        for key, row in difference.removed:
-            rows.append({"table_name": difference.table, "key": key, "kind": "removed", "column": None, "old_value": None, "new_value": None, "page": row_page(row)})
-        for key, _, new, columns in difference.changed:
-            for column, (old_value, new_value) in sorted(columns.items()):
-                rows.append({
-                    "table_name": difference.table, "key": key, "kind": "changed", "column": column,
-                    "old_value": old_value or None, "new_value": new_value or None, "page": row_page(new),
-                })
+        key_columns = schema.tables[difference.table].diff_key
+        for kind, entries in (("added", difference.added), ("removed", difference.removed), ("changed", difference.changed)):
+            for entry in entries:
+                key, row = entry[0], (entry[1] if kind != "changed" else entry[2])
+                base = {
+                    "table_name": difference.table, "key": key, "kind": kind, "page": row_page(row), "row_filter": row_filter(row, key_columns),
+                    "source_path": row.get("source_path") or None, "source_line": int(row["source_line"]) if row.get("source_line") else None,
+                }
+                if kind != "changed":
+                    rows.append({**base, "column": None, "old_value": None, "new_value": None})
+                    continue
+                for column, (old_value, new_value) in sorted(entry[3].items()):
+                    rows.append({**base, "column": column, "old_value": old_value or None, "new_value": new_value or None})
     return rows

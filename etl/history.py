@@ -25,7 +25,7 @@ from .cache import PageCache, code_version
 from .checks import check_slugs
 from .corpus import Corpus, corpus_index
 from .diagnostics import blocking_codes
-from .diff import TableDiff, diff_rows
+from .diff import TableDiff, change_rows, diff_rows
 from .package import serialise
 from .parse import DEFAULT_MAX_PAGE_BYTES, page_id
 from .read import discover
@@ -215,18 +215,19 @@ class History:
         totals = Counter()
         for difference in diffs:
             for kind, entries in (("added", difference.added), ("removed", difference.removed), ("changed", difference.changed)):
+                totals[kind] += len(entries)
+                if difference.table == "gaps" and kind != "changed":
+                    totals["gaps_" + kind] += len(entries)
+                if difference.table not in self.page_tables:
+                    continue
                 for entry in entries:
-                    source = entry[1] if kind != "changed" else entry[2]
-                    page = source.get("page") or None
-                    totals[kind] += 1
+                    page = (entry[1] if kind != "changed" else entry[2]).get("page")
+                    page_counts = counts.setdefault(page, Counter())
+                    page_counts[kind] += 1
                     if difference.table == "gaps" and kind != "changed":
-                        totals["gaps_" + kind] += 1
-                    if page and difference.table in self.page_tables:
-                        page_counts = counts.setdefault(page, Counter())
-                        page_counts[kind] += 1
-                        if difference.table == "gaps" and kind != "changed":
-                            page_counts["gaps_" + kind] += 1
-                    self._change_rows(commit, difference.table, kind, entry)
+                        page_counts["gaps_" + kind] += 1
+        for change in change_rows(diffs, self.schema):
+            self.rows.changes.append({"change": len(self.rows.changes) + 1, "commit_hash": commit.commit, **change})
         self.rows.commits.append({
             **row, "status": "built", "pages_changed": len(counts), "rows_added": totals["added"], "rows_removed": totals["removed"],
             "rows_changed": totals["changed"], "gaps_opened": totals["gaps_added"], "gaps_closed": totals["gaps_removed"],
@@ -237,16 +238,6 @@ class History:
             self.rows.page_history.append(_page_history_row(
                 page, commit, row["day"], per_page.get(page, "changed"), c["added"], c["removed"], c["changed"], c["gaps_added"], c["gaps_removed"], _verified(state),
             ))
-
-    def _change_rows(self, commit: Commit, table: str, kind: str, entry) -> None:
-        key, source = entry[0], (entry[1] if kind != "changed" else entry[2])
-        where = {"source_path": source.get("source_path") or None, "source_line": int(source["source_line"]) if source.get("source_line") else None}
-        base = {"commit_hash": commit.commit, "table_name": table, "key": key, "kind": kind, "page": source.get("page") or None, **where}
-        if kind != "changed":
-            self.rows.changes.append({"change": len(self.rows.changes) + 1, **base, "column": None, "old_value": None, "new_value": None})
-            return
-        for column, (old_value, new_value) in sorted(entry[3].items()):
-            self.rows.changes.append({"change": len(self.rows.changes) + 1, **base, "column": column, "old_value": old_value or None, "new_value": new_value or None})
 
 
 def _subject(commit: Commit) -> str:

@@ -95,6 +95,7 @@ def ranked_search_queries(schema: Schema) -> dict:
             continue
         shown = list(dict.fromkeys([*table.primary_key, *( [table.label_column] if table.label_column else [])]))
         columns = ", ".join(f"t.[{c}]" for c in shown)
+        where = "".join(f", t.{c}" for c in ("source_path", "source_line") if c in table.column_names)
         queries[f"search_{name}"] = {
             "title": f"Search {table.title.lower()}, best matches first",
             "description": f"Full-text search of {', '.join(table.fts)} in {name}, ranked by relevance (SQLite FTS5 bm25). "
@@ -102,7 +103,7 @@ def ranked_search_queries(schema: Schema) -> dict:
             "Words are stemmed; use quotes for a phrase, OR between alternatives, a trailing * for a prefix. "
             "fts_query() (plugins/search_hints.py) reads text that is not a valid search expression as plain words.",
             "sql": (
-                f"select {columns}, snippet([{name}_fts], -1, '[', ']', '…', 16) as matched, round([{name}_fts].rank, 3) as rank, t.source_path, t.source_line\n"
+                f"select {columns}, snippet([{name}_fts], -1, '[', ']', '…', 16) as matched, round([{name}_fts].rank, 3) as rank{where}\n"
                 f"from [{name}_fts] join [{name}] t on t.rowid = [{name}_fts].rowid\n"
                 f"where [{name}_fts] match fts_query(:q)\norder by [{name}_fts].rank\nlimit {RANKED_SEARCH_MATCHES}"
             ),

@@ -68,6 +68,11 @@ class CsvSink:
             key_digest.update(("\x1f".join(cells[position] for position in key_positions) + "\x1e").encode())
         self.counts[table_name] += len(rows)
 
+    def flush(self) -> None:
+        """Put what was written so far on disk, for a reader of the files."""
+        for handle in self.files.values():
+            handle.flush()
+
     def close(self) -> None:
         for handle in self.files.values():
             handle.close()

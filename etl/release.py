@@ -34,7 +34,7 @@ ASGI_APP = ROOT / "etl" / "asgi.py"
 
 # Packages the deployed app installs, pinned like pyproject.toml pins them.
 DEPLOY_PACKAGES = ["datasette==0.65.5", "uvicorn==0.54.0", "limits==5.8.0", "nh3==0.3.8", "markdown-it-py==4.3.0", "mdit-py-plugins==0.7.0", "datasette-search-all==1.1.4", "datasette-block-robots==1.1.1"]
-RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md")
+RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md", "CHANGELOG.md")
 
 
 class ReleaseError(Exception):
@@ -114,6 +114,32 @@ def release_notes(version: str, summary: dict, checksums: dict[str, str]) -> str
     return "\n".join(lines)
 
 
+def changelog(version: str, package_dir: Path, previous: Path | None, summary: dict) -> str:
+    """CHANGELOG.md: what changed since the previous release, in the wiki's
+    terms, after the schema changes that set the version. A VersionError
+    when the version disagrees with them."""
+    from .changelog import summarise, summary_markdown
+    from .diff import diff_packages
+    from .schema import load_schema
+    from .snapshots import package_directory
+    from .versioning import check_version, descriptor_version, schema_changes
+
+    if previous is None:
+        return f"# agingkb {version}\n\nThe first release: nothing to compare with.\n"
+    current_descriptor, _ = descriptor_version(package_dir)
+    with package_directory(previous) as old:
+        old_descriptor, old_version = descriptor_version(old)
+        changes = schema_changes(old_descriptor, current_descriptor)
+        level = check_version(old_version, version, changes)
+        if summary.get("compared_with") not in (None, old_version):
+            raise ReleaseError(f"the build's changes table compares with release {summary['compared_with']}, not with {old_version}; "
+                               f"rebuild with `etl build --previous {previous}`")
+        body = summary_markdown(summarise(diff_packages(old, package_dir, load_schema())), f"agingkb {version}: changes since {old_version}")
+    head, rest = body.split("\n", 1)
+    schema_lines = [f"- {lvl}: {what}" for lvl, what in changes] or ["- none: the data changed, the tables and columns did not"]
+    return "\n".join([head, "", f"A {level} release: the version follows the schema change since {old_version}.", "", "## Schema", "", *schema_lines]) + "\n" + rest
+
+
 def verify_release(directory: Path) -> None:
     """Every checksum matches, the zipped package validates with
     frictionless, and the database opens and holds every table the package
@@ -177,8 +203,13 @@ def serve_with_workers(app_dir: Path, version: str) -> None:
     (app_dir / "Dockerfile").write_text(dockerfile, encoding="utf-8")
 
 
-def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bool | None = None) -> Release:
-    """Release the current build in out_dir into dist_dir/<version>/."""
+def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bool | None = None, previous: Path | None = None) -> Release:
+    """Release the current build in out_dir into dist_dir/<version>/, with
+    a changelog against `previous` (a release, build or package directory,
+    or a dist/ directory's newest release; by default dist_dir's)."""
+    from .snapshots import SnapshotError, previous_release
+    from .versioning import VersionError
+
     out_dir, dist_dir = Path(out_dir), Path(dist_dir)
     try:
         summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
@@ -188,6 +219,11 @@ def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bo
     except (FileNotFoundError, OSError) as error:
         raise ReleaseError(f"no finished build in {out_dir} ({error}); run `etl build` first") from None
     version = release_version(package_dir, summary)
+    try:
+        compared = previous_release(previous if previous is not None else dist_dir, excluding=version) if (previous or dist_dir).exists() else None
+        changes_md = changelog(version, package_dir, compared, summary)
+    except (VersionError, SnapshotError) as error:
+        raise ReleaseError(str(error)) from None
     target = dist_dir / version
     dist_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=dist_dir))
@@ -195,7 +231,8 @@ def make_release(out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bo
         shutil.copyfile(database, staging / "agingkb.db")
         shutil.copyfile(package_zip, staging / ZIP_NAME)  # the build's deterministic zip of the validated package
         (staging / "CITATION.cff").write_text(citation_cff(version, summary), encoding="utf-8")
-        checksums = {name: file_sha256(staging / name) for name in ("agingkb.db", "datapackage.zip", "CITATION.cff")}
+        (staging / "CHANGELOG.md").write_text(changes_md, encoding="utf-8")
+        checksums = {name: file_sha256(staging / name) for name in ("agingkb.db", "datapackage.zip", "CITATION.cff", "CHANGELOG.md")}
         (staging / "RELEASE_NOTES.md").write_text(release_notes(version, summary, checksums), encoding="utf-8")
         checksums["RELEASE_NOTES.md"] = file_sha256(staging / "RELEASE_NOTES.md")
         (staging / "SHA256SUMS").write_text("".join(f"{digest}  {name}\n" for name, digest in checksums.items()), encoding="utf-8")

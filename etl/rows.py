@@ -10,7 +10,6 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .diagnostics import Diagnostic, diagnose
 from .frontmatter import to_json, value_kind
 from .markdown import WIKILINK, mask_code
 from .citations import completeness

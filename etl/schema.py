@@ -115,7 +115,7 @@ class Table:
     label_column: str | None = None
     sort: str | None = None
     sort_desc: str | None = None
-    kind: str = "core"  # core | typed | vocabulary
+    kind: str = "core"  # core | typed | vocabulary | history
     default_facets: list[str] | None = None  # facets shown first; else the first six facet columns
     diff_key: list[str] | None = None  # how `etl diff` matches rows across snapshots; None: not diffed
     diff_ignore: list[str] = field(default_factory=list)  # columns that follow position, not compared
@@ -346,7 +346,7 @@ def load_schema(data_dir: Path = DATA_DIR) -> Schema:
 
     tables: dict[str, Table] = {}
     for name, spec in tables_spec["tables"].items():
-        tables[name] = _table(name, spec, provenance, "core", source_table)
+        tables[name] = _table(name, spec, provenance, "history" if spec.get("history") else "core", source_table)
     for page_type in page_types.values():
         if page_type.table:
             if page_type.table in tables:

@@ -13,6 +13,8 @@ from pathlib import Path
 from .build import BuildError, build
 from .package import ZIP_NAME
 from .revisions import Tree, require_checkout, resolve
+from .diff import change_rows, diff_packages
+from .versioning import descriptor_version, newest_release
 
 
 class SnapshotError(Exception):
@@ -36,6 +38,26 @@ def package_directory(location: Path):
             yield Path(scratch)
     else:
         raise SnapshotError(f"{location}: no data package here (looked for datapackage.json, package/datapackage.json and {ZIP_NAME})")
+
+
+def previous_release(location: Path, excluding: str | None = None) -> Path | None:
+    """What a release is compared with: `location` itself when it holds a
+    package (a release, build or package directory), else the newest
+    release in it (a dist/ directory), other than the version `excluding`;
+    None when there is none yet (a first release)."""
+    location = Path(location)
+    if (location / "datapackage.json").is_file() or (location / "package" / "datapackage.json").is_file() or (location / ZIP_NAME).is_file():
+        return location
+    return newest_release(location, excluding)
+
+
+def changes_since(previous: Path, package_dir: Path, schema) -> tuple[list[dict], str]:
+    """The `changes` rows of a package compared with a previous release (no
+    commit), and that release's version."""
+    with package_directory(previous) as old:
+        _, version = descriptor_version(old)
+        rows = change_rows(diff_packages(old, package_dir, schema), schema)
+    return [{"change": number, "commit_hash": None, **row} for number, row in enumerate(rows, start=1)], version
 
 
 @contextmanager

@@ -1,7 +1,10 @@
 """Serve stage: /-/charts, pictures of the dataset a reader would rather
 look at than read: knowledge-gap tags by page type, evidence grades by
-dimension, and verification passes by month. Stacked bars drawn as SVG on
-the server from SQL over the immutable database; every label is escaped."""
+dimension, and verification passes by month; and /-/what-changed, the
+wiki's history per week (pages added, gap tags opened and closed, pages
+verified, grades changed) with the latest changes. Stacked bars drawn as
+SVG on the server from SQL over the immutable database; every label is
+escaped."""
 
 from __future__ import annotations
 
@@ -116,6 +119,69 @@ async def charts(datasette, request):
     return Response.html(html)
 
 
+# --- /-/what-changed: the history of the wiki, per week ----------------------
+
+WEEK = "date(c.day, '-6 days', 'weekday 1')"  # the Monday of the commit's week
+WEEKLY = [
+    ("pages-added", "Pages added", "select {week} as week, count(*) from page_history h join commits c on c.hash = h.commit_hash "
+     "where c.status = 'built' and h.change = 'added' group by 1", "page_history", {"change": "added"}),
+    ("gaps-opened", "Gap tags opened", "select {week} as week, sum(c.gaps_opened) from commits c where c.status = 'built' group by 1",
+     "changes", {"table_name": "gaps", "kind": "added"}),
+    ("gaps-closed", "Gap tags closed", "select {week} as week, sum(c.gaps_closed) from commits c where c.status = 'built' group by 1",
+     "changes", {"table_name": "gaps", "kind": "removed"}),
+    ("pages-verified", "Pages verified", "select {week} as week, count(*) from page_history h join commits c on c.hash = h.commit_hash "
+     "where c.status = 'built' and h.verified = 1 and (h.change = 'added' or exists (select 1 from changes v where v.commit_hash = h.commit_hash "
+     "and v.page = h.page and v.table_name = 'pages' and v.[column] = 'verified')) group by 1", "page_history", {"verified": "1"}),
+    ("grades-changed", "Evidence grades changed", "select {week} as week, count(distinct ch.key || ch.commit_hash) from changes ch "
+     "join commits c on c.hash = ch.commit_hash where ch.table_name = 'status_assessments' and ch.[column] in ('status', 'status_text') group by 1",
+     "changes", {"table_name": "status_assessments", "column": "status_text"}),
+]
+LATEST = 100  # changes listed on the page, newest first
+
+
+async def what_changed(datasette, request):
+    database = datasette.get_database(DATABASE)
+    base = datasette.urls.database(DATABASE)
+    commits = (await database.execute("select count(*), min(day), max(day) from commits")).first()
+    if not commits[0]:
+        body = ("<h1>What changed</h1><p>This build has no history. <code>etl history --wiki CHECKOUT</code> builds every commit of a "
+                "wiki checkout and records what each changed; the site then shows it here.</p>")
+        html = await datasette.render_template("picture.html", {"body_html": body, "style": STYLE, "page_title": "What changed"}, request=request)
+        return Response.html(html)
+    sections = []
+    for chart_id, title, sql, table, filters in WEEKLY:
+        sql = sql.format(week=WEEK)
+        counts = [(str(week), title, int(n or 0)) for week, n in (await database.execute(sql)).rows]
+        link = lambda week, series, table=table, filters=filters: (table, {**filters, "_sort_desc": "commit_hash"} if table == "changes" else filters)
+        svg = stacked_bars_svg(chart_id, f"{title} per week", counts, 1, "category", link) if counts else "<p>None.</p>"
+        sql_link = f"{base}?" + urlencode({"sql": sql})
+        sections.append(f'<section class="chart"><h2>{escape(title)} per week</h2><p>Weeks start on Monday. '
+                        f'<a href="{escape(sql_link)}">The numbers behind it</a>.</p><div class="scroll-box" data-label="{escape(title)} per week">{svg}</div></section>')
+    latest = (await database.execute(
+        "select ch.change, ch.table_name, ch.key, ch.kind, ch.[column], ch.old_value, ch.new_value, ch.row_filter, c.day, c.subject "
+        "from changes ch left join commits c on c.hash = ch.commit_hash where ch.table_name != 'sections' order by ch.change desc limit ?", [LATEST])).rows
+    items = []
+    for change, table, key, kind, column, old, new, row_filter, day, subject in latest:
+        what = f"{escape(kind)} {escape(column)}: {escape(_short(old))} → {escape(_short(new))}" if column else escape(kind)
+        row_link = f' · <a href="{escape(base)}/{escape(table)}?{escape(row_filter)}">the row now</a>' if kind != "removed" else ""
+        items.append(f'<li>{escape(day or "")} · <a href="{escape(base)}/changes/{change}">{escape(table)} · {escape(_short(key, 120))}</a> · {what}{row_link}</li>')
+    body = (
+        f"<h1>What changed</h1><p>The wiki's history as this build recorded it: {commits[0]:,} commits from {escape(commits[1])} to {escape(commits[2])}. "
+        f'Per commit in the <a href="{escape(base)}/commits">commits</a> table, per page in <a href="{escape(base)}/page_history">page history</a>, '
+        f'row by row in <a href="{escape(base)}/changes">changes</a>. Click a bar for its rows.</p>'
+        + "".join(sections)
+        + f'<section><h2>Latest changes</h2><p>The newest {len(items)} changes (section texts left out; they change with every edit in them).</p>'
+        + f'<ol class="latest-changes" reversed>{"".join(items)}</ol></section>'
+    )
+    html = await datasette.render_template("picture.html", {"body_html": body, "style": STYLE, "page_title": "What changed"}, request=request)
+    return Response.html(html)
+
+
+def _short(text, limit: int = 80) -> str:
+    text = " ".join(str(text or "(empty)").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 @hookimpl
 def register_routes():
-    return [(r"^/-/charts$", charts)]
+    return [(r"^/-/charts$", charts), (r"^/-/what-changed$", what_changed)]

@@ -204,6 +204,35 @@ def page_relations(conn, page: str, urls: RowUrls, titles: dict) -> dict:
     }
 
 
+FACTS_PER_COMMIT = 12  # a commit's changes to one page listed under it; the rest are linked
+
+
+def page_history(conn, page: str, urls: RowUrls) -> dict:
+    """The commits that touched the page, newest first (filled by `etl
+    history`), each with the first changes to the page's facts. A section's
+    text changes with any edit in it, so sections are counted, not listed."""
+    commits = _rows(conn, """select h.commit_hash, h.day, h.change, h.rows_added, h.rows_removed, h.rows_changed, h.gaps_opened, h.gaps_closed,
+            c.subject, c.seq from page_history h join commits c on c.hash = h.commit_hash where h.page = ? order by c.seq desc""", [page])
+    total = len(commits)
+    commits = commits[:LONG_LIST]
+    facts: dict[str, list[dict]] = {}
+    counted: dict[str, int] = {}
+    for change in _rows(conn, """select change, commit_hash, table_name, key, kind, [column], old_value, new_value from changes
+            where page = ? and table_name != 'sections' order by change""", [page]):
+        counted[change["commit_hash"]] = counted.get(change["commit_hash"], 0) + 1
+        listed = facts.setdefault(change["commit_hash"], [])
+        if len(listed) < FACTS_PER_COMMIT:
+            change["row_url"] = urls.row("changes", change["change"])
+            change["what"] = change["key"][len(page) + 3:] if change["key"].startswith(page + " · ") else change["key"]
+            listed.append(change)
+    for commit in commits:
+        commit["commit_url"] = urls.row("commits", commit["commit_hash"])
+        commit["facts"] = facts.get(commit["commit_hash"], [])
+        commit["facts_total"] = counted.get(commit["commit_hash"], 0)
+        commit["all_url"] = urls.table("changes", page=page, commit_hash=commit["commit_hash"])
+    return {"history": commits, "history_total": total, "history_url": urls.table("page_history", page=page)}
+
+
 def page_entity(conn, page: str, urls: RowUrls, titles: dict) -> dict | None:
     row = _one(conn, PAGE_SQL, [page])
     if row is None:
@@ -218,6 +247,7 @@ def page_entity(conn, page: str, urls: RowUrls, titles: dict) -> dict | None:
         "footnotes": page_footnotes(conn, page, urls, templates, titles),
         "gaps": page_gaps(conn, page, urls),
         **page_relations(conn, page, urls, titles),
+        **page_history(conn, page, urls),
     }
 
 

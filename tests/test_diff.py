@@ -32,7 +32,7 @@ def diff_after(edit, before, tmp_path, schema):
     edit(wiki)
     build(wiki, tmp_path / "out", jobs=1)
     diffs = {d.table: d for d in diff_packages(before, tmp_path / "out" / "package", schema)}
-    return diffs, change_rows(list(diffs.values()))
+    return diffs, change_rows(list(diffs.values()), schema)
 
 
 def replace_in(wiki, path, old, new):
@@ -71,7 +71,8 @@ def test_a_deleted_line_removes_exactly_its_gap(before, tmp_path, schema):
     assert summary.gaps_closed == [(PAGE, "gap/unsourced", "A claim with no source at all #gap/unsourced")]
     assert summary.gaps_opened == []
     assert {"table_name": "gaps", "key": f"{PAGE} · gap/unsourced · A claim with no source at all #gap/unsourced", "kind": "removed",
-            "column": None, "old_value": None, "new_value": None, "page": PAGE} in rows
+            "column": None, "old_value": None, "new_value": None, "page": PAGE, "source_path": KINASE, "source_line": 32,
+            "row_filter": "page=molecules%2Fproteins%2Fdemo-kinase&tag=gap%2Funsourced&claim=A+claim+with+no+source+at+all+%23gap%2Funsourced"} in rows
 
 
 def test_moving_rows_within_a_page_changes_no_fact(before, tmp_path, schema):
@@ -152,7 +153,7 @@ def test_etl_diff_on_two_builds_and_on_two_revisions(before, tmp_path):
     build(wiki, tmp_path / "after", jobs=1)
     on_builds = _etl("diff", str(before.parent), str(tmp_path / "after"), "--format", "csv")
     assert on_builds.returncode == 0, on_builds.stderr
-    assert on_builds.stdout.splitlines()[0] == "table_name,key,kind,column,old_value,new_value,page"
+    assert on_builds.stdout.splitlines()[0] == "table_name,key,kind,column,old_value,new_value,page,row_filter,source_path,source_line"
     assert sorted(on_builds.stdout.splitlines()[1:]) == sorted(_etl("diff", "--wiki", str(wiki), "HEAD~1", "HEAD", "--format", "csv").stdout.splitlines()[1:])
     summary = _etl("diff", str(before.parent), str(tmp_path / "after"))
     assert "- Gap tags: 0 opened, 1 closed" in summary.stdout

@@ -6,9 +6,11 @@ import json
 import os
 import re
 import shlex
+import shutil
 import sqlite3
 import subprocess
 import zipfile
+from pathlib import Path
 
 import httpx
 import pytest
@@ -40,7 +42,8 @@ def test_release_directory_is_complete_and_verified(release):
     made, root = release
     assert made.directory == root / "dist" / made.version and not made.deployed
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{16}", made.version)
-    assert {p.name for p in made.directory.iterdir()} == {"agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md", "SHA256SUMS", "app"}
+    assert {p.name for p in made.directory.iterdir()} == {"agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md", "CHANGELOG.md", "SHA256SUMS", "app"}
+    assert "The first release" in (made.directory / "CHANGELOG.md").read_text()
     for line in (made.directory / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
         assert sha256(made.directory / name) == digest
@@ -136,3 +139,71 @@ def test_one_dataset_version_everywhere(release, tmp_path):
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{16}", made.version)
     validated = subprocess.run([str(BIN / "frictionless"), "validate", "--json", str(tmp_path / "released" / "datapackage.json")], capture_output=True, text=True)
     assert validated.returncode == 0 and json.loads(validated.stdout)["valid"] is True, validated.stdout[-2000:]
+
+
+def _previous(release, tmp_path, version: str, edit_descriptor) -> Path:
+    """A previous release's package: this build's, with another version and
+    a schema edited as the test needs."""
+    made, root = release
+    previous = tmp_path / "previous"
+    shutil.copytree(root / "build" / "package", previous)
+    descriptor = json.loads((previous / "datapackage.json").read_text())
+    descriptor["version"] = version
+    edit_descriptor(descriptor)
+    (previous / "datapackage.json").write_text(json.dumps(descriptor))
+    return previous
+
+
+def _drop_table(name):
+    return lambda d: d.update(resources=[r for r in d["resources"] if r["name"] != name])
+
+
+def _add_column(table, column):
+    def edit(d):
+        resource = next(r for r in d["resources"] if r["name"] == table)
+        resource["schema"]["fields"].append({"name": column, "type": "string"})
+    return edit
+
+
+def test_the_version_must_follow_the_schema_change(release, tmp_path, monkeypatch):
+    monkeypatch.delenv("FLY_API_TOKEN", raising=False)
+    made, root = release
+    current = made.version.split("+")[0]
+    major, minor, patch = (int(x) for x in current.split("."))
+    # A table added since the previous release is a minor change: the previous minor version + 1.
+    earlier = f"{major}.{minor - 1}.{patch}+0000000000000000" if minor else f"{major - 1}.9.0+0000000000000000"
+    if minor:
+        ok = make_release(root / "build", tmp_path / "dist-ok", previous=_previous(release, tmp_path / "a", earlier, _drop_table("commits")))
+        changes = (ok.directory / "CHANGELOG.md").read_text()
+        assert f"A minor release: the version follows the schema change since {earlier}." in changes
+        assert "- minor: table commits added" in changes
+    same = _previous(release, tmp_path / "b", f"{current}+0000000000000000", _drop_table("commits"))
+    with pytest.raises(ReleaseError, match=rf"version {current} disagrees .* a minor change \(table commits added\), so the version must be {major}\.{minor + 1}\.0"):
+        make_release(root / "build", tmp_path / "dist-b", previous=same)
+    # A column the previous release had and this one lacks is a major change.
+    removed = _previous(release, tmp_path / "c", f"{current}+0000000000000000", _add_column("pages", "legacy_note"))
+    with pytest.raises(ReleaseError, match=rf"a major change \(column pages.legacy_note removed\), so the version must be {major + 1}\.0\.0"):
+        make_release(root / "build", tmp_path / "dist-c", previous=removed)
+    assert not (tmp_path / "dist-b").exists() or not any((tmp_path / "dist-b").iterdir())
+
+
+def test_a_data_release_lists_what_changed_and_carries_the_changes(release, tmp_path, monkeypatch):
+    monkeypatch.delenv("FLY_API_TOKEN", raising=False)
+    made, root = release
+    wiki = tmp_path / "wiki"
+    shutil.copytree(FIXTURE_WIKI, wiki)
+    page = wiki / "molecules" / "proteins" / "demo-kinase.md"
+    page.write_text(page.read_text().replace("- A claim with no source at all #gap/unsourced\n", ""))
+    result = build(wiki, tmp_path / "build", jobs=1, previous=made.directory)
+    assert result.compared_with == made.version
+    db = sqlite3.connect(tmp_path / "build" / "agingkb.db")
+    gap = db.execute("select kind, commit_hash, key from changes where table_name = 'gaps'").fetchall()
+    db.close()
+    assert gap == [("removed", None, "molecules/proteins/demo-kinase · gap/unsourced · A claim with no source at all #gap/unsourced")]
+    # The same pages from a different snapshot: the same software version, data only.
+    second = make_release(tmp_path / "build", root / "dist", app="agingkb-test")
+    changes = (second.directory / "CHANGELOG.md").read_text()
+    assert f"changes since {made.version}" in changes and "A patch release" in changes
+    assert "- Gap tags: 0 opened, 1 closed" in changes and "closed `#gap/unsourced` on `molecules/proteins/demo-kinase`" in changes
+    with zipfile.ZipFile(second.directory / "datapackage.zip") as archive:
+        assert b"gap/unsourced" in archive.read("changes.csv")

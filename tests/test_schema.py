@@ -24,8 +24,13 @@ def test_primary_and_foreign_keys_name_real_columns(schema):
 
 
 def test_every_wiki_derived_table_carries_provenance(schema):
-    """Each row names its file and line; the file leads to the snapshot."""
-    derived = [t for t in schema.tables.values() if t.kind != "vocabulary" and t.name not in ("snapshots", "source_files")]
+    """Each row names its file and line; the file leads to the snapshot.
+    The history tables' rows name the commit they describe instead."""
+    history = [t for t in schema.tables.values() if t.kind == "history"]
+    assert sorted(t.name for t in history) == ["changes", "commits", "page_history"]
+    assert all({"hash", "commit_hash"} & set(t.column_names) for t in history)
+    assert {"source_path", "source_line"} <= set(schema.tables["changes"].column_names)  # where the changed row was read
+    derived = [t for t in schema.tables.values() if t.kind not in ("vocabulary", "history") and t.name not in ("snapshots", "source_files")]
     assert [t.name for t in derived if not {"source_path", "source_line"} <= set(t.column_names)] == []
     assert [t.name for t in derived if ("source_path",) not in {fk.fields for fk in t.foreign_keys if fk.table == "source_files"}] == []
     assert ("snapshot",) in {fk.fields for fk in schema.tables["source_files"].foreign_keys if fk.table == "snapshots"}
