@@ -8,6 +8,7 @@ escaped."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from html import escape
 from urllib.parse import urlencode
 
@@ -143,38 +144,53 @@ async def what_changed(datasette, request):
     database = datasette.get_database(DATABASE)
     base = datasette.urls.database(DATABASE)
     commits = (await database.execute("select count(*), min(day), max(day) from commits")).first()
-    if not commits[0]:
+    changes = (await database.execute("select count(*), count(commit_hash) from changes")).first()
+    if not commits[0] and not changes[0]:
         body = ("<h1>What changed</h1><p>This build has no history. <code>etl history --wiki CHECKOUT</code> builds every commit of a "
-                "wiki checkout and records what each changed; the site then shows it here.</p>")
+                "wiki checkout and records what each changed, and a release built with <code>--previous</code> records what changed "
+                "since the release before it; the site then shows it here.</p>")
         html = await datasette.render_template("picture.html", {"body_html": body, "style": STYLE, "page_title": "What changed"}, request=request)
         return Response.html(html)
     sections = []
-    for chart_id, title, sql, table, filters in WEEKLY:
-        sql = sql.format(week=WEEK)
-        counts = [(str(week), title, int(n or 0)) for week, n in (await database.execute(sql)).rows]
-        link = lambda week, series, table=table, filters=filters: (table, {**filters, "_sort_desc": "commit_hash"} if table == "changes" else filters)
-        svg = stacked_bars_svg(chart_id, f"{title} per week", counts, 1, "category", link) if counts else "<p>None.</p>"
-        sql_link = f"{base}?" + urlencode({"sql": sql})
-        sections.append(f'<section class="chart"><h2>{escape(title)} per week</h2><p>Weeks start on Monday. '
-                        f'<a href="{escape(sql_link)}">The numbers behind it</a>.</p><div class="scroll-box" data-label="{escape(title)} per week">{svg}</div></section>')
+    if commits[0]:
+        intro = (f"The wiki's history as this build recorded it: {commits[0]:,} commits from {escape(commits[1])} to {escape(commits[2])}. "
+                 f'Per commit in the <a href="{escape(base)}/commits">commits</a> table, per page in <a href="{escape(base)}/page_history">page history</a>, '
+                 f'row by row in <a href="{escape(base)}/changes">changes</a>. Click a bar for its rows.')
+        for chart_id, title, sql, table, filters in WEEKLY:
+            sql = sql.format(week=WEEK)
+            counts = [(str(week), title, int(n or 0)) for week, n in (await database.execute(sql)).rows]
+            link = lambda week, series, table=table, filters=filters: (table, {**filters, **_week_filter(table, week)})
+            svg = stacked_bars_svg(chart_id, f"{title} per week", counts, 1, "category", link) if counts else "<p>None.</p>"
+            sql_link = f"{base}?" + urlencode({"sql": sql})
+            sections.append(f'<section class="chart"><h2>{escape(title)} per week</h2><p>Weeks start on Monday. '
+                            f'<a href="{escape(sql_link)}">The numbers behind it</a>.</p><div class="scroll-box" data-label="{escape(title)} per week">{svg}</div></section>')
+        listed = "Latest changes"
+    else:
+        intro = (f'What changed since the previous release, row by row: {changes[0]:,} changes in the <a href="{escape(base)}/changes">changes</a> table.')
+        listed = "Changes since the previous release"
     latest = (await database.execute(
-        "select ch.change, ch.table_name, ch.key, ch.kind, ch.[column], ch.old_value, ch.new_value, ch.row_filter, c.day, c.subject "
+        "select ch.change, ch.table_name, ch.key, ch.kind, ch.[column], ch.old_value, ch.new_value, ch.row_filter, c.day "
         "from changes ch left join commits c on c.hash = ch.commit_hash where ch.table_name != 'sections' order by ch.change desc limit ?", [LATEST])).rows
     items = []
-    for change, table, key, kind, column, old, new, row_filter, day, subject in latest:
+    for change, table, key, kind, column, old, new, row_filter, day in latest:
         what = f"{escape(kind)} {escape(column)}: {escape(_short(old))} → {escape(_short(new))}" if column else escape(kind)
         row_link = f' · <a href="{escape(base)}/{escape(table)}?{escape(row_filter)}">the row now</a>' if kind != "removed" else ""
-        items.append(f'<li>{escape(day or "")} · <a href="{escape(base)}/changes/{change}">{escape(table)} · {escape(_short(key, 120))}</a> · {what}{row_link}</li>')
+        when = f"{escape(day)} · " if day else ""
+        items.append(f'<li>{when}<a href="{escape(base)}/changes/{change}">{escape(table)} · {escape(_short(key, 120))}</a> · {what}{row_link}</li>')
     body = (
-        f"<h1>What changed</h1><p>The wiki's history as this build recorded it: {commits[0]:,} commits from {escape(commits[1])} to {escape(commits[2])}. "
-        f'Per commit in the <a href="{escape(base)}/commits">commits</a> table, per page in <a href="{escape(base)}/page_history">page history</a>, '
-        f'row by row in <a href="{escape(base)}/changes">changes</a>. Click a bar for its rows.</p>'
-        + "".join(sections)
-        + f'<section><h2>Latest changes</h2><p>The newest {len(items)} changes (section texts left out; they change with every edit in them).</p>'
+        f"<h1>What changed</h1><p>{intro}</p>" + "".join(sections)
+        + f'<section><h2>{listed}</h2><p>The newest {len(items)} changes (section texts left out; they change with every edit in them).</p>'
         + f'<ol class="latest-changes" reversed>{"".join(items)}</ol></section>'
     )
     html = await datasette.render_template("picture.html", {"body_html": body, "style": STYLE, "page_title": "What changed"}, request=request)
     return Response.html(html)
+
+
+def _week_filter(table: str, monday: str) -> dict:
+    """page_history has the commit's day: a bar links to its own week."""
+    if table != "page_history":
+        return {}
+    return {"day__gte": monday, "day__lt": (date.fromisoformat(monday) + timedelta(days=7)).isoformat()}
 
 
 def _short(text, limit: int = 80) -> str:

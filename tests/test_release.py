@@ -207,3 +207,18 @@ def test_a_data_release_lists_what_changed_and_carries_the_changes(release, tmp_
     assert "- Gap tags: 0 opened, 1 closed" in changes and "closed `#gap/unsourced` on `molecules/proteins/demo-kinase`" in changes
     with zipfile.ZipFile(second.directory / "datapackage.zip") as archive:
         assert b"gap/unsourced" in archive.read("changes.csv")
+
+
+def test_the_site_lists_the_changes_since_the_previous_release(release, tmp_path):
+    made, _ = release
+    wiki = tmp_path / "wiki"
+    shutil.copytree(FIXTURE_WIKI, wiki)
+    page = wiki / "molecules" / "proteins" / "demo-kinase.md"
+    page.write_text(page.read_text().replace("uniprot: Q9ZZZ1", "uniprot: Q9ZZZ2"))
+    build(wiki, tmp_path / "build", jobs=1, previous=made.directory)
+    with served(tmp_path / "build" / "agingkb.db", tmp_path / "datasette.log") as url:
+        html = httpx.get(url + "/-/what-changed", timeout=30).text
+    assert "Changes since the previous release" in html
+    assert "identifiers · molecules/proteins/demo-kinase · uniprot · Q9ZZZ2</a> · added" in html
+    assert "identifiers · molecules/proteins/demo-kinase · uniprot · Q9ZZZ1</a> · removed" in html
+    assert "/agingkb/identifiers?page=molecules%2Fproteins%2Fdemo-kinase&amp;field=uniprot&amp;value=Q9ZZZ2" in html
