@@ -217,8 +217,11 @@ def page_history(conn, page: str, urls: RowUrls) -> dict:
     commits = commits[:LONG_LIST]
     facts: dict[str, list[dict]] = {}
     counted: dict[str, int] = {}
+    # The page's own facts first, links (the most numerous) last.
     for change in _rows(conn, """select change, commit_hash, table_name, key, kind, [column], old_value, new_value from changes
-            where page = ? and table_name != 'sections' order by change""", [page]):
+            where page = ? and table_name != 'sections'
+            order by case table_name when 'pages' then 0 when 'gaps' then 1 when 'status_assessments' then 2 when 'footnotes' then 3
+              when 'identifiers' then 4 when 'links' then 6 else 5 end, change""", [page]):
         counted[change["commit_hash"]] = counted.get(change["commit_hash"], 0) + 1
         listed = facts.setdefault(change["commit_hash"], [])
         if len(listed) < FACTS_PER_COMMIT:

@@ -12,6 +12,8 @@ import pytest
 
 from benchmarks.compare_builds import differences
 from etl.build import build
+from etl.release import make_release
+from etl.revisions import Tree
 from etl.schema import load_yaml
 
 from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI, ROOT, git, served
@@ -297,3 +299,23 @@ def test_the_history_pages_pass_axe(browser, history_url):
         violations = [v for v in _axe_violations(page) if v["impact"] in BLOCKING]
         page.close()
         assert not violations, (path, describe(violations))
+
+
+def test_the_release_changelog_on_the_real_history(real_history, tmp_path, monkeypatch):
+    """Two releases of the real wiki: "Fix beta-arrestin2 frontmatter", then
+    the last commit. `git diff --name-status` between them adds 24 pages
+    (molecules/proteins/p16.md among them) and removes none."""
+    monkeypatch.delenv("FLY_API_TOKEN", raising=False)
+    out, _ = real_history
+    checkout = out.parent / "wiki"
+    older = rows(out / "agingkb.db", "select hash from commits where subject = 'Fix beta-arrestin2 frontmatter'")[0]["hash"]
+    tree = Tree(checkout, tmp_path / "tree")
+    build(tree.show(older), tmp_path / "build", git_commit=older)
+    first = make_release(tmp_path / "build", tmp_path / "dist", app="agingkb-test")
+    result = build(tree.show(git(checkout, "rev-parse", "HEAD").strip()), tmp_path / "build", previous=tmp_path / "dist" / first.version)
+    assert result.compared_with == first.version and result.rows["changes"] > 0
+    second = make_release(tmp_path / "build", tmp_path / "dist", app="agingkb-test")
+    changelog = (second.directory / "CHANGELOG.md").read_text()
+    assert changelog.startswith(f"# agingkb {second.version}: changes since {first.version}")
+    assert "A patch release" in changelog
+    assert "- Pages: 24 added, 0 removed, 0 renamed" in changelog and "- added `molecules/proteins/p16`" in changelog
