@@ -310,37 +310,12 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
                 sink.write("changes", change_rows)
             sink.close()
 
-        from .database import build_database, update_database  # here: `etl check` needs no sqlite-utils
-
         # Frictionless validates the package on worker processes while this
         # one loads SQLite; the build is published only if both succeed.
         with timed(timings, "package+validate+sqlite"):
             gap_tags = [t["tag"] for t in corpus_rows["gap_tags"]]
             package = descriptor(schema, load_sources(data_dir), discovery.snapshot, gap_tags)
-            descriptor_path = write_descriptor(staging / "package", package)
-            fingerprints = resource_fingerprints(package, staging / "package", {name: d.hexdigest() for name, d in sink.key_digests.items()})
-            fingerprints.update(code=cache.directory.name, build=staging.name)
-            previous = _read_json(out_dir / CACHE_DIR / VALIDATED_FILE)
-            to_validate = resources_to_validate(package, fingerprints, previous)
-            previous_database = _reusable_database(out_dir, previous, fingerprints)
-            validation = PackageValidation(descriptor_path, jobs, only=to_validate, workers=workers)
-            # The zip is written meanwhile too (zlib works outside the GIL);
-            # it is published only with a valid package.
-            with ThreadPoolExecutor(1) as zipper:
-                zipped = zipper.submit(zip_package, staging / "package", staging / ZIP_NAME)
-                try:
-                    if previous_database is None:
-                        counts = build_database(staging / "package", staging / "agingkb.db", schema)
-                    else:
-                        counts = update_database(previous_database, staging / "package", staging / "agingkb.db", schema, changed_resources(previous, fingerprints))
-                except BaseException:
-                    validation.cancel()
-                    raise
-                problems = validation.result()
-                zipped.result()
-            if problems:
-                shown = "\n".join(problems[:50])
-                raise BuildError(f"the data package is not valid ({len(problems)} problems); previous build kept\n{shown}")
+            counts, fingerprints, to_validate = _validate_and_load(staging, out_dir, schema, package, sink, cache, jobs, workers)
 
         footnote_status = Counter()
         with open(staging / "package" / "footnotes.csv", encoding="utf-8", newline="") as handle:
@@ -372,6 +347,41 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
     finally:
         if not published:
             shutil.rmtree(staging, ignore_errors=True)
+
+
+def _validate_and_load(staging: Path, out_dir: Path, schema, package: dict, sink: CsvSink, cache: PageCache, jobs: int, workers):
+    """Write the descriptor, then validate the resources that changed since
+    the last valid build on the worker processes while this one loads (or
+    patches) the database and a thread zips the package. Returns the row
+    counts, the fingerprints to record once published, and what was
+    validated; a BuildError when the package is not valid."""
+    from .database import build_database, update_database  # here: `etl check` needs no sqlite-utils
+
+    descriptor_path = write_descriptor(staging / "package", package)
+    fingerprints = resource_fingerprints(package, staging / "package", {name: d.hexdigest() for name, d in sink.key_digests.items()})
+    fingerprints.update(code=cache.directory.name, build=staging.name)
+    last_valid = _read_json(out_dir / CACHE_DIR / VALIDATED_FILE)
+    to_validate = resources_to_validate(package, fingerprints, last_valid)
+    previous_database = _reusable_database(out_dir, last_valid, fingerprints)
+    validation = PackageValidation(descriptor_path, jobs, only=to_validate, workers=workers)
+    # The zip is written meanwhile too (zlib works outside the GIL); it is
+    # published only with a valid package.
+    with ThreadPoolExecutor(1) as zipper:
+        zipped = zipper.submit(zip_package, staging / "package", staging / ZIP_NAME)
+        try:
+            if previous_database is None:
+                counts = build_database(staging / "package", staging / "agingkb.db", schema)
+            else:
+                counts = update_database(previous_database, staging / "package", staging / "agingkb.db", schema, changed_resources(last_valid, fingerprints))
+        except BaseException:
+            validation.cancel()
+            raise
+        problems = validation.result()
+        zipped.result()
+    if problems:
+        shown = "\n".join(problems[:50])
+        raise BuildError(f"the data package is not valid ({len(problems)} problems); previous build kept\n{shown}")
+    return counts, fingerprints, to_validate
 
 
 def summary_dict(result: BuildResult) -> dict:
