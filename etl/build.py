@@ -37,11 +37,9 @@ from .diagnostics import Diagnostic, DiagnosticLog
 from .parse import DEFAULT_MAX_PAGE_BYTES, parse_page
 from .read import discover, load_sources
 from .rows import CorpusIndex, page_rows
-from .work_rows import WorkIndex
-from .corpus import Corpus, bibliography_rows, corpus_index
+from .corpus import Corpus, corpus_index
 from .schema import DATA_DIR, load_schema
-from .trial_rows import TrialIndex, page_trial_mentions
-from .trial_terms import load_trial_terms
+from .trial_rows import page_trial_mentions
 
 
 class BuildError(Exception):
@@ -135,18 +133,14 @@ def check_wiki(
     schema = load_schema(data_dir)
     discovery = discover(wiki_dir, None, data_dir)
     index = corpus_index(discovery, schema)
-    works, trials = WorkIndex(schema.venues), TrialIndex(load_trial_terms(data_dir))
+    corpus = Corpus(schema, data_dir)
     diagnostics = check_slugs([p.path for p in discovery.pages])
     cache = PageCache(cache_dir, code_version(data_dir, max_page_bytes)) if cache_dir else None
     with page_results(discovery.pages, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes, cache, with_rows=False) as results:
-        for _, _, (mentions, trial_mentions), page_diagnostics, _ in results:
-            for mention in mentions:
-                works.add(mention)
-            for mention in trial_mentions:
-                trials.add(mention)
+        for _, rows, (mentions, trial_mentions), page_diagnostics, _ in results:
+            corpus.add_page(rows, mentions, trial_mentions)
             diagnostics += page_diagnostics
-    trials.rows(set(works.works))
-    diagnostics += works.conflicts + works.unmatched_venues() + trials.diagnostics + bibliography_rows(schema, index, data_dir)[3]
+    diagnostics += corpus.problems(index)
     if paths is not None:
         diagnostics = [d for d in diagnostics if d.path in paths]
     return sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))

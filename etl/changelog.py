@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from .diff import TableDiff
+from .trial_rows import TRIAL_FACT_COLUMNS
 
 SHOWN = 40  # items listed per heading; the rest are counted
 
@@ -132,10 +133,9 @@ def summarise(diffs: list[TableDiff]) -> Summary:
 
     trials = by_table.get("trials", empty)
     summary.trials_added = [row["trial"] for _, row in trials.added]
-    facts = {"registry_status", "phase", "design", "n_randomised", "n_completed", "duration_weeks", "intervention", "comparator", "condition", "population", "title", "acronym"}
     for key, old, new, columns in trials.changed:
         for column, (before, after) in sorted(columns.items()):
-            if column in facts:
+            if column in TRIAL_FACT_COLUMNS:
                 summary.trial_facts_changed.append((new["trial"], column, before or "", after or ""))
 
     identifiers = by_table.get("identifiers", empty)

@@ -61,6 +61,15 @@ class Corpus:
         for mention in trial_mentions:
             self.trials.add(mention)
 
+    def problems(self, index: CorpusIndex) -> list[Diagnostic]:
+        """What joining finds (bibliography, work conflicts, trials), without
+        making the rows: `etl check`'s share of tables()."""
+        _, _, record_mentions, diagnostics = bibliography_rows(self.schema, index, self.data_dir)
+        for mention in record_mentions:
+            self.works.add(mention)
+        self.trials.rows(set(self.works.works))
+        return diagnostics + self.works.conflicts + self.works.unmatched_venues() + self.trials.diagnostics
+
     def tables(self, index: CorpusIndex, discovery: Discovery) -> tuple[dict[str, list[dict]], list[Diagnostic]]:
         """The corpus-level tables, in the order a build writes them, and the
         problems found while joining (work conflicts, trials, bibliography)."""

@@ -8,17 +8,17 @@ of matched rows is csv-diff's (`csv_diff.compare`), on the columns that hold
 facts (`Table.compared_columns`); cells are compared as the package's CSV
 writes them.
 
-Pure: works on rows (dicts of CSV cells). Reading packages is `read_package`.
+Pure apart from `read_table`: works on rows (dicts of CSV cells).
 """
 
 from __future__ import annotations
 
 import csv
 import sys
-from urllib.parse import urlencode
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 from csv_diff import compare
 
@@ -36,11 +36,9 @@ class TableDiff:
     added: list[tuple[str, dict]] = field(default_factory=list)  # (key, row)
     removed: list[tuple[str, dict]] = field(default_factory=list)
     changed: list[tuple[str, dict, dict, dict[str, tuple]]] = field(default_factory=list)  # (key, old row, new row, {column: (old, new)})
-    columns_added: list[str] = field(default_factory=list)
-    columns_removed: list[str] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return bool(self.added or self.removed or self.changed or self.columns_added or self.columns_removed)
+        return bool(self.added or self.removed or self.changed)
 
 
 def keyed(rows, key_columns: list[str]) -> dict[str, dict]:
@@ -78,9 +76,7 @@ def diff_rows(table: Table, old_rows, new_rows) -> TableDiff:
         (change["key"], old[change["key"]], new[change["key"]], {column: tuple(values) for column, values in change["changes"].items()})
         for change in outcome["changed"]
     ]
-    result.columns_added = sorted(outcome["columns_added"])
-    result.columns_removed = sorted(outcome["columns_removed"])
-    return result
+    return result  # columns only one side has are the schema change's business (etl/versioning.py)
 
 
 def read_table(package_dir: Path, name: str) -> list[dict]:

@@ -117,7 +117,8 @@ class History:
         self.built: Commit | None = None
         self.pages_now: dict[str, PageState] = {}  # page ID -> state, for the commit being compared
         self.rows = HistoryRows()
-        self.page_tables = [name for name, t in schema.tables.items() if t.diff_key and "page" in t.column_names and t.kind != "vocabulary"]
+        # Tables whose rows belong to a page: compared page by page, and counted in page_history.
+        self.tables_by_page = [name for name, t in schema.tables.items() if t.diff_key and "page" in t.column_names and t.kind != "vocabulary"]
 
     def run(self, commits: list[Commit]) -> HistoryRows:
         for seq, commit in enumerate(commits, start=1):
@@ -198,7 +199,7 @@ class History:
             old, new = self.pages.get(path), pages.get(path)
             if old is new or (old and new and old.result[1] == new.result[1]):
                 continue
-            for name in self.page_tables:
+            for name in self.tables_by_page:
                 difference = diff_rows(self.schema.tables[name], old.cells(name) if old else [], new.cells(name) if new else [])
                 if difference:
                     diffs.append(difference)
@@ -218,7 +219,7 @@ class History:
                 totals[kind] += len(entries)
                 if difference.table == "gaps" and kind != "changed":
                     totals["gaps_" + kind] += len(entries)
-                if difference.table not in self.page_tables:
+                if difference.table not in self.tables_by_page:
                     continue
                 for entry in entries:
                     page = (entry[1] if kind != "changed" else entry[2]).get("page")

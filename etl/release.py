@@ -154,13 +154,13 @@ def verify_release(directory: Path) -> None:
     missing = set(RELEASE_FILES) - set(listed)
     if missing:
         raise ReleaseError(f"SHA256SUMS does not list {sorted(missing)}")
-    with tempfile.TemporaryDirectory() as unpacked:
-        with zipfile.ZipFile(directory / "datapackage.zip") as archive:
-            archive.extractall(unpacked)
-        problems = validate_package(Path(unpacked) / "datapackage.json")
+    from .snapshots import package_directory
+
+    with package_directory(directory) as unpacked:  # the release's zip, unpacked for the check
+        problems = validate_package(unpacked / "datapackage.json")
         if problems:
             raise ReleaseError("the zipped data package is not valid:\n" + "\n".join(problems[:20]))
-        declared = [resource["name"] for resource in json.loads((Path(unpacked) / "datapackage.json").read_text(encoding="utf-8"))["resources"]]
+        declared = [resource["name"] for resource in json.loads((unpacked / "datapackage.json").read_text(encoding="utf-8"))["resources"]]
     connection = sqlite3.connect(f"file:{directory / 'agingkb.db'}?mode=ro", uri=True)
     try:
         tables = {name for (name,) in connection.execute("select name from sqlite_master where type = 'table'")}
