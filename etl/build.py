@@ -23,6 +23,7 @@ from .cache import PageCache, code_version
 from .package import (
     ZIP_NAME,
     CsvSink,
+    table_text,
     PackageValidation,
     changed_resources,
     descriptor,
@@ -72,16 +73,17 @@ def timed(timings: dict, stage: str):
 _WORKER: dict = {}
 
 
-def _init_worker(index: CorpusIndex, data_dir: Path, max_page_bytes: int, cache: PageCache | None) -> None:
+def _init_worker(index: CorpusIndex, schema, max_page_bytes: int, cache: PageCache | None) -> None:
     _WORKER["index"] = index
-    _WORKER["schema"] = load_schema(data_dir)
+    _WORKER["schema"] = schema
     _WORKER["max_page_bytes"] = max_page_bytes
     _WORKER["cache"] = cache
 
 
 def _process(job: tuple[str, str, str]):
-    """Parse, check and turn one page into rows (runs in a worker); the
-    result goes into the page cache with what it asked of the index."""
+    """Parse, check and turn one page into rows, written out as CSV text
+    (runs in a worker); the result goes into the page cache with what it
+    asked of the index."""
     path, absolute, key = job
     schema, index, cache = _WORKER["schema"], _WORKER["index"], _WORKER["cache"]
     index.journal = []
@@ -92,16 +94,18 @@ def _process(job: tuple[str, str, str]):
         trial_mentions, trial_diagnostics = page_trial_mentions(parsed, index, footnote_works)
         diagnostics = parsed.diagnostics + check_page(parsed, index, schema) + trial_diagnostics
         invalid = sum(1 for f in parsed.typed_fields.values() if not f.valid)
-        result = parsed.page_type, rows, (mentions, trial_mentions), diagnostics, invalid
+        gap_tags = sorted({row["tag"] for row in rows.get("gaps", [])})
+        tables = {name: table_text(schema.tables[name], table_rows) for name, table_rows in rows.items()}
+        result = parsed.page_type, tables, (mentions, trial_mentions, gap_tags), diagnostics, invalid
         if cache is not None:
-            cache.store(key, result, index.journal)
+            cache.store(key, result, index.journal, index.digest)
         return result
     finally:
         index.journal = None
 
 
 @contextmanager
-def page_results(pages, jobs: int, index: CorpusIndex, data_dir: Path, max_page_bytes: int, cache: PageCache | None = None, with_rows: bool = True):
+def page_results(pages, jobs: int, index: CorpusIndex, schema, max_page_bytes: int, cache: PageCache | None = None, with_rows: bool = True):
     """Per-page results in page order: from the cache where it still holds,
     else parsed on `jobs` processes (or in this process when jobs is 1)."""
     keys = [PageCache.key(p.path, p.sha256) for p in pages]
@@ -114,11 +118,11 @@ def page_results(pages, jobs: int, index: CorpusIndex, data_dir: Path, max_page_
             yield cache.load(key, with_rows) if position in cached else next(fresh)
 
     if jobs <= 1 or len(work_items) < 2 * jobs:
-        _init_worker(index, data_dir, max_page_bytes, cache)
+        _init_worker(index, schema, max_page_bytes, cache)
         yield in_page_order(map(_process, work_items))
         return
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_init_worker, initargs=(index, data_dir, max_page_bytes, cache)) as pool:
+    with context.Pool(jobs, initializer=_init_worker, initargs=(index, schema, max_page_bytes, cache)) as pool:
         yield in_page_order(pool.imap(_process, work_items, chunksize=8))
 
 
@@ -130,15 +134,15 @@ def check_wiki(
     `paths`, only problems in those files (links still resolve against the
     whole wiki). With `cache_dir` (a build's page cache), unchanged pages
     are not parsed again."""
-    schema = load_schema(data_dir)
+    cache = PageCache(cache_dir, code_version(data_dir, max_page_bytes)) if cache_dir else None
+    schema = cache.memo("schema", lambda: load_schema(data_dir)) if cache else load_schema(data_dir)
     discovery = discover(wiki_dir, None, data_dir)
-    index = corpus_index(discovery, schema)
+    index = corpus_index(discovery, schema, cache)
     corpus = Corpus(schema, data_dir)
     diagnostics = check_slugs([p.path for p in discovery.pages])
-    cache = PageCache(cache_dir, code_version(data_dir, max_page_bytes)) if cache_dir else None
-    with page_results(discovery.pages, jobs or os.cpu_count() or 1, index, data_dir, max_page_bytes, cache, with_rows=False) as results:
-        for _, rows, (mentions, trial_mentions), page_diagnostics, _ in results:
-            corpus.add_page(rows, mentions, trial_mentions)
+    with page_results(discovery.pages, jobs or os.cpu_count() or 1, index, schema, max_page_bytes, cache, with_rows=False) as results:
+        for _, _, mentions, page_diagnostics, _ in results:
+            corpus.add_page(*mentions)
             diagnostics += page_diagnostics
     diagnostics += corpus.problems(index)
     if paths is not None:
@@ -237,13 +241,12 @@ def build(
     names the commit the pages are from when wiki_dir is not a checkout;
     `previous` (a release, build or package directory) fills the changes
     table with what changed since it."""
-    schema = load_schema(data_dir)
     timings: dict[str, float] = {}
     out_dir = Path(out_dir)
     (out_dir / ".builds").mkdir(parents=True, exist_ok=True)
     jobs = jobs or os.cpu_count() or 1
     with _exclusive(out_dir), validation_workers(jobs) as workers:
-        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers, extra_rows, git_commit, previous)
+        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, timings, workers, extra_rows, git_commit, previous)
 
 
 @contextmanager
@@ -258,15 +261,17 @@ def _exclusive(out_dir: Path):
         yield
 
 
-def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, schema, timings, workers, extra_rows, git_commit, previous) -> BuildResult:
+def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, timings, workers, extra_rows, git_commit, previous) -> BuildResult:
     _remove_stale_builds(out_dir)
     staging = Path(tempfile.mkdtemp(prefix="build-", dir=out_dir / ".builds"))
     os.chmod(staging, 0o755)
     published = False
     try:
+        cache = PageCache(out_dir / CACHE_DIR, code_version(data_dir, max_page_bytes))
+        schema = cache.memo("schema", lambda: load_schema(data_dir))
         with timed(timings, "read"):
             discovery = discover(wiki_dir, upstream_commit, data_dir, git_commit)
-            index = corpus_index(discovery, schema)
+            index = corpus_index(discovery, schema, cache)
 
         sink = CsvSink(staging / "package", schema)
         corpus = Corpus(schema, data_dir)
@@ -274,14 +279,13 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, s
         diagnostics.extend(check_slugs([p.path for p in discovery.pages]))
         pages_by_type: Counter = Counter()
         invalid_fields = 0
-        cache = PageCache(out_dir / CACHE_DIR, code_version(data_dir, max_page_bytes))
         with timed(timings, "parse+rows"):
-            with page_results(discovery.pages, jobs, index, data_dir, max_page_bytes, cache) as results:
-                for page_type, rows, (mentions, trial_mentions), page_diagnostics, invalid in results:
+            with page_results(discovery.pages, jobs, index, schema, max_page_bytes, cache) as results:
+                for page_type, tables, mentions, page_diagnostics, invalid in results:
                     pages_by_type[page_type or "(none)"] += 1
-                    for table_name, table_rows in rows.items():
-                        sink.write(table_name, table_rows)
-                    corpus.add_page(rows, mentions, trial_mentions)
+                    for table_name, text in tables.items():
+                        sink.write_text(table_name, text)
+                    corpus.add_page(*mentions)
                     diagnostics.add_page(page_diagnostics)
                     invalid_fields += invalid
 

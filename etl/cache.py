@@ -10,8 +10,9 @@ code or to data/ therefore starts an empty cache.
 A page also depends on the rest of the wiki: which link targets exist and
 which study page has which DOI. While a page is processed its CorpusIndex
 journals every such question with its answer; an entry is reused only when
-the current index gives every answer again. So renaming a page recomputes
-exactly the pages whose links it changes.
+the current index gives every answer again (at once when the index is the
+one the entry was made with: same pages, same study works). So renaming a
+page recomputes exactly the pages whose links it changes.
 
 Each entry is written to a temporary file and renamed into place, so a
 build killed at any moment leaves whole entries or none. Rows name their
@@ -77,7 +78,8 @@ class PageCache:
                 after_header, inode = handle.tell(), os.fstat(handle.fileno()).st_ino
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
             return False
-        if not all(index.answers(question) for question in header["journal"]):
+        # The same index answers every question alike; else ask them again.
+        if header.get("index") != index.digest and not all(index.answers(question) for question in header["journal"]):
             return False
         self._checked[key] = after_header, inode  # load() skips the journal
         self.hits += 1
@@ -104,19 +106,47 @@ class PageCache:
             rows = pickle.load(handle) if with_rows else {}
         return page_type, rows, mentions, diagnostics, invalid
 
-    def store(self, key: str, result, journal: list) -> None:
+    def store(self, key: str, result, journal: list, index_digest: str) -> None:
         page_type, rows, mentions, diagnostics, invalid = result
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
         try:
             with os.fdopen(handle, "wb") as stream:
-                for part in ({"journal": journal}, (page_type, mentions, diagnostics, invalid), rows):
+                for part in ({"journal": journal, "index": index_digest}, (page_type, mentions, diagnostics, invalid), rows):
                     pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+
+    def load_memo(self, name: str) -> dict:
+        """A small table kept beside the entries (empty when there is none)."""
+        try:
+            with open(self.directory / f"{name}.memo", "rb") as handle:
+                return pickle.load(handle)
+        except (OSError, pickle.UnpicklingError, EOFError):
+            return {}
+
+    def store_memo(self, name: str, value: dict) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".memo-")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(temporary, self.directory / f"{name}.memo")
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def memo(self, name: str, make):
+        """What make() returns, kept for this code version (it may depend
+        only on the code and data/, as the version does)."""
+        memo = self.load_memo(name)
+        if not memo:
+            memo = {"value": make()}
+            self.store_memo(name, memo)
+        return memo["value"]
 
     def prune(self, keep: set[str]) -> None:
         """Keep only this code version's entries for the pages just built."""
@@ -128,6 +158,10 @@ class PageCache:
         if not self.directory.is_dir():
             return
         for folder in self.directory.iterdir():
+            if not folder.is_dir():  # a memo, or one a killed build left half-written
+                if folder.name.startswith(".memo-"):
+                    folder.unlink(missing_ok=True)
+                continue
             for entry in folder.iterdir():
                 if entry.name.startswith(".entry-") or entry.stem not in keep:
                     entry.unlink(missing_ok=True)

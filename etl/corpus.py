@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from .cache import PageCache
 from .diagnostics import Diagnostic, diagnose
 from .frontmatter import FrontmatterError, parse_frontmatter, plain
 from .parse import normalise_identifier, page_id
@@ -16,32 +17,45 @@ from .trial_rows import TrialIndex
 from .trial_terms import load_trial_terms
 from .work_rows import WorkIndex
 
+STUDY_WORKS_MEMO = "study-works"  # in the page cache: each study page's work key, by path and content
 
-def study_work_keys(discovery: Discovery, schema: Schema) -> dict[str, str]:
+
+def study_work_keys(discovery: Discovery, schema: Schema, cache: PageCache | None = None) -> dict[str, str]:
     """Work key of every study page, read from frontmatter only, so that a
-    footnote citing [[studies/x]] and one citing x's DOI name one work."""
-    keys = {}
-    doi_scheme = schema.identifier_scheme("doi")
+    footnote citing [[studies/x]] and one citing x's DOI name one work.
+    With a page cache, a study page's key is read again only when its text
+    changed."""
+    known = cache.load_memo(STUDY_WORKS_MEMO) if cache is not None else {}
+    keys, found = {}, {}
     for source in discovery.pages:
         if not (source.path.startswith("studies/") or "/studies/" in source.path):
             continue
-        try:
-            fm = parse_frontmatter(source.absolute.read_bytes().decode("utf-8", errors="replace"))
-        except FrontmatterError:
-            continue
-        if fm.get("type") != "study":
-            continue
-        page = page_id(source.path)
-        doi, pmid = fm.get("doi"), fm.get("pmid")
-        doi = normalise_identifier(doi, doi_scheme) if isinstance(doi, str) and doi.strip() else None
-        pmid = str(pmid) if isinstance(pmid, int) and not isinstance(pmid, bool) else None
-        keys[page] = work_key(doi, pmid, None, page)
+        memo = (source.path, source.sha256)
+        found[memo] = known[memo] if memo in known else _study_work_key(source, schema)
+        if found[memo] is not None:
+            keys[page_id(source.path)] = found[memo]
+    if cache is not None and found != known:
+        cache.store_memo(STUDY_WORKS_MEMO, found)
     return keys
 
 
-def corpus_index(discovery: Discovery, schema: Schema) -> CorpusIndex:
+def _study_work_key(source, schema: Schema) -> str | None:
+    """The work key a study page's frontmatter gives; None when it is not a study page."""
+    try:
+        fm = parse_frontmatter(source.absolute.read_bytes().decode("utf-8", errors="replace"))
+    except FrontmatterError:
+        return None
+    if fm.get("type") != "study":
+        return None
+    doi, pmid = fm.get("doi"), fm.get("pmid")
+    doi = normalise_identifier(doi, schema.identifier_scheme("doi")) if isinstance(doi, str) and doi.strip() else None
+    pmid = str(pmid) if isinstance(pmid, int) and not isinstance(pmid, bool) else None
+    return work_key(doi, pmid, None, page_id(source.path))
+
+
+def corpus_index(discovery: Discovery, schema: Schema, cache: PageCache | None = None) -> CorpusIndex:
     index = CorpusIndex([page_id(p.path) for p in discovery.pages])
-    index.study_works = study_work_keys(discovery, schema)
+    index.study_works = study_work_keys(discovery, schema, cache)
     return index
 
 
@@ -54,8 +68,8 @@ class Corpus:
         self.works, self.trials = WorkIndex(schema.venues), TrialIndex(load_trial_terms(data_dir))
         self.observed_tags: set[str] = set()
 
-    def add_page(self, rows: dict, mentions: list[dict], trial_mentions: list[dict]) -> None:
-        self.observed_tags.update(r["tag"] for r in rows.get("gaps", []))
+    def add_page(self, mentions: list[dict], trial_mentions: list[dict], gap_tags: list[str]) -> None:
+        self.observed_tags.update(gap_tags)
         for mention in mentions:
             self.works.add(mention)
         for mention in trial_mentions:

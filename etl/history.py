@@ -26,7 +26,7 @@ from .checks import check_slugs
 from .corpus import Corpus, corpus_index
 from .diagnostics import blocking_codes
 from .diff import TableDiff, change_rows, diff_rows
-from .package import serialise
+from .package import read_table_text, serialise
 from .parse import DEFAULT_MAX_PAGE_BYTES, page_id
 from .read import discover
 from .revisions import Commit, Tree, changed_paths, commits, require_checkout, resolve, uncommitted
@@ -80,14 +80,20 @@ def build_history(checkout: Path, out_dir: Path, since: str | None = None, jobs:
 class PageState:
     key: str  # the page cache's key: path and content
     journal: list  # what the page asked of the corpus index
-    result: tuple  # page type, rows, (work mentions, trial mentions), diagnostics, invalid-field count
+    result: tuple  # page type, tables (TableText), (work mentions, trial mentions, gap tags), diagnostics, invalid-field count
+    schema: Schema
     _cells: dict | None = None
 
     def cells(self, table: str) -> list[dict]:
         """The page's rows of one table as the CSV writes their cells."""
         if self._cells is None:
-            self._cells = {name: [_cells(row) for row in rows] for name, rows in self.result[1].items()}
+            self._cells = {name: read_table_text(self.schema.tables[name], text) for name, text in self.result[1].items()}
         return self._cells.get(table, [])
+
+    def count(self, table: str | None = None) -> int:
+        """How many rows the page gives one table (all tables without one)."""
+        tables = self.result[1]
+        return sum(text.count for name, text in tables.items() if table in (None, name))
 
 
 def _cells(row: dict) -> dict:
@@ -129,7 +135,7 @@ class History:
         wiki = self.tree.show(commit.commit)
         files_changed = len(changed_paths(self.checkout, self.built.commit, commit.commit)) if self.built else 0
         discovery = discover(wiki, commit.upstream_commit, self.data_dir, commit.commit)
-        index = corpus_index(discovery, self.schema)
+        index = corpus_index(discovery, self.schema, self.cache)
         pages = self._pages(discovery, index)
         row = _commit_row(seq, commit, files_changed)
         blocking = [d for d in check_slugs([p.path for p in discovery.pages]) if d.code in blocking_codes()]
@@ -166,10 +172,10 @@ class History:
                 states[page.path] = kept
             else:
                 stale.append(page)
-        with page_results(stale, self.jobs, index, self.data_dir, self.max_page_bytes, self.cache) as results:
+        with page_results(stale, self.jobs, index, self.schema, self.max_page_bytes, self.cache) as results:
             for page, result in zip(stale, results):
                 key = PageCache.key(page.path, page.sha256)
-                states[page.path] = PageState(key, self.cache.journal(key) or [], result)
+                states[page.path] = PageState(key, self.cache.journal(key) or [], result, self.schema)
         return {path: states[path] for path in sorted(states)}
 
     def _corpus(self, pages: dict[str, PageState], index, discovery) -> dict[str, list[dict]]:
@@ -177,19 +183,16 @@ class History:
             return self.corpus  # no page changed: neither did what they say together
         corpus = Corpus(self.schema, self.data_dir)
         for state in pages.values():
-            mentions, trial_mentions = state.result[2]
-            corpus.add_page(state.result[1], mentions, trial_mentions)
+            corpus.add_page(*state.result[2])
         tables, _ = corpus.tables(index, discovery)
         return {name: [_cells(r) for r in rows] for name, rows in tables.items() if self.schema.tables[name].diff_key is not None}
 
     def _baseline(self, row: dict, commit: Commit, pages: dict[str, PageState]) -> None:
         """The first commit: the others are compared with it. Its pages are
         in page_history as added; its rows are not repeated in changes."""
-        self.rows.commits.append({**row, "status": "baseline", "pages_changed": len(pages), "rows_added": sum(len(rows) for s in pages.values() for rows in s.result[1].values())})
+        self.rows.commits.append({**row, "status": "baseline", "pages_changed": len(pages), "rows_added": sum(state.count() for state in pages.values())})
         for path, state in pages.items():
-            rows = state.result[1]
-            gaps = len(rows.get("gaps", []))
-            self.rows.page_history.append(_page_history_row(page_id(path), commit, row["day"], "added", sum(len(r) for r in rows.values()), 0, 0, gaps, 0, _verified(state)))
+            self.rows.page_history.append(_page_history_row(page_id(path), commit, row["day"], "added", state.count(), 0, 0, state.count("gaps"), 0, _verified(state)))
 
     def _compare(self, row: dict, commit: Commit, pages: dict[str, PageState], corpus: dict[str, list[dict]]) -> None:
         self.pages_now = {page_id(path): state for path, state in pages.items()}
@@ -261,6 +264,6 @@ def _page_history_row(page, commit: Commit, day, change, added, removed, changed
 
 def _verified(state: PageState | None) -> bool | None:
     """The page's verified flag in this state (None for a page that is gone)."""
-    if state is None or not state.result[1].get("pages"):
+    if state is None or not state.count("pages"):
         return None
-    return state.result[1]["pages"][0]["verified"]
+    return {"true": True, "false": False}.get(state.cells("pages")[0]["verified"])

@@ -7,16 +7,18 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import shutil
 import sys
 import zipfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from .read import file_sha256
-from .schema import Schema
+from .schema import Schema, Table
 
 csv.field_size_limit(sys.maxsize)
 
@@ -34,14 +36,45 @@ def serialise(value) -> str:
     return str(value)
 
 
+@dataclass(frozen=True)
+class TableText:
+    """Rows of one table as its CSV holds them: their lines, how many there
+    are, and their primary keys as the key digest reads them. A worker
+    makes it for each page, so the build only writes text."""
+
+    lines: str
+    count: int
+    keys: str
+
+
+def table_text(table: Table, rows: list[dict]) -> TableText:
+    names = table.column_names
+    key_positions = [names.index(key) for key in table.primary_key]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    keys = []
+    for row in rows:
+        if row.keys() != set(names):
+            missing, extra = set(names) - set(row), set(row) - set(names)
+            raise ValueError(f"{table.name} row does not match its declaration: missing {sorted(missing)}, extra {sorted(extra)}")
+        cells = [serialise(row[name]) for name in names]
+        writer.writerow(cells)
+        keys.append("\x1f".join(cells[position] for position in key_positions) + "\x1e")
+    return TableText(buffer.getvalue(), len(rows), "".join(keys))
+
+
+def read_table_text(table: Table, text: TableText) -> list[dict[str, str]]:
+    """The rows of a TableText as cells by column name."""
+    return [dict(zip(table.column_names, cells)) for cells in csv.reader(io.StringIO(text.lines))]
+
+
 class CsvSink:
-    """One open CSV writer per table; rows are written as they arrive."""
+    """One open CSV file per table; rows are written as they arrive."""
 
     def __init__(self, directory: Path, schema: Schema):
         self.directory = directory
         self.schema = schema
         self.files = {}
-        self.writers = {}
         self.counts = {name: 0 for name in schema.tables}
         # A digest of each table's primary keys in order: what a foreign key
         # to the table may see (resources_to_validate).
@@ -49,24 +82,16 @@ class CsvSink:
         directory.mkdir(parents=True, exist_ok=True)
         for name, table in schema.tables.items():
             handle = open(directory / f"{name}.csv", "w", encoding="utf-8", newline="")
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(table.column_names)
+            csv.writer(handle, lineterminator="\n").writerow(table.column_names)
             self.files[name] = handle
-            self.writers[name] = writer
 
     def write(self, table_name: str, rows: list[dict]) -> None:
-        table = self.schema.tables[table_name]
-        names = table.column_names
-        writer, key_digest = self.writers[table_name], self.key_digests[table_name]
-        key_positions = [names.index(key) for key in table.primary_key]
-        for row in rows:
-            if set(row) != set(names):
-                missing, extra = set(names) - set(row), set(row) - set(names)
-                raise ValueError(f"{table_name} row does not match its declaration: missing {sorted(missing)}, extra {sorted(extra)}")
-            cells = [serialise(row[name]) for name in names]
-            writer.writerow(cells)
-            key_digest.update(("\x1f".join(cells[position] for position in key_positions) + "\x1e").encode())
-        self.counts[table_name] += len(rows)
+        self.write_text(table_name, table_text(self.schema.tables[table_name], rows))
+
+    def write_text(self, table_name: str, text: TableText) -> None:
+        self.files[table_name].write(text.lines)
+        self.key_digests[table_name].update(text.keys.encode())
+        self.counts[table_name] += text.count
 
     def flush(self) -> None:
         """Put what was written so far on disk, for a reader of the files."""

@@ -5,10 +5,12 @@ etl/trial_rows.py). Pure.
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from .frontmatter import to_json, value_kind
 from .markdown import WIKILINK, mask_code
@@ -49,6 +51,13 @@ class CorpusIndex:
             parts = lower.split("/")
             for start in range(1, len(parts) - 1):
                 self._by_suffix.setdefault("/".join(parts[start:]), page)
+
+    @cached_property
+    def digest(self) -> str:
+        """Everything an answer depends on: equal digests answer every
+        question alike (read once study_works is set)."""
+        state = repr((sorted(self.page_ids), sorted(self.study_works.items())))
+        return hashlib.sha256(state.encode()).hexdigest()
 
     def resolve(self, target: str, from_page: str | None = None) -> str | None:
         """Page ID a wikilink or relative link target names, or None."""
