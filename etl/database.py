@@ -110,8 +110,12 @@ def _open_for_loading(db_path: Path):
 def _finish(db) -> None:
     db.execute("ANALYZE")
     db.conn.commit()
-    # Only deleted rows leave free pages behind; a fresh load has none.
-    if db.execute("PRAGMA freelist_count").fetchone()[0]:
+    # Only deleted rows leave free pages behind: none after a fresh load, and
+    # few after a patch, whose new rows reuse the pages the old ones freed
+    # (395 of 28,978 after a one-page edit). VACUUM rewrites the whole file
+    # (0.5 s), so it runs only when a tenth of the file is free.
+    free, pages = db.execute("PRAGMA freelist_count").fetchone()[0], db.execute("PRAGMA page_count").fetchone()[0]
+    if free * 10 > pages:
         db.vacuum()
     db.close()
 

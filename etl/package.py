@@ -182,6 +182,12 @@ def write_descriptor(directory: Path, package: dict) -> Path:
     return path
 
 
+# Deflate level of the zip: level 4 compresses the package in half the
+# time of the default 6 (0.9 against 1.8 s of CPU) for an archive 5% larger
+# (20.8 against 19.9 MB); levels 1-3 are faster still but 11-20% larger.
+ZIP_LEVEL = 4
+
+
 def zip_package(package_dir: Path, target: Path) -> None:
     """The data package as a zip with fixed timestamps, permissions and
     order, so one package gives one archive, byte for byte."""
@@ -189,6 +195,7 @@ def zip_package(package_dir: Path, target: Path) -> None:
         for path in sorted(package_dir.iterdir()):
             info = zipfile.ZipInfo(path.name, date_time=(1980, 1, 1, 0, 0, 0))
             info.compress_type = zipfile.ZIP_DEFLATED
+            info._compresslevel = ZIP_LEVEL  # open(info, "w") does not take the archive's level
             info.create_system = 3  # Unix, wherever the build runs
             info.external_attr = 0o644 << 16
             with open(path, "rb") as source, archive.open(info, "w") as entry:
@@ -313,54 +320,57 @@ def validation_cost(descriptor: dict, directory: Path) -> dict[str, float]:
 
 
 class PackageValidation:
-    """Frictionless validation of a written package on `jobs` processes,
+    """Frictionless validation of a written package on worker processes,
     started now and awaited with result(), so the SQLite load can run
     meanwhile. The verdict is Package.validate()'s: the descriptor is
-    checked first, then every resource (or each one in `only`) is
-    validated with the same call, and the reports are combined as
+    checked (on a worker too), then every resource (or each one in `only`)
+    is validated with the same call, and the reports are combined as
     frictionless combines them."""
 
     def __init__(self, path: Path, jobs: int, only: list[str] | None = None, workers=None):
-        from frictionless import FrictionlessException, Package
-
         self.path = str(path)
-        self.errors: list[str] = []
-        self.pool = None
-        self.owns_pool = workers is None
-        try:
-            Package(self.path).to_descriptor(validate=True)
-        except FrictionlessException as exception:
-            self.errors = [f"package: {error.type}: {error.note}" for error in exception.to_errors()]
-            return
         descriptor = json.loads(Path(path).read_text(encoding="utf-8"))
         costs = validation_cost(descriptor, Path(path).parent)
         if only is not None:  # the others were validated, unchanged, by the last build
             costs = {name: cost for name, cost in costs.items() if name in set(only)}
-        if not costs:
-            return
         groups = _balanced(costs, max(1, jobs))
-        self.pool = workers or validation_workers(len(groups))
+        self.owns_pool = workers is None
+        self.pool = workers or validation_workers(max(1, len(groups)))
+        self.descriptor_errors = self.pool.apply_async(_descriptor_errors, (self.path,))
         self.pending = [self.pool.apply_async(_resource_reports, (self.path, group)) for group in groups]
 
     def result(self) -> list[str]:
         """Flat error lines; empty when the package is valid."""
-        if self.pool is None:
-            return self.errors
         from frictionless import Report
 
         try:
+            errors = self.descriptor_errors.get()
+            if errors:  # as Package.validate(): a descriptor that is not valid is the whole verdict
+                return errors
             descriptors = [report for pending in self.pending for report in pending.get()]
         finally:
             if self.owns_pool:
-                self.pool.close()
+                self.pool.terminate()
                 self.pool.join()
+        if not descriptors:
+            return []
         report = Report.from_validation_reports(time=0, reports=[Report.from_descriptor(d) for d in descriptors])
         return _problems(report)
 
     def cancel(self) -> None:
-        if self.pool is not None:
-            self.pool.terminate()
-            self.pool.join()
+        self.pool.terminate()
+        self.pool.join()
+
+
+def _descriptor_errors(path: str) -> list[str]:
+    """What frictionless finds wrong with the package descriptor itself."""
+    from frictionless import FrictionlessException, Package
+
+    try:
+        Package(path).to_descriptor(validate=True)
+    except FrictionlessException as exception:
+        return [f"package: {error.type}: {error.note}" for error in exception.to_errors()]
+    return []
 
 
 def validation_workers(jobs: int):
