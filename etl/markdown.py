@@ -57,6 +57,8 @@ def inline_children(content: str, env: dict) -> list:
 def mask_code(text: str) -> str:
     """Blank out inline code spans (keeping offsets) so tags and links
     quoted as code are not taken for real ones."""
+    if "`" not in text:  # most text has no code span
+        return text
     return CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text)
 
 
@@ -151,6 +153,11 @@ def table_line(line: str) -> str:
     return CONTAINER_PREFIX.sub("", line).strip()
 
 
+# What split_cells reads: a wikilink bracket pair, an escaped character, a
+# pipe, a run of anything else, or a lone bracket or trailing backslash.
+CELL_TOKEN = re.compile(r"\[\[|\]\]|\\.|\||[^\[\]\\|]+|.", re.DOTALL)
+
+
 def split_cells(line: str) -> list[str]:
     """Cells of a raw pipe-table line. Splits on unescaped pipes outside
     [[wikilinks]], so [[page|alias]] stays one cell as its author meant."""
@@ -159,29 +166,17 @@ def split_cells(line: str) -> list[str]:
         text = text[1:]
     if text.endswith("|") and not text.endswith("\\|"):
         text = text[:-1]
-    cells, current, depth, i = [], [], 0, 0
-    while i < len(text):
-        if text.startswith("[[", i):
-            depth += 1
-            current.append("[[")
-            i += 2
-            continue
-        if text.startswith("]]", i) and depth:
-            depth -= 1
-            current.append("]]")
-            i += 2
-            continue
-        char = text[i]
-        if char == "\\" and i + 1 < len(text):
-            current.append(text[i : i + 2])
-            i += 2
-            continue
-        if char == "|" and not depth:
+    cells, current, depth = [], [], 0
+    for token in CELL_TOKEN.findall(text):
+        if token == "|" and not depth:
             cells.append("".join(current))
             current = []
-        else:
-            current.append(char)
-        i += 1
+            continue
+        if token == "[[":
+            depth += 1
+        elif token == "]]" and depth:
+            depth -= 1
+        current.append(token)
     cells.append("".join(current))
     return cells
 

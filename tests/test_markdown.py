@@ -1,10 +1,11 @@
 """The body parser: markdown links are found with inline parsing only where
 a link can start, and that loses none of them."""
 
+import pytest
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
-from etl.markdown import parse_body
+from etl.markdown import parse_body, split_cells
 
 from .conftest import REAL_WIKI
 
@@ -87,3 +88,17 @@ def test_every_markdown_link_of_the_real_wiki_is_found():
         assert _markdown_links(parse_body(without_tables)) == expected, path
         total += len(expected)
     assert total > 50  # the wiki has few: most of its links are [[wikilinks]]
+
+
+@pytest.mark.parametrize("line, cells", [
+    ("| a | b |", [" a ", " b "]),
+    ("| [[proteins/il-6|IL-6]] | raised |", [" [[proteins/il-6|IL-6]] ", " raised "]),
+    ("| x \\| y | z |", [" x \\| y ", " z "]),
+    ("  > | quoted | row |", [" quoted ", " row "]),
+    ("| closed ]] early | [[open | two |", [" closed ]] early ", " [[open | two "]),
+    ("| [[[odd]]] | ok |", [" [[[odd]]] ", " ok "]),
+    ("| trailing backslash \\", [" trailing backslash \\"]),
+    ("no outer pipes | here", ["no outer pipes ", " here"]),
+])
+def test_split_cells_keeps_wikilinks_and_escapes_whole(line, cells):
+    assert split_cells(line) == cells
