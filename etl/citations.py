@@ -158,19 +158,29 @@ def _strip_markup(segment: str) -> str:
     return segment.replace("**", "").replace("*", "").replace("__", "").strip(" _—–-").strip()
 
 
-def _design_lookup(study_designs: list[dict]) -> list[tuple[re.Pattern, str]]:
+class DesignPatterns(list):
+    """(pattern, design) for each wording of the vocabulary, longest wording
+    first, and `any`: one pattern that matches wherever one of them does,
+    so text that names no design is searched once, not once per wording."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        super().__init__((re.compile(rf"(?<![\w-]){re.escape(wording)}(?![\w-])"), design) for wording, design in pairs)
+        self.any = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(wording) for wording, _ in pairs) + r")(?![\w-])")
+
+
+def _design_lookup(study_designs: list[dict]) -> DesignPatterns:
     pairs = []
     for entry in study_designs:
         for synonym in entry["synonyms"]:
             pairs.append((synonym.lower(), entry["design"]))
     pairs.sort(key=lambda pair: -len(pair[0]))  # longest wording first
-    return [(re.compile(rf"(?<![\w-]){re.escape(wording)}(?![\w-])"), design) for wording, design in pairs]
+    return DesignPatterns(pairs)
 
 
 _DESIGN_CACHE: dict[tuple, list] = {}
 
 
-def design_patterns(study_designs: list[dict]) -> list[tuple[re.Pattern, str]]:
+def design_patterns(study_designs: list[dict]) -> DesignPatterns:
     """The vocabulary's wordings as compiled patterns, compiled once per
     vocabulary (keyed by its content, so another vocabulary never reuses them)."""
     key = tuple((entry["design"], tuple(entry["synonyms"])) for entry in study_designs)
@@ -179,7 +189,14 @@ def design_patterns(study_designs: list[dict]) -> list[tuple[re.Pattern, str]]:
     return _DESIGN_CACHE[key]
 
 
-def classify_design(segment: str, designs: list[tuple[re.Pattern, str]]) -> str | None:
+def _designs_in(text: str, designs: DesignPatterns) -> list[tuple[int, str]]:
+    """(where, design) of every wording found in text."""
+    if not designs.any.search(text):
+        return []
+    return [(match.start(), design) for pattern, design in designs if (match := pattern.search(text))]
+
+
+def classify_design(segment: str, designs: DesignPatterns) -> str | None:
     """Design of a short segment such as 'rct', 'in-vitro (cDNA cloning)',
     'double-blind RCT' or 'design: systematic review + network
     meta-analysis'; None when the segment is not a design statement. Where
@@ -191,10 +208,10 @@ def classify_design(segment: str, designs: list[tuple[re.Pattern, str]]) -> str 
     head = re.split(r"[(;:,]", text, maxsplit=1)[0].strip().lower()
     if not head:
         return None
-    found = [(match.start(), design) for pattern, design in designs if (match := pattern.search(head))]
+    found = _designs_in(head, designs)
     if not found:
         if GENERIC_DESIGN_HEAD.search(head) and len(head.split()) <= 4 and (inside := re.match(r"[^(;]*[(;]\s*([^();]{2,80})", text)):
-            found = [(match.start(), design) for pattern, design in designs if (match := pattern.search(inside.group(1).lower()))]
+            found = _designs_in(inside.group(1).lower(), designs)
             if not found and (from_model := infer_design_from_model(inside.group(1))):
                 return from_model
         if not found:

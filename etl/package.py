@@ -49,18 +49,18 @@ class TableText:
 
 def table_text(table: Table, rows: list[dict]) -> TableText:
     names = table.column_names
+    declared = set(names)
     key_positions = [names.index(key) for key in table.primary_key]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    keys = []
+    cell_rows = []
     for row in rows:
-        if row.keys() != set(names):
-            missing, extra = set(names) - set(row), set(row) - set(names)
+        if row.keys() != declared:
+            missing, extra = declared - set(row), set(row) - declared
             raise ValueError(f"{table.name} row does not match its declaration: missing {sorted(missing)}, extra {sorted(extra)}")
-        cells = [serialise(row[name]) for name in names]
-        writer.writerow(cells)
-        keys.append("\x1f".join(cells[position] for position in key_positions) + "\x1e")
-    return TableText(buffer.getvalue(), len(rows), "".join(keys))
+        cell_rows.append([value if value.__class__ is str else serialise(value) for value in map(row.__getitem__, names)])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(cell_rows)
+    keys = "".join("\x1f".join(cells[position] for position in key_positions) + "\x1e" for cells in cell_rows)
+    return TableText(buffer.getvalue(), len(rows), keys)
 
 
 def read_table_text(table: Table, text: TableText) -> list[dict[str, str]]:
@@ -248,29 +248,37 @@ def resources_to_validate(descriptor: dict, current: dict, previous: dict | None
     return changed
 
 
+# Per validation worker: the package it validates and the key sets its
+# foreign keys point to, kept from one resource to the next.
+_VALIDATOR: dict = {}
+
+
 def _resource_reports(path: str, names: list[str]) -> list[dict]:
     """Validate some of a package's resources, each exactly as
     Package.validate() validates it (with the package, so foreign keys are
     checked against the other resources); runs in a worker process."""
     from frictionless import Checklist, Package
 
-    package = Package(path)
-    with _foreign_keys_read_once():
-        return [package.get_resource(name).validate(checklist=Checklist()).to_descriptor() for name in names]
+    stamp = (path, os.stat(path).st_mtime_ns)
+    if _VALIDATOR.get("stamp") != stamp:
+        _VALIDATOR.clear()
+        _VALIDATOR.update(stamp=stamp, package=Package(path), built={})
+    with _foreign_keys_read_once(_VALIDATOR["built"]):
+        return [_VALIDATOR["package"].get_resource(name).validate(checklist=Checklist()).to_descriptor() for name in names]
 
 
 @contextmanager
-def _foreign_keys_read_once():
+def _foreign_keys_read_once(built: dict[tuple[str, tuple], set]):
     """Frictionless builds the set of keys a foreign key may point to anew
     for every resource it validates: pages.csv (19 MB, mostly bodies) was
     read and cast once for each of the 36 foreign keys to pages, 7 s of CPU.
     Meanwhile each (resource, fields) set is built on its first use and
-    handed to the next resource that points there. The package does not
-    change during validation; the checks themselves stay frictionless's."""
+    kept in `built` for the next resource that points there. The package
+    does not change during validation; the checks themselves stay
+    frictionless's."""
     from frictionless.resources.table import TableResource
 
     original = TableResource._TableResource__open_lookup
-    built: dict[tuple[str, tuple], set] = {}
 
     def open_lookup(self):
         def source(fk):
@@ -298,17 +306,6 @@ def _foreign_keys_read_once():
         TableResource._TableResource__open_lookup = original
 
 
-def _balanced(costs: dict[str, float], workers: int) -> list[list[str]]:
-    """Resources in `workers` groups of about equal cost (largest first)."""
-    groups: list[list[str]] = [[] for _ in range(workers)]
-    loads = [0.0] * workers
-    for name in sorted(costs, key=lambda n: (-costs[n], n)):
-        lightest = loads.index(min(loads))
-        groups[lightest].append(name)
-        loads[lightest] += costs[name]
-    return [group for group in groups if group]
-
-
 def validation_cost(descriptor: dict, directory: Path) -> dict[str, float]:
     """A resource's validation cost: its own bytes plus the bytes of every
     resource its foreign keys make frictionless read."""
@@ -333,11 +330,13 @@ class PackageValidation:
         costs = validation_cost(descriptor, Path(path).parent)
         if only is not None:  # the others were validated, unchanged, by the last build
             costs = {name: cost for name, cost in costs.items() if name in set(only)}
-        groups = _balanced(costs, max(1, jobs))
         self.owns_pool = workers is None
-        self.pool = workers or validation_workers(max(1, len(groups)))
+        self.pool = workers or validation_workers(max(1, min(jobs, len(costs))))
         self.descriptor_errors = self.pool.apply_async(_descriptor_errors, (self.path,))
-        self.pending = [self.pool.apply_async(_resource_reports, (self.path, group)) for group in groups]
+        # One task per resource, the costliest first: each worker takes the
+        # next as it finishes one, so the workers finish together.
+        pending = {name: self.pool.apply_async(_resource_reports, (self.path, [name])) for name in sorted(costs, key=lambda n: (-costs[n], n))}
+        self.pending = [pending[r["name"]] for r in descriptor["resources"] if r["name"] in pending]
 
     def result(self) -> list[str]:
         """Flat error lines; empty when the package is valid."""
