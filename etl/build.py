@@ -15,7 +15,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -245,8 +245,8 @@ def build(
     out_dir = Path(out_dir)
     (out_dir / ".builds").mkdir(parents=True, exist_ok=True)
     jobs = jobs or os.cpu_count() or 1
-    with _exclusive(out_dir), validation_workers(jobs) as workers:
-        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, timings, workers, extra_rows, git_commit, previous)
+    with _exclusive(out_dir), ExitStack() as lifetime:
+        return _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, timings, lifetime, extra_rows, git_commit, previous)
 
 
 @contextmanager
@@ -261,7 +261,7 @@ def _exclusive(out_dir: Path):
         yield
 
 
-def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, timings, workers, extra_rows, git_commit, previous) -> BuildResult:
+def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, timings, lifetime: ExitStack, extra_rows, git_commit, previous) -> BuildResult:
     _remove_stale_builds(out_dir)
     staging = Path(tempfile.mkdtemp(prefix="build-", dir=out_dir / ".builds"))
     os.chmod(staging, 0o755)
@@ -281,6 +281,10 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, t
         invalid_fields = 0
         with timed(timings, "parse+rows"):
             with page_results(discovery.pages, jobs, index, schema, max_page_bytes, cache) as results:
+                # The validation workers are forked once the parsers are at
+                # work (frictionless loads meanwhile) and before this process
+                # holds anything: a process forked later carries a copy of it.
+                workers = lifetime.enter_context(validation_workers(jobs))
                 for page_type, tables, mentions, page_diagnostics, invalid in results:
                     pages_by_type[page_type or "(none)"] += 1
                     for table_name, text in tables.items():

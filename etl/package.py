@@ -374,8 +374,9 @@ def _descriptor_errors(path: str) -> list[str]:
 
 def validation_workers(jobs: int):
     """A pool of `jobs` processes for PackageValidation. A build makes it
-    before it parses: a process forked later carries a copy of everything
-    the build then holds (at 4x the wiki, 60 MB more per worker)."""
+    as soon as its parsers have started: a process forked later carries a
+    copy of everything the build then holds (at 4x the wiki, 60 MB more per
+    worker)."""
     import multiprocessing
 
     import frictionless  # noqa: F401 - imported once here, inherited by the workers
