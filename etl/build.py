@@ -133,18 +133,31 @@ def check_wiki(
     """Every diagnostic `etl build` would report, without building. With
     `paths`, only problems in those files (links still resolve against the
     whole wiki). With `cache_dir` (a build's page cache), unchanged pages
-    are not parsed again."""
+    are not parsed again, and when every page is one the last build or
+    check saw, what joining them found is read back instead of joined again."""
     cache = PageCache(cache_dir, code_version(data_dir, max_page_bytes)) if cache_dir else None
     schema = cache.memo("schema", lambda: load_schema(data_dir)) if cache else load_schema(data_dir)
     discovery = discover(wiki_dir, None, data_dir)
     index = corpus_index(discovery, schema, cache)
-    corpus = Corpus(schema, data_dir)
     diagnostics = check_slugs([p.path for p in discovery.pages])
-    with page_results(discovery.pages, jobs or os.cpu_count() or 1, index, schema, max_page_bytes, cache, with_rows=False) as results:
-        for _, _, mentions, page_diagnostics, _ in results:
-            corpus.add_page(*mentions)
-            diagnostics += page_diagnostics
-    diagnostics += corpus.problems(index)
+    corpus_key = PageCache.corpus_key(index, discovery.pages)
+    known = cache.load_memo(CORPUS_PROBLEMS_MEMO) if cache is not None and paths is not None else {}
+    if known.get("corpus") == corpus_key:
+        wanted = [p for p in discovery.pages if p.path in paths]
+        with page_results(wanted, 1, index, schema, max_page_bytes, cache, with_rows=False) as results:
+            for _, _, _, page_diagnostics, _ in results:
+                diagnostics += page_diagnostics
+        diagnostics += known["problems"]
+    else:
+        corpus = Corpus(schema, data_dir)
+        with page_results(discovery.pages, jobs or os.cpu_count() or 1, index, schema, max_page_bytes, cache, with_rows=False) as results:
+            for _, _, mentions, page_diagnostics, _ in results:
+                corpus.add_page(*mentions)
+                diagnostics += page_diagnostics
+        problems = corpus.problems(index)
+        diagnostics += problems
+        if cache is not None:
+            cache.store_memo(CORPUS_PROBLEMS_MEMO, {"corpus": corpus_key, "problems": problems})
     if paths is not None:
         diagnostics = [d for d in diagnostics if d.path in paths]
     return sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))
@@ -152,6 +165,7 @@ def check_wiki(
 
 OUTPUTS = ("package", ZIP_NAME, "agingkb.db", "diagnostics.txt", "summary.json")
 CACHE_DIR = ".cache"  # under the output directory: the per-page cache (etl/cache.py)
+CORPUS_PROBLEMS_MEMO = "corpus-problems"  # in the page cache: what joining the pages found, for `etl check`
 VALIDATED_FILE = "validated.json"  # in CACHE_DIR: what frictionless found valid in the last published build
 
 
@@ -301,6 +315,7 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, t
         with timed(timings, "corpus tables"):
             corpus_rows, corpus_diagnostics = corpus.tables(index, discovery)
             diagnostics.extend(corpus_diagnostics)
+            cache.store_memo(CORPUS_PROBLEMS_MEMO, {"corpus": PageCache.corpus_key(index, discovery.pages), "problems": corpus_diagnostics})
             for table_name, table_rows in {**corpus_rows, **(extra_rows or {})}.items():
                 sink.write(table_name, table_rows)
             compared_with = None

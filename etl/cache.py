@@ -61,6 +61,15 @@ class PageCache:
         same text still give different rows)."""
         return hashlib.sha256(f"{path}\0{content_hash}".encode()).hexdigest()
 
+    @staticmethod
+    def corpus_key(index, pages) -> str:
+        """What the pages say together depends on: every page's key and the
+        corpus index they were read with."""
+        digest = hashlib.sha256(index.digest.encode())
+        for page in pages:
+            digest.update(PageCache.key(page.path, page.sha256).encode())
+        return digest.hexdigest()
+
     def _path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.pickle"
 

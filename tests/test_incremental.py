@@ -135,3 +135,53 @@ def test_which_resources_need_validating():
     assert resources_to_validate(descriptor, fingerprints(terms=("descriptor", "a new column")), before) == ["terms"]
     assert resources_to_validate(descriptor, {**fingerprints(), "frictionless": "6.0"}, before) == ["pages", "links", "terms"]
     assert changed_resources(before, fingerprints(links=("bytes", "x"), terms=("descriptor", "y"))) == {"links", "terms"}
+
+
+def test_check_of_one_page_with_the_cache_says_what_a_full_check_says(wiki, tmp_path, monkeypatch):
+    """`etl check --cache-dir` of one edited page: before the next build (the
+    pages are joined again), after it (the join is read back), and after
+    another page changed (joined again), the page's diagnostics are a full
+    check's, a work conflict found only by joining pages included."""
+    import etl.build
+    from etl.build import check_wiki
+
+    cache = tmp_path / "out" / ".cache"
+    path = "molecules/proteins/demo-kinase.md"
+    page = wiki / path
+    # The same DOI as [^alpha2020] with another year: a conflict only the join of all footnotes finds.
+    page.write_text(page.read_text().replace("[^alpha2020]: ", "[^alpha-again]: doi:10.5555/demo.alpha · Alpha A · Demo Journal 2019 · rct\n[^alpha2020]: ", 1)
+                    + "\nSee also [[another-missing-page]].\n")
+
+    def full_check():
+        return check_wiki(wiki, {path}, jobs=1)
+
+    expected = full_check()
+    assert {"work-conflict", "wikilink-missing"} <= {d.code for d in expected}
+    assert check_wiki(wiki, {path}, jobs=1, cache_dir=cache) == expected
+
+    build(wiki, tmp_path / "out", jobs=1)
+
+    def no_join(*args):
+        raise AssertionError("the pages were joined again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(etl.build.Corpus, "add_page", no_join)
+        assert check_wiki(wiki, {path}, jobs=1, cache_dir=cache) == expected
+
+    other = wiki / "studies" / "demo-study.md"
+    other.write_text(other.read_text() + "\nAlso [[yet-another-missing-page]].\n")
+    assert check_wiki(wiki, {path}, jobs=1, cache_dir=cache) == full_check() == expected
+
+
+def test_check_with_a_build_cache_gives_every_page_what_a_full_check_gives(real_build):
+    """On the real wiki, after a build: every page checked through the build's
+    cache (page entries and the join read back) against a check from scratch."""
+    from etl.build import check_wiki
+
+    from .conftest import REAL_WIKI
+
+    out, _ = real_build
+    full = check_wiki(REAL_WIKI)
+    paths = {str(p.relative_to(REAL_WIKI)) for p in REAL_WIKI.rglob("*.md")}
+    assert check_wiki(REAL_WIKI, paths, cache_dir=out / ".cache") == [d for d in full if d.path in paths]
+    assert len(full) > 5000
