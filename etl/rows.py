@@ -593,9 +593,12 @@ def _strip(text):
 
 
 def _body_ncts(body: str, first_line: int):
-    seen = set()
-    for offset, line in enumerate(body.split("\n")):
-        for match in NCT.finditer(line):
-            if match.group(0) not in seen:
-                seen.add(match.group(0))
-                yield first_line + offset, match.group(0)
+    """Each NCT number of the body once, with the line it is first on (a
+    number never spans lines, so the body is searched whole)."""
+    seen, line, counted = set(), first_line, 0
+    for match in NCT.finditer(body):
+        if match.group(0) not in seen:
+            seen.add(match.group(0))
+            line += body.count("\n", counted, match.start())
+            counted = match.start()
+            yield line, match.group(0)
