@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from .diff import TableDiff
-from .trial_rows import TRIAL_FACT_COLUMNS
+from .trial_index import TRIAL_FACT_COLUMNS
 
 SHOWN = 40  # items listed per heading; the rest are counted
 

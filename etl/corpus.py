@@ -13,7 +13,7 @@ from .parse import normalise_identifier, page_id
 from .read import Discovery, source_file_rows
 from .rows import CorpusIndex, work_key
 from .schema import Schema
-from .trial_rows import TrialIndex
+from .trial_index import TrialIndex
 from .trial_terms import load_trial_terms
 from .work_rows import WorkIndex
 

@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from etl.trial_rows import read_explicit_block
-from etl.trials import find_arms, find_dose, find_duration, read_outcome, read_outcomes, read_table_row, text_facts
+from etl.trial_tables import read_table_row
+from etl.trials import find_arms, find_dose, find_duration, read_outcome, read_outcomes, text_facts
 
 from . import test_fuzz  # noqa: F401  (loads the shared hypothesis profiles)
 from .test_numbers import written

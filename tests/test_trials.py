@@ -15,13 +15,12 @@ from etl.trials import (
     find_duration,
     find_phase,
     find_registry_status,
-    header_meaning,
     parse_count,
     read_outcome,
     read_outcomes,
-    read_table_row,
     text_facts,
 )
+from etl.trial_tables import header_meaning, read_table_row
 
 from .conftest import ROOT
 from .test_nothing_lost import assert_nothing_lost
