@@ -45,7 +45,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+# The project's bytecode is written even where PYTHONDONTWRITEBYTECODE is
+# set, so an etl command does not compile every module again (0.06 s of a
+# 0.33 s one-page check); up-to-date files are skipped.
 install: $(VENV)/.installed
+	@$(BIN)/python -m compileall -q etl plugins benchmarks >/dev/null
 
 # The browser tests drive Debian's Chromium (Playwright cannot download a
 # browser here). As root it is installed with apt-get; otherwise the target
