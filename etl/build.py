@@ -318,6 +318,8 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, t
             cache.store_memo(CORPUS_PROBLEMS_MEMO, {"corpus": PageCache.corpus_key(index, discovery.pages), "problems": corpus_diagnostics})
             for table_name, table_rows in {**corpus_rows, **(extra_rows or {})}.items():
                 sink.write(table_name, table_rows)
+            gap_tags = [t["tag"] for t in corpus_rows["gap_tags"]]
+            del corpus_rows, corpus  # written: what the pages said is not needed past here
             compared_with = None
             if previous is not None:  # compared with the tables written so far
                 from .snapshots import changes_since
@@ -330,7 +332,6 @@ def _build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, data_dir, t
         # Frictionless validates the package on worker processes while this
         # one loads SQLite; the build is published only if both succeed.
         with timed(timings, "package+validate+sqlite"):
-            gap_tags = [t["tag"] for t in corpus_rows["gap_tags"]]
             package = descriptor(schema, load_sources(data_dir), discovery.snapshot, gap_tags)
             counts, fingerprints, to_validate = _validate_and_load(staging, out_dir, schema, package, sink, cache, jobs, workers)
 

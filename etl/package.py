@@ -68,6 +68,9 @@ def read_table_text(table: Table, text: TableText) -> list[dict[str, str]]:
     return [dict(zip(table.column_names, cells)) for cells in csv.reader(io.StringIO(text.lines))]
 
 
+ROWS_PER_WRITE = 2000
+
+
 class CsvSink:
     """One open CSV file per table; rows are written as they arrive."""
 
@@ -86,7 +89,11 @@ class CsvSink:
             self.files[name] = handle
 
     def write(self, table_name: str, rows: list[dict]) -> None:
-        self.write_text(table_name, table_text(self.schema.tables[table_name], rows))
+        # In slices: a corpus table (works, authors at 10x the wiki) made
+        # into text whole would hold a copy of itself for a moment.
+        table = self.schema.tables[table_name]
+        for start in range(0, len(rows), ROWS_PER_WRITE):
+            self.write_text(table_name, table_text(table, rows[start : start + ROWS_PER_WRITE]))
 
     def write_text(self, table_name: str, text: TableText) -> None:
         self.files[table_name].write(text.lines)
