@@ -23,12 +23,12 @@ from .cache import PageCache, code_version
 from .package import (
     ZIP_NAME,
     CsvSink,
-    table_text,
     PackageValidation,
     changed_resources,
     descriptor,
     resource_fingerprints,
     resources_to_validate,
+    table_text,
     validation_workers,
     write_descriptor,
     zip_package,
