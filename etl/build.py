@@ -19,7 +19,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .cache import PageCache, code_version
+from .cache import PageCache, atomic_file, code_version
 from .package import (
     ZIP_NAME,
     CsvSink,
@@ -140,9 +140,9 @@ def check_wiki(
     discovery = discover(wiki_dir, None, data_dir)
     index = corpus_index(discovery, schema, cache)
     diagnostics = check_slugs([p.path for p in discovery.pages])
-    corpus_key = PageCache.corpus_key(index, discovery.pages)
+    corpus_key = PageCache.corpus_key(index, discovery.pages) if cache is not None else None
     known = cache.load_memo(CORPUS_PROBLEMS_MEMO) if cache is not None and paths is not None else {}
-    if known.get("corpus") == corpus_key:
+    if corpus_key is not None and known.get("corpus") == corpus_key:
         wanted = [p for p in discovery.pages if p.path in paths]
         with page_results(wanted, 1, index, schema, max_page_bytes, cache, with_rows=False) as results:
             for _, _, _, page_diagnostics, _ in results:
@@ -190,11 +190,8 @@ def _reusable_database(out_dir: Path, previous: dict | None, current: dict) -> P
 
 
 def _write_json_atomically(path: Path, value) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".validated-")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(value, stream, indent=1, sort_keys=True)
-    os.replace(temporary, path)
+    with atomic_file(path, ".validated-") as stream:
+        stream.write(json.dumps(value, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def _publish(build_dir: Path, out_dir: Path) -> None:

@@ -28,6 +28,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+from contextlib import contextmanager
 from importlib import metadata as package_metadata
 from pathlib import Path
 
@@ -46,6 +47,22 @@ def code_version(data_dir: Path, max_page_bytes: int) -> str:
         digest.update(f"{library}={package_metadata.version(library)}\0".encode())
     digest.update(f"python={sys.version_info[:3]} max_page_bytes={max_page_bytes}".encode())
     return digest.hexdigest()[:20]
+
+
+@contextmanager
+def atomic_file(path: Path, prefix: str):
+    """A binary stream for `path`, written under a temporary name (starting
+    with `prefix`) and renamed into place once whole, so a process killed at
+    any moment leaves the old file or the new one, never part of one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=prefix)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            yield stream
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 class PageCache:
@@ -117,17 +134,9 @@ class PageCache:
 
     def store(self, key: str, result, journal: list, index_digest: str) -> None:
         page_type, rows, mentions, diagnostics, invalid = result
-        path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".entry-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                for part in ({"journal": journal, "index": index_digest}, (page_type, mentions, diagnostics, invalid), rows):
-                    pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_file(self._path(key), ".entry-") as stream:
+            for part in ({"journal": journal, "index": index_digest}, (page_type, mentions, diagnostics, invalid), rows):
+                pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
 
     def load_memo(self, name: str) -> dict:
         """A small table kept beside the entries (empty when there is none)."""
@@ -138,15 +147,8 @@ class PageCache:
             return {}
 
     def store_memo(self, name: str, value: dict) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.directory, prefix=".memo-")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(temporary, self.directory / f"{name}.memo")
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        with atomic_file(self.directory / f"{name}.memo", ".memo-") as stream:
+            pickle.dump(value, stream, protocol=pickle.HIGHEST_PROTOCOL)
 
     def memo(self, name: str, make):
         """What make() returns, kept for this code version (it may depend

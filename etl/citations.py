@@ -177,7 +177,7 @@ def _design_lookup(study_designs: list[dict]) -> DesignPatterns:
     return DesignPatterns(pairs)
 
 
-_DESIGN_CACHE: dict[tuple, list] = {}
+_DESIGN_CACHE: dict[tuple, DesignPatterns] = {}
 
 
 def design_patterns(study_designs: list[dict]) -> DesignPatterns:
