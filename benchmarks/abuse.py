@@ -33,7 +33,11 @@ import httpx
 from etl.serve import SETTINGS, running_server
 
 HEAVY_SQL = "with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c"
-READER_PATHS = ["/agingkb/pages/molecules~2Fproteins~2Fil-1ra", "/agingkb/pages?_search=inflammation", "/agingkb/trials"]
+READER_PATHS = [
+    "/agingkb/pages/molecules~2Fproteins~2Fil-1ra",
+    "/agingkb/pages?_search=inflammation",
+    "/agingkb/trials",
+]
 SCENARIOS = {
     "nothing": None,
     "8 heavy SQL clients": "/agingkb.json?" + str(httpx.QueryParams({"sql": HEAVY_SQL})),
@@ -154,10 +158,14 @@ def print_table(title: str, results, memory_before: float, memory_after: float, 
         failed = sum(count for status, count in reading.statuses.items() if status != 200)
         answers = ", ".join(f"{count} x {status}" for status, count in sorted(heavies.statuses.items(), key=str)) or "-"
         slowest = f"{max(heavies.latencies):.1f}" if heavies.latencies else "-"
-        print(f"| {result['scenario']} | {reading.p95():.2f} | {failed} of {len(reading.latencies)} | {answers} | {slowest} | {result['memory_mb']:.0f} |")
+        print(
+            f"| {result['scenario']} | {reading.p95():.2f} | {failed} of {len(reading.latencies)} | {answers} | {slowest} | {result['memory_mb']:.0f} |"
+        )
     change = (memory_after - memory_before) / memory_before * 100 if memory_before else 0.0
-    print(f"alive afterwards: {'yes' if alive else 'NO'}; memory {memory_before:.0f} MB after the reader alone, "
-          f"{memory_after:.0f} MB after the heavy clients ({change:+.0f}%; target within 20%)")
+    print(
+        f"alive afterwards: {'yes' if alive else 'NO'}; memory {memory_before:.0f} MB after the reader alone, "
+        f"{memory_after:.0f} MB after the heavy clients ({change:+.0f}%; target within 20%)"
+    )
 
 
 def main(argv=None) -> int:
@@ -169,7 +177,9 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-baseline", action="store_true", help="only the server as etl serve runs it")
     args = parser.parse_args(argv)
     db = args.db.resolve()
-    print(f"time limit {SETTINGS['sql_time_limit_ms'] / 1000:.0f} s; {args.clients} heavy clients; {args.seconds:.0f} s per row")
+    print(
+        f"time limit {SETTINGS['sql_time_limit_ms'] / 1000:.0f} s; {args.clients} heavy clients; {args.seconds:.0f} s per row"
+    )
     runs = [("etl serve", False)] + ([] if args.skip_baseline else [("one datasette serve process (before)", True)])
     worst = 0.0
     for title, plain in runs:

@@ -33,7 +33,7 @@ import zlib
 from pathlib import Path
 
 from benchmarks.compare_builds import differences
-from etl.package import changed_resources
+from etl.output.package import changed_resources
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FLOOR = ROOT.parent / "shared" / "bench" / "floor.py"
@@ -42,7 +42,7 @@ DEFAULT_EDIT = "molecules/proteins/il-1ra.md"
 MEASURED_BUILD = """
 import json, resource, sys, time
 from pathlib import Path
-from etl.build import build
+from etl.pipeline.build import build
 start = time.perf_counter()
 result = build(Path(sys.argv[1]), Path(sys.argv[2]))
 wall = time.perf_counter() - start
@@ -53,7 +53,9 @@ print(json.dumps({"seconds": wall, "stages": result.timings, "peak_rss_mb": peak
 
 def measured_build(wiki: Path, out: Path) -> dict:
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1767225600"}
-    completed = subprocess.run([sys.executable, "-c", MEASURED_BUILD, str(wiki), str(out)], capture_output=True, text=True, env=env, cwd=ROOT)
+    completed = subprocess.run(
+        [sys.executable, "-c", MEASURED_BUILD, str(wiki), str(out)], capture_output=True, text=True, env=env, cwd=ROOT
+    )
     if completed.returncode != 0:
         raise SystemExit(f"build failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
@@ -66,7 +68,9 @@ def timed_command(args: list[str]) -> float:
 
 
 def floor(floor_script: Path, wiki: Path, database: Path) -> float:
-    output = subprocess.run([sys.executable, str(floor_script), str(wiki), str(database)], capture_output=True, text=True, check=True).stdout
+    output = subprocess.run(
+        [sys.executable, str(floor_script), str(wiki), str(database)], capture_output=True, text=True, check=True
+    ).stdout
     return float(output.split("floor")[1].split()[0])
 
 
@@ -76,8 +80,8 @@ def edit_floor(out: Path, changed: list[str], scratch_database: Path) -> dict[st
     frictionless validates each changed resource whole (as the build does,
     with the package), the zip deflates each changed CSV, and the database
     reloads each changed table and rebuilds its full-text index."""
-    from etl.database import update_database
-    from etl.package import ZIP_LEVEL, _resource_reports
+    from etl.output.database import update_database
+    from etl.output.package import ZIP_LEVEL, _resource_reports
     from etl.schema import load_schema
 
     package = (out / "package").resolve()
@@ -115,7 +119,9 @@ def main() -> None:
         with open(wiki / args.edit, "a", encoding="utf-8") as page:
             page.write("\nA line added by the build benchmark.\n")
         edit = measured_build(wiki, scratch / "out")
-        changed = sorted(changed_resources(before, json.loads((scratch / "out" / ".cache" / "validated.json").read_text())))
+        changed = sorted(
+            changed_resources(before, json.loads((scratch / "out" / ".cache" / "validated.json").read_text()))
+        )
         floor_parts = edit_floor(scratch / "out", changed, scratch / "floor.db")
         fresh = measured_build(wiki, scratch / "fresh")
         unequal = differences(scratch / "out", scratch / "fresh")
@@ -142,12 +148,17 @@ def main() -> None:
         print(f"{name:<42} {seconds:8.2f} {'' if ratio is None else f'{ratio:7.2f}x':>8}")
     print(f"peak RSS, full build: {full['peak_rss_mb']:.0f} MB; one-page edit: {edit['peak_rss_mb']:.0f} MB")
     print("ratios: full build / floor; edit / full build; one-page check / whole check")
-    print("edit result byte-identical to a build from scratch: " + ("yes" if not unequal else "NO\n  " + "\n  ".join(unequal[:20])))
+    print(
+        "edit result byte-identical to a build from scratch: "
+        + ("yes" if not unequal else "NO\n  " + "\n  ".join(unequal[:20]))
+    )
     cores = os.cpu_count() or 1
     budget = 0.10 * full["seconds"] * cores
-    print(f"edit floor, CPU seconds for the {len(changed)} tables the edit changed ({', '.join(changed)}): "
-          + ", ".join(f"{part} {seconds:.2f}" for part, seconds in floor_parts.items())
-          + f"; total {sum(floor_parts.values()):.2f} against {budget:.2f} (a tenth of the full build on {cores} cores)")
+    print(
+        f"edit floor, CPU seconds for the {len(changed)} tables the edit changed ({', '.join(changed)}): "
+        + ", ".join(f"{part} {seconds:.2f}" for part, seconds in floor_parts.items())
+        + f"; total {sum(floor_parts.values()):.2f} against {budget:.2f} (a tenth of the full build on {cores} cores)"
+    )
 
 
 if __name__ == "__main__":

@@ -12,11 +12,18 @@ from pathlib import Path
 def _database_dump(path: Path) -> dict[str, tuple]:
     connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        tables = {name: sql for name, sql in connection.execute("select name, sql from sqlite_master where type in ('table', 'index', 'view', 'trigger') and name not like 'sqlite_%'")}
+        tables = {
+            name: sql
+            for name, sql in connection.execute(
+                "select name, sql from sqlite_master where type in ('table', 'index', 'view', 'trigger') and name not like 'sqlite_%'"
+            )
+        }
         dump = {}
         for name, sql in tables.items():
             rows = None
-            if sql and sql.upper().startswith("CREATE TABLE"):  # FTS shadow tables included; virtual tables are read through them
+            if sql and sql.upper().startswith(
+                "CREATE TABLE"
+            ):  # FTS shadow tables included; virtual tables are read through them
                 rows = sorted(connection.execute(f"select * from [{name}]").fetchall(), key=repr)
             dump[name] = (sql, rows)
         return dump

@@ -38,15 +38,23 @@ def main() -> None:
         subprocess.run(["git", "-C", str(checkout), "worktree", "add", "-q", "--detach", str(last), "HEAD"], check=True)
         full = measured_build(last, scratch / "full")
         start = time.perf_counter()
-        completed = subprocess.run([etl, "history", "--wiki", str(checkout), "--out", str(scratch / "history"), "--hold-blocked"], capture_output=True, text=True)
+        completed = subprocess.run(
+            [etl, "history", "--wiki", str(checkout), "--out", str(scratch / "history"), "--hold-blocked"],
+            capture_output=True,
+            text=True,
+        )
         seconds = time.perf_counter() - start
         if completed.returncode != 0:
             raise SystemExit(f"etl history failed:\n{completed.stderr[-3000:]}")
         db = sqlite3.connect(scratch / "history" / "agingkb.db")
         commits = db.execute("select count(*), sum(status = 'baseline'), sum(pages_held > 0) from commits").fetchone()
-        per_table = db.execute("select table_name, count(*) from changes group by table_name order by count(*) desc").fetchall()
+        per_table = db.execute(
+            "select table_name, count(*) from changes group by table_name order by count(*) desc"
+        ).fetchall()
         kinds = dict(db.execute("select kind, count(*) from changes group by kind").fetchall())
-        gaps = db.execute("select sum(gaps_opened), sum(gaps_closed), min(day), max(day) from commits where status = 'built'").fetchone()
+        gaps = db.execute(
+            "select sum(gaps_opened), sum(gaps_closed), min(day), max(day) from commits where status = 'built'"
+        ).fetchone()
         db.close()
     print(f"{'measure':<44} {'seconds':>8}")
     print(f"{'full build of the last commit':<44} {full['seconds']:8.2f}")

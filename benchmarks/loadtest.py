@@ -70,7 +70,9 @@ class Figures:
         }
 
 
-async def run_load(base_url: str, paths: list[str], clients: int, seconds: float, max_requests: int = 1_000_000) -> Figures:
+async def run_load(
+    base_url: str, paths: list[str], clients: int, seconds: float, max_requests: int = 1_000_000
+) -> Figures:
     """clients workers, each requesting the paths in turn until the time
     (or the request budget) is spent."""
     figures = Figures()
@@ -119,9 +121,13 @@ def main(argv=None) -> int:
     result = load_test(args.db.resolve(), args.clients, args.seconds, args.log)
     print(json.dumps(result, indent=2))
     base, load = result["baseline_one_client"], result["load"]
-    print(f"\none client: {base['throughput_per_s']} req/s, p50 {base['p50_ms']} ms, p95 {base['p95_ms']} ms, p99 {base['p99_ms']} ms")
-    print(f"{args.clients} clients: {load['throughput_per_s']} req/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms, "
-          f"{load['errors']} errors in {load['requests']} requests")
+    print(
+        f"\none client: {base['throughput_per_s']} req/s, p50 {base['p50_ms']} ms, p95 {base['p95_ms']} ms, p99 {base['p99_ms']} ms"
+    )
+    print(
+        f"{args.clients} clients: {load['throughput_per_s']} req/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms, "
+        f"{load['errors']} errors in {load['requests']} requests"
+    )
     return 1 if load["errors"] else 0
 
 

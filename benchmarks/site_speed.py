@@ -43,7 +43,12 @@ WRK_SCRIPT = Path(__file__).with_name("wrk_paths.lua")
 # admission limits are measured by benchmarks/abuse.py, not here.
 UNLIMITED_CLIENT = {"client_rate": "1000000/minute"}
 # What a reader would type: the examples the stored queries' descriptions give.
-SAMPLE_PARAMETERS = {"q": "inflammation", "tag": "gap/needs-replication", "intervention": "anakinra", "page": "molecules/proteins/il-1ra"}
+SAMPLE_PARAMETERS = {
+    "q": "inflammation",
+    "tag": "gap/needs-replication",
+    "intervention": "anakinra",
+    "page": "molecules/proteins/il-1ra",
+}
 EXCLUDED_TABLE_SUFFIXES = ("_fts", "_fts_config", "_fts_data", "_fts_docsize", "_fts_idx")
 
 
@@ -55,8 +60,11 @@ def reader_pages(db: Path, canned_queries: dict[str, str]) -> list[tuple[str, st
     """(label, path) for every page a reader uses, read from the database
     itself so that the list follows the schema."""
     connection = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    tables = [name for (name,) in connection.execute("select name from sqlite_master where type = 'table' order by name")
-              if not name.endswith(EXCLUDED_TABLE_SUFFIXES) and not name.startswith("sqlite_")]
+    tables = [
+        name
+        for (name,) in connection.execute("select name from sqlite_master where type = 'table' order by name")
+        if not name.endswith(EXCLUDED_TABLE_SUFFIXES) and not name.startswith("sqlite_")
+    ]
     pages = [("home", "/"), ("database", "/agingkb")]
     pages += [(f"table {name}", f"/agingkb/{name}") for name in tables]
     pages += [
@@ -127,7 +135,13 @@ def load(url: str, db: Path, clients: int, seconds: float) -> dict:
         environment = {**os.environ, "WRK_PATHS": listed.name}
         wrk = [shutil.which("wrk") or "wrk", "-s", str(WRK_SCRIPT), "--timeout", "30s"]
         subprocess.run([*wrk, "-t1", "-c1", "-d3s", url], env=environment, capture_output=True, check=True)  # warm
-        completed = subprocess.run([*wrk, "-t2", f"-c{clients}", f"-d{seconds:.0f}s", url], env=environment, capture_output=True, text=True, check=True)
+        completed = subprocess.run(
+            [*wrk, "-t2", f"-c{clients}", f"-d{seconds:.0f}s", url],
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     figures = json.loads(completed.stdout.strip().splitlines()[-1])
     figures["throughput_per_s"] = round(figures["requests"] / figures["seconds"], 1)
     return figures
@@ -141,7 +155,9 @@ def main(argv=None) -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--log", type=Path, default=Path("build/bench-site.log"))
     parser.add_argument("--no-load", action="store_true", help="only the single-client table")
-    parser.add_argument("--plain", action="store_true", help="time the pages on single-process `datasette serve` instead")
+    parser.add_argument(
+        "--plain", action="store_true", help="time the pages on single-process `datasette serve` instead"
+    )
     args = parser.parse_args(argv)
     db = args.db.resolve()
 
@@ -150,7 +166,7 @@ def main(argv=None) -> int:
         trivial, results = time_pages(url, pages, args.repeats)
         served = None if args.no_load else load(url, db, args.clients, args.seconds)
     print(f"single client, p95 of {args.repeats} requests each; trivial query {TRIVIAL}: {trivial * 1000:.1f} ms\n")
-    print(f"| page | p95 ms | x trivial | status |\n|---|---:|---:|---:|")
+    print("| page | p95 ms | x trivial | status |\n|---|---:|---:|---:|")
     worst = 0.0
     for label, seconds, status in results:
         ratio = seconds / trivial
@@ -169,9 +185,13 @@ def main(argv=None) -> int:
     print(f"\n{args.clients} clients for {args.seconds:.0f} s, same run:")
     print("| server | req/s | p50 ms | p95 ms | errors |\n|---|---:|---:|---:|---:|")
     for name, figures in (("datasette serve (one process)", baseline), ("etl serve", served)):
-        print(f"| {name} | {figures['throughput_per_s']} | {figures['p50_ms']} | {figures['p95_ms']} | {figures['errors']} of {figures['requests']} |")
+        print(
+            f"| {name} | {figures['throughput_per_s']} | {figures['p50_ms']} | {figures['p95_ms']} | {figures['errors']} of {figures['requests']} |"
+        )
     gain = served["throughput_per_s"] / baseline["throughput_per_s"] if baseline["throughput_per_s"] else 0.0
-    print(f"\nthroughput {gain:.2f}x the single process (target >= 1.7x); p95 {served['p95_ms']:.0f} ms (target <= 1000); errors {served['errors']}")
+    print(
+        f"\nthroughput {gain:.2f}x the single process (target >= 1.7x); p95 {served['p95_ms']:.0f} ms (target <= 1000); errors {served['errors']}"
+    )
     return 1 if failed else 0
 
 

@@ -39,7 +39,9 @@ class PromptH11Protocol(H11Protocol):
 _start_serving = selector_events.BaseSelectorEventLoop._start_serving
 
 
-def _start_serving_one_accept_per_wakeup(self, protocol_factory, sock, sslcontext=None, server=None, backlog=100, *rest):
+def _start_serving_one_accept_per_wakeup(
+    self, protocol_factory, sock, sslcontext=None, server=None, backlog=100, *rest
+):
     """asyncio accepts up to `backlog` waiting connections each time the
     listening socket is ready. The workers share one socket, so whichever
     woke first took every connection waiting: with 50 keep-alive clients
@@ -68,7 +70,9 @@ def create_app():
         # Every worker signs with the same secret, so a cookie or CSRF token
         # one worker set is valid on the next request, whichever worker gets it.
         secret=environment["AGINGKB_SECRET"],
-        inspect_data=json.loads(Path(inspect_file).read_text()) if inspect_file and Path(inspect_file).exists() else None,
+        inspect_data=json.loads(Path(inspect_file).read_text())
+        if inspect_file and Path(inspect_file).exists()
+        else None,
         version_note=environment.get("AGINGKB_VERSION_NOTE"),
     )
     return datasette.app()

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import click
 
-from .build import CACHE_DIR, BuildError, build, check_wiki, summary_dict
-from .parse import DEFAULT_MAX_PAGE_BYTES
+from .pipeline.build import CACHE_DIR, BuildError, build, check_wiki, summary_dict
 from .schema import load_schema
+from .wiki.parse import DEFAULT_MAX_PAGE_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -35,20 +35,43 @@ def cli():
 
 @cli.command("build")
 @_wiki_option
-@click.option("--out", "out_dir", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Output directory.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="build",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory.",
+)
 @click.option("--upstream-commit", help="Upstream wiki commit the input corresponds to (recorded in the snapshot).")
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
-@click.option("--max-page-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_PAGE_BYTES, show_default=True, help="Size limit for one page.")
-@click.option("--previous", type=click.Path(file_okay=False, path_type=Path),
-              help="Fill the changes table with what changed since this release (a release, build or package directory, or a dist/ "
-                   "directory: its newest release). Nothing is compared when it holds no release yet.")
-def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jobs: int | None, max_page_bytes: int, previous: Path | None):
+@click.option(
+    "--max-page-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_PAGE_BYTES,
+    show_default=True,
+    help="Size limit for one page.",
+)
+@click.option(
+    "--previous",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Fill the changes table with what changed since this release (a release, build or package directory, or a dist/ "
+    "directory: its newest release). Nothing is compared when it holds no release yet.",
+)
+def build_command(
+    wiki_dir: Path,
+    out_dir: Path,
+    upstream_commit: str | None,
+    jobs: int | None,
+    max_page_bytes: int,
+    previous: Path | None,
+):
     """Build build/package/ (CSV + datapackage.json) and build/agingkb.db.
 
     Runs the same checks as `etl check`; problems marked as blocking in
     docs/errors.md stop the build and leave the previous one in place.
     """
-    from .snapshots import SnapshotError, previous_release
+    from .compare.snapshots import SnapshotError, previous_release
 
     try:
         compared = previous_release(previous) if previous is not None and previous.exists() else None
@@ -58,8 +81,12 @@ def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jo
         sys.exit(1)
     summary = summary_dict(result)
     snap = result.snapshot
-    click.echo(f"snapshot {snap['snapshot']} (git {snap['git_commit'] or '-'}, upstream {snap['upstream_commit'] or '-'})")
-    click.echo(f"files: {snap['markdown_files']} Markdown, {snap['pages']} pages, {snap['skipped_files']} skipped by rule")
+    click.echo(
+        f"snapshot {snap['snapshot']} (git {snap['git_commit'] or '-'}, upstream {snap['upstream_commit'] or '-'})"
+    )
+    click.echo(
+        f"files: {snap['markdown_files']} Markdown, {snap['pages']} pages, {snap['skipped_files']} skipped by rule"
+    )
     click.echo("pages per type:")
     for name, count in summary["pages_by_type"].items():
         click.echo(f"  {name:<16} {count:>6}")
@@ -74,23 +101,53 @@ def build_command(wiki_dir: Path, out_dir: Path, upstream_commit: str | None, jo
         click.echo(f"  {code:<32} {count:>6}")
     if result.compared_with:
         click.echo(f"changes since release {result.compared_with}: {result.rows['changes']}")
-    click.echo(f"pages from the cache: {result.pages_from_cache}; resources validated: {result.resources_validated} of {len(result.rows)} (the rest unchanged since the last valid build)")
+    click.echo(
+        f"pages from the cache: {result.pages_from_cache}; resources validated: {result.resources_validated} of {len(result.rows)} (the rest unchanged since the last valid build)"
+    )
     click.echo("time per stage (s):")
     for stage, seconds in result.timings.items():
         click.echo(f"  {stage:<18} {seconds:>7.2f}")
-    click.echo(f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'}; diagnostics in {out_dir / 'diagnostics.txt'}")
+    click.echo(
+        f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'}; diagnostics in {out_dir / 'diagnostics.txt'}"
+    )
 
 
 @cli.command("check")
 @_wiki_option
 @click.argument("paths", nargs=-1)
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True, help="json: a list of {path, line, column, severity, code, message}.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: a list of {path, line, column, severity, code, message}.",
+)
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option("--max-page-bytes", type=click.IntRange(min=1), default=DEFAULT_MAX_PAGE_BYTES, show_default=True, help="Size limit for one page.")
+@click.option(
+    "--max-page-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_PAGE_BYTES,
+    show_default=True,
+    help="Size limit for one page.",
+)
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
-@click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("build") / CACHE_DIR, show_default=True,
-              help="A build's page cache (DIR/.cache for `etl build --out DIR`): pages unchanged since are not parsed again. Used when it exists.")
-def check_command(wiki_dir: Path, paths: tuple[str, ...], output_format: str, strict: bool, max_page_bytes: int, jobs: int | None, cache_dir: Path):
+@click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("build") / CACHE_DIR,
+    show_default=True,
+    help="A build's page cache (DIR/.cache for `etl build --out DIR`): pages unchanged since are not parsed again. Used when it exists.",
+)
+def check_command(
+    wiki_dir: Path,
+    paths: tuple[str, ...],
+    output_format: str,
+    strict: bool,
+    max_page_bytes: int,
+    jobs: int | None,
+    cache_dir: Path,
+):
     """Report problems in pages as path:line: severity: message [code].
 
     PATHS (relative to the wiki root) limit the report to those files.
@@ -102,7 +159,9 @@ def check_command(wiki_dir: Path, paths: tuple[str, ...], output_format: str, st
         missing = sorted(p for p in wanted if not (wiki_dir / p).is_file())
         if missing:
             raise click.UsageError(f"not a file under {wiki_dir}: {', '.join(missing)}")
-    diagnostics = check_wiki(wiki_dir, wanted, jobs, max_page_bytes, cache_dir=cache_dir if cache_dir.is_dir() else None)
+    diagnostics = check_wiki(
+        wiki_dir, wanted, jobs, max_page_bytes, cache_dir=cache_dir if cache_dir.is_dir() else None
+    )
     if strict:
         diagnostics = [replace(d, severity="error") for d in diagnostics]
     if output_format == "json":
@@ -120,12 +179,26 @@ def check_command(wiki_dir: Path, paths: tuple[str, ...], output_format: str, st
 @cli.command("diff")
 @click.argument("old")
 @click.argument("new")
-@click.option("--wiki", "checkout", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              help="A wiki checkout: OLD and NEW are then two of its git revisions, built for the comparison.")
-@click.option("--format", "output_format", type=click.Choice(["summary", "csv", "json"]), default="summary", show_default=True,
-              help="summary: what changed in the wiki's terms (Markdown); csv or json: one row per added or removed row and per changed column.")
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output.")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes for --wiki builds (default: all cores).")
+@click.option(
+    "--wiki",
+    "checkout",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A wiki checkout: OLD and NEW are then two of its git revisions, built for the comparison.",
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["summary", "csv", "json"]),
+    default="summary",
+    show_default=True,
+    help="summary: what changed in the wiki's terms (Markdown); csv or json: one row per added or removed row and per changed column.",
+)
+@click.option(
+    "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output."
+)
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=None, help="Parser processes for --wiki builds (default: all cores)."
+)
 def diff_command(old: str, new: str, checkout: Path | None, output_format: str, output: Path | None, jobs: int | None):
     """What changed, row by row, between two snapshots.
 
@@ -133,10 +206,10 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
     or package directories; with --wiki, two revisions of that checkout.
     Rows are matched by each table's stable key (docs/tables.md).
     """
-    from .changelog import summarise, summary_markdown
-    from .diff import CHANGE_COLUMNS, change_rows, diff_packages
-    from .revisions import RevisionError
-    from .snapshots import SnapshotError, package_directory, revision_packages
+    from .compare.changelog import summarise, summary_markdown
+    from .compare.diff import CHANGE_COLUMNS, change_rows, diff_packages
+    from .compare.revisions import RevisionError
+    from .compare.snapshots import SnapshotError, package_directory, revision_packages
 
     schema = load_schema()
     try:
@@ -172,10 +245,27 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
 
 
 @cli.command("history")
-@click.option("--wiki", "checkout", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path), help="A git checkout of the wiki, with nothing uncommitted.")
-@click.option("--out", "out_dir", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Output directory.")
+@click.option(
+    "--wiki",
+    "checkout",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A git checkout of the wiki, with nothing uncommitted.",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    default="build",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory.",
+)
 @click.option("--since", help="Start from this revision: it is the baseline, and the commits after it are compared.")
-@click.option("--hold-blocked", is_flag=True, help="A page whose text blocks a build is kept at its last version that built (left out until it first builds) instead of stopping the history; commits.pages_held and problem record it.")
+@click.option(
+    "--hold-blocked",
+    is_flag=True,
+    help="A page whose text blocks a build is kept at its last version that built (left out until it first builds) instead of stopping the history; commits.pages_held and problem record it.",
+)
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
 def history_command(checkout: Path, out_dir: Path, since: str | None, hold_blocked: bool, jobs: int | None):
     """Build every commit of a wiki checkout and what each changed.
@@ -185,8 +275,8 @@ def history_command(checkout: Path, out_dir: Path, since: str | None, hold_block
     column changed) and page_history. The first commit, or --since, is the
     baseline. On any error the previous output is kept.
     """
-    from .history import HistoryError, build_history
-    from .revisions import RevisionError
+    from .compare.history import HistoryError, build_history
+    from .compare.revisions import RevisionError
 
     try:
         rows, result = build_history(checkout, out_dir, since, jobs, hold_blocked)
@@ -201,30 +291,39 @@ def history_command(checkout: Path, out_dir: Path, since: str | None, hold_block
     click.echo(f"changes: {len(rows.changes)}; page history rows: {len(rows.page_history)}")
     for table, count in Counter(c["table_name"] for c in rows.changes).most_common():
         click.echo(f"  {table:<20} {count:>7}")
-    opened, closed = sum(c["gaps_opened"] for c in rows.commits if c["status"] == "built"), sum(c["gaps_closed"] for c in rows.commits if c["status"] == "built")
+    opened, closed = (
+        sum(c["gaps_opened"] for c in rows.commits if c["status"] == "built"),
+        sum(c["gaps_closed"] for c in rows.commits if c["status"] == "built"),
+    )
     click.echo(f"gap tags opened: {opened}; closed: {closed}")
     held = [c for c in rows.commits if c["pages_held"]]
     if held:
         click.echo(f"commits with pages held at their last version that built: {len(held)}")
-    click.echo(f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'} for {rows.commits[-1]['hash'][:12]}")
+    click.echo(
+        f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'} for {rows.commits[-1]['hash'][:12]}"
+    )
 
 
 @cli.command("metadata")
-@click.option("--output", default=str(ROOT / "metadata.yml"), show_default=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--output", default=str(ROOT / "metadata.yml"), show_default=True, type=click.Path(dir_okay=False, path_type=Path)
+)
 def metadata_command(output: Path):
     """Write Datasette's metadata.yml from the schema declaration."""
-    from .metadata import render_metadata
+    from .release.metadata import render_metadata
 
     output.write_text(render_metadata(), encoding="utf-8")
     click.echo(f"wrote {output}")
 
 
 @cli.command("docs")
-@click.option("--output-dir", default=str(ROOT / "docs"), show_default=True, type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--output-dir", default=str(ROOT / "docs"), show_default=True, type=click.Path(file_okay=False, path_type=Path)
+)
 def docs_command(output_dir: Path):
     """Write docs/page-types.md, docs/tables.md and docs/errors.md from data/."""
     from .diagnostics import catalogue
-    from .docs import errors_markdown, page_types_markdown, tables_markdown
+    from .release.docs import errors_markdown, page_types_markdown, tables_markdown
 
     schema = load_schema()
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -239,7 +338,13 @@ def main():
 
 
 @cli.command("serve")
-@click.option("--db", default="build/agingkb.db", show_default=True, type=click.Path(exists=True, dir_okay=False, path_type=Path), help="SQLite file from `etl build`.")
+@click.option(
+    "--db",
+    default="build/agingkb.db",
+    show_default=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="SQLite file from `etl build`.",
+)
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8001, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", type=click.IntRange(min=1), help="Worker processes  [default: one per core]")
@@ -258,12 +363,33 @@ def serve_command(db, host, port, workers):
 
 
 @cli.command("release")
-@click.option("--out", "out_dir", default="build", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Build directory to release.")
-@click.option("--dist", "dist_dir", default="dist", show_default=True, type=click.Path(file_okay=False, path_type=Path), help="Where release directories go.")
+@click.option(
+    "--out",
+    "out_dir",
+    default="build",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build directory to release.",
+)
+@click.option(
+    "--dist",
+    "dist_dir",
+    default="dist",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where release directories go.",
+)
 @click.option("--app", default="agingkb", show_default=True, help="Fly app name to deploy to.")
-@click.option("--deploy/--no-deploy", default=None, help="Deploy with `datasette publish fly` (default: when FLY_API_TOKEN is set and flyctl is installed).")
-@click.option("--previous", type=click.Path(file_okay=False, path_type=Path),
-              help="The release to compare with for CHANGELOG.md and the version check  [default: the newest in --dist]")
+@click.option(
+    "--deploy/--no-deploy",
+    default=None,
+    help="Deploy with `datasette publish fly` (default: when FLY_API_TOKEN is set and flyctl is installed).",
+)
+@click.option(
+    "--previous",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The release to compare with for CHANGELOG.md and the version check  [default: the newest in --dist]",
+)
 def release_command(out_dir, dist_dir, app, deploy, previous):
     """Write dist/<version>/ from the current build (SQLite file, zipped data
     package, CITATION.cff, release notes, CHANGELOG.md, SHA256SUMS), verify
@@ -271,7 +397,7 @@ def release_command(out_dir, dist_dir, app, deploy, previous):
     credentials. The version must follow the schema change since the
     previous release (major: a table or column removed or a type narrowed;
     minor: added; patch: data only), or nothing is released."""
-    from .release import ReleaseError, make_release
+    from .release.dist import ReleaseError, make_release
 
     try:
         release = make_release(out_dir, dist_dir, app, deploy, previous)
@@ -282,5 +408,7 @@ def release_command(out_dir, dist_dir, app, deploy, previous):
     if release.deployed:
         click.echo(f"deployed to Fly app {app}")
     else:
-        click.echo(f"no Fly credentials (FLY_API_TOKEN and flyctl): wrote the deployable app to {release.app_directory}; "
-                   f"deploy it with `flyctl deploy` from there")
+        click.echo(
+            f"no Fly credentials (FLY_API_TOKEN and flyctl): wrote the deployable app to {release.app_directory}; "
+            f"deploy it with `flyctl deploy` from there"
+        )

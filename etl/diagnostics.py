@@ -8,12 +8,12 @@ import os
 import pickle
 import tempfile
 from dataclasses import asdict, astuple, dataclass
-from functools import lru_cache
+from functools import cache
 
 from .schema import DATA_DIR, load_yaml
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue() -> dict[str, dict]:
     entries = load_yaml(DATA_DIR / "errors.yml")["codes"]
     return {entry["code"]: entry for entry in entries}

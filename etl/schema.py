@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from .frontmatter import fast_document
-from .venues import VenueIndex, venue_index
+from .wiki.frontmatter import fast_document
+from .wiki.venues import VenueIndex, venue_index
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 
@@ -292,7 +292,9 @@ def _page_types(spec: dict) -> dict[str, PageType]:
     return page_types
 
 
-def _typed_table(page_type: PageType, schema_patterns: dict[str, str], provenance: list[Column], source_table: str | None = None) -> Table:
+def _typed_table(
+    page_type: PageType, schema_patterns: dict[str, str], provenance: list[Column], source_table: str | None = None
+) -> Table:
     """The per-type table: one row per page of the type, one column per declared field."""
     columns = [Column("page", "string", f"Page ID of the {page_type.name} page.", required=True, unique=True)]
     for f in page_type.fields.values():
@@ -317,7 +319,10 @@ def _typed_table(page_type: PageType, schema_patterns: dict[str, str], provenanc
                 description=description,
                 enum=enum,
                 pattern=schema_patterns.get(f.scheme) if f.type == "identifier" else None,
-                facet=f.facet or f.type in ("enum", "boolean") or (f.type == "integer" and f.values is not None) or f.type == "year",
+                facet=f.facet
+                or f.type in ("enum", "boolean")
+                or (f.type == "integer" and f.values is not None)
+                or f.type == "year",
             )
         )
     columns += provenance
@@ -327,7 +332,8 @@ def _typed_table(page_type: PageType, schema_patterns: dict[str, str], provenanc
         description=f"Typed frontmatter of {page_type.name} pages: {page_type.description} One row per page, one column per declared field (data/page_types.yml).",
         columns=columns,
         primary_key=["page"],
-        foreign_keys=[ForeignKey(("page",), "pages", ())] + ([ForeignKey(("source_path",), source_table, ())] if source_table else []),
+        foreign_keys=[ForeignKey(("page",), "pages", ())]
+        + ([ForeignKey(("source_path",), source_table, ())] if source_table else []),
         label_column=None,
         sort="page",
         kind="typed",
@@ -335,7 +341,7 @@ def _typed_table(page_type: PageType, schema_patterns: dict[str, str], provenanc
     )
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(data_dir: Path = DATA_DIR) -> Schema:
     tables_spec = load_yaml(data_dir / "tables.yml")
     vocabularies = load_yaml(data_dir / "vocabularies.yml")
@@ -370,4 +376,6 @@ def load_schema(data_dir: Path = DATA_DIR) -> Schema:
                 re.compile(column.pattern)
     venues_path = data_dir / "venues.yml"
     venues = venue_index(load_yaml(venues_path)["venues"], venues_path.read_text(encoding="utf-8"))
-    return Schema(tables=tables, page_types=page_types, vocabularies=vocabularies, provenance_columns=provenance, venues=venues)
+    return Schema(
+        tables=tables, page_types=page_types, vocabularies=vocabularies, provenance_columns=provenance, venues=venues
+    )

@@ -65,8 +65,20 @@ def setting_args() -> list[str]:
 def serve_args(db: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]:
     """`datasette serve` arguments for the immutable database."""
     return [
-        "serve", "-i", str(db), "--metadata", str(METADATA), "--plugins-dir", str(PLUGINS_DIR), "--template-dir", str(TEMPLATES_DIR),
-        "-h", host, "-p", str(port), *setting_args(),
+        "serve",
+        "-i",
+        str(db),
+        "--metadata",
+        str(METADATA),
+        "--plugins-dir",
+        str(PLUGINS_DIR),
+        "--template-dir",
+        str(TEMPLATES_DIR),
+        "-h",
+        host,
+        "-p",
+        str(port),
+        *setting_args(),
     ]
 
 
@@ -91,15 +103,30 @@ def inspect_data(db: Path) -> dict:
         return thread.submit(lambda: asyncio.run(inspect_([str(db)], None))).result()
 
 
-def server_command(db: Path, host: str, port: int, workers: int, inspect_file: Path, limits: dict | None = None) -> tuple[list[str], dict]:
+def server_command(
+    db: Path, host: str, port: int, workers: int, inspect_file: Path, limits: dict | None = None
+) -> tuple[list[str], dict]:
     """The multi-process server: uvicorn workers, each running the site's
     ASGI app (etl/asgi.py), and the environment they read."""
     # --loop asyncio: etl/asgi.py spreads connections over the workers by
     # changing how asyncio's own event loop accepts them.
     command = [
-        str(Path(sys.executable).parent / "uvicorn"), "--factory", "etl.asgi:create_app", "--http", "etl.asgi:PromptH11Protocol", "--loop", "asyncio",
-        "--host", host, "--port", str(port), "--workers", str(workers),
-        "--no-access-log", "--timeout-graceful-shutdown", "5",
+        str(Path(sys.executable).parent / "uvicorn"),
+        "--factory",
+        "etl.asgi:create_app",
+        "--http",
+        "etl.asgi:PromptH11Protocol",
+        "--loop",
+        "asyncio",
+        "--host",
+        host,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--no-access-log",
+        "--timeout-graceful-shutdown",
+        "5",
     ]
     environment = {
         **os.environ,
@@ -113,15 +140,23 @@ def server_command(db: Path, host: str, port: int, workers: int, inspect_file: P
     return command, environment
 
 
-def app_environment(db: str, metadata: str, plugins: str, templates: str, proxy_client_header: str | None = None) -> dict[str, str]:
+def app_environment(
+    db: str, metadata: str, plugins: str, templates: str, proxy_client_header: str | None = None
+) -> dict[str, str]:
     """What etl/asgi.py and plugins/admission.py read: the same files and
     settings as serve_args(), and the admission limits."""
-    return {"AGINGKB_DB": db, "AGINGKB_METADATA": metadata, "AGINGKB_PLUGINS": plugins, "AGINGKB_TEMPLATES": templates,
-            "AGINGKB_SETTINGS": json.dumps(SETTINGS), "AGINGKB_LIMITS": json.dumps({**LIMITS, "proxy_client_header": proxy_client_header}),
-            # glibc gives every SQL thread its own malloc arena and keeps what it
-            # freed: after a burst of heavy requests a worker stayed ~50% larger.
-            # Two arenas per process bring it back to within 20% (make bench-abuse).
-            "MALLOC_ARENA_MAX": "2"}
+    return {
+        "AGINGKB_DB": db,
+        "AGINGKB_METADATA": metadata,
+        "AGINGKB_PLUGINS": plugins,
+        "AGINGKB_TEMPLATES": templates,
+        "AGINGKB_SETTINGS": json.dumps(SETTINGS),
+        "AGINGKB_LIMITS": json.dumps({**LIMITS, "proxy_client_header": proxy_client_header}),
+        # glibc gives every SQL thread its own malloc arena and keeps what it
+        # freed: after a burst of heavy requests a worker stayed ~50% larger.
+        # Two arenas per process bring it back to within 20% (make bench-abuse).
+        "MALLOC_ARENA_MAX": "2",
+    }
 
 
 def write_inspect_file(db: Path, directory: Path) -> Path:
@@ -147,13 +182,19 @@ def running_server(db: Path, log: Path, workers: int | None = None, plain: bool 
         if plain:
             command, environment = [datasette_executable(), *serve_args(db, "127.0.0.1", port)], None
         else:
-            command, environment = server_command(db, "127.0.0.1", port, workers or default_workers(), write_inspect_file(db, Path(scratch)), limits)
+            command, environment = server_command(
+                db, "127.0.0.1", port, workers or default_workers(), write_inspect_file(db, Path(scratch)), limits
+            )
         with open(log, "wb") as handle:
-            process = subprocess.Popen(command, stdout=handle, stderr=subprocess.STDOUT, env=environment, start_new_session=True)
+            process = subprocess.Popen(
+                command, stdout=handle, stderr=subprocess.STDOUT, env=environment, start_new_session=True
+            )
         url = ServerURL(f"http://127.0.0.1:{port}")
         url.pid = process.pid
         try:
-            started = wait_until_serving(url) and (plain or every_worker_started(Path(log), workers or default_workers()))
+            started = wait_until_serving(url) and (
+                plain or every_worker_started(Path(log), workers or default_workers())
+            )
             if not started:
                 raise RuntimeError("the server did not start: " + Path(log).read_text(errors="replace")[-3000:])
             yield url

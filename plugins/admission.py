@@ -89,10 +89,15 @@ class Admission:
 
     async def enter(self, client: str) -> None:
         if self.by_client.get(client, 0) >= self.client_in_flight_limit:
-            raise Refused(self.retry_after, f"you already have {self.client_in_flight_limit} such request(s) running; wait for the answer")
+            raise Refused(
+                self.retry_after,
+                f"you already have {self.client_in_flight_limit} such request(s) running; wait for the answer",
+            )
         if not self.rates.hit(self.client_rate, client):
             reset = self.rates.get_window_stats(self.client_rate, client).reset_time
-            raise Refused(max(1, math.ceil(reset - time.time())), f"you have sent more than {self.client_rate} of these requests")
+            raise Refused(
+                max(1, math.ceil(reset - time.time())), f"you have sent more than {self.client_rate} of these requests"
+            )
         if self.running >= self.in_flight_limit:
             if self.waiting >= self.queue_limit:
                 raise Refused(self.retry_after, "the server is busy with other queries and downloads")
@@ -106,8 +111,10 @@ class Admission:
         self.waiting += 1
         try:
             async with self._slot_freed:
-                await asyncio.wait_for(self._slot_freed.wait_for(lambda: self.running < self.in_flight_limit), self.queue_wait)
-        except asyncio.TimeoutError:
+                await asyncio.wait_for(
+                    self._slot_freed.wait_for(lambda: self.running < self.in_flight_limit), self.queue_wait
+                )
+        except TimeoutError:
             raise Refused(self.retry_after, "the server is busy with other queries and downloads") from None
         finally:
             self.waiting -= 1
@@ -137,14 +144,25 @@ Reading tables, rows, facets and searches is not limited.</p>
 
 async def refuse(send, path: str, refusal: Refused) -> None:
     if path.endswith(".json"):
-        body = json.dumps({"ok": False, "error": f"Busy: {refusal.reason}. Try again in {refusal.retry_after} s.", "status": 429}).encode()
+        body = json.dumps(
+            {"ok": False, "error": f"Busy: {refusal.reason}. Try again in {refusal.retry_after} s.", "status": 429}
+        ).encode()
         content_type = b"application/json; charset=utf-8"
     else:
         body = REFUSED_PAGE.format(retry_after=refusal.retry_after, reason=refusal.reason).encode()
         content_type = b"text/html; charset=utf-8"
-    await send({"type": "http.response.start", "status": 429, "headers": [
-        (b"content-type", content_type), (b"retry-after", str(refusal.retry_after).encode()),
-        (b"cache-control", b"no-store"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", content_type),
+                (b"retry-after", str(refusal.retry_after).encode()),
+                (b"cache-control", b"no-store"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 

@@ -16,9 +16,8 @@ import sqlite3
 from functools import lru_cache
 from urllib.parse import quote
 
-import nh3
-from markupsafe import Markup, escape
 import datasette.handle_exception as datasette_errors
+import nh3
 from datasette import hookimpl
 from datasette.utils import tilde_decode, tilde_encode
 from datasette.utils.asgi import Response
@@ -30,8 +29,11 @@ DATABASE = "agingkb"
 # length(hex(zeroblob(2e8))) fails at once instead of allocating gigabytes.
 MAX_SQLITE_LENGTH = 5_000_000
 SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
-     b"img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+        b"img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    ),
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
@@ -74,7 +76,9 @@ def asgi_wrapper():
                 raw = scope.get("raw_path", b"") or b""
                 # '/\example.com/' and '//example.com' would be redirected to a
                 # path browsers read as another host.
-                if path.startswith(("//", "/\\")) or raw.startswith((b"//", b"/\\", b"/%5C", b"/%5c", b"/%2F", b"/%2f")):
+                if path.startswith(("//", "/\\")) or raw.startswith(
+                    (b"//", b"/\\", b"/%5C", b"/%5c", b"/%2F", b"/%2f")
+                ):
                     await Response.text("Not found", status=404).asgi_send(_with_headers(send))
                     return
             await app(scope, receive, _with_headers(send))
@@ -87,7 +91,9 @@ def asgi_wrapper():
 def _with_headers(send):
     async def sender(message):
         if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() not in {name for name, _ in SECURITY_HEADERS}]
+            headers = [
+                (k, v) for k, v in message.get("headers", []) if k.lower() not in {name for name, _ in SECURITY_HEADERS}
+            ]
             message = {**message, "headers": headers + SECURITY_HEADERS}
         await send(message)
 
@@ -135,13 +141,22 @@ def render_body(markdown: str, resolve) -> str:
     cleaned = nh3.clean(
         html,
         tags=nh3.ALLOWED_TAGS | {"section", "sup", "sub", "hr"},
-        attributes={**nh3.ALLOWED_ATTRIBUTES, "a": {"href", "title", "id", "class"}, "sup": {"id", "class"}, "li": {"id", "class"},
-                    "section": {"class"}, "th": {"style"}, "td": {"style"}},
+        attributes={
+            **nh3.ALLOWED_ATTRIBUTES,
+            "a": {"href", "title", "id", "class"},
+            "sup": {"id", "class"},
+            "li": {"id", "class"},
+            "section": {"class"},
+            "th": {"style"},
+            "td": {"style"},
+        },
         url_schemes={"http", "https", "mailto"},
         link_rel="noopener noreferrer nofollow",
     )
     # A wide table scrolls inside its own box, not the whole page on a phone.
-    return cleaned.replace("<table>", '<div class="scroll-box" data-label="Table">' + "<table>").replace("</table>", "</table></div>")
+    return cleaned.replace("<table>", '<div class="scroll-box" data-label="Table">' + "<table>").replace(
+        "</table>", "</table></div>"
+    )
 
 
 # The database never changes under a server, so a body renders once per
@@ -161,7 +176,11 @@ async def _resolver(datasette):
 
 async def _read_resolver(datasette):
     database = datasette.get_database(DATABASE)
-    rows = (await database.execute("select page, slug from pages order by length(page) - length(replace(page, '/', '')), page")).rows
+    rows = (
+        await database.execute(
+            "select page, slug from pages order by length(page) - length(replace(page, '/', '')), page"
+        )
+    ).rows
     by_id = {page.lower(): page for page, _ in rows}
     by_slug: dict[str, str] = {}
     for page, slug in rows:
@@ -274,7 +293,9 @@ def extra_template_vars(view_name, database, table, request, datasette):
         found = {"site": _site(datasette)}  # the licence and source line, on every page
         if view_name == "row" and database == DATABASE and table == "pages" and request is not None:
             page_id = tilde_decode(request.url_vars.get("pks", ""))
-            row = (await datasette.get_database(DATABASE).execute("select body from pages where page = ?", [page_id])).first()
+            row = (
+                await datasette.get_database(DATABASE).execute("select body from pages where page = ?", [page_id])
+            ).first()
             if row and row["body"]:
                 found["rendered_body"] = _render_body_cached(row["body"], await _resolver(datasette))
         return found
@@ -306,7 +327,10 @@ async def home_page(datasette, request):
 
 def _site(datasette) -> dict:
     metadata = datasette.metadata() or {}
-    return {key: metadata.get(key) for key in ("title", "license", "license_url", "source", "source_url", "about", "about_url")}
+    return {
+        key: metadata.get(key)
+        for key in ("title", "license", "license_url", "source", "source_url", "about", "about_url")
+    }
 
 
 async def _home(datasette) -> dict:
@@ -315,10 +339,16 @@ async def _home(datasette) -> dict:
     # An immutable database's counts are taken once (from the inspect data
     # `etl serve` passes, or on the first request), not on every visit.
     table_counts = await database.table_counts(limit=60 * 60 * 1000)
-    tables = [name for name in table_counts if not name.endswith(("_fts", "_fts_config", "_fts_data", "_fts_docsize", "_fts_idx"))]
-    counts = [{"table": name, "rows": table_counts[name], "url": datasette.urls.table(DATABASE, name)} for name in sorted(tables)]
+    tables = [
+        name
+        for name in table_counts
+        if not name.endswith(("_fts", "_fts_config", "_fts_data", "_fts_docsize", "_fts_idx"))
+    ]
+    counts = [
+        {"table": name, "rows": table_counts[name], "url": datasette.urls.table(DATABASE, name)}
+        for name in sorted(tables)
+    ]
     # The dataset version travels in the database itself (etl/version.py), so
     # a local server and a deployed app show the same string.
     version = snapshot["dataset_version"] if snapshot else "unknown"
     return {"version": version, "snapshot": dict(snapshot) if snapshot else {}, "counts": counts}
-

@@ -49,7 +49,9 @@ CHARTS = [
 ]
 
 
-def stacked_bars_svg(chart_id: str, title: str, counts: list[tuple[str, str, int]], top_series: int, sort: str = "total", link=None) -> str:
+def stacked_bars_svg(
+    chart_id: str, title: str, counts: list[tuple[str, str, int]], top_series: int, sort: str = "total", link=None
+) -> str:
     """Horizontal stacked bars: one bar per category, one colour per series
     (the top_series commonest; the rest together as 'other')."""
     totals_by_series: dict[str, int] = {}
@@ -70,7 +72,9 @@ def stacked_bars_svg(chart_id: str, title: str, counts: list[tuple[str, str, int
     for index, series in enumerate(kept):
         x = (index % 4) * 200
         row = index // 4
-        parts.append(f'<rect x="{x}" y="{legend_y + row * 18}" width="12" height="12" fill="{PALETTE[index % len(PALETTE)]}"/>')
+        parts.append(
+            f'<rect x="{x}" y="{legend_y + row * 18}" width="12" height="12" fill="{PALETTE[index % len(PALETTE)]}"/>'
+        )
         parts.append(f'<text x="{x + 18}" y="{legend_y + row * 18 + 11}" class="legend">{escape(series)}</text>')
     y = legend_y + ((len(kept) + 3) // 4) * 18 + 10
     for category in categories:
@@ -109,14 +113,25 @@ async def charts(datasette, request):
     for chart in CHARTS:
         rows = (await database.execute(chart["sql"])).rows
         counts = [(str(r[0]), str(r[1]), int(r[2])) for r in rows]
-        svg = stacked_bars_svg(chart["id"], chart["title"], counts, chart["top_series"], chart.get("sort", "total"), chart["link"]) if counts else "<p>No data.</p>"
+        svg = (
+            stacked_bars_svg(
+                chart["id"], chart["title"], counts, chart["top_series"], chart.get("sort", "total"), chart["link"]
+            )
+            if counts
+            else "<p>No data.</p>"
+        )
         sql_link = f"/{DATABASE}?" + urlencode({"sql": chart["sql"]})
         sections.append(
             f'<section class="chart"><h2>{escape(chart["title"])}</h2><p>{escape(chart["about"])} '
             f'<a href="{escape(sql_link)}">The numbers behind it</a>.</p><div class="scroll-box" data-label="{escape(chart["title"])}">{svg}</div></section>'
         )
-    body = "<h1>Charts</h1><p>Pictures of the dataset, drawn from the same tables the site serves. Click a bar for its rows.</p>" + "".join(sections)
-    html = await datasette.render_template("picture.html", {"body_html": body, "style": STYLE, "page_title": "Charts"}, request=request)
+    body = (
+        "<h1>Charts</h1><p>Pictures of the dataset, drawn from the same tables the site serves. Click a bar for its rows.</p>"
+        + "".join(sections)
+    )
+    html = await datasette.render_template(
+        "picture.html", {"body_html": body, "style": STYLE, "page_title": "Charts"}, request=request
+    )
     return Response.html(html)
 
 
@@ -124,18 +139,45 @@ async def charts(datasette, request):
 
 WEEK = "date(c.day, '-6 days', 'weekday 1')"  # the Monday of the commit's week
 WEEKLY = [
-    ("pages-added", "Pages added", "select {week} as week, count(*) from page_history h join commits c on c.hash = h.commit_hash "
-     "where c.status = 'built' and h.change = 'added' group by 1", "page_history", {"change": "added"}),
-    ("gaps-opened", "Gap tags opened", "select {week} as week, sum(c.gaps_opened) from commits c where c.status = 'built' group by 1",
-     "changes", {"table_name": "gaps", "kind": "added"}),
-    ("gaps-closed", "Gap tags closed", "select {week} as week, sum(c.gaps_closed) from commits c where c.status = 'built' group by 1",
-     "changes", {"table_name": "gaps", "kind": "removed"}),
-    ("pages-verified", "Pages verified", "select {week} as week, count(*) from page_history h join commits c on c.hash = h.commit_hash "
-     "where c.status = 'built' and h.verified = 1 and (h.change = 'added' or exists (select 1 from changes v where v.commit_hash = h.commit_hash "
-     "and v.page = h.page and v.table_name = 'pages' and v.[column] = 'verified')) group by 1", "page_history", {"verified": "1"}),
-    ("grades-changed", "Evidence grades changed", "select {week} as week, count(distinct ch.key || ch.commit_hash) from changes ch "
-     "join commits c on c.hash = ch.commit_hash where ch.table_name = 'status_assessments' and ch.[column] in ('status', 'status_text') group by 1",
-     "changes", {"table_name": "status_assessments", "column": "status_text"}),
+    (
+        "pages-added",
+        "Pages added",
+        "select {week} as week, count(*) from page_history h join commits c on c.hash = h.commit_hash "
+        "where c.status = 'built' and h.change = 'added' group by 1",
+        "page_history",
+        {"change": "added"},
+    ),
+    (
+        "gaps-opened",
+        "Gap tags opened",
+        "select {week} as week, sum(c.gaps_opened) from commits c where c.status = 'built' group by 1",
+        "changes",
+        {"table_name": "gaps", "kind": "added"},
+    ),
+    (
+        "gaps-closed",
+        "Gap tags closed",
+        "select {week} as week, sum(c.gaps_closed) from commits c where c.status = 'built' group by 1",
+        "changes",
+        {"table_name": "gaps", "kind": "removed"},
+    ),
+    (
+        "pages-verified",
+        "Pages verified",
+        "select {week} as week, count(*) from page_history h join commits c on c.hash = h.commit_hash "
+        "where c.status = 'built' and h.verified = 1 and (h.change = 'added' or exists (select 1 from changes v where v.commit_hash = h.commit_hash "
+        "and v.page = h.page and v.table_name = 'pages' and v.[column] = 'verified')) group by 1",
+        "page_history",
+        {"verified": "1"},
+    ),
+    (
+        "grades-changed",
+        "Evidence grades changed",
+        "select {week} as week, count(distinct ch.key || ch.commit_hash) from changes ch "
+        "join commits c on c.hash = ch.commit_hash where ch.table_name = 'status_assessments' and ch.[column] in ('status', 'status_text') group by 1",
+        "changes",
+        {"table_name": "status_assessments", "column": "status_text"},
+    ),
 ]
 LATEST = 100  # changes listed on the page, newest first
 
@@ -146,43 +188,72 @@ async def what_changed(datasette, request):
     commits = (await database.execute("select count(*), min(day), max(day) from commits")).first()
     changes = (await database.execute("select count(*), count(commit_hash) from changes")).first()
     if not commits[0] and not changes[0]:
-        body = ("<h1>What changed</h1><p>This build has no history. <code>etl history --wiki CHECKOUT</code> builds every commit of a "
-                "wiki checkout and records what each changed, and a release built with <code>--previous</code> records what changed "
-                "since the release before it; the site then shows it here.</p>")
-        html = await datasette.render_template("picture.html", {"body_html": body, "style": STYLE, "page_title": "What changed"}, request=request)
+        body = (
+            "<h1>What changed</h1><p>This build has no history. <code>etl history --wiki CHECKOUT</code> builds every commit of a "
+            "wiki checkout and records what each changed, and a release built with <code>--previous</code> records what changed "
+            "since the release before it; the site then shows it here.</p>"
+        )
+        html = await datasette.render_template(
+            "picture.html", {"body_html": body, "style": STYLE, "page_title": "What changed"}, request=request
+        )
         return Response.html(html)
     sections = []
     if commits[0]:
-        intro = (f"The wiki's history as this build recorded it: {commits[0]:,} commits from {escape(commits[1])} to {escape(commits[2])}. "
-                 f'Per commit in the <a href="{escape(base)}/commits">commits</a> table, per page in <a href="{escape(base)}/page_history">page history</a>, '
-                 f'row by row in <a href="{escape(base)}/changes">changes</a>. Click a bar for its rows.')
+        intro = (
+            f"The wiki's history as this build recorded it: {commits[0]:,} commits from {escape(commits[1])} to {escape(commits[2])}. "
+            f'Per commit in the <a href="{escape(base)}/commits">commits</a> table, per page in <a href="{escape(base)}/page_history">page history</a>, '
+            f'row by row in <a href="{escape(base)}/changes">changes</a>. Click a bar for its rows.'
+        )
         for chart_id, title, sql, table, filters in WEEKLY:
             sql = sql.format(week=WEEK)
             counts = [(str(week), title, int(n or 0)) for week, n in (await database.execute(sql)).rows]
             link = lambda week, series, table=table, filters=filters: (table, {**filters, **_week_filter(table, week)})
-            svg = stacked_bars_svg(chart_id, f"{title} per week", counts, 1, "category", link) if counts else "<p>None.</p>"
+            svg = (
+                stacked_bars_svg(chart_id, f"{title} per week", counts, 1, "category", link)
+                if counts
+                else "<p>None.</p>"
+            )
             sql_link = f"{base}?" + urlencode({"sql": sql})
-            sections.append(f'<section class="chart"><h2>{escape(title)} per week</h2><p>Weeks start on Monday. '
-                            f'<a href="{escape(sql_link)}">The numbers behind it</a>.</p><div class="scroll-box" data-label="{escape(title)} per week">{svg}</div></section>')
+            sections.append(
+                f'<section class="chart"><h2>{escape(title)} per week</h2><p>Weeks start on Monday. '
+                f'<a href="{escape(sql_link)}">The numbers behind it</a>.</p><div class="scroll-box" data-label="{escape(title)} per week">{svg}</div></section>'
+            )
         listed = "Latest changes"
     else:
-        intro = (f'What changed since the previous release, row by row: {changes[0]:,} changes in the <a href="{escape(base)}/changes">changes</a> table.')
+        intro = f'What changed since the previous release, row by row: {changes[0]:,} changes in the <a href="{escape(base)}/changes">changes</a> table.'
         listed = "Changes since the previous release"
-    latest = (await database.execute(
-        "select ch.change, ch.table_name, ch.key, ch.kind, ch.[column], ch.old_value, ch.new_value, ch.row_filter, c.day "
-        "from changes ch left join commits c on c.hash = ch.commit_hash where ch.table_name != 'sections' order by ch.change desc limit ?", [LATEST])).rows
+    latest = (
+        await database.execute(
+            "select ch.change, ch.table_name, ch.key, ch.kind, ch.[column], ch.old_value, ch.new_value, ch.row_filter, c.day "
+            "from changes ch left join commits c on c.hash = ch.commit_hash where ch.table_name != 'sections' order by ch.change desc limit ?",
+            [LATEST],
+        )
+    ).rows
     items = []
     for change, table, key, kind, column, old, new, row_filter, day in latest:
-        what = f"{escape(kind)} {escape(column)}: {escape(_short(old))} → {escape(_short(new))}" if column else escape(kind)
-        row_link = f' · <a href="{escape(base)}/{escape(table)}?{escape(row_filter)}">the row now</a>' if kind != "removed" else ""
+        what = (
+            f"{escape(kind)} {escape(column)}: {escape(_short(old))} → {escape(_short(new))}"
+            if column
+            else escape(kind)
+        )
+        row_link = (
+            f' · <a href="{escape(base)}/{escape(table)}?{escape(row_filter)}">the row now</a>'
+            if kind != "removed"
+            else ""
+        )
         when = f"{escape(day)} · " if day else ""
-        items.append(f'<li>{when}<a href="{escape(base)}/changes/{change}">{escape(table)} · {escape(_short(key, 120))}</a> · {what}{row_link}</li>')
+        items.append(
+            f'<li>{when}<a href="{escape(base)}/changes/{change}">{escape(table)} · {escape(_short(key, 120))}</a> · {what}{row_link}</li>'
+        )
     body = (
-        f"<h1>What changed</h1><p>{intro}</p>" + "".join(sections)
-        + f'<section><h2>{listed}</h2><p>The newest {len(items)} changes (section texts left out; they change with every edit in them).</p>'
+        f"<h1>What changed</h1><p>{intro}</p>"
+        + "".join(sections)
+        + f"<section><h2>{listed}</h2><p>The newest {len(items)} changes (section texts left out; they change with every edit in them).</p>"
         + f'<ol class="latest-changes" reversed>{"".join(items)}</ol></section>'
     )
-    html = await datasette.render_template("picture.html", {"body_html": body, "style": STYLE, "page_title": "What changed"}, request=request)
+    html = await datasette.render_template(
+        "picture.html", {"body_html": body, "style": STYLE, "page_title": "What changed"}, request=request
+    )
     return Response.html(html)
 
 

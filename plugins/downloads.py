@@ -34,7 +34,7 @@ DATABASE = "agingkb"
 PLUGIN = "downloads"
 PREFIX = "/-/downloads/"
 CHUNK = 256 * 1024
-ZIP_NAME = "datapackage.zip"  # etl.package.ZIP_NAME; the plugin does not import the ETL
+ZIP_NAME = "datapackage.zip"  # etl.output.package.ZIP_NAME; the plugin does not import the ETL
 CONTENT_TYPES = {
     ".csv": "text/csv; charset=utf-8",
     ".json": "application/json; charset=utf-8",
@@ -243,8 +243,24 @@ def human_size(size: int) -> str:
 # Query parameters that page, sort or shape a table page but keep its rows
 # the whole table; any other parameter (a column filter, _where, _search)
 # makes the view a selection.
-WHOLE_TABLE_PARAMETERS = {"_sort", "_sort_desc", "_size", "_next", "_facet", "_facet_array", "_facet_date", "_facet_size", "_col", "_nocol",
-                          "_labels", "_nolabels", "_nofacet", "_nocount", "_nosuggest", "_trace"}
+WHOLE_TABLE_PARAMETERS = {
+    "_sort",
+    "_sort_desc",
+    "_size",
+    "_next",
+    "_facet",
+    "_facet_array",
+    "_facet_date",
+    "_facet_size",
+    "_col",
+    "_nocol",
+    "_labels",
+    "_nolabels",
+    "_nofacet",
+    "_nocount",
+    "_nosuggest",
+    "_trace",
+}
 
 
 def is_whole_table(request) -> bool:

@@ -76,7 +76,12 @@ def resolver_link(templates: dict, scheme: str, value) -> dict | None:
     if not value or scheme not in templates:
         return None
     template = templates[scheme]
-    return {"scheme": scheme, "label": template["label"], "value": value, "url": template["url_template"].replace("{id}", str(value))}
+    return {
+        "scheme": scheme,
+        "label": template["label"],
+        "value": value,
+        "url": template["url_template"].replace("{id}", str(value)),
+    }
 
 
 def _page_link(urls: RowUrls, page, title=None) -> dict | None:
@@ -94,17 +99,25 @@ VERIFICATION_COLUMNS = ("verified", "verified_date", "verified_by", "verified_sc
 def page_identifiers(conn, page: str, urls: RowUrls) -> list[dict]:
     """The page's own identifiers (frontmatter and prose); those in citation
     records are shown with their footnotes."""
-    rows = _rows(conn, """select i.field, i.position, i.scheme, s.label as scheme_label, i.value, i.raw, i.declared_null, i.valid, i.url
+    rows = _rows(
+        conn,
+        """select i.field, i.position, i.scheme, s.label as scheme_label, i.value, i.raw, i.declared_null, i.valid, i.url
         from identifiers i left join identifier_schemes s on s.scheme = i.scheme
-        where i.page = ? and i.field not like 'footnote:%' order by i.field, i.position""", [page])
+        where i.page = ? and i.field not like 'footnote:%' order by i.field, i.position""",
+        [page],
+    )
     for row in rows:
         row["row_url"] = urls.row("identifiers", page, row["field"], row["position"])
     return rows
 
 
 def page_grades(conn, page: str, urls: RowUrls) -> list[dict]:
-    rows = _rows(conn, """select a.table_seq, a.row, a.dimension, a.dimension_text, a.status, a.status_text, a.qualifier, a.notes, a.section
-        from status_assessments a where a.page = ? order by a.table_seq, a.row""", [page])
+    rows = _rows(
+        conn,
+        """select a.table_seq, a.row, a.dimension, a.dimension_text, a.status, a.status_text, a.qualifier, a.notes, a.section
+        from status_assessments a where a.page = ? order by a.table_seq, a.row""",
+        [page],
+    )
     for row in rows:
         row["row_url"] = urls.row("status_assessments", page, row["table_seq"], row["row"])
     return rows
@@ -122,8 +135,12 @@ def outcome_rows(conn, trials: list[str], urls: RowUrls, titles: dict) -> dict[s
         return {}
     marks = ", ".join("?" for _ in trials)
     found: dict[str, list[dict]] = {trial: [] for trial in trials}
-    for row in _rows(conn, f"""select trial, seq, measure, role, comparison, effect_metric, effect_value, effect_unit, effect_raw,
-            direction, arm_raw, ci_raw, p_raw, page from trial_outcomes where trial in ({marks}) order by trial, seq""", trials):
+    for row in _rows(
+        conn,
+        f"""select trial, seq, measure, role, comparison, effect_metric, effect_value, effect_unit, effect_raw,
+            direction, arm_raw, ci_raw, p_raw, page from trial_outcomes where trial in ({marks}) order by trial, seq""",
+        trials,
+    ):
         row["row_url"] = urls.row("trial_outcomes", row["trial"], row["seq"])
         row["page_url"] = urls.row("pages", row["page"])
         row["page_title"] = titles.get(row["page"], row["page"])
@@ -136,10 +153,14 @@ def outcome_rows(conn, trials: list[str], urls: RowUrls, titles: dict) -> dict[s
 
 def page_trials(conn, page: str, urls: RowUrls, titles: dict) -> list[dict]:
     """Trials the page mentions, with every outcome recorded for them."""
-    trials = _rows(conn, """select t.trial, t.acronym, t.title, w.label as work_label, t.registry_id, t.design, t.randomised, t.blinding, t.phase, t.n_randomised,
+    trials = _rows(
+        conn,
+        """select t.trial, t.acronym, t.title, w.label as work_label, t.registry_id, t.design, t.randomised, t.blinding, t.phase, t.n_randomised,
             t.intervention, t.comparator, t.condition, t.needs_replication, group_concat(distinct m.kind) as kinds
         from trial_mentions m join trials t on t.trial = m.trial left join works w on w.work = t.work
-        where m.page = ? group by t.trial order by t.trial""", [page])
+        where m.page = ? group by t.trial order by t.trial""",
+        [page],
+    )
     outcomes = outcome_rows(conn, [t["trial"] for t in trials], urls, titles)
     for trial in trials:
         trial["name"] = trial_name(trial)
@@ -149,21 +170,31 @@ def page_trials(conn, page: str, urls: RowUrls, titles: dict) -> list[dict]:
 
 
 def page_footnotes(conn, page: str, urls: RowUrls, templates: dict, titles: dict) -> list[dict]:
-    rows = _rows(conn, """select f.seq, f.label, f.record, f.work, w.label as work_label, f.doi, f.pmid, f.pmc, f.study_page,
+    rows = _rows(
+        conn,
+        """select f.seq, f.label, f.record, f.work, w.label as work_label, f.doi, f.pmid, f.pmc, f.study_page,
             f.authors, f.title, f.venue, f.venue_id, f.year, f.design, f.n, f.p_value_text, f.model,
             f.retracted, f.citation_count, f.ref_count, f.duplicate, f.parse_status
-        from footnotes f left join works w on w.work = f.work where f.page = ? order by f.seq""", [page])
+        from footnotes f left join works w on w.work = f.work where f.page = ? order by f.seq""",
+        [page],
+    )
     for row in rows:
         row["row_url"] = urls.row("footnotes", page, row["seq"])
         row["work_url"] = urls.row("works", row["work"]) if row["work"] else None
         row["study"] = _page_link(urls, row["study_page"], titles.get(row["study_page"]))
-        row["resolvers"] = [link for scheme in FOOTNOTE_SCHEMES if (link := resolver_link(templates, scheme, row[scheme]))]
+        row["resolvers"] = [
+            link for scheme in FOOTNOTE_SCHEMES if (link := resolver_link(templates, scheme, row[scheme]))
+        ]
     return rows
 
 
 def page_gaps(conn, page: str, urls: RowUrls) -> list[dict]:
-    rows = _rows(conn, """select g.seq, g.tag, t.tag as known_tag, g.claim, g.qualifier, g.location, g.field, g.section, g.footnotes
-        from gaps g left join gap_tags t on t.tag = g.tag where g.page = ? order by g.seq""", [page])
+    rows = _rows(
+        conn,
+        """select g.seq, g.tag, t.tag as known_tag, g.claim, g.qualifier, g.location, g.field, g.section, g.footnotes
+        from gaps g left join gap_tags t on t.tag = g.tag where g.page = ? order by g.seq""",
+        [page],
+    )
     for row in rows:
         row["row_url"] = urls.row("gaps", page, row["seq"])
         row["tag_url"] = urls.row("gap_tags", row["tag"]) if row["known_tag"] else None
@@ -174,18 +205,28 @@ def page_gaps(conn, page: str, urls: RowUrls) -> list[dict]:
 def page_relations(conn, page: str, urls: RowUrls, titles: dict) -> dict:
     """Typed edges from the page, typed edges to it, and the pages whose
     text links to it ('what links here')."""
-    outgoing = _rows(conn, "select field, position, target, target_page from relations where page = ? order by field, position", [page])
+    outgoing = _rows(
+        conn,
+        "select field, position, target, target_page from relations where page = ? order by field, position",
+        [page],
+    )
     for row in outgoing:
         row["row_url"] = urls.row("relations", page, row["field"], row["position"])
         row["target_link"] = _page_link(urls, row["target_page"], titles.get(row["target_page"]))
-    incoming = _rows(conn, "select page, field, position from relations where target_page = ? order by page, field, position", [page])
+    incoming = _rows(
+        conn, "select page, field, position from relations where target_page = ? order by page, field, position", [page]
+    )
     incoming_total, incoming = len(incoming), incoming[:LONG_LIST]
     for row in incoming:
         row["row_url"] = urls.row("relations", row["page"], row["field"], row["position"])
         row["page_url"] = urls.row("pages", row["page"])
         row["title"] = titles.get(row["page"], row["page"])
-    backlinks = _rows(conn, """select page, count(*) as links, min(seq) as first_seq from links
-        where target_page = ? and page != ? group by page order by links desc, page""", [page, page])
+    backlinks = _rows(
+        conn,
+        """select page, count(*) as links, min(seq) as first_seq from links
+        where target_page = ? and page != ? group by page order by links desc, page""",
+        [page, page],
+    )
     backlinks_total, backlinks = len(backlinks), backlinks[:LONG_LIST]
     links_here = urls.table("links", target_page=page) + "&page="
     for row in backlinks:
@@ -211,22 +252,30 @@ def page_history(conn, page: str, urls: RowUrls) -> dict:
     """The commits that touched the page, newest first (filled by `etl
     history`), each with the first changes to the page's facts. A section's
     text changes with any edit in it, so sections are counted, not listed."""
-    commits = _rows(conn, """select h.commit_hash, h.day, h.change, h.rows_added, h.rows_removed, h.rows_changed, h.gaps_opened, h.gaps_closed,
-            c.subject, c.seq from page_history h join commits c on c.hash = h.commit_hash where h.page = ? order by c.seq desc""", [page])
+    commits = _rows(
+        conn,
+        """select h.commit_hash, h.day, h.change, h.rows_added, h.rows_removed, h.rows_changed, h.gaps_opened, h.gaps_closed,
+            c.subject, c.seq from page_history h join commits c on c.hash = h.commit_hash where h.page = ? order by c.seq desc""",
+        [page],
+    )
     total = len(commits)
     commits = commits[:LONG_LIST]
     facts: dict[str, list[dict]] = {}
     counted: dict[str, int] = {}
     # The page's own facts first, links (the most numerous) last.
-    for change in _rows(conn, """select change, commit_hash, table_name, key, kind, [column], old_value, new_value from changes
+    for change in _rows(
+        conn,
+        """select change, commit_hash, table_name, key, kind, [column], old_value, new_value from changes
             where page = ? and table_name != 'sections'
             order by case table_name when 'pages' then 0 when 'gaps' then 1 when 'status_assessments' then 2 when 'footnotes' then 3
-              when 'identifiers' then 4 when 'links' then 6 else 5 end, change""", [page]):
+              when 'identifiers' then 4 when 'links' then 6 else 5 end, change""",
+        [page],
+    ):
         counted[change["commit_hash"]] = counted.get(change["commit_hash"], 0) + 1
         listed = facts.setdefault(change["commit_hash"], [])
         if len(listed) < FACTS_PER_COMMIT:
             change["row_url"] = urls.row("changes", change["change"])
-            change["what"] = change["key"][len(page) + 3:] if change["key"].startswith(page + " · ") else change["key"]
+            change["what"] = change["key"][len(page) + 3 :] if change["key"].startswith(page + " · ") else change["key"]
             listed.append(change)
     for commit in commits:
         commit["commit_url"] = urls.row("commits", commit["commit_hash"])
@@ -258,19 +307,29 @@ def page_entity(conn, page: str, urls: RowUrls, titles: dict) -> dict | None:
 
 
 def work_entity(conn, work: str, urls: RowUrls, titles: dict) -> dict | None:
-    row = _one(conn, "select w.*, v.name as venue_name from works w left join venues v on v.venue = w.venue_id where w.work = ?", [work])
+    row = _one(
+        conn,
+        "select w.*, v.name as venue_name from works w left join venues v on v.venue = w.venue_id where w.work = ?",
+        [work],
+    )
     if row is None:
         return None
     templates = resolver_templates(conn)
     authors = _rows(conn, "select position, author from work_authors where work = ? order by position", [work])
     for author in authors:
         author["row_url"] = urls.row("work_authors", work, author["position"])
-    citing = _rows(conn, "select page, seq, label, ref_count, duplicate from footnotes where work = ? order by page, seq", [work])
+    citing = _rows(
+        conn, "select page, seq, label, ref_count, duplicate from footnotes where work = ? order by page, seq", [work]
+    )
     for cite in citing:
         cite["title"] = titles.get(cite["page"], cite["page"])
         cite["page_url"] = urls.row("pages", cite["page"])
         cite["row_url"] = urls.row("footnotes", cite["page"], cite["seq"])
-    trials = _rows(conn, "select trial, acronym, title, registry_id, n_randomised, design from trials where work = ? order by trial", [work])
+    trials = _rows(
+        conn,
+        "select trial, acronym, title, registry_id, n_randomised, design from trials where work = ? order by trial",
+        [work],
+    )
     for trial in trials:
         trial["name"] = trial_name(trial)
         trial["row_url"] = urls.row("trials", trial["trial"])
@@ -279,7 +338,9 @@ def work_entity(conn, work: str, urls: RowUrls, titles: dict) -> dict | None:
         record["row_url"] = urls.row("bibliography", record["record"])
     return {
         "row": row,
-        "resolvers": [link for scheme in ("doi", "pmid", "pmc", "isbn") if (link := resolver_link(templates, scheme, row[scheme]))],
+        "resolvers": [
+            link for scheme in ("doi", "pmid", "pmc", "isbn") if (link := resolver_link(templates, scheme, row[scheme]))
+        ],
         "venue_url": urls.row("venues", row["venue_id"]) if row["venue_id"] else None,
         "study": _page_link(urls, row["study_page"], titles.get(row["study_page"])),
         "authors": authors,
@@ -294,20 +355,34 @@ def work_entity(conn, work: str, urls: RowUrls, titles: dict) -> dict | None:
 
 
 def trial_entity(conn, trial: str, urls: RowUrls, titles: dict) -> dict | None:
-    row = _one(conn, "select t.*, w.label as work_label from trials t left join works w on w.work = t.work where t.trial = ?", [trial])
+    row = _one(
+        conn,
+        "select t.*, w.label as work_label from trials t left join works w on w.work = t.work where t.trial = ?",
+        [trial],
+    )
     if row is None:
         return None
     templates = resolver_templates(conn)
-    mentions = _rows(conn, """select m.seq, m.page, m.kind, m.label, m.text, m.registry_id, m.work, m.gap_tags,
+    mentions = _rows(
+        conn,
+        """select m.seq, m.page, m.kind, m.label, m.text, m.registry_id, m.work, m.gap_tags,
             (select f.seq from footnotes f where f.page = m.page and f.label = m.label order by f.duplicate, f.seq limit 1) as footnote_seq
-        from trial_mentions m where m.trial = ? order by m.seq""", [trial])
+        from trial_mentions m where m.trial = ? order by m.seq""",
+        [trial],
+    )
     for mention in mentions:
         mention["title"] = titles.get(mention["page"], mention["page"])
         mention["row_url"] = urls.row("trial_mentions", trial, mention["seq"])
         mention["page_url"] = urls.row("pages", mention["page"])
-        mention["footnote_url"] = urls.row("footnotes", mention["page"], mention["footnote_seq"]) if mention["footnote_seq"] else None
+        mention["footnote_url"] = (
+            urls.row("footnotes", mention["page"], mention["footnote_seq"]) if mention["footnote_seq"] else None
+        )
         mention["gap_tags"] = _json_list(mention["gap_tags"])
-    arms = _rows(conn, "select seq, label, n_randomised, n_completed, origin from trial_arms where trial = ? order by seq", [trial])
+    arms = _rows(
+        conn,
+        "select seq, label, n_randomised, n_completed, origin from trial_arms where trial = ? order by seq",
+        [trial],
+    )
     for arm in arms:
         arm["row_url"] = urls.row("trial_arms", trial, arm["seq"])
     return {
@@ -333,7 +408,9 @@ def gap_tag_entity(conn, tag: str, urls: RowUrls, titles: dict, start: int = 0) 
     row = _one(conn, "select tag, definition, origin, declared from gap_tags where tag = ?", [tag])
     if row is None:
         return None
-    pages = _rows(conn, "select page, count(*) as claims from gaps where tag = ? group by page order by claims desc, page", [tag])
+    pages = _rows(
+        conn, "select page, count(*) as claims from gaps where tag = ? group by page order by claims desc, page", [tag]
+    )
     total, pages_total, pages = sum(page["claims"] for page in pages), len(pages), pages[:LONG_LIST]
     tagged = urls.table("gaps", tag=tag) + "&page="
     for page in pages:
@@ -341,8 +418,12 @@ def gap_tag_entity(conn, tag: str, urls: RowUrls, titles: dict, start: int = 0) 
         page["page_url"] = urls.row("pages", page["page"])
         page["gaps_url"] = tagged + quote_plus(page["page"])
     start = min(max(start, 0), max(total - 1, 0))
-    claims = _rows(conn, """select page, seq, claim, qualifier, location, field, section from gaps
-        where tag = ? order by page, seq limit ? offset ?""", [tag, CLAIMS_PER_SCREEN, start])
+    claims = _rows(
+        conn,
+        """select page, seq, claim, qualifier, location, field, section from gaps
+        where tag = ? order by page, seq limit ? offset ?""",
+        [tag, CLAIMS_PER_SCREEN, start],
+    )
     for claim in claims:
         claim["title"] = titles.get(claim["page"], claim["page"])
         claim["row_url"] = urls.row("gaps", claim["page"], claim["seq"])
@@ -420,7 +501,9 @@ def extra_template_vars(view_name, database, table, request, datasette):
         urls = RowUrls(datasette.urls.database(DATABASE))
         titles = await _titles(datasette)
         gather = ENTITIES[table]
-        entity = await datasette.get_database(DATABASE).execute_fn(lambda conn: gather(conn, key, urls, titles, request))
+        entity = await datasette.get_database(DATABASE).execute_fn(
+            lambda conn: gather(conn, key, urls, titles, request)
+        )
         return {"entity": entity, "shown_foreign_key_tables": shown_foreign_key_tables}
 
     return variables

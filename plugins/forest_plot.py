@@ -70,7 +70,12 @@ def forest_svg(rows: list[dict]) -> str:
     for title in sorted(panels, key=lambda t: (not t.startswith("Ratio"), t)):
         panel = panels[title]
         log = title.startswith("Ratio")
-        values = [v for r in panel for v in (r["ci_low"], r["ci_high"], r["effect_value"]) if v is not None and (not log or v > 0)]
+        values = [
+            v
+            for r in panel
+            for v in (r["ci_low"], r["ci_high"], r["effect_value"])
+            if v is not None and (not log or v > 0)
+        ]
         low, high = _axis(values or [0.0, 1.0], log)
 
         def x(value: float) -> float:
@@ -79,7 +84,9 @@ def forest_svg(rows: list[dict]) -> str:
             return LABEL_WIDTH + (value - low) / (high - low) * PLOT_WIDTH
 
         parts.append(f'<g class="panel" data-scale="{escape(title)}">')
-        parts.append(f'<text x="0" y="{y + 14}" class="panel-title">{escape(title)} · {len(panel)} outcome{"s" if len(panel) != 1 else ""}</text>')
+        parts.append(
+            f'<text x="0" y="{y + 14}" class="panel-title">{escape(title)} · {len(panel)} outcome{"s" if len(panel) != 1 else ""}</text>'
+        )
         y += 24
         top = y
         for row in panel:
@@ -92,20 +99,30 @@ def forest_svg(rows: list[dict]) -> str:
             tooltip = f"{row['trial']} · {row['measure']}: {effect} ({row.get('ci_level') or 95:g}% CI {ci}) {row.get('p_raw') or ''} · {row['source_path']}:{row['source_line']}"
             parts.append(f'<g class="outcome" data-trial="{escape(row["trial"])}"><title>{escape(tooltip)}</title>')
             parts.append(f'<text x="0" y="{middle + 4}" class="label">{escape(label)}</text>')
-            parts.append(f'<line x1="{x(row["ci_low"]):.1f}" x2="{x(row["ci_high"]):.1f}" y1="{middle}" y2="{middle}" class="ci"/>')
+            parts.append(
+                f'<line x1="{x(row["ci_low"]):.1f}" x2="{x(row["ci_high"]):.1f}" y1="{middle}" y2="{middle}" class="ci"/>'
+            )
             if row["effect_value"] is not None and (not log or row["effect_value"] > 0):
                 # An effect outside its own interval is drawn hollow: the source
                 # states them with different signs (see trial-effect-outside-ci).
-                outside = not min(row["ci_low"], row["ci_high"]) <= row["effect_value"] <= max(row["ci_low"], row["ci_high"])
-                parts.append(f'<rect x="{x(row["effect_value"]) - 4:.1f}" y="{middle - 4}" width="8" height="8" class="effect{" outside" if outside else ""}"/>')
-            parts.append(f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 10}" y="{middle + 4}" class="value">{escape(effect)} [{escape(ci)}]</text></g>')
+                outside = (
+                    not min(row["ci_low"], row["ci_high"]) <= row["effect_value"] <= max(row["ci_low"], row["ci_high"])
+                )
+                parts.append(
+                    f'<rect x="{x(row["effect_value"]) - 4:.1f}" y="{middle - 4}" width="8" height="8" class="effect{" outside" if outside else ""}"/>'
+                )
+            parts.append(
+                f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 10}" y="{middle + 4}" class="value">{escape(effect)} [{escape(ci)}]</text></g>'
+            )
             y += ROW_HEIGHT
         reference = x(1.0 if log else 0.0)
         parts.append(f'<line x1="{reference:.1f}" x2="{reference:.1f}" y1="{top}" y2="{y}" class="reference"/>')
         parts.append(f'<line x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH + PLOT_WIDTH}" y1="{y}" y2="{y}" class="axis"/>')
         for tick in (low, (low + high) / 2, high):
             value = 10**tick if log else tick
-            parts.append(f'<text x="{LABEL_WIDTH + (tick - low) / (high - low) * PLOT_WIDTH:.1f}" y="{y + 14}" class="tick">{escape(_number(value))}</text>')
+            parts.append(
+                f'<text x="{LABEL_WIDTH + (tick - low) / (high - low) * PLOT_WIDTH:.1f}" y="{y + 14}" class="tick">{escape(_number(value))}</text>'
+            )
         parts.append("</g>")
         y += 34
     return (
@@ -139,10 +156,19 @@ async def forest_plot(datasette, request):
         "where o.ci_low is not null and t.intervention_page is not null order by 1"
     )
     options = "".join(
-        f'<option value="{escape(p)}"{" selected" if p == params["intervention"] else ""}>{escape(p.rsplit("/", 1)[-1])}</option>' for (p,) in interventions.rows
+        f'<option value="{escape(p)}"{" selected" if p == params["intervention"] else ""}>{escape(p.rsplit("/", 1)[-1])}</option>'
+        for (p,) in interventions.rows
     )
-    roles = "".join(f'<option value="{r}"{" selected" if r == params["role"] else ""}>{r or "any"}</option>' for r in ("", "primary", "secondary"))
-    table_link = "/" + DATABASE + "/trial_outcomes?" + urlencode({"ci_low__notblank": "1", **({"trial": params["trial"]} if params["trial"] else {})})
+    roles = "".join(
+        f'<option value="{r}"{" selected" if r == params["role"] else ""}>{r or "any"}</option>'
+        for r in ("", "primary", "secondary")
+    )
+    table_link = (
+        "/"
+        + DATABASE
+        + "/trial_outcomes?"
+        + urlencode({"ci_low__notblank": "1", **({"trial": params["trial"]} if params["trial"] else {})})
+    )
     body = f"""
 <h1>Forest plot of trial outcomes</h1>
 <p>Every trial outcome with a confidence interval, read from the wiki's footnotes, trial tables, study pages and
@@ -154,14 +180,16 @@ Hover a row for its source file and line.
 <form action="/-/forest-plot" method="get">
 <label>Intervention <select name="intervention"><option value="">any</option>{options}</select></label>
 <label>Role <select name="role">{roles}</select></label>
-<input type="hidden" name="trial" value="{escape(params['trial'])}">
+<input type="hidden" name="trial" value="{escape(params["trial"])}">
 <input type="submit" value="Show">
 </form>
 <p class="count">{len(rows)} outcome{"s" if len(rows) != 1 else ""}{f" (the first {MAX_ROWS})" if truncated else ""}.</p>
 <div class="forest scroll-box" data-label="Forest plot">{forest_svg(rows) if rows else "<p>No outcome with a confidence interval matches.</p>"}</div>
 """
     html = await datasette.render_template(
-        "picture.html", {"body_html": body, "style": STYLE, "page_title": "Forest plot of trial outcomes"}, request=request
+        "picture.html",
+        {"body_html": body, "style": STYLE, "page_title": "Forest plot of trial outcomes"},
+        request=request,
     )
     return Response.html(html)
 

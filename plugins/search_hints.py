@@ -101,7 +101,9 @@ def prepare_connection(conn):
 def asgi_wrapper():
     def wrap(app):
         async def searching(scope, receive, send):
-            if scope["type"] == "http" and (b"_search" in scope.get("query_string", b"") or scope.get("path", "").startswith("/-/search")):
+            if scope["type"] == "http" and (
+                b"_search" in scope.get("query_string", b"") or scope.get("path", "").startswith("/-/search")
+            ):
                 cleaned = clean_query_string(scope.get("path", ""), scope.get("query_string", b"").decode("latin-1"))
                 if cleaned is not None:
                     scope = {**scope, "query_string": cleaned[0].encode("ascii"), SCOPE_KEY: cleaned[1]}

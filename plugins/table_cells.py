@@ -27,7 +27,9 @@ def _column_class(column: str) -> str:
 
 
 def body_excerpt(body: str) -> Markup:
-    return Markup(f"{escape(body[:BODY_EXCERPT])}… <em>({len(body.split()):,} words; the row page shows it rendered)</em>")
+    return Markup(
+        f"{escape(body[:BODY_EXCERPT])}… <em>({len(body.split()):,} words; the row page shows it rendered)</em>"
+    )
 
 
 def table_body(display_rows, excerpt_column: str | None = None) -> Markup:
@@ -41,7 +43,9 @@ def table_body(display_rows, excerpt_column: str | None = None) -> Markup:
             value, raw = cell["value"], cell["raw"]
             if cell["column"] == excerpt_column and isinstance(raw, str) and len(raw) > BODY_EXCERPT:
                 value = body_excerpt(raw)
-            parts.append(f'<td class="col-{_column_class(cell["column"])} type-{cell["value_type"]}">{escape(value)}</td>')
+            parts.append(
+                f'<td class="col-{_column_class(cell["column"])} type-{cell["value_type"]}">{escape(value)}</td>'
+            )
         parts.append("</tr>\n")
     return Markup("".join(parts))
 

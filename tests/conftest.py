@@ -1,6 +1,6 @@
 import os
-import sqlite3
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -24,7 +24,7 @@ def schema():
 
 @pytest.fixture(scope="session")
 def fixture_build(tmp_path_factory):
-    from etl.build import build
+    from etl.pipeline.build import build
 
     out = tmp_path_factory.mktemp("fixture-build")
     result = build(FIXTURE_WIKI, out, upstream_commit=None, jobs=1)
@@ -38,7 +38,16 @@ def real_build(tmp_path_factory):
         pytest.fail(f"the wiki snapshot is missing at {REAL_WIKI}; CI provides ../shared/aging_wiki")
     out = tmp_path_factory.mktemp("real-build")
     completed = subprocess.run(
-        [str(BIN / "etl"), "build", "--wiki", str(REAL_WIKI), "--out", str(out), "--upstream-commit", "a100dc32d825b9b9536da5df20631b86f8e64254"],
+        [
+            str(BIN / "etl"),
+            "build",
+            "--wiki",
+            str(REAL_WIKI),
+            "--out",
+            str(out),
+            "--upstream-commit",
+            "a100dc32d825b9b9536da5df20631b86f8e64254",
+        ],
         capture_output=True,
         text=True,
     )
@@ -82,7 +91,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium is missing at {CHROMIUM}: install Debian's chromium (`apt-get install chromium`), as .ci/run does")
+        pytest.fail(
+            f"Chromium is missing at {CHROMIUM}: install Debian's chromium (`apt-get install chromium`), as .ci/run does"
+        )
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
@@ -101,6 +112,19 @@ def fixture_url(fixture_build, tmp_path_factory):
 def git(directory, *args):
     """Run git in `directory` as a fixed author (tests make their own repositories)."""
     return subprocess.run(
-        ["git", "-C", str(directory), "-c", "user.name=Curator", "-c", "user.email=curator@example.org", "-c", "commit.gpgsign=false", *args],
-        check=True, capture_output=True, text=True,
+        [
+            "git",
+            "-C",
+            str(directory),
+            "-c",
+            "user.name=Curator",
+            "-c",
+            "user.email=curator@example.org",
+            "-c",
+            "commit.gpgsign=false",
+            *args,
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout

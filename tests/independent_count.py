@@ -20,7 +20,10 @@ WIKILINK = re.compile(r"\[\[[^\[\]]*\]\]")
 TOP_LEVEL_KEY = re.compile(r"^([^\s#\-\[{][^:]*?)\s*:(?:\s|$)")
 # A DOI however it is introduced (doi:, DOI, a doi.org URL or bare), a PMID,
 # and a PMC id written PMC123, PMC:123 or PMCID: PMC123.
-RECORD_IDENTIFIER = re.compile(r"doi\.org/10\.\d{4,9}/|(?<![\w./-])10\.\d{4,9}/|\bPMID:?\s*\d{1,9}\b|\bPMC(?:ID)?\s*:?\s*(?:PMC)?\s?\d{4,9}\b", re.IGNORECASE)
+RECORD_IDENTIFIER = re.compile(
+    r"doi\.org/10\.\d{4,9}/|(?<![\w./-])10\.\d{4,9}/|\bPMID:?\s*\d{1,9}\b|\bPMC(?:ID)?\s*:?\s*(?:PMC)?\s?\d{4,9}\b",
+    re.IGNORECASE,
+)
 REGISTRATION = re.compile(r"\bNCT[0-9]{8}\b")
 NCT_KEY = re.compile(r"^nct-id\s*:\s*\"?(NCT[0-9]{8})")
 DELIMITER_ROW = re.compile(r"^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$")

@@ -15,7 +15,6 @@ forest plot and charts need real trial outcomes and gaps to draw).
 """
 
 import json
-import re
 
 import pytest
 from datasette.utils import tilde_encode
@@ -34,8 +33,12 @@ def _row(table: str, key: str) -> str:
 def reader_pages(db) -> dict[str, str]:
     """Every kind of page a reader meets, by name; rows are picked from the
     database (the most cited work, the commonest gap tag, ...)."""
-    work = db.execute("select work from footnotes where work is not null group by work order by count(*) desc, work limit 1").fetchone()[0]
-    trial = db.execute("select trial from trial_outcomes group by trial order by count(*) desc, trial limit 1").fetchone()[0]
+    work = db.execute(
+        "select work from footnotes where work is not null group by work order by count(*) desc, work limit 1"
+    ).fetchone()[0]
+    trial = db.execute(
+        "select trial from trial_outcomes group by trial order by count(*) desc, trial limit 1"
+    ).fetchone()[0]
     tag = db.execute("select tag from gaps group by tag order by count(*) desc, tag limit 1").fetchone()[0]
     page = db.execute("select page from pages where page = 'molecules/proteins/il-1ra'").fetchone()[0]
     return {
@@ -58,7 +61,19 @@ def pages(real_db) -> dict[str, str]:
     return reader_pages(real_db)
 
 
-PAGE_NAMES = ["home", "table-pages", "table-trials", "row-page", "row-work", "row-trial", "row-gap-tag", "forest-plot", "charts", "search", "stored-query"]
+PAGE_NAMES = [
+    "home",
+    "table-pages",
+    "table-trials",
+    "row-page",
+    "row-work",
+    "row-trial",
+    "row-gap-tag",
+    "forest-plot",
+    "charts",
+    "search",
+    "stored-query",
+]
 
 
 def _open(browser, url: str, width: int):
@@ -73,14 +88,20 @@ def _photograph(page, name: str, width: int) -> None:
     """The whole page, down to 6,000 px: a long result list at 390 px is taller
     than Chromium can photograph in one piece."""
     height = min(page.evaluate("document.documentElement.scrollHeight"), 6000)
-    page.screenshot(path=str(ARTIFACTS / f"a11y-{name}-{width}.png"), full_page=True, clip={"x": 0, "y": 0, "width": width, "height": height})
+    page.screenshot(
+        path=str(ARTIFACTS / f"a11y-{name}-{width}.png"),
+        full_page=True,
+        clip={"x": 0, "y": 0, "width": width, "height": height},
+    )
 
 
 def _axe_violations(page) -> list[dict]:
     if not AXE.exists():
         pytest.fail(f"axe-core is missing at {AXE}: run `make axe` (npm ci) first")
     page.add_script_tag(path=str(AXE))
-    result = page.evaluate("async () => JSON.stringify((await axe.run(document, {resultTypes: ['violations']})).violations)")
+    result = page.evaluate(
+        "async () => JSON.stringify((await axe.run(document, {resultTypes: ['violations']})).violations)"
+    )
     return json.loads(result)
 
 
@@ -88,7 +109,9 @@ def describe(violations: list[dict]) -> str:
     lines = []
     for violation in violations:
         targets = [" ".join(map(str, node["target"])) for node in violation["nodes"][:3]]
-        lines.append(f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])} nodes): {violation['help']}; first targets: {targets}")
+        lines.append(
+            f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])} nodes): {violation['help']}; first targets: {targets}"
+        )
     return "\n".join(lines)
 
 
@@ -131,7 +154,9 @@ def test_narrow_screen_does_not_scroll_sideways(browser, datasette_url, pages, n
     page.close()
     blocking = [v for v in violations if v["impact"] in BLOCKING]
     assert not blocking, f"{pages[name]} at {NARROW} px:\n{describe(blocking)}"
-    assert measured["scrollWidth"] <= measured["innerWidth"], f"{pages[name]} is {measured['scrollWidth']} px wide at {NARROW} px: {measured['offenders']}"
+    assert measured["scrollWidth"] <= measured["innerWidth"], (
+        f"{pages[name]} is {measured['scrollWidth']} px wide at {NARROW} px: {measured['offenders']}"
+    )
 
 
 def test_forest_plot_labels_stay_legible_on_a_phone(browser, datasette_url):

@@ -24,20 +24,23 @@ def _admission_module():
     return module
 
 
-@pytest.mark.parametrize("path, query, kind", [
-    ("/agingkb", "sql=select+1", "sql"),
-    ("/agingkb.json", "sql=select+1&_shape=array", "sql"),
-    ("/agingkb.csv", "sql=select+1", "sql"),
-    ("/agingkb", "sql=", None),  # the empty SQL form is a reader's page
-    ("/agingkb/footnotes.csv", "_stream=on&_size=max", "export"),
-    ("/agingkb/footnotes.csv", "_stream=0", None),
-    ("/agingkb/gap_board", "", "stored-query"),
-    ("/agingkb/gap_board.json", "tag=x", "stored-query"),
-    ("/agingkb/pages", "_search=sirt1&_facet=type", None),
-    ("/agingkb/pages/molecules~2Fproteins~2Fil-1ra", "", None),
-    ("/-/search", "q=x", None),
-    ("/", "", None),
-])
+@pytest.mark.parametrize(
+    "path, query, kind",
+    [
+        ("/agingkb", "sql=select+1", "sql"),
+        ("/agingkb.json", "sql=select+1&_shape=array", "sql"),
+        ("/agingkb.csv", "sql=select+1", "sql"),
+        ("/agingkb", "sql=", None),  # the empty SQL form is a reader's page
+        ("/agingkb/footnotes.csv", "_stream=on&_size=max", "export"),
+        ("/agingkb/footnotes.csv", "_stream=0", None),
+        ("/agingkb/gap_board", "", "stored-query"),
+        ("/agingkb/gap_board.json", "tag=x", "stored-query"),
+        ("/agingkb/pages", "_search=sirt1&_facet=type", None),
+        ("/agingkb/pages/molecules~2Fproteins~2Fil-1ra", "", None),
+        ("/-/search", "q=x", None),
+        ("/", "", None),
+    ],
+)
 def test_what_counts_as_expensive(path, query, kind):
     assert _admission_module().expensive_kind(path, query, frozenset({"gap_board"})) == kind
 
@@ -75,8 +78,10 @@ def test_the_per_client_limit_is_per_client_and_a_spoofed_header_does_not_reset_
     limits = {"client_rate": "2/minute"}
     sql = {"sql": "select 1"}
     with running_server(out / "agingkb.db", tmp_path / "server.log", workers=1, limits=limits) as url:
-        with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.1"), timeout=10) as first_client, \
-             httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=10) as second_client:
+        with (
+            httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.1"), timeout=10) as first_client,
+            httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"), timeout=10) as second_client,
+        ):
             answers = [first_client.get(url + "/agingkb.json", params=sql).status_code for _ in range(3)]
             spoofed = first_client.get(url + "/agingkb.json", params=sql, headers={"Fly-Client-IP": "203.0.113.9"})
             other = second_client.get(url + "/agingkb.json", params=sql)
@@ -93,7 +98,10 @@ def test_behind_a_declared_proxy_its_client_header_names_the_client(real_build, 
     limits = {"client_rate": "1/minute", "proxy_client_header": "Fly-Client-IP"}
     sql = {"sql": "select 1"}
     with running_server(out / "agingkb.db", tmp_path / "server.log", workers=1, limits=limits) as url:
-        first = [httpx.get(url + "/agingkb.json", params=sql, headers={"Fly-Client-IP": "203.0.113.9"}).status_code for _ in range(2)]
+        first = [
+            httpx.get(url + "/agingkb.json", params=sql, headers={"Fly-Client-IP": "203.0.113.9"}).status_code
+            for _ in range(2)
+        ]
         second = httpx.get(url + "/agingkb.json", params=sql, headers={"Fly-Client-IP": "198.51.100.7"}).status_code
     assert first == [200, 429]
     assert second == 200

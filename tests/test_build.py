@@ -1,22 +1,26 @@
 """Build the fixture wiki end to end: CSV + datapackage.json + SQLite."""
 
-import shutil
 import csv
 import json
+import shutil
 import sqlite3
 import subprocess
 
 import pytest
 
+from etl.pipeline.build import BuildError, build
 from etl.schema import DATA_DIR
-from etl.build import BuildError, build
 
 from .conftest import BIN, FIXTURE_WIKI
 
 
 def test_fixture_package_is_valid_by_the_frictionless_cli(fixture_build):
     out, _ = fixture_build
-    completed = subprocess.run([str(BIN / "frictionless"), "validate", str(out / "package" / "datapackage.json")], capture_output=True, text=True)
+    completed = subprocess.run(
+        [str(BIN / "frictionless"), "validate", str(out / "package" / "datapackage.json")],
+        capture_output=True,
+        text=True,
+    )
     assert completed.returncode == 0, completed.stdout[-3000:]
 
 
@@ -48,7 +52,9 @@ def test_database_matches_the_package(fixture_build):
         assert db.execute(f"select count(*) from [{table}]").fetchone()[0] == count == csv_rows, table
     assert db.execute("select verified, is_stub from pages where page = 'pathways/demo-pathway'").fetchone() == (0, 1)
     assert db.execute("select typeof(n), n from footnotes where label = 'alpha2020'").fetchone() == ("integer", 40)
-    hits = db.execute("select page from pages_fts join pages on pages.rowid = pages_fts.rowid where pages_fts match 'phosphorylates'").fetchall()
+    hits = db.execute(
+        "select page from pages_fts join pages on pages.rowid = pages_fts.rowid where pages_fts match 'phosphorylates'"
+    ).fetchall()
     assert hits == [("molecules/proteins/demo-kinase",)]
     fks = db.execute("select [table], [from], [to] from pragma_foreign_key_list('footnotes')").fetchall()
     assert ("works", "work", "work") in fks and ("pages", "page", "page") in fks
@@ -57,10 +63,14 @@ def test_database_matches_the_package(fixture_build):
 def test_works_merge_study_page_and_footnote(fixture_build):
     out, _ = fixture_build
     db = sqlite3.connect(out / "agingkb.db")
-    row = db.execute("select title, first_author, year, study_page, cited_by_footnotes, origin from works where work = 'doi:10.5555/demo.beta'").fetchone()
+    row = db.execute(
+        "select title, first_author, year, study_page, cited_by_footnotes, origin from works where work = 'doi:10.5555/demo.beta'"
+    ).fetchone()
     assert row == ("A demonstration study of kinase decline", "Gamma G", 2021, "studies/demo-study", 1, "footnote")
     assert db.execute("select count(*) from bibliography").fetchone()[0] == 1
-    assert db.execute("select count(*) from bibliography_pages").fetchone()[0] == 0  # its IL-1 pages are not in the fixture
+    assert (
+        db.execute("select count(*) from bibliography_pages").fetchone()[0] == 0
+    )  # its IL-1 pages are not in the fixture
 
 
 def test_invalid_package_fails_and_keeps_the_previous_build(tmp_path, fixture_build, monkeypatch):
@@ -73,7 +83,13 @@ def test_invalid_package_fails_and_keeps_the_previous_build(tmp_path, fixture_bu
     data = tmp_path / "data"
     shutil.copytree(DATA_DIR, data)
     tables = (data / "tables.yml").read_text()
-    (data / "tables.yml").write_text(tables.replace('{name: slug, type: string, required: true,', '{name: slug, type: string, required: true, pattern: "^never$",', 1))
+    (data / "tables.yml").write_text(
+        tables.replace(
+            "{name: slug, type: string, required: true,",
+            '{name: slug, type: string, required: true, pattern: "^never$",',
+            1,
+        )
+    )
     with pytest.raises(BuildError, match="not valid"):
         build(FIXTURE_WIKI, out, jobs=2, data_dir=data)
     assert {p.name: p.read_bytes() for p in (out / "package").iterdir()} == before
@@ -82,8 +98,18 @@ def test_invalid_package_fails_and_keeps_the_previous_build(tmp_path, fixture_bu
 
 
 def test_cli_build_reports_summary_and_bad_wiki_dir(tmp_path):
-    completed = subprocess.run([str(BIN / "etl"), "build", "--wiki", str(FIXTURE_WIKI), "--out", str(tmp_path / "b"), "--jobs", "2"], capture_output=True, text=True)
+    completed = subprocess.run(
+        [str(BIN / "etl"), "build", "--wiki", str(FIXTURE_WIKI), "--out", str(tmp_path / "b"), "--jobs", "2"],
+        capture_output=True,
+        text=True,
+    )
     assert completed.returncode == 0, completed.stderr
-    assert "pages per type:" in completed.stdout and "time per stage" in completed.stdout and "footnotes parsed" in completed.stdout
-    missing = subprocess.run([str(BIN / "etl"), "build", "--wiki", str(tmp_path / "nope")], capture_output=True, text=True)
+    assert (
+        "pages per type:" in completed.stdout
+        and "time per stage" in completed.stdout
+        and "footnotes parsed" in completed.stdout
+    )
+    missing = subprocess.run(
+        [str(BIN / "etl"), "build", "--wiki", str(tmp_path / "nope")], capture_output=True, text=True
+    )
     assert missing.returncode == 2 and "does not exist" in missing.stderr

@@ -5,9 +5,9 @@ import subprocess
 
 import pytest
 
-from etl.build import BuildError, build, check_wiki
 from etl.diagnostics import catalogue
-from etl.docs import errors_markdown
+from etl.pipeline.build import BuildError, build, check_wiki
+from etl.release.docs import errors_markdown
 
 from .conftest import BIN, FIXTURE_WIKI, ROOT
 
@@ -96,7 +96,9 @@ def test_did_you_mean_and_messages_name_the_problem(diagnostics):
         "doi:10.5555/conflict.1: journal 'Science' here but 'Nature' at work-conflict-a.md:9",
         "doi:10.5555/conflict.1: year 2002 here but 2001 at work-conflict-a.md:9",
     ]
-    assert "YAML 1.2 reads yes/no as text" in [d.message for d in diagnostics if d.code == "field-type" and d.line == 5][0]
+    assert (
+        "YAML 1.2 reads yes/no as text" in [d.message for d in diagnostics if d.code == "field-type" and d.line == 5][0]
+    )
 
 
 def test_errors_md_lists_every_code():
@@ -136,7 +138,9 @@ def test_check_cli_exit_codes_and_formats():
 
     one = run_check("--wiki", str(BAD_WIKI), "--format", "json", "gap-tag-unknown.md")
     assert one.returncode == 0
-    assert [(d["path"], d["line"], d["code"]) for d in json.loads(one.stdout)] == [("gap-tag-unknown.md", 7, "gap-tag-unknown")]
+    assert [(d["path"], d["line"], d["code"]) for d in json.loads(one.stdout)] == [
+        ("gap-tag-unknown.md", 7, "gap-tag-unknown")
+    ]
 
     usage = run_check("--wiki", str(BAD_WIKI), "no/such/page.md")
     assert usage.returncode == 2 and "not a file" in usage.stderr

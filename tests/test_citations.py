@@ -3,7 +3,7 @@ shape the wiki uses, and the traps (upkeep dates, per-group sizes)."""
 
 import pytest
 
-from etl.citations import clean_doi, completeness, parse_citation
+from etl.wiki.citations import clean_doi, completeness, parse_citation
 
 
 @pytest.fixture(scope="module")
@@ -13,15 +13,44 @@ def parse(schema):
 
 
 def test_full_record_parses_every_field(parse):
-    c = parse("doi:10.5555/demo.alpha · Alpha A, Beta B · Demo Journal 2020 · rct · n=40 (20 drug / 20 placebo) · score fell (p=0.02) · model: adult volunteers; 12 citations per Crossref")
-    assert (c.doi, c.authors, c.author_names, c.author_surnames, c.first_author) == ("10.5555/demo.alpha", "Alpha A, Beta B", ["Alpha A", "Beta B"], ["Alpha", "Beta"], "Alpha A")
-    assert (c.venue, c.year, c.design, c.design_text, c.n, c.n_text) == ("Demo Journal", 2020, "rct", "rct", 40, "n=40 (20 drug / 20 placebo)")
-    assert (c.p_value_text, c.model, c.citation_count, c.segments, c.parse_status, c.missing) == ("p=0.02", "adult volunteers; 12 citations per Crossref", 12, 7, "parsed", [])
+    c = parse(
+        "doi:10.5555/demo.alpha · Alpha A, Beta B · Demo Journal 2020 · rct · n=40 (20 drug / 20 placebo) · score fell (p=0.02) · model: adult volunteers; 12 citations per Crossref"
+    )
+    assert (c.doi, c.authors, c.author_names, c.author_surnames, c.first_author) == (
+        "10.5555/demo.alpha",
+        "Alpha A, Beta B",
+        ["Alpha A", "Beta B"],
+        ["Alpha", "Beta"],
+        "Alpha A",
+    )
+    assert (c.venue, c.year, c.design, c.design_text, c.n, c.n_text) == (
+        "Demo Journal",
+        2020,
+        "rct",
+        "rct",
+        40,
+        "n=40 (20 drug / 20 placebo)",
+    )
+    assert (c.p_value_text, c.model, c.citation_count, c.segments, c.parse_status, c.missing) == (
+        "p=0.02",
+        "adult volunteers; 12 citations per Crossref",
+        12,
+        7,
+        "parsed",
+        [],
+    )
 
 
 def test_study_link_record_is_parsed_without_authors_and_a_per_group_size_is_no_total(parse):
     c = parse("[[studies/demo-study]] · n=20/group · randomized · p<0.01 · model: aged mice")
-    assert (c.study_link, c.n, c.design, c.p_value_text, c.model, c.parse_status) == ("studies/demo-study", None, "rct", "p<0.01", "aged mice", "parsed")
+    assert (c.study_link, c.n, c.design, c.p_value_text, c.model, c.parse_status) == (
+        "studies/demo-study",
+        None,
+        "rct",
+        "p<0.01",
+        "aged mice",
+        "parsed",
+    )
 
 
 def test_a_record_opening_with_a_bare_study_slug_keeps_the_link(parse):
@@ -57,7 +86,11 @@ def test_venue_without_a_year_is_still_the_venue(parse):
         ("Imai, Guarente 2014", ["Imai", "Guarente"], 2014),
         ("Harada H et al. 1999 (Mol Cell 3:413–422)", ["Harada"], 1999),
         ("Zhang Z, Tian X, Lu JY et al. (Gorbunova/Seluanov labs)", ["Zhang", "Tian", "Lu"], None),
-        ("Órpez-Zafra T, van den Akker E, Kuro-o M, d'Adda di Fagagna F", ["Órpez-Zafra", "van den Akker", "Kuro-o", "d'Adda di Fagagna"], None),
+        (
+            "Órpez-Zafra T, van den Akker E, Kuro-o M, d'Adda di Fagagna F",
+            ["Órpez-Zafra", "van den Akker", "Kuro-o", "d'Adda di Fagagna"],
+            None,
+        ),
         ("Le Garff-Tavernier M, Singh R & Green DR", ["Le Garff-Tavernier", "Singh", "Green"], None),
         ("Wahl A, Klaric L et al., Gieger C", ["Wahl", "Klaric", "Gieger"], None),
         ("Demo Aging Research Consortium", ["Demo Aging Research Consortium"], None),
@@ -80,7 +113,10 @@ def test_identifier_forms(parse):
     assert (c.pmid, c.doi, c.more_identifiers) == ("31234567", "10.5555/first", [("doi", "10.5555/second")])
 
 
-@pytest.mark.parametrize("upkeep", ["PDF verified 2026-06-03", "downloaded 2026-05-04", "literature checked 2026-07-01", "accessed 2026-05-29"])
+@pytest.mark.parametrize(
+    "upkeep",
+    ["PDF verified 2026-06-03", "downloaded 2026-05-04", "literature checked 2026-07-01", "accessed 2026-05-29"],
+)
 def test_upkeep_dates_are_never_the_year(parse, upkeep):
     c = parse(f"doi:10.5555/demo.g · Alpha A et al. · in-vivo · {upkeep}")
     assert c.year is None
@@ -108,12 +144,22 @@ def test_a_journal_whose_name_holds_a_design_word_is_a_journal(parse):
 
 @pytest.mark.parametrize(
     "size, n",
-    [("n=1,234 adults", 1234), ("n=12 RCTs", None), ("n=3–7/group", None), ("n=27 cases + 24 controls", None), ("n=5 cell lines", None), ("n=225 (148 drug, 77 placebo)", 225)],
+    [
+        ("n=1,234 adults", 1234),
+        ("n=12 RCTs", None),
+        ("n=3–7/group", None),
+        ("n=27 cases + 24 controls", None),
+        ("n=5 cell lines", None),
+        ("n=225 (148 drug, 77 placebo)", 225),
+    ],
 )
 def test_sample_size_is_one_clear_total(parse, size, n):
     assert parse(f"doi:10.5555/demo.j · Alpha A · Demo Journal 2020 · {size}").n == n
 
 
 def test_doi_keeps_balanced_parentheses_and_drops_trailing_punctuation():
-    assert clean_doi("10.1002/1529-0131(199812)41:12<2196::AID-ART15>3.0.CO;2-2") == "10.1002/1529-0131(199812)41:12<2196::AID-ART15>3.0.CO;2-2"
+    assert (
+        clean_doi("10.1002/1529-0131(199812)41:12<2196::AID-ART15>3.0.CO;2-2")
+        == "10.1002/1529-0131(199812)41:12<2196::AID-ART15>3.0.CO;2-2"
+    )
     assert clean_doi("10.5555/abc).") == "10.5555/abc"

@@ -3,7 +3,7 @@ these tests."""
 
 import pytest
 
-from etl.citations import parse_citation
+from etl.wiki.citations import parse_citation
 
 
 @pytest.fixture(scope="module")

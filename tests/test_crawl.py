@@ -16,8 +16,24 @@ from .conftest import ARTIFACTS
 
 MAX_DEPTH = 2
 DOWNLOAD = re.compile(r"\.(csv|json|db|zip|txt|tsv|yml|yaml)$|/-/static|/-/static-plugins")
-VARIANT_PARAMS = {"_sort", "_sort_desc", "_next", "_facet_size", "_size", "_nocol", "_col", "_labels", "_nofacet", "_nosuggest", "_hide_sql", "_show_sql"}
-ERROR_MESSAGE = re.compile(r'class="message-error"|<h1>Invalid SQL</h1>|Traceback \(most recent call last\)|fts5: syntax error|sqlite3\.\w+Error|Internal Server Error|<title>Error', re.I)
+VARIANT_PARAMS = {
+    "_sort",
+    "_sort_desc",
+    "_next",
+    "_facet_size",
+    "_size",
+    "_nocol",
+    "_col",
+    "_labels",
+    "_nofacet",
+    "_nosuggest",
+    "_hide_sql",
+    "_show_sql",
+}
+ERROR_MESSAGE = re.compile(
+    r'class="message-error"|<h1>Invalid SQL</h1>|Traceback \(most recent call last\)|fts5: syntax error|sqlite3\.\w+Error|Internal Server Error|<title>Error',
+    re.I,
+)
 
 
 class Links(HTMLParser):
@@ -63,7 +79,11 @@ def crawl(base: str) -> tuple[list[tuple[int, str, int]], list[str]]:
             parser.feed(response.text)
             for href in parser.hrefs:
                 absolute = urljoin(base + path, href.split("#", 1)[0])
-                if not absolute or urlsplit(absolute).netloc != site or urlsplit(absolute).scheme not in ("http", "https"):
+                if (
+                    not absolute
+                    or urlsplit(absolute).netloc != site
+                    or urlsplit(absolute).scheme not in ("http", "https")
+                ):
                     continue
                 key = page_key(absolute)
                 if key and key not in seen:

@@ -18,7 +18,13 @@ def test_the_log_merges_pages_and_corpus_diagnostics_in_order():
     log.add_page(_page("b.md", 7, 1) + [diagnose("b.md", 3, "not-utf8", "byte 0xff")])
     log.extend([diagnose("a.md", 4, "work-conflict", "journal differs")])
     expected = [
-        ("a.md", 2), ("a.md", 4), ("a.md", 9), ("b.md", 1), ("b.md", 3), ("b.md", 5), ("b.md", 7),
+        ("a.md", 2),
+        ("a.md", 4),
+        ("a.md", 9),
+        ("b.md", 1),
+        ("b.md", 3),
+        ("b.md", 5),
+        ("b.md", 7),
     ]
     assert [(d.path, d.line) for d in log] == expected
     assert [(d.path, d.line) for d in log] == expected  # read again from the start

@@ -8,9 +8,9 @@ import subprocess
 
 import pytest
 
-from etl.build import build
-from etl.changelog import summarise
-from etl.diff import change_rows, diff_packages
+from etl.compare.changelog import summarise
+from etl.compare.diff import change_rows, diff_packages
+from etl.pipeline.build import build
 
 from .conftest import BIN, FIXTURE_WIKI, git
 
@@ -49,7 +49,12 @@ def keys(difference, kind):
 def test_a_footnote_inserted_in_the_middle_is_one_footnote_added(before, tmp_path, schema):
     def edit(wiki):
         replace_in(wiki, KINASE, "used to test the parser.", "used to test the parser [^gamma2022].")
-        replace_in(wiki, KINASE, "[^beta2021]: ", "[^gamma2022]: doi:10.5555/demo.gamma · Gamma G · Demo Journal 2022 · review\n[^beta2021]: ")
+        replace_in(
+            wiki,
+            KINASE,
+            "[^beta2021]: ",
+            "[^gamma2022]: doi:10.5555/demo.gamma · Gamma G · Demo Journal 2022 · review\n[^beta2021]: ",
+        )
 
     diffs, _ = diff_after(edit, before, tmp_path, schema)
     footnotes = diffs["footnotes"]
@@ -64,15 +69,29 @@ def test_a_footnote_inserted_in_the_middle_is_one_footnote_added(before, tmp_pat
 
 
 def test_a_deleted_line_removes_exactly_its_gap(before, tmp_path, schema):
-    diffs, rows = diff_after(lambda wiki: replace_in(wiki, KINASE, "- A claim with no source at all #gap/unsourced\n", ""), before, tmp_path, schema)
+    diffs, rows = diff_after(
+        lambda wiki: replace_in(wiki, KINASE, "- A claim with no source at all #gap/unsourced\n", ""),
+        before,
+        tmp_path,
+        schema,
+    )
     assert keys(diffs["gaps"], "removed") == [f"{PAGE} · gap/unsourced · A claim with no source at all #gap/unsourced"]
     assert diffs["gaps"].added == [] and diffs["gaps"].changed == []
     summary = summarise(list(diffs.values()))
     assert summary.gaps_closed == [(PAGE, "gap/unsourced", "A claim with no source at all #gap/unsourced")]
     assert summary.gaps_opened == []
-    assert {"table_name": "gaps", "key": f"{PAGE} · gap/unsourced · A claim with no source at all #gap/unsourced", "kind": "removed",
-            "column": None, "old_value": None, "new_value": None, "page": PAGE, "source_path": KINASE, "source_line": 32,
-            "row_filter": "page=molecules%2Fproteins%2Fdemo-kinase&tag=gap%2Funsourced&claim=A+claim+with+no+source+at+all+%23gap%2Funsourced"} in rows
+    assert {
+        "table_name": "gaps",
+        "key": f"{PAGE} · gap/unsourced · A claim with no source at all #gap/unsourced",
+        "kind": "removed",
+        "column": None,
+        "old_value": None,
+        "new_value": None,
+        "page": PAGE,
+        "source_path": KINASE,
+        "source_line": 32,
+        "row_filter": "page=molecules%2Fproteins%2Fdemo-kinase&tag=gap%2Funsourced&claim=A+claim+with+no+source+at+all+%23gap%2Funsourced",
+    } in rows
 
 
 def test_moving_rows_within_a_page_changes_no_fact(before, tmp_path, schema):
@@ -92,7 +111,12 @@ def test_moving_rows_within_a_page_changes_no_fact(before, tmp_path, schema):
 
 
 def test_an_edited_footnote_record_is_one_footnote_changed(before, tmp_path, schema):
-    diffs, rows = diff_after(lambda wiki: replace_in(wiki, KINASE, "rct · n=40 (20 drug / 20 placebo)", "rct · n=44 (22 drug / 22 placebo)"), before, tmp_path, schema)
+    diffs, rows = diff_after(
+        lambda wiki: replace_in(wiki, KINASE, "rct · n=40 (20 drug / 20 placebo)", "rct · n=44 (22 drug / 22 placebo)"),
+        before,
+        tmp_path,
+        schema,
+    )
     footnotes = diffs["footnotes"]
     assert footnotes.added == [] and footnotes.removed == []
     [(key, old, new, columns)] = footnotes.changed
@@ -112,19 +136,30 @@ def test_a_renamed_page_is_reported_as_renamed_and_its_rows_move_with_it(before,
     assert summary.pages_added == [] and summary.pages_removed == []
     assert summary.gaps_opened == [] and summary.gaps_closed == []
     # The pages linking to the old name now point at a missing page.
-    changed_links = {(key, column): values for key, _, _, columns in diffs["links"].changed for column, values in columns.items()}
-    assert any(column == "target_exists" and values == ("true", "false") for (_, column), values in changed_links.items())
+    changed_links = {
+        (key, column): values for key, _, _, columns in diffs["links"].changed for column, values in columns.items()
+    }
+    assert any(
+        column == "target_exists" and values == ("true", "false") for (_, column), values in changed_links.items()
+    )
 
 
 def test_grades_verification_and_identifier_fixes_in_the_wiki_terms(before, tmp_path, schema):
     def edit(wiki):
-        replace_in(wiki, KINASE, "| Replicated in humans? | in-progress — a second trial runs |", "| Replicated in humans? | yes — the second trial agreed |")
+        replace_in(
+            wiki,
+            KINASE,
+            "| Replicated in humans? | in-progress — a second trial runs |",
+            "| Replicated in humans? | yes — the second trial agreed |",
+        )
         replace_in(wiki, KINASE, "verified: false\nverified-date: null", "verified: true\nverified-date: 2026-02-01")
         replace_in(wiki, KINASE, "uniprot: Q9ZZZ1", "uniprot: Q9ZZZ2")
 
     diffs, _ = diff_after(edit, before, tmp_path, schema)
     summary = summarise(list(diffs.values()))
-    assert summary.grades_changed == [(PAGE, "Replicated in humans?", "in-progress — a second trial runs", "yes — the second trial agreed")]
+    assert summary.grades_changed == [
+        (PAGE, "Replicated in humans?", "in-progress — a second trial runs", "yes — the second trial agreed")
+    ]
     assert summary.verified == [(PAGE, "2026-02-01")]
     assert summary.identifiers_fixed == [(PAGE, "uniprot", "Q9ZZZ1", "Q9ZZZ2")]
     assert summary.identifiers_added == []
@@ -147,21 +182,30 @@ def test_etl_diff_on_two_builds_and_on_two_revisions(before, tmp_path):
     assert on_revisions.returncode == 0, on_revisions.stderr
     rows = json.loads(on_revisions.stdout)
     assert {(r["table_name"], r["kind"]) for r in rows} >= {("gaps", "removed")}
-    assert [r["key"] for r in rows if r["table_name"] == "gaps"] == [f"{PAGE} · gap/unsourced · A claim with no source at all #gap/unsourced"]
+    assert [r["key"] for r in rows if r["table_name"] == "gaps"] == [
+        f"{PAGE} · gap/unsourced · A claim with no source at all #gap/unsourced"
+    ]
     assert _git_status_is_clean(wiki)
 
     build(wiki, tmp_path / "after", jobs=1)
     on_builds = _etl("diff", str(before.parent), str(tmp_path / "after"), "--format", "csv")
     assert on_builds.returncode == 0, on_builds.stderr
-    assert on_builds.stdout.splitlines()[0] == "table_name,key,kind,column,old_value,new_value,page,row_filter,source_path,source_line"
-    assert sorted(on_builds.stdout.splitlines()[1:]) == sorted(_etl("diff", "--wiki", str(wiki), "HEAD~1", "HEAD", "--format", "csv").stdout.splitlines()[1:])
+    assert (
+        on_builds.stdout.splitlines()[0]
+        == "table_name,key,kind,column,old_value,new_value,page,row_filter,source_path,source_line"
+    )
+    assert sorted(on_builds.stdout.splitlines()[1:]) == sorted(
+        _etl("diff", "--wiki", str(wiki), "HEAD~1", "HEAD", "--format", "csv").stdout.splitlines()[1:]
+    )
     summary = _etl("diff", str(before.parent), str(tmp_path / "after"))
     assert "- Gap tags: 0 opened, 1 closed" in summary.stdout
     assert f"closed `#gap/unsourced` on `{PAGE}`: A claim with no source at all" in summary.stdout
 
 
 def _git_status_is_clean(wiki):
-    return subprocess.run(["git", "-C", str(wiki), "status", "--porcelain"], capture_output=True, text=True).stdout == ""
+    return (
+        subprocess.run(["git", "-C", str(wiki), "status", "--porcelain"], capture_output=True, text=True).stdout == ""
+    )
 
 
 def test_etl_diff_names_what_it_cannot_read(tmp_path):

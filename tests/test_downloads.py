@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from etl.package import zip_package
+from etl.output.package import zip_package
 
 from .conftest import ROOT, served
 
@@ -51,7 +51,11 @@ def test_every_declared_file_is_served_whole(fixture_url, fixture_build):
     out, _ = fixture_build
     descriptor = json.loads((_package(fixture_build) / "datapackage.json").read_text())
     files = {r["path"]: _package(fixture_build) / r["path"] for r in descriptor["resources"]}
-    files |= {"datapackage.json": _package(fixture_build) / "datapackage.json", "datapackage.zip": out / "datapackage.zip", "agingkb.db": out / "agingkb.db"}
+    files |= {
+        "datapackage.json": _package(fixture_build) / "datapackage.json",
+        "datapackage.zip": out / "datapackage.zip",
+        "agingkb.db": out / "agingkb.db",
+    }
     for name, path in files.items():
         response = httpx.get(f"{fixture_url}/-/downloads/{name}", timeout=30)
         assert response.status_code == 200, name
@@ -93,7 +97,9 @@ def test_an_unsatisfiable_range_gets_416(fixture_url, fixture_build):
 
 def test_a_range_for_another_version_gets_the_whole_file(fixture_url, fixture_build):
     whole = (_package(fixture_build) / "footnotes.csv").read_bytes()
-    response = httpx.get(f"{fixture_url}/-/downloads/footnotes.csv", headers={"Range": "bytes=0-99", "If-Range": '"stale"'}, timeout=30)
+    response = httpx.get(
+        f"{fixture_url}/-/downloads/footnotes.csv", headers={"Range": "bytes=0-99", "If-Range": '"stale"'}, timeout=30
+    )
     assert response.status_code == 200 and response.content == whole
 
 
@@ -116,17 +122,20 @@ def _raw_get(url: str, path: str) -> tuple[int, bytes]:
     return int(received.split(b" ", 2)[1]), received
 
 
-@pytest.mark.parametrize("path", [
-    "/-/downloads/no_such_table.csv",
-    "/-/downloads/summary.json",  # beside the database, but not declared
-    "/-/downloads/diagnostics.txt",
-    "/-/downloads/../agingkb.db",
-    "/-/downloads/../../../../etc/passwd",
-    "/-/downloads/..%2fsummary.json",
-    "/-/downloads/%2e%2e%2fsummary.json",
-    "/-/downloads/..%5csummary.json",
-    "/-/downloads/package/pages.csv",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/-/downloads/no_such_table.csv",
+        "/-/downloads/summary.json",  # beside the database, but not declared
+        "/-/downloads/diagnostics.txt",
+        "/-/downloads/../agingkb.db",
+        "/-/downloads/../../../../etc/passwd",
+        "/-/downloads/..%2fsummary.json",
+        "/-/downloads/%2e%2e%2fsummary.json",
+        "/-/downloads/..%5csummary.json",
+        "/-/downloads/package/pages.csv",
+    ],
+)
 def test_undeclared_names_and_traversal_get_404(fixture_url, path):
     status, received = _raw_get(fixture_url, path)
     assert status == 404, received[:300]
@@ -135,7 +144,10 @@ def test_undeclared_names_and_traversal_get_404(fixture_url, path):
 
 def test_the_table_page_links_to_its_file(fixture_url, fixture_build):
     page = httpx.get(f"{fixture_url}/agingkb/footnotes", timeout=30).text
-    line = re.search(r'<p class="table-download">Download the whole table: <a href="([^"]+)"[^>]*>footnotes\.csv</a> \(([^)]+), validated\)', page)
+    line = re.search(
+        r'<p class="table-download">Download the whole table: <a href="([^"]+)"[^>]*>footnotes\.csv</a> \(([^)]+), validated\)',
+        page,
+    )
     assert line, "no whole-table download line"
     assert line.group(1) == "/-/downloads/footnotes.csv"
     assert re.fullmatch(r"\d+(\.\d)? [kM]B", line.group(2))
@@ -174,19 +186,22 @@ def test_the_build_zip_is_the_package_and_deterministic(fixture_build, tmp_path)
         assert archive.read("footnotes.csv") == (package / "footnotes.csv").read_bytes()
 
 
-@pytest.mark.parametrize("header, size, expected", [
-    (None, 10, None),
-    ("bytes=0-99", 1000, (0, 99)),
-    ("bytes=0-99", 50, (0, 49)),
-    ("bytes=-10", 1000, (990, 999)),
-    ("bytes=-5000", 1000, (0, 999)),
-    ("bytes=990-", 1000, (990, 999)),
-    ("bytes=1000-", 1000, "unsatisfiable"),
-    ("bytes=-0", 1000, "unsatisfiable"),
-    ("bytes=0-1,5-6", 1000, None),
-    ("bytes=9-3", 1000, None),
-    ("items=0-1", 1000, None),
-])
+@pytest.mark.parametrize(
+    "header, size, expected",
+    [
+        (None, 10, None),
+        ("bytes=0-99", 1000, (0, 99)),
+        ("bytes=0-99", 50, (0, 49)),
+        ("bytes=-10", 1000, (990, 999)),
+        ("bytes=-5000", 1000, (0, 999)),
+        ("bytes=990-", 1000, (990, 999)),
+        ("bytes=1000-", 1000, "unsatisfiable"),
+        ("bytes=-0", 1000, "unsatisfiable"),
+        ("bytes=0-1,5-6", 1000, None),
+        ("bytes=9-3", 1000, None),
+        ("items=0-1", 1000, None),
+    ],
+)
 def test_range_header_reading(header, size, expected):
     assert byte_range(header, size) == expected
 

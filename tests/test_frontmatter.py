@@ -1,6 +1,6 @@
 import pytest
 
-from etl.frontmatter import FrontmatterError, parse_frontmatter, split_comment
+from etl.wiki.frontmatter import FrontmatterError, parse_frontmatter, split_comment
 
 
 def test_yaml_12_keeps_yes_as_a_string_and_dates_as_iso_text():
@@ -16,7 +16,13 @@ def test_each_key_keeps_its_line_raw_text_and_trailing_comment():
     text = "---\ntype: protein\ngtex-aging-correlation: null   # #gap/not-queried; later\nhgnc: 6000\n---\n# Title\n"
     fm = parse_frontmatter(text)
     gtex = fm.entry("gtex-aging-correlation")
-    assert (gtex.line, gtex.raw, gtex.comment, gtex.comment_line, gtex.value) == (3, "null", "#gap/not-queried; later", 3, None)
+    assert (gtex.line, gtex.raw, gtex.comment, gtex.comment_line, gtex.value) == (
+        3,
+        "null",
+        "#gap/not-queried; later",
+        3,
+        None,
+    )
     assert fm.entry("hgnc").line == 4
     assert text.split("\n")[fm.body_line - 1 + 1] == "# Title"
 
@@ -44,7 +50,7 @@ def test_page_without_frontmatter_has_no_fields():
 
 
 def test_an_impossible_date_is_a_yaml_error_on_its_line():
-    from etl.frontmatter import FrontmatterError, parse_frontmatter
+    from etl.wiki.frontmatter import FrontmatterError, parse_frontmatter
 
     try:
         parse_frontmatter("---\ntype: protein\nverified: true\nverified-date: 2026-02-30\n---\n\n# X\n")

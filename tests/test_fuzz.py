@@ -10,29 +10,62 @@ import subprocess
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from etl.build import BuildError, build
-from etl.checks import check_page
-from etl.parse import parse_page
-from etl.rows import CorpusIndex, page_rows
+from etl.checks.page import check_page
+from etl.pipeline.build import BuildError, build
+from etl.rows.page_rows import CorpusIndex, page_rows
+from etl.wiki.parse import parse_page
 
 from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI
 
-settings.register_profile("ci", max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.register_profile("fuzz", max_examples=3000, deadline=10_000, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 SEED_PAGES = [FIXTURE_WIKI / "molecules/proteins/demo-kinase.md", FIXTURE_WIKI / "studies/demo-study.md"] + [
-    REAL_WIKI / p for p in ("molecules/proteins/il-1ra.md", "molecules/compounds/anakinra.md", "phenotypes/frailty.md") if (REAL_WIKI / p).is_file()
+    REAL_WIKI / p
+    for p in ("molecules/proteins/il-1ra.md", "molecules/compounds/anakinra.md", "phenotypes/frailty.md")
+    if (REAL_WIKI / p).is_file()
 ]
 SEEDS = [p.read_bytes() for p in SEED_PAGES]
 INDEX = CorpusIndex(["molecules/proteins/demo-kinase", "studies/demo-study", "pathways/demo-pathway"])
 
 FRAGMENTS = [
-    "---\n", "type: protein\n", "type: study\n", "verified: yes\n", "hgnc: 6000\n", "aliases: [a, b\n", 'pathways: ["[[x]]"]\n',
-    "key-nodes:\n  - [[y]]\n", "# Title\n", "## Section\n", "| Dimension | Status |\n", "|---|---|\n", "| Pathway conserved? | yes |\n",
-    "| a | [[b|c]] | d |\n", "[^x]: doi:10.5555/x · Alpha A · J 2020 · rct · n=5\n", "Claim [^x] #gap/needs-replication.\n",
-    "[^y]\n", "#stub\n", "> ⚠️ banner\n", "```\n", "`#gap/in-code`\n", "<!-- #gap/no-mechanism -->\n", "- item #unsourced\n",
-    "    [^z]: indented\n", "\ufeff", "\r\n", "\x00", "·", "[[", "]]", "|", "#", ":", "\n",
+    "---\n",
+    "type: protein\n",
+    "type: study\n",
+    "verified: yes\n",
+    "hgnc: 6000\n",
+    "aliases: [a, b\n",
+    'pathways: ["[[x]]"]\n',
+    "key-nodes:\n  - [[y]]\n",
+    "# Title\n",
+    "## Section\n",
+    "| Dimension | Status |\n",
+    "|---|---|\n",
+    "| Pathway conserved? | yes |\n",
+    "| a | [[b|c]] | d |\n",
+    "[^x]: doi:10.5555/x · Alpha A · J 2020 · rct · n=5\n",
+    "Claim [^x] #gap/needs-replication.\n",
+    "[^y]\n",
+    "#stub\n",
+    "> ⚠️ banner\n",
+    "```\n",
+    "`#gap/in-code`\n",
+    "<!-- #gap/no-mechanism -->\n",
+    "- item #unsourced\n",
+    "    [^z]: indented\n",
+    "\ufeff",
+    "\r\n",
+    "\x00",
+    "·",
+    "[[",
+    "]]",
+    "|",
+    "#",
+    ":",
+    "\n",
 ]
 
 
@@ -76,7 +109,9 @@ def _mutate(data: bytes, kind: str, position: float, payload: bytes) -> bytes:
 
 @given(
     seed=st.sampled_from(range(len(SEEDS))),
-    kind=st.sampled_from(["truncate", "flip", "delete-line", "swap-separators", "unbalance-fence", "huge-line", "deep-nesting", "insert"]),
+    kind=st.sampled_from(
+        ["truncate", "flip", "delete-line", "swap-separators", "unbalance-fence", "huge-line", "deep-nesting", "insert"]
+    ),
     position=st.floats(min_value=0, max_value=1, exclude_max=True),
     payload=st.sampled_from([f.encode() for f in FRAGMENTS]) | st.binary(max_size=30),
 )
@@ -85,8 +120,17 @@ def test_mutated_real_pages(schema, seed, kind, position, payload):
 
 
 @settings(max_examples=8)
-@given(pages=st.lists(st.tuples(st.sampled_from(range(len(SEEDS))), st.sampled_from(["truncate", "flip", "delete-line", "swap-separators", "insert"]),
-                                st.floats(min_value=0, max_value=1, exclude_max=True)), min_size=1, max_size=3))
+@given(
+    pages=st.lists(
+        st.tuples(
+            st.sampled_from(range(len(SEEDS))),
+            st.sampled_from(["truncate", "flip", "delete-line", "swap-separators", "insert"]),
+            st.floats(min_value=0, max_value=1, exclude_max=True),
+        ),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_build_succeeds_or_reports(tmp_path_factory, pages):
     wiki = tmp_path_factory.mktemp("fuzz-wiki")
     for number, (seed, kind, position) in enumerate(pages):

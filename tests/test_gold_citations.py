@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from etl.venues import venue_key
+from etl.wiki.venues import venue_key
 
 from .conftest import ARTIFACTS, REAL_WIKI, ROOT
 
@@ -17,7 +17,20 @@ sys.path.insert(0, str(ROOT / "tests" / "gold"))
 import sample_footnotes  # noqa: E402
 
 GOLD = ROOT / "tests" / "gold" / "footnotes.jsonl"
-FIELDS = ["doi", "pmid", "pmc", "study_page", "authors", "first_author_surname", "year", "venue", "venue_canonical", "design", "n", "retracted"]
+FIELDS = [
+    "doi",
+    "pmid",
+    "pmc",
+    "study_page",
+    "authors",
+    "first_author_surname",
+    "year",
+    "venue",
+    "venue_canonical",
+    "design",
+    "n",
+    "retracted",
+]
 TARGET = 0.98
 
 
@@ -76,7 +89,9 @@ def comparison(real_build):
     db.row_factory = sqlite3.Row
     rows = {
         (r["source_path"], r["source_line"]): r
-        for r in db.execute("select f.*, v.name as canonical from footnotes f left join venues v on v.venue = f.venue_id")
+        for r in db.execute(
+            "select f.*, v.name as canonical from footnotes f left join venues v on v.venue = f.venue_id"
+        )
     }
     pairs = []
     for gold in gold_records():
@@ -103,11 +118,25 @@ def test_every_field_is_at_least_98_percent_exact(comparison):
         precision = both / read if read else 1.0
         recall = both / labelled if labelled else 1.0
         table.append(f"| {field} | {accuracy:.1%} | {precision:.1%} | {recall:.1%} | {labelled} |")
-        wrong[field] = [f"{g['path']}:{g['line']}: want {want[field]!r}, have {have[field]!r}" for g, want, have in comparison if want[field] != have[field]]
+        wrong[field] = [
+            f"{g['path']}:{g['line']}: want {want[field]!r}, have {have[field]!r}"
+            for g, want, have in comparison
+            if want[field] != have[field]
+        ]
         if accuracy < TARGET:
             failing.append(field)
-    report = "\n".join([f"{len(comparison)} records", "", "| field | exact | precision (stated) | recall (stated) | stated in gold |", "|---|---:|---:|---:|---:|", *table])
+    report = "\n".join(
+        [
+            f"{len(comparison)} records",
+            "",
+            "| field | exact | precision (stated) | recall (stated) | stated in gold |",
+            "|---|---:|---:|---:|---:|",
+            *table,
+        ]
+    )
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "gold_citations.md").write_text(report + "\n\n" + "\n".join(f"{field}: {line}" for field in FIELDS for line in wrong[field]) + "\n")
+    (ARTIFACTS / "gold_citations.md").write_text(
+        report + "\n\n" + "\n".join(f"{field}: {line}" for field in FIELDS for line in wrong[field]) + "\n"
+    )
     print(report)
     assert failing == [], "\n".join(f"{field}: " + "; ".join(wrong[field][:8]) for field in failing)

@@ -11,9 +11,9 @@ import httpx
 import pytest
 
 from benchmarks.compare_builds import differences
-from etl.build import build
-from etl.release import make_release
-from etl.revisions import Tree
+from etl.compare.revisions import Tree
+from etl.pipeline.build import build
+from etl.release.dist import make_release
 from etl.schema import load_yaml
 
 from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI, ROOT, git, served
@@ -67,7 +67,12 @@ def repository(tmp_path_factory):
     git(wiki, "mv", "pathways/demo-pathway.md", "pathways/demo-signalling.md")
     git(wiki, "commit", "-q", "-m", "Rename the pathway")
     edit(wiki, KINASE, "verified: false\nverified-date: null", "verified: true\nverified-date: 2026-02-01")
-    edit(wiki, KINASE, "| Replicated in humans? | in-progress — a second trial runs |", "| Replicated in humans? | yes — the second trial agreed |")
+    edit(
+        wiki,
+        KINASE,
+        "| Replicated in humans? | in-progress — a second trial runs |",
+        "| Replicated in humans? | yes — the second trial agreed |",
+    )
     git(wiki, "commit", "-q", "-am", "Verify the kinase")
     return wiki
 
@@ -83,7 +88,10 @@ def history(repository, tmp_path_factory):
 def test_every_commit_is_recorded_oldest_first(history, repository):
     commits = rows(history / "agingkb.db", "select * from commits order by seq")
     assert [(c["seq"], c["status"], c["subject"]) for c in commits] == [
-        (1, "baseline", "First pages"), (2, "built", "Drop the unsourced claim"), (3, "built", "Rename the pathway"), (4, "built", "Verify the kinase"),
+        (1, "baseline", "First pages"),
+        (2, "built", "Drop the unsourced claim"),
+        (3, "built", "Rename the pathway"),
+        (4, "built", "Verify the kinase"),
     ]
     hashes = git(repository, "log", "--reverse", "--format=%H").split()
     assert [c["hash"] for c in commits] == hashes
@@ -94,7 +102,11 @@ def test_every_commit_is_recorded_oldest_first(history, repository):
 
 def test_every_change_of_one_commit(history):
     commit = rows(history / "agingkb.db", "select hash from commits where seq = 2")[0]["hash"]
-    changes = rows(history / "agingkb.db", "select table_name, key, kind, [column], old_value, new_value, page, source_path from changes where commit_hash = ? order by change", commit)
+    changes = rows(
+        history / "agingkb.db",
+        "select table_name, key, kind, [column], old_value, new_value, page, source_path from changes where commit_hash = ? order by change",
+        commit,
+    )
     by_what = {(c["table_name"], c["kind"], c["column"]): c for c in changes}
     assert sorted(by_what) == [
         ("gaps", "removed", None),
@@ -115,18 +127,49 @@ def test_every_change_of_one_commit(history):
     assert UNSOURCED.strip() in section["old_value"] and UNSOURCED.strip() not in section["new_value"]
     assert all(c["page"] == PAGE for c in changes)
     [page] = rows(history / "agingkb.db", "select * from page_history where commit_hash = ?", commit)
-    assert (page["page"], page["change"], page["rows_added"], page["rows_removed"], page["rows_changed"], page["gaps_opened"], page["gaps_closed"]) == (PAGE, "changed", 0, 1, 2, 0, 1)
-    [counts] = rows(history / "agingkb.db", "select pages_changed, rows_added, rows_removed, rows_changed, gaps_opened, gaps_closed from commits where hash = ?", commit)
-    assert counts == {"pages_changed": 1, "rows_added": 0, "rows_removed": 1, "rows_changed": 2, "gaps_opened": 0, "gaps_closed": 1}
+    assert (
+        page["page"],
+        page["change"],
+        page["rows_added"],
+        page["rows_removed"],
+        page["rows_changed"],
+        page["gaps_opened"],
+        page["gaps_closed"],
+    ) == (PAGE, "changed", 0, 1, 2, 0, 1)
+    [counts] = rows(
+        history / "agingkb.db",
+        "select pages_changed, rows_added, rows_removed, rows_changed, gaps_opened, gaps_closed from commits where hash = ?",
+        commit,
+    )
+    assert counts == {
+        "pages_changed": 1,
+        "rows_added": 0,
+        "rows_removed": 1,
+        "rows_changed": 2,
+        "gaps_opened": 0,
+        "gaps_closed": 1,
+    }
 
 
 def test_a_rename_and_a_verification_in_page_history(history):
     db = history / "agingkb.db"
-    renamed = rows(db, "select page, change from page_history join commits on hash = commit_hash where seq = 3 and page like 'pathways/%' order by page")
-    assert renamed == [{"page": "pathways/demo-pathway", "change": "removed"}, {"page": "pathways/demo-signalling", "change": "added"}]
-    verified = rows(db, "select old_value, new_value from changes join commits on hash = commit_hash where seq = 4 and table_name = 'pages' and [column] = 'verified'")
+    renamed = rows(
+        db,
+        "select page, change from page_history join commits on hash = commit_hash where seq = 3 and page like 'pathways/%' order by page",
+    )
+    assert renamed == [
+        {"page": "pathways/demo-pathway", "change": "removed"},
+        {"page": "pathways/demo-signalling", "change": "added"},
+    ]
+    verified = rows(
+        db,
+        "select old_value, new_value from changes join commits on hash = commit_hash where seq = 4 and table_name = 'pages' and [column] = 'verified'",
+    )
     assert verified == [{"old_value": "false", "new_value": "true"}]
-    baseline = rows(db, "select count(*) as pages, sum(change = 'added') as added from page_history join commits on hash = commit_hash where seq = 1")[0]
+    baseline = rows(
+        db,
+        "select count(*) as pages, sum(change = 'added') as added from page_history join commits on hash = commit_hash where seq = 1",
+    )[0]
     assert baseline["pages"] == baseline["added"] == len(rows(db, "select page from pages"))  # a rename keeps the count
 
 
@@ -137,7 +180,9 @@ def test_the_last_commit_is_built_as_etl_build_builds_it(history, repository, tm
     assert found and only_history_and_snapshot_differ(found), found
     head = git(repository, "rev-parse", "HEAD").strip()
     assert rows(history / "agingkb.db", "select git_commit from snapshots") == [{"git_commit": head}]
-    assert etl("build", "--wiki", str(repository), "--out", str(plain)).returncode == 0  # a plain build has empty history tables
+    assert (
+        etl("build", "--wiki", str(repository), "--out", str(plain)).returncode == 0
+    )  # a plain build has empty history tables
     assert rows(plain / "agingkb.db", "select count(*) as n from commits") == [{"n": 0}]
 
 
@@ -145,7 +190,9 @@ def test_the_stored_history_queries(history):
     queries = load_yaml(ROOT / "data" / "site.yml")["queries"]
     db = sqlite3.connect(history / "agingkb.db")
     closed = db.execute(queries["gaps_closed_recently"]["sql"], {"days": ""}).fetchall()
-    assert [(page, tag, claim) for _, page, tag, claim, *_ in closed] == [(PAGE, "gap/unsourced", "A claim with no source at all #gap/unsourced")]
+    assert [(page, tag, claim) for _, page, tag, claim, *_ in closed] == [
+        (PAGE, "gap/unsourced", "A claim with no source at all #gap/unsourced")
+    ]
     upgraded = db.execute(queries["grades_upgraded"]["sql"]).fetchall()
     assert [row[1:5] for row in upgraded] == [(PAGE, "Replicated in humans?", "in-progress", "yes")]
     weeks = db.execute(queries["pages_verified_per_week"]["sql"]).fetchall()
@@ -178,17 +225,27 @@ def test_bad_input_gets_a_message_and_keeps_the_previous_output(repository, tmp_
     git(wiki, "commit", "-q", "-am", "Mend it")
     broken = etl("history", "--wiki", str(wiki), "--out", str(out), "--jobs", "1")
     assert broken.returncode == 1
-    assert "(Break the kinase frontmatter) does not build" in broken.stderr and f"{KINASE}:" in broken.stderr and "--hold-blocked" in broken.stderr
+    assert (
+        "(Break the kinase frontmatter) does not build" in broken.stderr
+        and f"{KINASE}:" in broken.stderr
+        and "--hold-blocked" in broken.stderr
+    )
     assert _package_bytes(out) == before
 
     held = etl("history", "--wiki", str(wiki), "--out", str(out), "--jobs", "1", "--hold-blocked")
     assert held.returncode == 0, held.stderr
     commits = rows(out / "agingkb.db", "select subject, pages_held, problem, rows_changed from commits order by seq")
-    assert [(c["subject"], c["pages_held"]) for c in commits][-2:] == [("Break the kinase frontmatter", 1), ("Mend it", 0)]
-    assert commits[-2]["problem"].startswith(f"{KINASE}:") and commits[-2]["rows_changed"] == 0  # the page kept its last good rows
+    assert [(c["subject"], c["pages_held"]) for c in commits][-2:] == [
+        ("Break the kinase frontmatter", 1),
+        ("Mend it", 0),
+    ]
+    assert (
+        commits[-2]["problem"].startswith(f"{KINASE}:") and commits[-2]["rows_changed"] == 0
+    )  # the page kept its last good rows
 
 
 # --- the wiki's real history ----------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def real_history(tmp_path_factory):
@@ -211,7 +268,9 @@ def test_the_real_history_has_every_commit_and_ends_at_the_snapshot(real_history
     plain, _ = real_build
     found = differences(out, plain)
     # The descriptor names the source version: the bundle's commit here, the upstream commit there.
-    assert only_history_and_snapshot_differ([d for d in found if d != "package/datapackage.json differs (apart from created)"]), found
+    assert only_history_and_snapshot_differ(
+        [d for d in found if d != "package/datapackage.json differs (apart from created)"]
+    ), found
     descriptors = [json.loads((o / "package" / "datapackage.json").read_text()) for o in (out, plain)]
     for descriptor in descriptors:
         descriptor.pop("created")
@@ -223,12 +282,18 @@ def _change(out, upstream_prefix, table, kind, key, column=None):
     return rows(
         out / "agingkb.db",
         "select changes.* from changes join commits on hash = commit_hash where upstream_commit like ? and table_name = ? and kind = ? and key = ? and [column] is ?",
-        upstream_prefix + "%", table, kind, key, column,
+        upstream_prefix + "%",
+        table,
+        kind,
+        key,
+        column,
     )
 
 
 def _upstream(subject, out):
-    return rows(out / "agingkb.db", "select upstream_commit from commits where subject = ?", subject)[0]["upstream_commit"][:12]
+    return rows(out / "agingkb.db", "select upstream_commit from commits where subject = ?", subject)[0][
+        "upstream_commit"
+    ][:12]
 
 
 def test_five_real_changes_checked_against_git_show(real_history):
@@ -240,26 +305,49 @@ def test_five_real_changes_checked_against_git_show(real_history):
     assert _change(out, created, "pages", "added", "interventions/procedural/microneedling")
     # A gap tag closed: "wiki: thymic health (Bernatz/Aerts 2026 Nature companion papers)" removes
     # the line "#stub — Seeded as a structural anchor for the [[immune-system]]; not yet written out."
-    thymus = rows(out / "agingkb.db", "select upstream_commit from commits where subject like 'wiki: thymic health%'")[0]["upstream_commit"][:12]
-    assert _change(out, thymus, "gaps", "removed", "tissues/thymus · stub · #stub — Seeded as a structural anchor for the [[immune-system]]; not yet written out.")
+    thymus = rows(out / "agingkb.db", "select upstream_commit from commits where subject like 'wiki: thymic health%'")[
+        0
+    ]["upstream_commit"][:12]
+    assert _change(
+        out,
+        thymus,
+        "gaps",
+        "removed",
+        "tissues/thymus · stub · #stub — Seeded as a structural anchor for the [[immune-system]]; not yet written out.",
+    )
     # A grade changed: "Adjudicate taurine aging evidence" rewrites the taurine status row
     # "Biomarker premise (taurine declines with aging) | **Disputed** — ..." to "**Not universal / likely cohort-dependent** — ...".
     taurine = _upstream("Adjudicate taurine aging evidence", out)
-    [grade] = _change(out, taurine, "status_assessments", "changed", "molecules/compounds/taurine · Biomarker premise (taurine declines with aging)", "status_text")
-    assert grade["old_value"].startswith("**Disputed**") and grade["new_value"].startswith("**Not universal / likely cohort-dependent**")
+    [grade] = _change(
+        out,
+        taurine,
+        "status_assessments",
+        "changed",
+        "molecules/compounds/taurine · Biomarker premise (taurine declines with aging)",
+        "status_text",
+    )
+    assert grade["old_value"].startswith("**Disputed**") and grade["new_value"].startswith(
+        "**Not universal / likely cohort-dependent**"
+    )
     # A page verified: in db8ee6cf's upstream commit tissues/liver.md goes from "verified: false" to
     # "verified: true" with "verified-date: 2026-06-05".
-    liver = rows(out / "agingkb.db", "select upstream_commit from commits join changes on hash = commit_hash where table_name = 'pages' and key = 'tissues/liver' and [column] = 'verified' and new_value = 'true'")
+    liver = rows(
+        out / "agingkb.db",
+        "select upstream_commit from commits join changes on hash = commit_hash where table_name = 'pages' and key = 'tissues/liver' and [column] = 'verified' and new_value = 'true'",
+    )
     assert len(liver) == 1
     [date] = _change(out, liver[0]["upstream_commit"][:12], "pages", "changed", "tissues/liver", "verified_date")
     assert (date["old_value"], date["new_value"]) == (None, "2026-06-05")
     # A footnote added: "wiki+sim: propagate Yoshida 2020; ..." adds [^yoshida2020] to
     # processes/somatic-mutation-accumulation.md.
-    yoshida = rows(out / "agingkb.db", "select upstream_commit from commits where subject like 'wiki+sim: propagate Yoshida 2020%'")[0]["upstream_commit"][:12]
+    yoshida = rows(
+        out / "agingkb.db", "select upstream_commit from commits where subject like 'wiki+sim: propagate Yoshida 2020%'"
+    )[0]["upstream_commit"][:12]
     assert _change(out, yoshida, "footnotes", "added", "processes/somatic-mutation-accumulation · yoshida2020")
 
 
 # --- the history on the site ------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def history_url(real_history, tmp_path_factory):
@@ -273,14 +361,25 @@ def test_what_changed_draws_the_weeks_and_lists_the_latest_changes(history_url, 
     response = httpx.get(history_url + "/-/what-changed", timeout=30)
     assert response.status_code == 200
     html = response.text
-    for title in ("Pages added per week", "Gap tags opened per week", "Gap tags closed per week", "Pages verified per week", "Evidence grades changed per week"):
+    for title in (
+        "Pages added per week",
+        "Gap tags opened per week",
+        "Gap tags closed per week",
+        "Pages verified per week",
+        "Evidence grades changed per week",
+    ):
         assert title in html
     assert "108 commits from 2026-06-01 to 2026-07-15" in html
-    newest = rows(out / "agingkb.db", "select change, row_filter, table_name from changes where table_name != 'sections' and kind != 'removed' order by change desc limit 1")[0]
+    newest = rows(
+        out / "agingkb.db",
+        "select change, row_filter, table_name from changes where table_name != 'sections' and kind != 'removed' order by change desc limit 1",
+    )[0]
     assert f'/agingkb/changes/{newest["change"]}"' in html
-    assert f'/agingkb/{newest["table_name"]}?{newest["row_filter"]}' in html.replace("&amp;", "&")
+    assert f"/agingkb/{newest['table_name']}?{newest['row_filter']}" in html.replace("&amp;", "&")
     # the row link finds the row
-    found = httpx.get(f'{history_url}/agingkb/{newest["table_name"]}.json?{newest["row_filter"]}&_shape=array', timeout=30).json()
+    found = httpx.get(
+        f"{history_url}/agingkb/{newest['table_name']}.json?{newest['row_filter']}&_shape=array", timeout=30
+    ).json()
     assert len(found) >= 1
 
 
@@ -289,7 +388,10 @@ def test_a_page_row_shows_the_commits_that_touched_it(history_url):
     assert response.status_code == 200
     html = response.text
     assert 'id="history"' in html and "wiki: thymic health (Bernatz/Aerts 2026 Nature companion papers)" in html
-    assert "gaps</a> · stub · #stub — Seeded as a structural anchor for the [[immune-system]]; not yet written out. · removed" in html
+    assert (
+        "gaps</a> · stub · #stub — Seeded as a structural anchor for the [[immune-system]]; not yet written out. · removed"
+        in html
+    )
 
 
 def test_the_history_pages_pass_axe(browser, history_url):
@@ -308,11 +410,17 @@ def test_the_release_changelog_on_the_real_history(real_history, tmp_path, monke
     monkeypatch.delenv("FLY_API_TOKEN", raising=False)
     out, _ = real_history
     checkout = out.parent / "wiki"
-    older = rows(out / "agingkb.db", "select hash from commits where subject = 'Fix beta-arrestin2 frontmatter'")[0]["hash"]
+    older = rows(out / "agingkb.db", "select hash from commits where subject = 'Fix beta-arrestin2 frontmatter'")[0][
+        "hash"
+    ]
     tree = Tree(checkout, tmp_path / "tree")
     build(tree.show(older), tmp_path / "build", git_commit=older)
     first = make_release(tmp_path / "build", tmp_path / "dist", app="agingkb-test")
-    result = build(tree.show(git(checkout, "rev-parse", "HEAD").strip()), tmp_path / "build", previous=tmp_path / "dist" / first.version)
+    result = build(
+        tree.show(git(checkout, "rev-parse", "HEAD").strip()),
+        tmp_path / "build",
+        previous=tmp_path / "dist" / first.version,
+    )
     assert result.compared_with == first.version and result.rows["changes"] > 0
     second = make_release(tmp_path / "build", tmp_path / "dist", app="agingkb-test")
     changelog = (second.directory / "CHANGELOG.md").read_text()

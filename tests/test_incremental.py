@@ -1,5 +1,5 @@
 """A build into an output directory that already holds one reuses the pages
-that did not change (etl/cache.py) and gives the same bytes as a build from
+that did not change (etl/pipeline/cache.py) and gives the same bytes as a build from
 scratch: every CSV, datapackage.json apart from `created`, every table."""
 
 import shutil
@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 from benchmarks.compare_builds import differences
-from etl.build import BuildError, build
+from etl.pipeline.build import BuildError, build
 
 from .conftest import FIXTURE_WIKI
 
@@ -47,7 +47,13 @@ def pages(wiki):
 
 def test_an_added_footnote_reparses_only_its_page(wiki, tmp_path):
     page = wiki / "molecules" / "proteins" / "demo-kinase.md"
-    page.write_text(page.read_text().replace("[^alpha2020]: ", "[^gamma2022]: doi:10.5555/demo.gamma · Gamma G · Demo Journal 2022 · review\n[^alpha2020]: ", 1))
+    page.write_text(
+        page.read_text().replace(
+            "[^alpha2020]: ",
+            "[^gamma2022]: doi:10.5555/demo.gamma · Gamma G · Demo Journal 2022 · review\n[^alpha2020]: ",
+            1,
+        )
+    )
     result = rebuild_and_compare(wiki, tmp_path, "footnote")
     assert result.pages_from_cache == pages(wiki) - 1
     assert result.rows["footnotes"] == build(FIXTURE_WIKI, tmp_path / "orig", jobs=1).rows["footnotes"] + 1
@@ -69,7 +75,9 @@ def test_a_removed_page(wiki, tmp_path):
 
 
 def test_a_renamed_page_others_link_to(wiki, tmp_path):
-    (wiki / "molecules" / "proteins" / "demo-kinase.md").rename(wiki / "molecules" / "proteins" / "demo-kinase-renamed.md")
+    (wiki / "molecules" / "proteins" / "demo-kinase.md").rename(
+        wiki / "molecules" / "proteins" / "demo-kinase-renamed.md"
+    )
     result = rebuild_and_compare(wiki, tmp_path, "renamed")
     assert any(d.code == "wikilink-missing" and "[[demo-kinase]]" in d.message for d in result.diagnostics)
 
@@ -113,13 +121,20 @@ def test_a_build_killed_after_publishing_loads_a_fresh_database(wiki, tmp_path):
 
 
 def test_which_resources_need_validating():
-    from etl.package import changed_resources, resources_to_validate
+    from etl.output.package import changed_resources, resources_to_validate
 
-    descriptor = {"resources": [
-        {"name": "pages", "schema": {}},
-        {"name": "links", "schema": {"foreignKeys": [{"fields": ["page"], "reference": {"resource": "pages", "fields": ["page"]}}]}},
-        {"name": "terms", "schema": {}},
-    ]}
+    descriptor = {
+        "resources": [
+            {"name": "pages", "schema": {}},
+            {
+                "name": "links",
+                "schema": {
+                    "foreignKeys": [{"fields": ["page"], "reference": {"resource": "pages", "fields": ["page"]}}]
+                },
+            },
+            {"name": "terms", "schema": {}},
+        ]
+    }
 
     def fingerprints(**changes):
         resources = {name: {"bytes": "b", "descriptor": "d", "keys": "k"} for name in ("pages", "links", "terms")}
@@ -130,11 +145,20 @@ def test_which_resources_need_validating():
     before = fingerprints()
     assert resources_to_validate(descriptor, fingerprints(), None) == ["pages", "links", "terms"]
     assert resources_to_validate(descriptor, fingerprints(), before) == []
-    assert resources_to_validate(descriptor, fingerprints(pages=("bytes", "new body")), before) == ["pages"]  # same keys: links stand
+    assert resources_to_validate(descriptor, fingerprints(pages=("bytes", "new body")), before) == [
+        "pages"
+    ]  # same keys: links stand
     assert resources_to_validate(descriptor, fingerprints(pages=("keys", "a page removed")), before) == ["links"]
     assert resources_to_validate(descriptor, fingerprints(terms=("descriptor", "a new column")), before) == ["terms"]
-    assert resources_to_validate(descriptor, {**fingerprints(), "frictionless": "6.0"}, before) == ["pages", "links", "terms"]
-    assert changed_resources(before, fingerprints(links=("bytes", "x"), terms=("descriptor", "y"))) == {"links", "terms"}
+    assert resources_to_validate(descriptor, {**fingerprints(), "frictionless": "6.0"}, before) == [
+        "pages",
+        "links",
+        "terms",
+    ]
+    assert changed_resources(before, fingerprints(links=("bytes", "x"), terms=("descriptor", "y"))) == {
+        "links",
+        "terms",
+    }
 
 
 def test_check_of_one_page_with_the_cache_says_what_a_full_check_says(wiki, tmp_path, monkeypatch):
@@ -142,15 +166,21 @@ def test_check_of_one_page_with_the_cache_says_what_a_full_check_says(wiki, tmp_
     pages are joined again), after it (the join is read back), and after
     another page changed (joined again), the page's diagnostics are a full
     check's, a work conflict found only by joining pages included."""
-    import etl.build
-    from etl.build import check_wiki
+    import etl.pipeline.build
+    from etl.pipeline.build import check_wiki
 
     cache = tmp_path / "out" / ".cache"
     path = "molecules/proteins/demo-kinase.md"
     page = wiki / path
     # The same DOI as [^alpha2020] with another year: a conflict only the join of all footnotes finds.
-    page.write_text(page.read_text().replace("[^alpha2020]: ", "[^alpha-again]: doi:10.5555/demo.alpha · Alpha A · Demo Journal 2019 · rct\n[^alpha2020]: ", 1)
-                    + "\nSee also [[another-missing-page]].\n")
+    page.write_text(
+        page.read_text().replace(
+            "[^alpha2020]: ",
+            "[^alpha-again]: doi:10.5555/demo.alpha · Alpha A · Demo Journal 2019 · rct\n[^alpha2020]: ",
+            1,
+        )
+        + "\nSee also [[another-missing-page]].\n"
+    )
 
     def full_check():
         return check_wiki(wiki, {path}, jobs=1)
@@ -165,7 +195,7 @@ def test_check_of_one_page_with_the_cache_says_what_a_full_check_says(wiki, tmp_
         raise AssertionError("the pages were joined again")
 
     with monkeypatch.context() as patched:
-        patched.setattr(etl.build.Corpus, "add_page", no_join)
+        patched.setattr(etl.pipeline.build.Corpus, "add_page", no_join)
         assert check_wiki(wiki, {path}, jobs=1, cache_dir=cache) == expected
 
     other = wiki / "studies" / "demo-study.md"
@@ -176,7 +206,7 @@ def test_check_of_one_page_with_the_cache_says_what_a_full_check_says(wiki, tmp_
 def test_check_with_a_build_cache_gives_every_page_what_a_full_check_gives(real_build):
     """On the real wiki, after a build: every page checked through the build's
     cache (page entries and the join read back) against a check from scratch."""
-    from etl.build import check_wiki
+    from etl.pipeline.build import check_wiki
 
     from .conftest import REAL_WIKI
 

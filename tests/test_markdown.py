@@ -5,7 +5,7 @@ import pytest
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
-from etl.markdown import parse_body, split_cells
+from etl.wiki.markdown import parse_body, split_cells
 
 from .conftest import REAL_WIKI
 
@@ -68,7 +68,9 @@ def test_a_reference_link_in_a_table_cell_needs_its_own_definition():
     # A cell is parsed on its own: the page's references do not reach it.
     text = "| a | b |\n|---|---|\n| [x][rev] | [y](https://example.org/y) |\n\n[rev]: https://example.org/r\n"
     body = parse_body(text)
-    assert [(link.target, link.alias) for link in body.links if link.kind == "markdown"] == [("https://example.org/y", "y")]
+    assert [(link.target, link.alias) for link in body.links if link.kind == "markdown"] == [
+        ("https://example.org/y", "y")
+    ]
 
 
 def test_every_markdown_link_of_the_real_wiki_is_found():
@@ -90,15 +92,18 @@ def test_every_markdown_link_of_the_real_wiki_is_found():
     assert total > 50  # the wiki has few: most of its links are [[wikilinks]]
 
 
-@pytest.mark.parametrize("line, cells", [
-    ("| a | b |", [" a ", " b "]),
-    ("| [[proteins/il-6|IL-6]] | raised |", [" [[proteins/il-6|IL-6]] ", " raised "]),
-    ("| x \\| y | z |", [" x \\| y ", " z "]),
-    ("  > | quoted | row |", [" quoted ", " row "]),
-    ("| closed ]] early | [[open | two |", [" closed ]] early ", " [[open | two "]),
-    ("| [[[odd]]] | ok |", [" [[[odd]]] ", " ok "]),
-    ("| trailing backslash \\", [" trailing backslash \\"]),
-    ("no outer pipes | here", ["no outer pipes ", " here"]),
-])
+@pytest.mark.parametrize(
+    "line, cells",
+    [
+        ("| a | b |", [" a ", " b "]),
+        ("| [[proteins/il-6|IL-6]] | raised |", [" [[proteins/il-6|IL-6]] ", " raised "]),
+        ("| x \\| y | z |", [" x \\| y ", " z "]),
+        ("  > | quoted | row |", [" quoted ", " row "]),
+        ("| closed ]] early | [[open | two |", [" closed ]] early ", " [[open | two "]),
+        ("| [[[odd]]] | ok |", [" [[[odd]]] ", " ok "]),
+        ("| trailing backslash \\", [" trailing backslash \\"]),
+        ("no outer pipes | here", ["no outer pipes ", " here"]),
+    ],
+)
 def test_split_cells_keeps_wikilinks_and_escapes_whole(line, cells):
     assert split_cells(line) == cells

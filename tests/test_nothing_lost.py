@@ -8,22 +8,30 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
-
-from etl.build import build
+from etl.pipeline.build import build
 from etl.schema import load_yaml
 
 from .conftest import FIXTURE_WIKI, REAL_WIKI, ROOT
 from .independent_count import count_wiki, read_files
 
 BAD_WIKI = ROOT / "tests" / "fixtures" / "bad_wiki"
-BLOCKING_FIXTURES = {"not-utf8.md", "page-too-large.md", "yaml-syntax.md", "yaml-duplicate-key.md", "yaml-unclosed.md", "yaml-not-mapping.md"}
+BLOCKING_FIXTURES = {
+    "not-utf8.md",
+    "page-too-large.md",
+    "yaml-syntax.md",
+    "yaml-duplicate-key.md",
+    "yaml-unclosed.md",
+    "yaml-not-mapping.md",
+}
 
 
 def identifier_keys_by_type() -> dict[str, set[str]]:
     spec = load_yaml(ROOT / "data" / "page_types.yml")
     keys = {}
     for name, page_type in spec["types"].items():
-        fields = [f for group in page_type.get("include", []) for f in spec["field_groups"][group]] + (page_type.get("fields") or [])
+        fields = [f for group in page_type.get("include", []) for f in spec["field_groups"][group]] + (
+            page_type.get("fields") or []
+        )
         keys[name] = {f["name"] for f in fields if f["type"] == "identifier"}
     return keys
 
@@ -42,15 +50,25 @@ def database_counts(db_path: Path) -> dict[str, Counter]:
 
     return {
         "frontmatter keys": per_page("select page, count(*) from page_fields group by page"),
-        "frontmatter identifiers": per_page("select page, count(*) from identifiers where field not like 'footnote:%' and field != 'body' group by page"),
-        "footnote identifiers": per_page("select page, count(*) from identifiers where field like 'footnote:%' and scheme in ('doi', 'pmid', 'pmc') group by page"),
-        "frontmatter wikilinks": per_page("select page, count(*) from relations group by page") + per_page("select page, count(*) from links where location = 'frontmatter' group by page"),
+        "frontmatter identifiers": per_page(
+            "select page, count(*) from identifiers where field not like 'footnote:%' and field != 'body' group by page"
+        ),
+        "footnote identifiers": per_page(
+            "select page, count(*) from identifiers where field like 'footnote:%' and scheme in ('doi', 'pmid', 'pmc') group by page"
+        ),
+        "frontmatter wikilinks": per_page("select page, count(*) from relations group by page")
+        + per_page("select page, count(*) from links where location = 'frontmatter' group by page"),
         "footnote definitions": per_page("select page, count(*) from footnotes group by page"),
         "footnote references": per_page("select page, count(*) from footnote_refs group by page"),
         "gap tags": per_page("select page, count(*) from gaps group by page"),
-        "body wikilinks": per_page("select page, count(*) from links where kind = 'wikilink' and location = 'body' group by page"),
-        "table rows": per_page("select page, count(*) from status_assessments group by page") + per_page("select page, sum(row_count) from page_tables group by page"),
-        "registered trials": per_page("select m.page, count(distinct t.registry_id) from trial_mentions m join trials t on t.trial = m.trial where m.registry_id is not null group by m.page"),
+        "body wikilinks": per_page(
+            "select page, count(*) from links where kind = 'wikilink' and location = 'body' group by page"
+        ),
+        "table rows": per_page("select page, count(*) from status_assessments group by page")
+        + per_page("select page, sum(row_count) from page_tables group by page"),
+        "registered trials": per_page(
+            "select m.page, count(distinct t.registry_id) from trial_mentions m join trials t on t.trial = m.trial where m.registry_id is not null group by m.page"
+        ),
     }
 
 
@@ -61,8 +79,12 @@ def package_totals(package: Path) -> dict[str, int]:
 
     return {
         "frontmatter keys": len(rows("page_fields")),
-        "frontmatter identifiers": len(rows("identifiers", lambda r: not r["field"].startswith("footnote:") and r["field"] != "body")),
-        "footnote identifiers": len(rows("identifiers", lambda r: r["field"].startswith("footnote:") and r["scheme"] in ("doi", "pmid", "pmc"))),
+        "frontmatter identifiers": len(
+            rows("identifiers", lambda r: not r["field"].startswith("footnote:") and r["field"] != "body")
+        ),
+        "footnote identifiers": len(
+            rows("identifiers", lambda r: r["field"].startswith("footnote:") and r["scheme"] in ("doi", "pmid", "pmc"))
+        ),
         "frontmatter wikilinks": len(rows("relations")) + len(rows("links", lambda r: r["location"] == "frontmatter")),
         "footnote definitions": len(rows("footnotes")),
         "footnote references": len(rows("footnote_refs")),
@@ -81,7 +103,9 @@ def assert_nothing_lost(root: Path, out: Path):
     for kind, per_page in in_db.items():
         for path, counts in source.items():
             if counts[kind] != per_page.get(path, 0):
-                problems.append(f"{path}: {kind}: {counts[kind]} in the source, {per_page.get(path, 0)} in the database")
+                problems.append(
+                    f"{path}: {kind}: {counts[kind]} in the source, {per_page.get(path, 0)} in the database"
+                )
         total = sum(c[kind] for c in source.values())
         if total != in_package[kind]:
             problems.append(f"{kind}: {total} in the source, {in_package[kind]} in the package")
@@ -100,8 +124,15 @@ def test_nothing_lost_from_the_fixture_wiki(fixture_build):
     out, _ = fixture_build
     totals = assert_nothing_lost(FIXTURE_WIKI, out)
     assert totals == {
-        "frontmatter keys": 53, "frontmatter identifiers": 10, "frontmatter wikilinks": 5, "footnote definitions": 2,
-        "footnote references": 3, "gap tags": 5, "body wikilinks": 3, "table rows": 7, "footnote identifiers": 1,
+        "frontmatter keys": 53,
+        "frontmatter identifiers": 10,
+        "frontmatter wikilinks": 5,
+        "footnote definitions": 2,
+        "footnote references": 3,
+        "gap tags": 5,
+        "body wikilinks": 3,
+        "table rows": 7,
+        "footnote identifiers": 1,
         "registered trials": 4,
     }
 
@@ -115,5 +146,9 @@ def test_nothing_lost_from_the_bad_wiki(tmp_path):
     db = sqlite3.connect(tmp_path / "out" / "agingkb.db")
     # An unquoted [[link]] (a nested list to YAML) is still an edge, and a
     # table row with an unescaped | in [[link|alias]] keeps its cell whole.
-    assert db.execute("select target, target_page from relations where page = 'unquoted-links'").fetchall() == [("twin", "a/twin")]
-    assert db.execute("select rows from page_tables where page = 'table-ragged'").fetchone() == ('[["[[twin|alias]]", "2"], ["plain", "3"]]',)
+    assert db.execute("select target, target_page from relations where page = 'unquoted-links'").fetchall() == [
+        ("twin", "a/twin")
+    ]
+    assert db.execute("select rows from page_tables where page = 'table-ragged'").fetchone() == (
+        '[["[[twin|alias]]", "2"], ["plain", "3"]]',
+    )

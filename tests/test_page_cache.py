@@ -13,7 +13,10 @@ def test_the_database_page_is_the_same_page_each_time(fixture_url):
     first = httpx.get(fixture_url + "/agingkb")
     again = [httpx.get(fixture_url + "/agingkb") for _ in range(4)]  # both workers, cached or not
     assert first.status_code == 200 and "pages" in first.text
-    assert all(response.status_code == 200 and TIMING.sub("", response.text) == TIMING.sub("", first.text) for response in again)
+    assert all(
+        response.status_code == 200 and TIMING.sub("", response.text) == TIMING.sub("", first.text)
+        for response in again
+    )
     assert all(response.headers["x-content-type-options"] == "nosniff" for response in again)
 
 

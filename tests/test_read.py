@@ -1,4 +1,4 @@
-from etl.read import discover, load_sources, skip_reason
+from etl.wiki.discover import discover, load_sources, skip_reason
 
 from .conftest import FIXTURE_WIKI
 
@@ -16,5 +16,10 @@ def test_skip_rules_cover_private_maintenance_and_readme_files():
 def test_discovery_is_sorted_and_fingerprinted():
     first = discover(FIXTURE_WIKI)
     again = discover(FIXTURE_WIKI)
-    assert [p.path for p in first.pages] == ["molecules/proteins/demo-kinase.md", "pathways/demo-pathway.md", "phenotypes/demo-glucose-control.md", "studies/demo-study.md"]
+    assert [p.path for p in first.pages] == [
+        "molecules/proteins/demo-kinase.md",
+        "pathways/demo-pathway.md",
+        "phenotypes/demo-glucose-control.md",
+        "studies/demo-study.md",
+    ]
     assert first.snapshot == again.snapshot and len(first.snapshot["files_digest"]) == 64

@@ -2,10 +2,9 @@
 spelled, empty records reported, warnings that name what a record lacks,
 and gap tags in quoted frontmatter values."""
 
-
 import pytest
 
-from etl.venues import venue_key
+from etl.wiki.venues import venue_key
 
 from .conftest import REAL_WIKI
 
@@ -49,16 +48,42 @@ def test_every_venue_row_is_a_distinct_journal(db):
 
 def test_empty_records_are_reported_not_silent(diagnostics):
     for line in (96, 106, 172):
-        assert any(d.startswith(f"interventions/pharmacological/glp1-agonists.md:{line}: warning:") and "[footnote-empty]" in d for d in diagnostics), line
+        assert any(
+            d.startswith(f"interventions/pharmacological/glp1-agonists.md:{line}: warning:") and "[footnote-empty]" in d
+            for d in diagnostics
+        ), line
 
 
 def test_every_incomplete_record_has_a_warning_naming_what_it_lacks(db, diagnostics):
-    flagged = {tuple(d.split(":")[:2]) for d in diagnostics if any(code in d for code in ("[citation-no-identifier]", "[citation-no-authors]", "[citation-no-year]", "[citation-shape]", "[footnote-empty]"))}
-    incomplete = {(path, str(line)) for path, line in db.execute("select source_path, source_line from footnotes where parse_status != 'parsed'")}
+    flagged = {
+        tuple(d.split(":")[:2])
+        for d in diagnostics
+        if any(
+            code in d
+            for code in (
+                "[citation-no-identifier]",
+                "[citation-no-authors]",
+                "[citation-no-year]",
+                "[citation-shape]",
+                "[footnote-empty]",
+            )
+        )
+    }
+    incomplete = {
+        (path, str(line))
+        for path, line in db.execute("select source_path, source_line from footnotes where parse_status != 'parsed'")
+    }
     assert incomplete and incomplete <= flagged
 
 
 def test_a_gap_tag_opening_a_quoted_frontmatter_value_is_a_gap(db):
-    assert (REAL_WIKI / "molecules/proteins/cxcl12.md").read_text().split("\n")[18].startswith('gtex-aging-correlation: "#gap/not-populated')
-    row = db.execute("select tag, field, claim from gaps where page = 'molecules/proteins/cxcl12' and source_line = 19").fetchone()
+    assert (
+        (REAL_WIKI / "molecules/proteins/cxcl12.md")
+        .read_text()
+        .split("\n")[18]
+        .startswith('gtex-aging-correlation: "#gap/not-populated')
+    )
+    row = db.execute(
+        "select tag, field, claim from gaps where page = 'molecules/proteins/cxcl12' and source_line = 19"
+    ).fetchone()
     assert row[0] == "gap/not-populated" and row[1] == "gtex-aging-correlation" and "GTEx" in row[2]

@@ -16,10 +16,10 @@ import httpx
 import pytest
 from ruamel.yaml import YAML
 
-from etl.build import build
-from etl.read import file_sha256 as sha256
-from etl.release import ReleaseError, make_release, verify_release
+from etl.pipeline.build import build
+from etl.release.dist import ReleaseError, make_release, verify_release
 from etl.serve import free_port, wait_until_serving
+from etl.wiki.discover import file_sha256 as sha256
 
 from .conftest import BIN, FIXTURE_WIKI, ROOT, served
 
@@ -42,7 +42,15 @@ def test_release_directory_is_complete_and_verified(release):
     made, root = release
     assert made.directory == root / "dist" / made.version and not made.deployed
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{16}", made.version)
-    assert {p.name for p in made.directory.iterdir()} == {"agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md", "CHANGELOG.md", "SHA256SUMS", "app"}
+    assert {p.name for p in made.directory.iterdir()} == {
+        "agingkb.db",
+        "datapackage.zip",
+        "CITATION.cff",
+        "RELEASE_NOTES.md",
+        "CHANGELOG.md",
+        "SHA256SUMS",
+        "app",
+    }
     assert "The first release" in (made.directory / "CHANGELOG.md").read_text()
     for line in (made.directory / "SHA256SUMS").read_text().splitlines():
         digest, name = line.split("  ")
@@ -52,7 +60,11 @@ def test_release_directory_is_complete_and_verified(release):
     with zipfile.ZipFile(made.directory / "datapackage.zip") as archive:
         assert "datapackage.json" in archive.namelist() and "pages.csv" in archive.namelist()
     citation = YAML(typ="safe").load((made.directory / "CITATION.cff").read_text())
-    assert citation["cff-version"] == "1.2.0" and citation["version"] == made.version and citation["license"] == "CC-BY-4.0"
+    assert (
+        citation["cff-version"] == "1.2.0"
+        and citation["version"] == made.version
+        and citation["license"] == "CC-BY-4.0"
+    )
     assert citation["authors"] == [{"family-names": "Adams", "given-names": "Joey"}]
     notes = (made.directory / "RELEASE_NOTES.md").read_text()
     db = sqlite3.connect(made.directory / "agingkb.db")
@@ -86,7 +98,9 @@ def test_the_generated_app_serves_the_release(release):
     # Run it as the Dockerfile does, with this environment's datasette and uvicorn.
     inspect = re.search(r"^RUN (datasette inspect .*)$", dockerfile, re.M).group(1)
     subprocess.run([str(BIN / "datasette"), *shlex.split(inspect)[1:]], cwd=app, check=True)
-    environment = dict(part.split("=", 1) for part in shlex.split(re.search(r"^ENV (AGINGKB_.*)$", dockerfile, re.M).group(1)))
+    environment = dict(
+        part.split("=", 1) for part in shlex.split(re.search(r"^ENV (AGINGKB_.*)$", dockerfile, re.M).group(1))
+    )
     command = shlex.split(re.search(r"^CMD (.*)$", dockerfile, re.M).group(1))
     assert command[0] == "AGINGKB_SECRET=$DATASETTE_SECRET" and command[1] == "uvicorn" and "--workers" in command
     port = free_port()
@@ -128,8 +142,12 @@ def test_one_dataset_version_everywhere(release, tmp_path):
     found = {
         "build datapackage.json": build_package["version"],
         "released datapackage.json": released_package["version"],
-        "build snapshots table": sqlite3.connect(root / "build" / "agingkb.db").execute("select dataset_version from snapshots").fetchone()[0],
-        "released snapshots table": sqlite3.connect(made.directory / "agingkb.db").execute("select dataset_version from snapshots").fetchone()[0],
+        "build snapshots table": sqlite3.connect(root / "build" / "agingkb.db")
+        .execute("select dataset_version from snapshots")
+        .fetchone()[0],
+        "released snapshots table": sqlite3.connect(made.directory / "agingkb.db")
+        .execute("select dataset_version from snapshots")
+        .fetchone()[0],
         "CITATION.cff": citation["version"],
         "dist directory": made.directory.name,
     }
@@ -137,7 +155,11 @@ def test_one_dataset_version_everywhere(release, tmp_path):
         found["home page"] = re.search(r'class="version">([^<]+)<', httpx.get(url + "/").text).group(1)
     assert len(set(found.values())) == 1, found
     assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{16}", made.version)
-    validated = subprocess.run([str(BIN / "frictionless"), "validate", "--json", str(tmp_path / "released" / "datapackage.json")], capture_output=True, text=True)
+    validated = subprocess.run(
+        [str(BIN / "frictionless"), "validate", "--json", str(tmp_path / "released" / "datapackage.json")],
+        capture_output=True,
+        text=True,
+    )
     assert validated.returncode == 0 and json.loads(validated.stdout)["valid"] is True, validated.stdout[-2000:]
 
 
@@ -162,6 +184,7 @@ def _add_column(table, column):
     def edit(d):
         resource = next(r for r in d["resources"] if r["name"] == table)
         resource["schema"]["fields"].append({"name": column, "type": "string"})
+
     return edit
 
 
@@ -173,16 +196,26 @@ def test_the_version_must_follow_the_schema_change(release, tmp_path, monkeypatc
     # A table added since the previous release is a minor change: the previous minor version + 1.
     earlier = f"{major}.{minor - 1}.{patch}+0000000000000000" if minor else f"{major - 1}.9.0+0000000000000000"
     if minor:
-        ok = make_release(root / "build", tmp_path / "dist-ok", previous=_previous(release, tmp_path / "a", earlier, _drop_table("commits")))
+        ok = make_release(
+            root / "build",
+            tmp_path / "dist-ok",
+            previous=_previous(release, tmp_path / "a", earlier, _drop_table("commits")),
+        )
         changes = (ok.directory / "CHANGELOG.md").read_text()
         assert f"A minor release: the version follows the schema change since {earlier}." in changes
         assert "- minor: table commits added" in changes
     same = _previous(release, tmp_path / "b", f"{current}+0000000000000000", _drop_table("commits"))
-    with pytest.raises(ReleaseError, match=rf"version {current} disagrees .* a minor change \(table commits added\), so the version must be {major}\.{minor + 1}\.0"):
+    with pytest.raises(
+        ReleaseError,
+        match=rf"version {current} disagrees .* a minor change \(table commits added\), so the version must be {major}\.{minor + 1}\.0",
+    ):
         make_release(root / "build", tmp_path / "dist-b", previous=same)
     # A column the previous release had and this one lacks is a major change.
     removed = _previous(release, tmp_path / "c", f"{current}+0000000000000000", _add_column("pages", "legacy_note"))
-    with pytest.raises(ReleaseError, match=rf"a major change \(column pages.legacy_note removed\), so the version must be {major + 1}\.0\.0"):
+    with pytest.raises(
+        ReleaseError,
+        match=rf"a major change \(column pages.legacy_note removed\), so the version must be {major + 1}\.0\.0",
+    ):
         make_release(root / "build", tmp_path / "dist-c", previous=removed)
     assert not (tmp_path / "dist-b").exists() or not any((tmp_path / "dist-b").iterdir())
 
@@ -199,12 +232,21 @@ def test_a_data_release_lists_what_changed_and_carries_the_changes(release, tmp_
     db = sqlite3.connect(tmp_path / "build" / "agingkb.db")
     gap = db.execute("select kind, commit_hash, key from changes where table_name = 'gaps'").fetchall()
     db.close()
-    assert gap == [("removed", None, "molecules/proteins/demo-kinase · gap/unsourced · A claim with no source at all #gap/unsourced")]
+    assert gap == [
+        (
+            "removed",
+            None,
+            "molecules/proteins/demo-kinase · gap/unsourced · A claim with no source at all #gap/unsourced",
+        )
+    ]
     # The same pages from a different snapshot: the same software version, data only.
     second = make_release(tmp_path / "build", root / "dist", app="agingkb-test")
     changes = (second.directory / "CHANGELOG.md").read_text()
     assert f"changes since {made.version}" in changes and "A patch release" in changes
-    assert "- Gap tags: 0 opened, 1 closed" in changes and "closed `#gap/unsourced` on `molecules/proteins/demo-kinase`" in changes
+    assert (
+        "- Gap tags: 0 opened, 1 closed" in changes
+        and "closed `#gap/unsourced` on `molecules/proteins/demo-kinase`" in changes
+    )
     with zipfile.ZipFile(second.directory / "datapackage.zip") as archive:
         assert b"gap/unsourced" in archive.read("changes.csv")
 

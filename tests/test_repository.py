@@ -6,7 +6,17 @@ import subprocess
 
 from .conftest import ROOT
 
-BUILD_OUTPUTS = ["*.egg-info/*", "*/__pycache__/*", "__pycache__/*", "*.pyc", "build/*", "dist/*", ".venv/*", "test-artifacts/*", ".pytest_cache/*"]
+BUILD_OUTPUTS = [
+    "*.egg-info/*",
+    "*/__pycache__/*",
+    "__pycache__/*",
+    "*.pyc",
+    "build/*",
+    "dist/*",
+    ".venv/*",
+    "test-artifacts/*",
+    ".pytest_cache/*",
+]
 
 
 def tracked_build_outputs(paths: list[str]) -> list[str]:
@@ -14,12 +24,30 @@ def tracked_build_outputs(paths: list[str]) -> list[str]:
 
 
 def test_no_build_output_is_tracked():
-    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout.splitlines()
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.splitlines()
     assert listed, "git ls-files listed nothing: not a checkout?"
     assert tracked_build_outputs(listed) == []
 
 
 def test_the_check_recognises_build_outputs():
     # The patterns catch what they are meant to catch, nested or not.
-    caught = tracked_build_outputs(["agingkb.egg-info/PKG-INFO", "etl/__pycache__/x.pyc", "build/package/pages.csv", "dist/0.2.0/agingkb.db", ".venv/bin/python", "etl/build.py", "docs/build.md"])
-    assert caught == ["agingkb.egg-info/PKG-INFO", "etl/__pycache__/x.pyc", "build/package/pages.csv", "dist/0.2.0/agingkb.db", ".venv/bin/python"]
+    caught = tracked_build_outputs(
+        [
+            "agingkb.egg-info/PKG-INFO",
+            "etl/__pycache__/x.pyc",
+            "build/package/pages.csv",
+            "dist/0.2.0/agingkb.db",
+            ".venv/bin/python",
+            "etl/pipeline/build.py",
+            "docs/build.md",
+        ]
+    )
+    assert caught == [
+        "agingkb.egg-info/PKG-INFO",
+        "etl/__pycache__/x.pyc",
+        "build/package/pages.csv",
+        "dist/0.2.0/agingkb.db",
+        ".venv/bin/python",
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.build import build
+from etl.pipeline.build import build
 
 from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI
 
@@ -36,8 +36,22 @@ def test_same_pages_give_byte_identical_outputs(tmp_path, monkeypatch):
 def test_real_wiki_rebuild_is_identical_except_created(tmp_path, real_build):
     first, _ = real_build
     second = tmp_path / "again"
-    completed = subprocess.run([str(BIN / "etl"), "build", "--wiki", str(REAL_WIKI), "--out", str(second), "--jobs", "1",
-                                "--upstream-commit", "a100dc32d825b9b9536da5df20631b86f8e64254"], capture_output=True, text=True)
+    completed = subprocess.run(
+        [
+            str(BIN / "etl"),
+            "build",
+            "--wiki",
+            str(REAL_WIKI),
+            "--out",
+            str(second),
+            "--jobs",
+            "1",
+            "--upstream-commit",
+            "a100dc32d825b9b9536da5df20631b86f8e64254",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert completed.returncode == 0, completed.stderr
     a, b = snapshot_of(first), snapshot_of(second)
     differing = [name for name in a if a[name] != b.get(name)]
@@ -72,8 +86,12 @@ def test_build_killed_halfway_leaves_previous_build_untouched(tmp_path, stage_ma
     build(FIXTURE_WIKI, out, jobs=1)
     before = snapshot_of(out)
 
-    process = subprocess.Popen([str(BIN / "etl"), "build", "--wiki", str(REAL_WIKI), "--out", str(out)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        [str(BIN / "etl"), "build", "--wiki", str(REAL_WIKI), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         reached = _wait_for(lambda: _staged(out, stage_marker), process)
         assert reached, f"the build never reached {stage_marker}"
@@ -108,7 +126,7 @@ def _wait_for_group_to_end(group: int, timeout: float = 30.0) -> bool:
 def test_a_second_build_into_the_same_directory_is_refused(tmp_path):
     import fcntl
 
-    from etl.build import BuildError
+    from etl.pipeline.build import BuildError
 
     out = tmp_path / "out"
     build(FIXTURE_WIKI, out, jobs=1)

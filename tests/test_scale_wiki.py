@@ -17,4 +17,6 @@ def test_k_copies_of_every_page(tmp_path):
     assert scale(FIXTURE_WIKI, tmp_path / "x3", 3) == 3 * files
     copy = (tmp_path / "x3" / "pathways" / "demo-pathway-x1.md").read_text()
     assert "[[demo-kinase-x1]]" in copy and "[[demo-kinase]]" not in copy
-    assert (tmp_path / "x3" / "pathways" / "demo-pathway.md").read_text() == (FIXTURE_WIKI / "pathways" / "demo-pathway.md").read_text()
+    assert (tmp_path / "x3" / "pathways" / "demo-pathway.md").read_text() == (
+        FIXTURE_WIKI / "pathways" / "demo-pathway.md"
+    ).read_text()

@@ -1,7 +1,7 @@
 """The one declaration: complete, consistent, and the generated files match it."""
 
-from etl.docs import page_types_markdown, tables_markdown
-from etl.metadata import render_metadata
+from etl.release.docs import page_types_markdown, tables_markdown
+from etl.release.metadata import render_metadata
 
 from .conftest import ROOT
 
@@ -29,10 +29,20 @@ def test_every_wiki_derived_table_carries_provenance(schema):
     history = [t for t in schema.tables.values() if t.kind == "history"]
     assert sorted(t.name for t in history) == ["changes", "commits", "page_history"]
     assert all({"hash", "commit_hash"} & set(t.column_names) for t in history)
-    assert {"source_path", "source_line"} <= set(schema.tables["changes"].column_names)  # where the changed row was read
-    derived = [t for t in schema.tables.values() if t.kind not in ("vocabulary", "history") and t.name not in ("snapshots", "source_files")]
+    assert {"source_path", "source_line"} <= set(
+        schema.tables["changes"].column_names
+    )  # where the changed row was read
+    derived = [
+        t
+        for t in schema.tables.values()
+        if t.kind not in ("vocabulary", "history") and t.name not in ("snapshots", "source_files")
+    ]
     assert [t.name for t in derived if not {"source_path", "source_line"} <= set(t.column_names)] == []
-    assert [t.name for t in derived if ("source_path",) not in {fk.fields for fk in t.foreign_keys if fk.table == "source_files"}] == []
+    assert [
+        t.name
+        for t in derived
+        if ("source_path",) not in {fk.fields for fk in t.foreign_keys if fk.table == "source_files"}
+    ] == []
     assert ("snapshot",) in {fk.fields for fk in schema.tables["source_files"].foreign_keys if fk.table == "snapshots"}
     # rows do not repeat the snapshot, so they change only when their own page does
     assert [t.name for t in derived if "snapshot" in t.column_names] == []
@@ -48,12 +58,14 @@ def test_metadata_yml_is_generated_from_the_declaration():
 
 
 def test_docs_are_generated_from_the_declaration(schema):
-    assert (ROOT / "docs" / "page-types.md").read_text(encoding="utf-8") == page_types_markdown(schema), "run `make docs`"
+    assert (ROOT / "docs" / "page-types.md").read_text(encoding="utf-8") == page_types_markdown(schema), (
+        "run `make docs`"
+    )
     assert (ROOT / "docs" / "tables.md").read_text(encoding="utf-8") == tables_markdown(schema), "run `make docs`"
 
 
 def test_metadata_describes_every_column(schema):
-    from etl.metadata import datasette_metadata
+    from etl.release.metadata import datasette_metadata
 
     tables = datasette_metadata(schema)["databases"]["agingkb"]["tables"]
     for name, table in schema.tables.items():
@@ -66,8 +78,8 @@ def test_data_files_load_as_ruamel_reads_them():
     True from 1 and 1.0 from 1)."""
     from ruamel.yaml import YAML
 
-    from etl.frontmatter import fast_document
     from etl.schema import DATA_DIR
+    from etl.wiki.frontmatter import fast_document
 
     files = sorted(DATA_DIR.glob("*.yml"))
     assert len(files) >= 8
@@ -79,8 +91,10 @@ def test_data_files_load_as_ruamel_reads_them():
 
 
 def test_yaml_12_rules_on_the_fast_path():
-    from etl.frontmatter import fast_document
+    from etl.wiki.frontmatter import fast_document
 
     sure, data = fast_document("a: yes\nb: 010\nc: 0o10\nd: ~\ne: 2024-01-02\nf: 1_000\n")
-    assert sure and data["a"] == "yes" and data["b"] == 10 and data["c"] == 8 and data["d"] is None and data["f"] == 1000
+    assert (
+        sure and data["a"] == "yes" and data["b"] == 10 and data["c"] == 8 and data["d"] is None and data["f"] == 1000
+    )
     assert fast_document("a:\n\t- tab\n") == (False, None)  # tabs go to ruamel

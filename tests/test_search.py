@@ -15,10 +15,15 @@ sys.path.insert(0, str(ROOT / "plugins"))
 import search_hints  # noqa: E402  (a Datasette plugin module, loaded by path)
 
 SEARCH_QUERIES = ["search_pages", "search_sections", "search_footnotes", "search_trials", "search_trial_outcomes"]
-ERROR_MARKERS = re.compile(r'class="message-error"|Invalid SQL|fts5:|syntax error|unterminated string|no such column', re.I)
+ERROR_MARKERS = re.compile(
+    r'class="message-error"|Invalid SQL|fts5:|syntax error|unterminated string|no such column', re.I
+)
 
 
-@pytest.mark.parametrize("text", ["", "   ", '"', '""', '"unbalanced', "OR", "a AND", "NOT", "NEAR(", "*", "(", "x:y", "kinase OR", "^", "\"a\" \"b"])
+@pytest.mark.parametrize(
+    "text",
+    ["", "   ", '"', '""', '"unbalanced', "OR", "a AND", "NOT", "NEAR(", "*", "(", "x:y", "kinase OR", "^", '"a" "b'],
+)
 def test_fts_query_never_fails_in_sqlite(text):
     db = sqlite3.connect(":memory:")
     db.execute("create virtual table t using fts5(body)")
@@ -64,7 +69,9 @@ def test_a_table_search_with_no_words_shows_the_table(fixture_url, text):
     whole = httpx.get(f"{fixture_url}/agingkb/pages.json", params={"_shape": "array", "_size": "max"}).json()
     response = httpx.get(f"{fixture_url}/agingkb/pages", params={"_search": text})
     assert response.status_code == 200 and not ERROR_MARKERS.search(response.text)
-    searched = httpx.get(f"{fixture_url}/agingkb/pages.json", params={"_search": text, "_shape": "array", "_size": "max"})
+    searched = httpx.get(
+        f"{fixture_url}/agingkb/pages.json", params={"_search": text, "_shape": "array", "_size": "max"}
+    )
     assert searched.status_code == 200 and len(searched.json()) == len(whole)
     if text.strip():
         assert "That search holds no words" in response.text
@@ -74,7 +81,10 @@ def test_a_raw_table_search_that_is_not_valid_is_searched_as_words(fixture_url):
     response = httpx.get(f"{fixture_url}/agingkb/pages", params={"_search": "demo OR", "_searchmode": "raw"})
     assert response.status_code == 200 and not ERROR_MARKERS.search(response.text)
     assert "could not be read as a search expression" in response.text
-    valid = httpx.get(f"{fixture_url}/agingkb/pages.json", params={"_search": "demo OR kinase", "_searchmode": "raw", "_shape": "array"})
+    valid = httpx.get(
+        f"{fixture_url}/agingkb/pages.json",
+        params={"_search": "demo OR kinase", "_searchmode": "raw", "_shape": "array"},
+    )
     assert valid.status_code == 200 and len(valid.json()) > 0
 
 

@@ -10,7 +10,7 @@ import time
 import httpx
 import pytest
 
-from etl.build import build
+from etl.pipeline.build import build
 
 from .conftest import ARTIFACTS, ROOT, served
 
@@ -20,7 +20,18 @@ HOSTILE_WIKI = ROOT / "tests" / "fixtures" / "hostile_wiki"
 # --- safe serving ---------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/", "/agingkb", "/agingkb/pages", "/agingkb/gap_board", "/agingkb.json?sql=select+1", "/-/forest-plot", "/-/charts"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/agingkb",
+        "/agingkb/pages",
+        "/agingkb/gap_board",
+        "/agingkb.json?sql=select+1",
+        "/-/forest-plot",
+        "/-/charts",
+    ],
+)
 def test_security_headers_on_every_kind_of_page(datasette_url, path):
     response = httpx.get(datasette_url + path, timeout=30)
     assert response.status_code == 200
@@ -34,13 +45,18 @@ def test_security_headers_on_every_kind_of_page(datasette_url, path):
 def test_no_redirect_leaves_the_site(datasette_url, path):
     response = httpx.get(datasette_url + path, follow_redirects=False, timeout=30)
     location = response.headers.get("location", "")
-    assert not (response.is_redirect and re.match(r"^(?:[a-z]+:)?[/\\]{2}|^/\\", location)), (response.status_code, location)
+    assert not (response.is_redirect and re.match(r"^(?:[a-z]+:)?[/\\]{2}|^/\\", location)), (
+        response.status_code,
+        location,
+    )
     assert response.status_code == 404
 
 
 def test_a_huge_string_fails_fast_instead_of_eating_memory(datasette_url):
     started = time.monotonic()
-    response = httpx.get(datasette_url + "/agingkb.json", params={"sql": "select length(hex(zeroblob(2e8)))"}, timeout=60)
+    response = httpx.get(
+        datasette_url + "/agingkb.json", params={"sql": "select length(hex(zeroblob(2e8)))"}, timeout=60
+    )
     elapsed = time.monotonic() - started
     assert response.status_code == 400
     assert "too big" in response.json()["error"]
@@ -66,12 +82,20 @@ def test_no_writes_or_attach_through_sql(datasette_url, sql):
 
 def test_limits_are_in_force(datasette_url):
     settings = httpx.get(datasette_url + "/-/settings.json").json()
-    assert (settings["sql_time_limit_ms"], settings["max_returned_rows"], settings["facet_time_limit_ms"]) == (3000, 1000, 1000)
+    assert (settings["sql_time_limit_ms"], settings["max_returned_rows"], settings["facet_time_limit_ms"]) == (
+        3000,
+        1000,
+        1000,
+    )
     databases = httpx.get(datasette_url + "/-/databases.json").json()
     assert [d["is_mutable"] for d in databases if d["name"] == "agingkb"] == [False]
     big = httpx.get(datasette_url + "/agingkb.json", params={"sql": "select * from links"}, timeout=30).json()
     assert len(big["rows"]) == 1000 and big["truncated"] is True
-    slow = httpx.get(datasette_url + "/agingkb.json", params={"sql": "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r"}, timeout=60)
+    slow = httpx.get(
+        datasette_url + "/agingkb.json",
+        params={"sql": "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r"},
+        timeout=60,
+    )
     assert slow.status_code == 400 and "interrupted" in slow.text.lower()
 
 
@@ -94,7 +118,15 @@ def test_home_page_says_what_version_and_how_to_cite(datasette_url, real_build):
     assert "CC BY 4.0" in html and "Joey Adams" in html and "How to cite" in html
 
 
-@pytest.mark.parametrize("path", ["/agingkb/gap_board", "/agingkb?sql=select+1", "/agingkb/pages/molecules~2Fproteins~2Fil-1ra", "/-/search?q=anakinra"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/agingkb/gap_board",
+        "/agingkb?sql=select+1",
+        "/agingkb/pages/molecules~2Fproteins~2Fil-1ra",
+        "/-/search?q=anakinra",
+    ],
+)
 def test_licence_and_source_on_every_page(datasette_url, path):
     footer = httpx.get(datasette_url + path, timeout=30).text.split('<footer class="ft">', 1)[1]
     assert "CC BY 4.0" in footer and "jadams5/aging_wiki" in footer
@@ -107,7 +139,9 @@ def test_stored_queries_for_readers(datasette_url):
         return response.json()["rows"]
 
     board = rows("gap_board", tag="gap/needs-replication", type="protein")
-    assert board and {r["tag"] for r in board} == {"gap/needs-replication"} and {r["type"] for r in board} == {"protein"}
+    assert (
+        board and {r["tag"] for r in board} == {"gap/needs-replication"} and {r["type"] for r in board} == {"protein"}
+    )
     assert any(r["page"] == "molecules/proteins/il-1ra" and r["claim"] for r in board)
     entity = rows("everything_about_a_page", page="molecules/proteins/il-1ra")
     kinds = {r["kind"] for r in entity}
@@ -117,7 +151,7 @@ def test_stored_queries_for_readers(datasette_url):
     ranked = rows("search_pages", q="anakinra")
     assert ranked[0]["page"] == "molecules/compounds/anakinra"
     assert [r["rank"] for r in ranked] == sorted(r["rank"] for r in ranked)  # best (lowest bm25) first
-    assert rows("search_trials", q="anakinra") and rows("search_footnotes", q="\"interleukin-1 receptor\"") is not None
+    assert rows("search_trials", q="anakinra") and rows("search_footnotes", q='"interleukin-1 receptor"') is not None
     unverified = rows("unverified_pages_and_what_they_cite")
     assert unverified and all(r["verified"] in (0, None) for r in unverified)
 
@@ -125,16 +159,22 @@ def test_stored_queries_for_readers(datasette_url):
 def test_json_array_facets(datasette_url):
     data = httpx.get(datasette_url + "/agingkb/pages.json", params={"_facet_array": "aliases", "_size": "0"}).json()
     assert data["facet_results"]["aliases"]["results"]
-    studies = httpx.get(datasette_url + "/agingkb/studies.json", params={"_size": "0", "_facet_array": "authors"}).json()
+    studies = httpx.get(
+        datasette_url + "/agingkb/studies.json", params={"_size": "0", "_facet_array": "authors"}
+    ).json()
     assert studies["facet_results"]["authors"]["results"] and "year" in studies["facet_results"]
     # free-text lists (nearly every value distinct) are not default facets
-    assert not {"key_findings"} & set(httpx.get(datasette_url + "/agingkb/studies.json", params={"_size": "0"}).json()["facet_results"])
+    assert not {"key_findings"} & set(
+        httpx.get(datasette_url + "/agingkb/studies.json", params={"_size": "0"}).json()["facet_results"]
+    )
 
 
 # --- in a real browser ------------------------------------------------------
 
 
-def test_a_reader_clicks_a_facet_searches_opens_a_page_follows_a_wikilink_downloads_csv(browser, datasette_url, real_build, tmp_path):
+def test_a_reader_clicks_a_facet_searches_opens_a_page_follows_a_wikilink_downloads_csv(
+    browser, datasette_url, real_build, tmp_path
+):
     db = sqlite3.connect(real_build[0] / "agingkb.db")
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     errors = []
@@ -177,10 +217,14 @@ def test_a_reader_clicks_a_facet_searches_opens_a_page_follows_a_wikilink_downlo
     download.value.save_as(saved)
     lines = saved.read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("page,seq,tag")
-    assert len(lines) - 1 == db.execute("select count(*) from gaps where page = 'molecules/proteins/il-1ra'").fetchone()[0]
+    assert (
+        len(lines) - 1 == db.execute("select count(*) from gaps where page = 'molecules/proteins/il-1ra'").fetchone()[0]
+    )
     # the charts page
     page.goto(datasette_url + "/-/charts")
-    types = db.execute("select count(distinct coalesce(p.type, '(none)')) from gaps g join pages p on p.page = g.page").fetchone()[0]
+    types = db.execute(
+        "select count(distinct coalesce(p.type, '(none)')) from gaps g join pages p on p.page = g.page"
+    ).fetchone()[0]
     assert page.locator("svg#gaps-by-type g.bar").count() == types
     assert page.locator("svg#gaps-by-type rect.segment").first.bounding_box()["width"] > 1
     page.screenshot(path=str(ARTIFACTS / "charts.png"), full_page=True)
@@ -240,6 +284,10 @@ def test_planted_scripts_never_run(browser, hostile_url):
     # the page's title, script and all, heads its row page as text
     assert "<script>window.pwned='heading'</script>" in page.locator("h1").first.text_content()
     assert page.locator("h1 script, section.entity-section:not(#rendered) script").count() == 0
-    assert page.locator("article.page-body a:text('the friendly page')").get_attribute("href").endswith("/agingkb/pages/molecules~2Fproteins~2Ffriendly")
+    assert (
+        page.locator("article.page-body a:text('the friendly page')")
+        .get_attribute("href")
+        .endswith("/agingkb/pages/molecules~2Fproteins~2Ffriendly")
+    )
     page.screenshot(path=str(ARTIFACTS / "hostile-page.png"), full_page=True)
     page.close()

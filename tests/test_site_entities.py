@@ -66,7 +66,11 @@ def assert_counts(sections: dict, expected: dict[str, int], shown: dict[str, int
     the first `shown` of a long list."""
     for section, number in expected.items():
         assert sections[section]["count"] == str(number), (section, sections[section]["count"], number)
-        assert sections[section]["items"] == (shown or {}).get(section, number), (section, sections[section]["items"], number)
+        assert sections[section]["items"] == (shown or {}).get(section, number), (
+            section,
+            sections[section]["items"],
+            number,
+        )
 
 
 def assert_links_answer(base: str, sections: dict, names: list[str]):
@@ -81,7 +85,10 @@ def assert_only_related_tables_with_rows(html: str, db, table: str, key: str):
     """The 'links from other tables' list names exactly the (table, column)
     pairs with rows pointing here, each with its count."""
     assert not re.search(r">\s*0 rows?</a>", html)
-    listed = {(m[2], m[1]): int(m[0].replace(",", "")) for m in re.findall(r'>([\d,]+) rows?</a> from (\w+) in (\w+)</li>', html)}
+    listed = {
+        (m[2], m[1]): int(m[0].replace(",", ""))
+        for m in re.findall(r">([\d,]+) rows?</a> from (\w+) in (\w+)</li>", html)
+    }
     expected = {}
     for (name,) in db.execute("select name from sqlite_master where type = 'table'"):
         for fk in db.execute(f"pragma foreign_key_list([{name}])"):
@@ -97,17 +104,23 @@ def assert_only_related_tables_with_rows(html: str, db, table: str, key: str):
 
 def page_expectations(db, page: str) -> dict[str, int]:
     return {
-        "identifiers": count(db, "select count(*) from identifiers where page = ? and field not like 'footnote:%'", page),
+        "identifiers": count(
+            db, "select count(*) from identifiers where page = ? and field not like 'footnote:%'", page
+        ),
         "evidence-grades": count(db, "select count(*) from status_assessments where page = ?", page),
         "trials": count(db, "select count(distinct trial) from trial_mentions where page = ?", page),
         "footnotes": count(db, "select count(*) from footnotes where page = ?", page),
         "gaps": count(db, "select count(*) from gaps where page = ?", page),
-        "backlinks": count(db, "select count(distinct page) from links where target_page = ? and page != ?", page, page),
+        "backlinks": count(
+            db, "select count(distinct page) from links where target_page = ? and page != ?", page, page
+        ),
     }
 
 
 def relation_counts(db, page: str) -> tuple[int, int]:
-    return count(db, "select count(*) from relations where page = ?", page), count(db, "select count(*) from relations where target_page = ?", page)
+    return count(db, "select count(*) from relations where page = ?", page), count(
+        db, "select count(*) from relations where target_page = ?", page
+    )
 
 
 def test_fixture_page_row_reads_like_a_page(fixture_url, fixture_build):
@@ -115,12 +128,29 @@ def test_fixture_page_row_reads_like_a_page(fixture_url, fixture_build):
     page = "molecules/proteins/demo-kinase"
     html, sections = read(fixture_url + row_path("pages", page))
     expected = page_expectations(db, page)
-    assert all(expected[name] for name in ("identifiers", "evidence-grades", "trials", "footnotes", "gaps", "backlinks"))
+    assert all(
+        expected[name] for name in ("identifiers", "evidence-grades", "trials", "footnotes", "gaps", "backlinks")
+    )
     assert_counts(sections, expected)
     outgoing, incoming = relation_counts(db, page)
-    assert outgoing and incoming and sections["relations"]["count"] == str(outgoing + incoming) and sections["relations"]["items"] == outgoing + incoming
+    assert (
+        outgoing
+        and incoming
+        and sections["relations"]["count"] == str(outgoing + incoming)
+        and sections["relations"]["items"] == outgoing + incoming
+    )
     # the body first, then the sections in reading order
-    order = [html.index(marker) for marker in ('<article class="page-body">', 'id="verification"', 'id="identifiers"', 'id="footnotes"', 'id="backlinks"', 'id="all-fields"')]
+    order = [
+        html.index(marker)
+        for marker in (
+            '<article class="page-body">',
+            'id="verification"',
+            'id="identifiers"',
+            'id="footnotes"',
+            'id="backlinks"',
+            'id="all-fields"',
+        )
+    ]
     assert order == sorted(order)
     # identifiers resolve through the scheme's template; a declared null is said, not linked
     assert 'href="https://www.uniprot.org/uniprotkb/Q9ZZZ1"' in html and "declared null" in html
@@ -141,13 +171,18 @@ def test_real_page_row_reads_like_a_page(datasette_url, real_db):
     assert_counts(sections, expected)
     outgoing, incoming = relation_counts(real_db, page)
     assert sections["relations"]["count"] == str(outgoing + incoming)
-    assert 'href="https://www.uniprot.org/uniprotkb/P18510"' in html and 'href="https://doi.org/10.1056/NEJMoa065213"' in html
+    assert (
+        'href="https://www.uniprot.org/uniprotkb/P18510"' in html
+        and 'href="https://doi.org/10.1056/NEJMoa065213"' in html
+    )
     assert_links_answer(datasette_url, sections, list(expected) + ["relations"])
     assert_only_related_tables_with_rows(html, real_db, "pages", page)
 
 
 def test_a_hub_page_lists_the_first_hundred_and_links_to_all(datasette_url, real_db):
-    page = real_db.execute("select target_page from links where target_page is not null group by target_page order by count(distinct page) desc limit 1").fetchone()[0]
+    page = real_db.execute(
+        "select target_page from links where target_page is not null group by target_page order by count(distinct page) desc limit 1"
+    ).fetchone()[0]
     html, sections = read(datasette_url + row_path("pages", page))
     expected = page_expectations(real_db, page)
     assert expected["backlinks"] > 100
@@ -237,9 +272,15 @@ def test_a_work_is_named_by_its_label_in_the_footnotes_table(datasette_url, real
     """The footnotes table shows a cited work by works.label (its title, or
     first author, year and venue), never None."""
     assert count(real_db, "select count(*) from works where label is null or label = '' or label glob '*None*'") == 0
-    untitled = real_db.execute("select work, label, first_author, year, venue from works where title is null and first_author is not null and year is not null limit 1").fetchone()
+    untitled = real_db.execute(
+        "select work, label, first_author, year, venue from works where title is null and first_author is not null and year is not null limit 1"
+    ).fetchone()
     assert untitled[1].startswith(f"{untitled[2]}, {untitled[3]}")
-    rows = httpx.get(f"{datasette_url}/agingkb/footnotes.json", params={"work": untitled[0], "_labels": "on", "_shape": "array"}, timeout=30).json()
+    rows = httpx.get(
+        f"{datasette_url}/agingkb/footnotes.json",
+        params={"work": untitled[0], "_labels": "on", "_shape": "array"},
+        timeout=30,
+    ).json()
     assert rows and all(row["work"] == {"value": untitled[0], "label": untitled[1]} for row in rows)
     html = httpx.get(f"{datasette_url}/agingkb/footnotes", params={"work": untitled[0]}, timeout=30).text
     cells = re.findall(r'<td class="col-work[^"]*">(.*?)</td>', html, re.S)

@@ -9,7 +9,11 @@ import httpx
 
 from .conftest import ARTIFACTS
 
-LARSEN, VAN_TASSELL, BRESNIHAN = "doi:10.1056/nejmoa065213", "doi:10.1016/j.amjcard.2013.08.047", "doi:10.1002/1529-0131(199812)41:12<2196::aid-art15>3.0.co;2-2"
+LARSEN, VAN_TASSELL, BRESNIHAN = (
+    "doi:10.1056/nejmoa065213",
+    "doi:10.1016/j.amjcard.2013.08.047",
+    "doi:10.1002/1529-0131(199812)41:12<2196::aid-art15>3.0.co;2-2",
+)
 
 
 def stored_query(url, name, **params):
@@ -39,7 +43,10 @@ def test_primary_outcomes_below_a_p_threshold(datasette_url):
 def test_crossover_trials_of_anakinra_by_query_and_by_facet(datasette_url):
     rows = stored_query(datasette_url, "trials_of_an_intervention", intervention="anakinra", design="crossover")
     assert [(r["trial"], r["acronym"]) for r in rows] == [(VAN_TASSELL, "D-HART")]
-    facet = httpx.get(f"{datasette_url}/agingkb/trials.json", params={"_shape": "objects", "design": "crossover", "intervention_page": "molecules/compounds/anakinra"}).json()
+    facet = httpx.get(
+        f"{datasette_url}/agingkb/trials.json",
+        params={"_shape": "objects", "design": "crossover", "intervention_page": "molecules/compounds/anakinra"},
+    ).json()
     assert [r["trial"] for r in facet["rows"]] == [VAN_TASSELL]
 
 
@@ -51,7 +58,9 @@ def test_registered_trials_still_recruiting_by_condition(datasette_url, real_bui
     conditions = [r["condition"].lower() for r in rows]
     assert conditions == sorted(conditions, key=lambda c: "~" if c == "(not stated)" else c)
     db = sqlite3.connect(real_build[0] / "agingkb.db")
-    expected = db.execute("select count(*) from trials where registry_id is not null and registry_status in ('recruiting', 'not-yet-recruiting', 'enrolling-by-invitation')").fetchone()[0]
+    expected = db.execute(
+        "select count(*) from trials where registry_id is not null and registry_status in ('recruiting', 'not-yet-recruiting', 'enrolling-by-invitation')"
+    ).fetchone()[0]
     assert len(rows) == expected
     # Grouped by the normalised term where there is one, the spelling kept beside it.
     normalised = dict(db.execute("select registry_id, condition_normalised from trials where registry_id is not null"))
@@ -70,7 +79,16 @@ def test_claims_needing_replication_that_rest_on_one_small_trial(datasette_url):
 def test_trial_tables_have_their_facets(datasette_url):
     data = httpx.get(f"{datasette_url}/agingkb/trials.json", params={"_size": "1"}).json()
     facets = set(data["facet_results"])
-    assert {"design", "blinding", "phase_normalised", "registry_status", "condition_normalised", "intervention_normalised", "randomised", "needs_replication"} <= facets
+    assert {
+        "design",
+        "blinding",
+        "phase_normalised",
+        "registry_status",
+        "condition_normalised",
+        "intervention_normalised",
+        "randomised",
+        "needs_replication",
+    } <= facets
     assert not {"phase", "condition"} & facets  # spellings are not what the default facets count
     outcomes = httpx.get(f"{datasette_url}/agingkb/trial_outcomes.json", params={"_size": "1"}).json()
     assert {"role", "p_operator"} <= set(outcomes["facet_results"])
@@ -78,14 +96,22 @@ def test_trial_tables_have_their_facets(datasette_url):
 
 def test_attr_cm_spellings_are_one_value_of_the_served_condition_facet(datasette_url):
     spellings = ["ATTR-CM", "ATTR-CM (hATTR-CM and wtATTR-CM)", "ATTR-CM (real-world registry)", "ATTRibute-CM OLE"]
-    data = httpx.get(f"{datasette_url}/agingkb/trials.json", params={"_size": "0", "_facet_size": "max"}, timeout=30).json()
+    data = httpx.get(
+        f"{datasette_url}/agingkb/trials.json", params={"_size": "0", "_facet_size": "max"}, timeout=30
+    ).json()
     values = {item["value"]: item["count"] for item in data["facet_results"]["condition_normalised"]["results"]}
     assert not (set(spellings) - {"ATTR-CM"}) & set(values)  # no spelling is a value of its own
     rows = []
     for spelling in spellings:
-        rows += httpx.get(f"{datasette_url}/agingkb/trials.json", params={"_shape": "objects", "condition": spelling}, timeout=30).json()["rows"]
+        rows += httpx.get(
+            f"{datasette_url}/agingkb/trials.json", params={"_shape": "objects", "condition": spelling}, timeout=30
+        ).json()["rows"]
     assert len(rows) >= len(spellings) and {r["condition_normalised"] for r in rows} == {"ATTR-CM"}
-    by_facet = httpx.get(f"{datasette_url}/agingkb/trials.json", params={"_shape": "objects", "condition_normalised": "ATTR-CM", "_size": "max"}, timeout=30).json()["rows"]
+    by_facet = httpx.get(
+        f"{datasette_url}/agingkb/trials.json",
+        params={"_shape": "objects", "condition_normalised": "ATTR-CM", "_size": "max"},
+        timeout=30,
+    ).json()["rows"]
     assert {r["trial"] for r in rows} <= {r["trial"] for r in by_facet} and values["ATTR-CM"] == len(by_facet)
 
 
@@ -100,7 +126,9 @@ def test_the_forest_plot_opens_from_the_home_page_and_draws_every_interval(brows
     page.click("text=Forest plot of trial outcomes")
     page.wait_for_url("**/-/forest-plot")
     db = sqlite3.connect(real_build[0] / "agingkb.db")
-    with_interval = db.execute("select count(*) from trial_outcomes where ci_low is not null and ci_high is not null").fetchone()[0]
+    with_interval = db.execute(
+        "select count(*) from trial_outcomes where ci_low is not null and ci_high is not null"
+    ).fetchone()[0]
     assert page.locator("svg .outcome").count() == with_interval > 100
     assert page.locator("svg .panel[data-scale^='Ratio']").count() == 1
     box = page.locator("svg .outcome line.ci").first.bounding_box()
@@ -121,7 +149,9 @@ def test_the_forest_plot_opens_from_the_home_page_and_draws_every_interval(brows
         "select count(*) from trial_outcomes o join trials t on t.trial = o.trial where o.ci_low is not null and t.intervention_page = 'molecules/compounds/anakinra'"
         " and o.effect_value is not null and not (o.effect_value between min(o.ci_low, o.ci_high) and max(o.ci_low, o.ci_high))"
     ).fetchone()[0]
-    assert page.locator("svg rect.effect.outside").count() == outside == 1  # Larsen 2007: −0.46 pp with 95% CI 0.01–0.90, as written
+    assert (
+        page.locator("svg rect.effect.outside").count() == outside == 1
+    )  # Larsen 2007: −0.46 pp with 95% CI 0.01–0.90, as written
     page.screenshot(path=str(ARTIFACTS / "forest-plot-anakinra.png"), full_page=True)
     assert errors == []
     page.close()

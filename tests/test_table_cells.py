@@ -17,11 +17,20 @@ sys.path.insert(0, str(ROOT / "plugins"))
 import table_cells  # noqa: E402
 
 DATASETTE_TEMPLATES = Path(datasette.__file__).parent / "templates"
-TRICKY_VALUES = [Markup('<a href="/x">linked</a>'), "<script>alert(1)</script>", "a & b", Markup("&nbsp;"), 42, 0.5, None, "ünïcode"]
+TRICKY_VALUES = [
+    Markup('<a href="/x">linked</a>'),
+    "<script>alert(1)</script>",
+    "a & b",
+    Markup("&nbsp;"),
+    42,
+    0.5,
+    None,
+    "ünïcode",
+]
 
 
 def loop_of(template: str, start: str, end: str) -> str:
-    return template[template.index(start):template.index(end)]
+    return template[template.index(start) : template.index(end)]
 
 
 def render(fragment: str, **context) -> str:
@@ -38,9 +47,18 @@ def table_rows():
     columns = ["page", "line", "Odd Column!", "body"]
     rows = []
     for index in range(3):
-        values = TRICKY_VALUES[index:index + len(columns)]
-        rows.append([{"column": column, "value": value, "raw": value, "value_type": "none" if value is None else type(value).__name__}
-                     for column, value in zip(columns, values)])
+        values = TRICKY_VALUES[index : index + len(columns)]
+        rows.append(
+            [
+                {
+                    "column": column,
+                    "value": value,
+                    "raw": value,
+                    "value_type": "none" if value is None else type(value).__name__,
+                }
+                for column, value in zip(columns, values)
+            ]
+        )
     return rows
 
 
@@ -57,7 +75,7 @@ def test_query_body_draws_what_datasettes_loop_draws():
     original = (DATASETTE_TEMPLATES / "query.html").read_text()
     loop = loop_of(original, "{% for row in display_rows %}", "</tbody>")
     columns = ["tag", "Claim text", "n"]
-    rows = [TRICKY_VALUES[index:index + 3] for index in range(4)]
+    rows = [TRICKY_VALUES[index : index + 3] for index in range(4)]
     expected = without_layout_whitespace(render(loop, display_rows=rows, columns=columns))
     assert "&lt;script&gt;" in expected
     assert without_layout_whitespace(str(table_cells.query_body(rows, columns))) == expected
@@ -87,8 +105,10 @@ def test_query_template_copy_matches_datasette_apart_from_the_search_hint():
 
 def test_a_long_page_body_is_an_excerpt_in_the_pages_table_only():
     body = "word " * 400
-    cells = [{"column": "page", "value": "a/b", "raw": "a/b", "value_type": "str"},
-             {"column": "body", "value": body, "raw": body, "value_type": "str"}]
+    cells = [
+        {"column": "page", "value": "a/b", "raw": "a/b", "value_type": "str"},
+        {"column": "body", "value": body, "raw": body, "value_type": "str"},
+    ]
     drawn = str(table_cells.table_body([cells], "body"))
     assert "(400 words; the row page shows it rendered)" in drawn
     assert body not in drawn and ("word " * 50) in drawn

@@ -1,4 +1,4 @@
-"""Normalised trial conditions, interventions and phases (etl/trial_terms.py,
+"""Normalised trial conditions, interventions and phases (etl/corpus/trial_terms.py,
 data/trial_terms.yml): the rules on small vocabularies written here, the
 fixture wiki's trial table (phenotypes/demo-glucose-control.md, three
 spellings of one condition), the cache's code version, and the real wiki's
@@ -9,36 +9,48 @@ import sqlite3
 
 import pytest
 
-from etl.cache import code_version
+from etl.corpus.trial_terms import condition_key, intervention_parts, load_trial_terms, terms_from
+from etl.pipeline.cache import code_version
 from etl.schema import DATA_DIR
-from etl.trial_terms import condition_key, intervention_parts, load_trial_terms, terms_from
 
 from .conftest import FIXTURE_WIKI
 
-SMALL = terms_from({
-    "conditions": [
-        {"term": "knee osteoarthritis", "spellings": ["knee OA", "OA of the knee"]},
-        {"term": "chronic kidney disease", "spellings": ["CKD"]},
-    ],
-    "interventions": [
-        {"term": "ibuprofen"},
-        {"term": "paracetamol", "spellings": ["acetaminophen"]},
-        {"term": "walking programme", "spellings": ["brisk walking"]},
-        {"term": "diet + exercise", "spellings": ["D + E"]},
-    ],
-    "phases": [
-        {"term": "1"},
-        {"term": "1/2", "spellings": ["1/2a"]},
-        {"term": "2", "spellings": ["2a", "2b"]},
-        {"term": "3"},
-    ],
-})
+SMALL = terms_from(
+    {
+        "conditions": [
+            {"term": "knee osteoarthritis", "spellings": ["knee OA", "OA of the knee"]},
+            {"term": "chronic kidney disease", "spellings": ["CKD"]},
+        ],
+        "interventions": [
+            {"term": "ibuprofen"},
+            {"term": "paracetamol", "spellings": ["acetaminophen"]},
+            {"term": "walking programme", "spellings": ["brisk walking"]},
+            {"term": "diet + exercise", "spellings": ["D + E"]},
+        ],
+        "phases": [
+            {"term": "1"},
+            {"term": "1/2", "spellings": ["1/2a"]},
+            {"term": "2", "spellings": ["2a", "2b"]},
+            {"term": "3"},
+        ],
+    }
+)
 
 
 # --- rules -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("raw", ["knee osteoarthritis", "Knee Osteoarthritis", "knee-osteoarthritis", "Knee OA (moderate, KL grade 2-3)", "OA of the knee", "knée osteoarthritis"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "knee osteoarthritis",
+        "Knee Osteoarthritis",
+        "knee-osteoarthritis",
+        "Knee OA (moderate, KL grade 2-3)",
+        "OA of the knee",
+        "knée osteoarthritis",
+    ],
+)
 def test_spellings_of_one_condition_map_to_its_term(raw):
     assert SMALL.condition(raw) == "knee osteoarthritis"
 
@@ -85,8 +97,19 @@ def test_doses_go_but_codes_with_digits_stay():
 
 @pytest.mark.parametrize(
     "raw,term",
-    [("Phase 2", "2"), ("phase II", "2"), ("2", "2"), ("Ph2", "2"), ("2b", "2"), ("Phase IIa", "2"),
-     ("1/2", "1/2"), ("I/II", "1/2"), ("Phase 1/2a", "1/2"), ("phase III", "3"), ("Phase I", "1")],
+    [
+        ("Phase 2", "2"),
+        ("phase II", "2"),
+        ("2", "2"),
+        ("Ph2", "2"),
+        ("2b", "2"),
+        ("Phase IIa", "2"),
+        ("1/2", "1/2"),
+        ("I/II", "1/2"),
+        ("Phase 1/2a", "1/2"),
+        ("phase III", "3"),
+        ("Phase I", "1"),
+    ],
 )
 def test_phase_spellings(raw, term):
     assert SMALL.phase(raw) == term
@@ -131,9 +154,13 @@ def test_fixture_trials_have_the_normalised_columns(fixture_build):
 def test_fixture_condition_facet_counts_one_condition_for_its_spellings(fixture_build):
     out, _ = fixture_build
     db = sqlite3.connect(out / "agingkb.db")
-    rows = db.execute("select trial, condition, condition_normalised, intervention_normalised, phase_normalised from trials where trial like 'NCT0900000_' order by trial").fetchall()
+    rows = db.execute(
+        "select trial, condition, condition_normalised, intervention_normalised, phase_normalised from trials where trial like 'NCT0900000_' order by trial"
+    ).fetchall()
     assert [r[1] for r in rows] == ["Type 2 diabetes (older adults)", "T2D", "type-2 diabetes, early onset"]
-    facet = db.execute("select condition_normalised, count(*) from trials where condition is not null group by 1 order by 1").fetchall()
+    facet = db.execute(
+        "select condition_normalised, count(*) from trials where condition is not null group by 1 order by 1"
+    ).fetchall()
     assert facet == [(None, 1), ("type 2 diabetes", 2)]
     assert [r[3] for r in rows] == ["metformin", "metformin", None]
     assert [r[4] for r in rows] == ["2", "2", "3"]
@@ -144,7 +171,9 @@ def test_fixture_unmapped_values_are_reported_where_they_are_written(fixture_bui
     lines = (FIXTURE_WIKI / "phenotypes" / "demo-glucose-control.md").read_text(encoding="utf-8").splitlines()
     row_line = next(number for number, line in enumerate(lines, start=1) if "NCT09000003" in line)
     unmapped = [d for d in result.diagnostics if d.code == "trial-term-unmapped"]
-    assert {(d.path, d.line, d.severity) for d in unmapped} == {("phenotypes/demo-glucose-control.md", row_line, "warning")}
+    assert {(d.path, d.line, d.severity) for d in unmapped} == {
+        ("phenotypes/demo-glucose-control.md", row_line, "warning")
+    }
     assert sorted(d.message.split("'")[1] for d in unmapped) == ["demo inhibitor DMK-9", "type-2 diabetes, early onset"]
     assert "[trial-term-unmapped]" in (out / "diagnostics.txt").read_text(encoding="utf-8")
 
@@ -159,17 +188,29 @@ def test_real_attr_cm_spellings_facet_as_one_condition(real_db):
     rows = real_db.execute("select condition, condition_normalised from trials where condition like 'ATTR%'").fetchall()
     assert ATTR_CM_SPELLINGS <= {raw for raw, _ in rows}
     assert {normalised for raw, normalised in rows if raw in ATTR_CM_SPELLINGS} == {"ATTR-CM"}
-    facet = dict(real_db.execute("select condition_normalised, count(*) from trials where condition_normalised is not null group by 1").fetchall())
+    facet = dict(
+        real_db.execute(
+            "select condition_normalised, count(*) from trials where condition_normalised is not null group by 1"
+        ).fetchall()
+    )
     assert facet["ATTR-CM"] >= len(ATTR_CM_SPELLINGS)
     # ATTR amyloidosis in general (polyneuropathy included) is not ATTR-CM.
-    assert real_db.execute("select distinct condition_normalised from trials where condition = 'ATTR amyloidosis'").fetchall() == [("ATTR amyloidosis",)]
+    assert real_db.execute(
+        "select distinct condition_normalised from trials where condition = 'ATTR amyloidosis'"
+    ).fetchall() == [("ATTR amyloidosis",)]
 
 
 def test_real_normalised_facets_count_fewer_values_than_the_raw_columns(real_db):
     for kind in ("condition", "intervention", "phase"):
-        raw, normalised = real_db.execute(f"select count(distinct {kind}), count(distinct {kind}_normalised) from trials").fetchone()
+        raw, normalised = real_db.execute(
+            f"select count(distinct {kind}), count(distinct {kind}_normalised) from trials"
+        ).fetchone()
         assert 0 < normalised < raw, kind
     # every trial with a stated phase gets a ClinicalTrials.gov phase
-    assert real_db.execute("select count(*) from trials where phase is not null and phase_normalised is null").fetchone() == (0,)
-    phases = {p for (p,) in real_db.execute("select distinct phase_normalised from trials where phase_normalised is not null")}
+    assert real_db.execute(
+        "select count(*) from trials where phase is not null and phase_normalised is null"
+    ).fetchone() == (0,)
+    phases = {
+        p for (p,) in real_db.execute("select distinct phase_normalised from trials where phase_normalised is not null")
+    }
     assert phases <= {"1", "1/2", "2", "2/3", "3", "4"}

@@ -1,4 +1,4 @@
-"""The build's validation (frictionless on worker processes, etl/package.py)
+"""The build's validation (frictionless on worker processes, etl/output/package.py)
 gives the verdict of `frictionless validate datapackage.json`: the same
 errors on packages made invalid in each way frictionless checks."""
 
@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from etl.package import validate_package
+from etl.output.package import validate_package
 
 from .conftest import BIN
 
@@ -26,18 +26,21 @@ def rewrite(path, change):
 def set_cell(table, column, value, row=1):
     def change(rows):
         rows[row][rows[0].index(column)] = value
+
     return table, change
 
 
 def duplicate_first_row(table):
     def change(rows):
         rows.insert(2, list(rows[1]))
+
     return table, change
 
 
 def delete_first_row(table):
     def change(rows):
         del rows[1]
+
     return table, change
 
 
@@ -48,15 +51,19 @@ CORRUPTIONS = {
     "primary key": duplicate_first_row("sections"),
     "foreign key": set_cell("footnotes", "page", "no/such/page"),
     # a page many tables point to: the validation workers read each source's
-    # keys once and share them between resources (etl/package.py)
+    # keys once and share them between resources (etl/output/package.py)
     "referenced row removed": delete_first_row("pages"),
 }
 
 
 def cli_verdict(descriptor):
-    completed = subprocess.run([str(BIN / "frictionless"), "validate", "--json", str(descriptor)], capture_output=True, text=True)
+    completed = subprocess.run(
+        [str(BIN / "frictionless"), "validate", "--json", str(descriptor)], capture_output=True, text=True
+    )
     report = json.loads(completed.stdout)
-    errors = sorted((task["name"], error["type"], error.get("rowNumber")) for task in report["tasks"] for error in task["errors"])
+    errors = sorted(
+        (task["name"], error["type"], error.get("rowNumber")) for task in report["tasks"] for error in task["errors"]
+    )
     return report["valid"], errors
 
 
@@ -78,7 +85,9 @@ def test_parallel_validation_reports_what_frictionless_reports(fixture_build, tm
     assert sorted(parallel) == sorted(sequential) and parallel
     # Each error frictionless reports appears, with its table and row, among ours.
     for table_name, error_type, row in cli_errors:
-        assert any(p.startswith(f"{table_name}" + (f" row {row}" if row else "")) and error_type in p for p in parallel), (table_name, error_type, row, parallel)
+        assert any(
+            p.startswith(f"{table_name}" + (f" row {row}" if row else "")) and error_type in p for p in parallel
+        ), (table_name, error_type, row, parallel)
 
 
 def test_a_valid_package_is_valid_both_ways(fixture_build):

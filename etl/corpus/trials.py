@@ -1,0 +1,291 @@
+"""The corpus of trials: TrialIndex joins the trial mentions of every page
+(etl/rows/trial_mentions.py) into one row of trials, trial_arms and trial_outcomes
+per trial (same NCT id, DOI or study page), explicit facts first.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+
+from ..diagnostics import Diagnostic, diagnose
+from ..wiki.trials import Outcome
+from .trial_terms import TrialTerms, load_trial_terms, normalised_facts, unmapped_term_diagnostics
+
+# Which mention of a trial speaks first when they disagree.
+KIND_RANK = {"explicit": 0, "study-page": 1, "footnote": 2, "table-row": 3, "prose": 4}
+
+
+class TrialIndex:
+    """Joins trial mentions from every page into trials: mentions sharing
+    an NCT id, a work (DOI, PMID) or a study page are one trial."""
+
+    def __init__(self, terms: TrialTerms | None = None):
+        self.terms = terms or load_trial_terms()
+        self.mentions: list[dict] = []
+        self.diagnostics: list[Diagnostic] = []
+
+    def add(self, mention: dict) -> None:
+        self.mentions.append(mention)
+
+    @staticmethod
+    def _keys(mention: dict, position: int) -> list[str]:
+        keys = []
+        if mention["registry_id"]:
+            keys.append("nct:" + mention["registry_id"])
+        if mention["work"]:
+            keys.append("work:" + mention["work"])
+        if mention["study_page"]:
+            keys.append("page:" + mention["study_page"])
+        return keys or [f"mention:{position}"]
+
+    def _groups(self) -> list[list[dict]]:
+        parent: dict[str, str] = {}
+
+        def find(key):
+            parent.setdefault(key, key)
+            while parent[key] != key:
+                parent[key] = parent[parent[key]]
+                key = parent[key]
+            return key
+
+        for position, mention in enumerate(self.mentions):
+            keys = self._keys(mention, position)
+            for key in keys[1:]:
+                a, b = find(keys[0]), find(key)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+        groups: dict[str, list[dict]] = {}
+        for position, mention in enumerate(self.mentions):
+            groups.setdefault(find(self._keys(mention, position)[0]), []).append(mention)
+        ordered = []
+        for members in groups.values():
+            members.sort(key=lambda m: (KIND_RANK[m["kind"]], m["source_path"], m["source_line"]))
+            ordered.append(members)
+        return ordered
+
+    @staticmethod
+    def trial_id(members: list[dict]) -> str:
+        registry = sorted({m["registry_id"] for m in members if m["registry_id"]})
+        if registry:
+            return registry[0]
+        works = sorted({m["work"] for m in members if m["work"]})
+        if works:
+            return works[0]
+        studies = sorted({m["study_page"] for m in members if m["study_page"]})
+        if studies:
+            return "page:" + studies[0]
+        first = members[0]
+        return f"{first['page']}#L{first['source_line']}"
+
+    def rows(self, known_works: set[str]) -> dict[str, list[dict]]:
+        """Rows of trials, trial_arms, trial_outcomes and trial_mentions.
+        A work key no works row holds (a DOI only a table names) stays on
+        the mention but not on the trial, whose work is a foreign key."""
+        self.diagnostics = []
+        trials, arms, outcomes, mention_rows = [], [], [], []
+        groups = sorted(((self.trial_id(m), m) for m in self._groups()), key=lambda pair: pair[0])
+        label_owner: dict[str, tuple[str, dict]] = {}
+        unmapped_terms: dict[tuple[str, str], dict] = {}  # (kind, value as written) -> first mention stating it
+        for trial, members in groups:
+            first = members[0]
+            prov = {name: first[name] for name in ("source_path", "source_line")}
+            facts: dict = {}
+            fact_mention: dict[str, dict] = {}  # where each fact was read, for reports
+            explicit = set()
+            for mention in members:
+                for name, value in mention["facts"].items():
+                    if value is not None and name not in facts:
+                        facts[name] = value
+                        fact_mention[name] = mention
+                        if mention["kind"] == "explicit" and name in mention["explicit_fields"]:
+                            explicit.add(name)
+            arm_source = next((m for m in members if m["arms"]), None)
+            if arm_source:
+                if arm_source["kind"] == "explicit":
+                    explicit.add("arms")
+                for seq, arm in enumerate(arm_source["arms"], start=1):
+                    arms.append(
+                        {
+                            "trial": trial,
+                            "seq": seq,
+                            "label": arm["label"],
+                            "n_randomised": arm["n"],
+                            "n_completed": arm["completed"],
+                            "origin": "explicit" if arm_source["kind"] == "explicit" else "extracted",
+                            **_prov(arm_source),
+                        }
+                    )
+            trial_outcomes = _merge_outcomes(members)
+            for seq, (outcome, mention) in enumerate(trial_outcomes, start=1):
+                outcomes.append(
+                    {
+                        "trial": trial,
+                        "seq": seq,
+                        **{k: v for k, v in outcome.items()},
+                        "page": mention["page"],
+                        "mention_kind": mention["kind"],
+                        "origin": "explicit" if mention["kind"] == "explicit" else "extracted",
+                        **_prov(mention),
+                    }
+                )
+            tags = sorted({t for m in members for t in m["gap_tags"]})
+            pages = sorted({m["page"] for m in members})
+            registry_id = next((m["registry_id"] for m in members if m["registry_id"]), None)
+            work = next((m["work"] for m in members if m["work"] in known_works), None)
+            study_page = next((m["study_page"] for m in members if m["study_page"]), None)
+            normalised, unmapped = normalised_facts(facts, self.terms)
+            for kind in unmapped:
+                unmapped_terms.setdefault((kind, facts[kind]), fact_mention[kind])
+            trials.append(
+                {
+                    "trial": trial,
+                    "registry_id": registry_id,
+                    "work": work,
+                    "study_page": study_page,
+                    **{name: facts.get(name) for name in TRIAL_FACT_COLUMNS},
+                    **normalised,
+                    "arm_count": len(arm_source["arms"]) if arm_source else None,
+                    "pages": pages,
+                    "page_count": len(pages),
+                    "mention_count": len(members),
+                    "outcome_count": len(trial_outcomes),
+                    "gap_tags": tags,
+                    "needs_replication": "gap/needs-replication" in tags,
+                    "explicit_fields": sorted(explicit),
+                    "facts_origin": "explicit"
+                    if explicit and explicit >= set(facts)
+                    else "mixed"
+                    if explicit
+                    else "extracted",
+                    **prov,
+                }
+            )
+            for seq, mention in enumerate(
+                sorted(members, key=lambda m: (m["source_path"], m["source_line"], m["kind"])), start=1
+            ):
+                mention_rows.append(
+                    {
+                        "trial": trial,
+                        "seq": seq,
+                        "page": mention["page"],
+                        "kind": mention["kind"],
+                        "label": mention["label"],
+                        "text": mention["text"],
+                        "registry_id": mention["registry_id"],
+                        "work": mention["work"],
+                        "gap_tags": mention["gap_tags"],
+                        "unmapped_columns": mention["unmapped"],
+                        **_prov(mention),
+                    }
+                )
+                if mention["kind"] == "footnote" and mention["label"]:
+                    owner = label_owner.setdefault(mention["label"], (trial, mention))
+                    identified = [t for t in (trial, owner[0]) if t.startswith(("NCT", "doi:", "pmid:"))]
+                    if owner[0] != trial and owner[1]["page"] != mention["page"] and len(identified) < 2:
+                        self.diagnostics.append(
+                            diagnose(
+                                mention["source_path"],
+                                mention["source_line"],
+                                "trial-duplicate-suspect",
+                                f"footnote [^{mention['label']}] here is trial {trial}, but [^{mention['label']}] at {owner[1]['source_path']}:{owner[1]['source_line']} is trial {owner[0]}; "
+                                "if they are one trial, give both records the same DOI or NCT id",
+                            )
+                        )
+        self.diagnostics += unmapped_term_diagnostics(unmapped_terms)
+        return {"trials": trials, "trial_arms": arms, "trial_outcomes": outcomes, "trial_mentions": mention_rows}
+
+
+TRIAL_FACT_COLUMNS = [
+    "acronym",
+    "title",
+    "randomised",
+    "design",
+    "blinding",
+    "phase",
+    "registry_status",
+    "registry_status_text",
+    "n_randomised",
+    "n_raw",
+    "n_completed",
+    "duration_weeks",
+    "duration_raw",
+    "intervention",
+    "intervention_page",
+    "dose_value",
+    "dose_unit",
+    "dose_frequency",
+    "dose_route",
+    "dose_raw",
+    "comparator",
+    "condition",
+    "population",
+    "inclusion",
+]
+OUTCOME_COLUMNS = [f.name for f in fields(Outcome)]  # as read_outcome fills them
+
+
+def _prov(mention: dict) -> dict:
+    return {name: mention[name] for name in ("source_path", "source_line")}
+
+
+def _restates(statistics: tuple, fuller: tuple) -> bool:
+    """Every number stated here is stated the same in the fuller outcome."""
+    stated = [(a, b) for a, b in zip(statistics, fuller) if a is not None]
+    return bool(stated) and all(a == b for a, b in stated)
+
+
+def _merge_outcomes(members: list[dict]) -> list[tuple[dict, dict]]:
+    """Outcomes of one trial across its mentions: explicit outcomes replace
+    extracted ones with the same measure; a result stated the same way on
+    several pages is kept once."""
+    explicit_measures = {o["measure"].lower() for m in members if m["kind"] == "explicit" for o in m["outcomes"]}
+    kept: dict[tuple, tuple[dict, int]] = {}
+    merged = []
+    for mention in members:
+        for outcome in mention["outcomes"]:
+            if mention["kind"] != "explicit" and outcome["measure"].lower() in explicit_measures:
+                continue
+            # One result written two ways ('HbA1c' and 'HbA1c between-group
+            # difference', same numbers) is one outcome; the first wording
+            # is kept and fills its gaps (role, comparison) from the other.
+            first_word = (re.findall(r"\w+", outcome["measure"].lower()) or [""])[0]
+            statistics = tuple(
+                outcome[name]
+                for name in ("effect_value", "p_operator", "p_value", "ci_low", "ci_high", "arm_a_value", "arm_b_value")
+            )
+            key = (
+                (first_word, statistics)
+                if any(v is not None for v in statistics)
+                else (outcome["measure"].lower(), statistics)
+            )
+            # ...and a shorter statement of it ('improved (P=0.02)') too.
+            same = (
+                key
+                if key in kept
+                else next(
+                    (
+                        k
+                        for k in kept
+                        if k[0] == first_word and (_restates(statistics, k[1]) or _restates(k[1], statistics))
+                    ),
+                    None,
+                )
+            )
+            if same is not None:
+                row, position = kept[same]
+                fuller, other = (outcome, dict(row)) if _filled(outcome) > _filled(row) else (row, outcome)
+                row.update(
+                    {name: fuller[name] if fuller[name] is not None else other[name] for name in OUTCOME_COLUMNS}
+                )
+                if fuller is outcome:
+                    merged[position] = (row, mention)  # the fuller statement's page and line
+                continue
+            row = {name: outcome[name] for name in OUTCOME_COLUMNS}
+            kept[key] = (row, len(merged))
+            merged.append((row, mention))
+    return merged
+
+
+def _filled(outcome: dict) -> int:
+    return sum(1 for name in OUTCOME_COLUMNS if outcome.get(name) is not None)

@@ -1,0 +1,208 @@
+"""Corpus-wide citation tables: works, authors, work_authors and venues,
+folded from the per-page work mentions that etl/rows/page_rows.py makes.
+
+Pure apart from the in-memory WorkIndex, which holds one small record per
+cited work (never page text).
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+
+from ..diagnostics import Diagnostic, diagnose
+from ..wiki.venues import VenueIndex
+
+
+def fold(name: str) -> str:
+    """Lower case without accents: 'Alcón' and 'Alcon' are one surname."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).lower()
+
+
+def _provenance(mention: dict) -> dict:
+    return {name: mention[name] for name in ("source_path", "source_line")}
+
+
+class WorkIndex:
+    """Corpus-level aggregation of works, their authors and their venues.
+
+    A work cited by several records keeps the most complete value of each
+    field: identifiers and year from the first record that has them, the
+    longest author list, a venue that matches a declared journal before one
+    that does not. A study page or the project's bibliography overrides the
+    records. Real disagreements (year, first author, journal) are reported.
+    """
+
+    def __init__(self, venues: VenueIndex | None = None):
+        self.venues = venues or VenueIndex()
+        self.works: dict[str, dict] = {}
+        self.conflicts: list[Diagnostic] = []
+        self.venue_mentions: Counter = Counter()  # venue ID -> footnote records naming it
+        self.spellings: dict[str, set[str]] = {}  # venue ID -> spellings seen
+        self.unmatched: dict[str, dict] = {}  # venue as written -> first mention naming it
+        self._first_cited: dict[str, tuple] = {}  # work -> (year, surname, venue ID, path, line)
+
+    def _check_conflict(self, mention: dict) -> None:
+        """A work cited with another year, first author or journal than before."""
+        authors = mention["authors"]
+        surname = fold(mention["author_surnames"][0]) if mention.get("author_surnames") else None
+        venue_id = mention.get("venue_id")
+        first = (mention["year"], surname, venue_id, mention["source_path"], mention["source_line"])
+        year, first_surname, first_venue, path, line = self._first_cited.setdefault(mention["work"], first)
+        differences = []
+        if year is not None and mention["year"] is not None and mention["year"] != year:
+            differences.append(f"year {mention['year']} here but {year}")
+        if first_surname and surname and surname != first_surname:
+            differences.append(f"first author '{authors[0]}' here but '{first_surname}'")
+        if first_venue and venue_id and venue_id != first_venue:
+            differences.append(
+                f"journal '{self.venues.venues[venue_id].name}' here but '{self.venues.venues[first_venue].name}'"
+            )
+        if differences:
+            message = f"{mention['work']}: {' and '.join(differences)} at {path}:{line}"
+            self.conflicts.append(diagnose(mention["source_path"], mention["source_line"], "work-conflict", message))
+
+    def _count_venue(self, mention: dict) -> None:
+        venue, venue_id = mention.get("venue"), mention.get("venue_id")
+        if venue_id:
+            self.venue_mentions[venue_id] += 1
+            self.spellings.setdefault(venue_id, set()).add(venue)
+        elif venue and mention["origin"] == "footnote":
+            self.unmatched.setdefault(venue, mention)
+
+    def add(self, mention: dict) -> None:
+        key = mention["work"]
+        work = self.works.get(key)
+        authoritative = mention["origin"] in ("study-page", "bibliography")
+        if work is None:
+            work = self.works[key] = {
+                "work": key,
+                "doi": None,
+                "pmid": None,
+                "pmc": None,
+                "isbn": None,
+                "title": None,
+                "venue": None,
+                "venue_id": None,
+                "year": None,
+                "study_page": None,
+                "retracted": False,
+                "author_note": None,
+                "origin": mention["origin"],
+                "_designs": Counter(),
+                "_study_design": None,
+                "_authors": [],
+                "_authors_from_study": False,
+                "_pages": set(),
+                "_footnotes": 0,
+                "_prov": _provenance(mention),
+                "_authors_prov": None,
+            }
+        for name in ("doi", "pmid", "pmc", "isbn", "title", "year", "study_page", "author_note"):
+            if mention.get(name) is not None and (work[name] is None or authoritative):
+                work[name] = mention[name]
+        if mention.get("venue") and (
+            work["venue"] is None or authoritative or (mention.get("venue_id") and not work["venue_id"])
+        ):
+            work["venue"], work["venue_id"] = mention["venue"], mention.get("venue_id")
+        work["retracted"] = work["retracted"] or bool(mention.get("retracted"))
+        if authoritative:
+            work["_study_design"] = mention.get("design") or work["_study_design"]
+            if mention["authors"]:
+                work["_authors"] = list(mention["authors"])
+                work["_authors_prov"] = _provenance(mention)
+                work["_authors_from_study"] = True
+        else:
+            self._check_conflict(mention)
+            self._count_venue(mention)
+            work["_footnotes"] += 1
+            work["_pages"].add(mention["page"])
+            if mention.get("design"):
+                work["_designs"][mention["design"]] += 1
+            if not work["_authors_from_study"] and len(mention["authors"]) > len(work["_authors"]):
+                work["_authors"] = list(mention["authors"])
+                work["_authors_prov"] = _provenance(mention)
+
+    def unmatched_venues(self) -> list[Diagnostic]:
+        """One warning per venue spelling that matches no declared journal,
+        where it is first written."""
+        return [
+            diagnose(
+                m["source_path"], m["source_line"], "venue-unmatched", f"journal '{venue}' is not in data/venues.yml"
+            )
+            for venue, m in sorted(
+                self.unmatched.items(), key=lambda item: (item[1]["source_path"], item[1]["source_line"], item[0])
+            )
+        ]
+
+    def rows(self, study_designs: set[str]) -> tuple[list[dict], list[dict], list[dict]]:
+        works, work_authors, author_counts, author_prov = [], [], Counter(), {}
+        for key in sorted(self.works):
+            work = self.works[key]
+            design = work["_study_design"] if work["_study_design"] in study_designs else None
+            if design is None and work["_designs"]:
+                design = sorted(work["_designs"].items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            authors = list(dict.fromkeys(a.strip() for a in work["_authors"] if a and a.strip()))
+            works.append(
+                {
+                    "work": key,
+                    "doi": work["doi"],
+                    "pmid": work["pmid"],
+                    "pmc": work["pmc"],
+                    "isbn": work["isbn"],
+                    "title": work["title"],
+                    "label": work_label(
+                        work["title"], authors[0] if authors else None, work["year"], work["venue"], key
+                    ),
+                    "first_author": authors[0] if authors else None,
+                    "author_note": work["author_note"],
+                    "venue": work["venue"],
+                    "venue_id": work["venue_id"],
+                    "year": work["year"],
+                    "design": design,
+                    "study_page": work["study_page"],
+                    "retracted": work["retracted"],
+                    "cited_by_footnotes": work["_footnotes"],
+                    "cited_by_pages": len(work["_pages"]),
+                    "origin": work["origin"],
+                    **work["_prov"],
+                }
+            )
+            for position, author in enumerate(authors, start=1):
+                work_authors.append({"work": key, "position": position, "author": author, **work["_authors_prov"]})
+                author_counts[author] += 1
+                author_prov.setdefault(author, work["_authors_prov"])
+        authors_rows = [{"author": a, "works": n, **author_prov[a]} for a, n in sorted(author_counts.items())]
+        return works, authors_rows, work_authors
+
+    def venue_rows(self, works: list[dict]) -> list[dict]:
+        """One row per declared journal, with the spellings seen and how
+        often it is cited."""
+        works_per_venue = Counter(w["venue_id"] for w in works if w["venue_id"])
+        rows = []
+        for venue in sorted(self.venues.venues.values(), key=lambda v: v.venue):
+            variants = sorted(
+                {*(v for v in (venue.iso4, *venue.variants) if v), *self.spellings.get(venue.venue, ())} - {venue.name}
+            )
+            rows.append(
+                {
+                    "venue": venue.venue,
+                    "name": venue.name,
+                    "iso4": venue.iso4,
+                    "variants": variants,
+                    "footnotes": self.venue_mentions[venue.venue],
+                    "works": works_per_venue[venue.venue],
+                    "source_path": "data/venues.yml",
+                    "source_line": venue.line,
+                }
+            )
+        return rows
+
+
+def work_label(title: str | None, first_author: str | None, year: int | None, venue: str | None, key: str) -> str:
+    """How a work is named to a reader: its title, else 'first author, year,
+    venue' from what is known, else its key. Never empty, never 'None'."""
+    if title:
+        return title
+    parts = [str(part) for part in (first_author, year, venue) if part]
+    return ", ".join(parts) if parts else key

@@ -1,0 +1,396 @@
+"""Frontmatter: split a page into YAML frontmatter and body, and read the
+YAML with YAML 1.2 semantics (``yes`` stays a string; dates become ISO
+strings) while keeping each key's line, raw text and trailing comment.
+
+Pure: works on text, never touches the file system.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+
+import frontmatter
+import yaml as _pyyaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+
+class FrontmatterError(Exception):
+    """A frontmatter problem, with the 1-based line of the page it concerns."""
+
+    def __init__(self, line: int, message: str, code: str):
+        super().__init__(message)
+        self.line = line
+        self.message = message
+        self.code = code
+
+
+@dataclass
+class FieldEntry:
+    key: str
+    value: object  # plain Python: str, int, float, bool, None, list, dict
+    raw: str  # source text of the value, comments removed
+    comment: str | None  # trailing comment text without '#', lines joined by ' '
+    line: int  # 1-based line of the key in the page
+    comment_line: int | None  # 1-based line of the first comment
+    position: int
+    comment_source: str | None = None  # the comments as written, '#' included
+
+
+@dataclass
+class Frontmatter:
+    fields: list[FieldEntry]
+    body: str
+    body_line: int  # 1-based page line where the body starts
+
+    def get(self, key, default=None):
+        for entry in self.fields:
+            if entry.key == key:
+                return entry.value
+        return default
+
+    def entry(self, key) -> FieldEntry | None:
+        for entry in self.fields:
+            if entry.key == key:
+                return entry
+        return None
+
+
+class Yaml12Handler(frontmatter.YAMLHandler):
+    """python-frontmatter handler that loads with ruamel.yaml (YAML 1.2)."""
+
+    def load(self, fm, **kwargs):
+        return _yaml().load(fm)
+
+
+def _yaml() -> YAML:
+    yaml = YAML(typ="rt", pure=True)
+    yaml.version = (1, 2)
+    yaml.allow_duplicate_keys = False
+    return yaml
+
+
+HANDLER = Yaml12Handler()
+
+
+# ---------------------------------------------------------------------------
+# Fast path: libyaml (PyYAML's C parser) with the YAML 1.2 implicit-resolver
+# rules ruamel applies, so yes/no/on stay text and 010 stays ten;
+# key lines come from the composed nodes' start marks. Anything the
+# fast path is not sure about (parse/construct error, tabs, merge keys, tags,
+# anchors) goes to the ruamel round-trip path below, which stays the reference
+# and the only producer of FrontmatterError messages.
+
+_FAST_ENABLED = getattr(_pyyaml, "__with_libyaml__", False)
+# Tabs, merge keys, explicit tags, anchors: ruamel rejects or has quirks.
+# NEL, LS, PS, CR: line breaks to libyaml (YAML 1.1) but not to ruamel (1.2).
+# A quote glued to ':' ("x":1, ["x":]): libyaml reads a flow pair, ruamel rejects.
+_FAST_GUARD = re.compile("[\t\r\x85\u2028\u2029]|<<|!!|(?:^|[\\s\\[{,])&\\S|[\"']:(?![ \t])", re.M)
+
+
+class _Yaml12CLoader(getattr(_pyyaml, "CSafeLoader", _pyyaml.SafeLoader)):
+    pass
+
+
+_Yaml12CLoader.yaml_implicit_resolvers = {}
+for _tag, _rx, _first in [
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", list("tTfF")),
+    (
+        "float",
+        r"""^(?:
+         [-+]?(?:[0-9][0-9_]*)\.[0-9_]*(?:[eE][-+]?[0-9]+)?
+        |[-+]?(?:[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)
+        |[-+]?\.[0-9_]+(?:[eE][-+][0-9]+)?
+        |[-+]?\.(?:inf|Inf|INF)
+        |\.(?:nan|NaN|NAN))$""",
+        list("-+0123456789."),
+    ),
+    (
+        "int",
+        r"""^(?:[-+]?0b[0-1_]+
+        |[-+]?0o?[0-7_]+
+        |[-+]?[0-9_]+
+        |[-+]?0x[0-9a-fA-F_]+)$""",
+        list("-+0123456789"),
+    ),
+    ("null", r"^(?: ~ |null|Null|NULL | )$", ["~", "n", "N", ""]),
+    (
+        "timestamp",
+        r"""^(?:[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]
+        |[0-9][0-9][0-9][0-9] -[0-9][0-9]? -[0-9][0-9]?
+        (?:[Tt]|[ \t]+)[0-9][0-9]?
+        :[0-9][0-9] :[0-9][0-9] (?:\.[0-9]*)?
+        (?:[ \t]*(?:Z|[-+][0-9][0-9]?(?::[0-9][0-9])?))?)$""",
+        list("0123456789"),
+    ),
+]:
+    _Yaml12CLoader.add_implicit_resolver("tag:yaml.org,2002:" + _tag, re.compile(_rx, re.X), _first)
+
+
+def _int12(loader, node):
+    s = loader.construct_scalar(node).replace("_", "")
+    sign = -1 if s[0] == "-" else 1
+    if s[0] in "+-":
+        s = s[1:]
+    for prefix, base in (("0b", 2), ("0x", 16), ("0o", 8)):
+        if s.startswith(prefix):
+            return sign * int(s[2:], base)
+    return sign * int(s)  # YAML 1.2: a leading zero is still decimal
+
+
+def _float12(loader, node):
+    s = loader.construct_scalar(node).replace("_", "").lower()
+    sign = -1 if s[0] == "-" else 1
+    if s[0] in "+-":
+        s = s[1:]
+    if s == ".inf":
+        return sign * float("inf")
+    if s == ".nan":
+        return float("nan")
+    return sign * float(s)
+
+
+def _mapping_no_duplicates(loader, node, deep=False):
+    mapping = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in mapping:  # ruamel raises here; let it produce the message
+            raise _pyyaml.constructor.ConstructorError(None, None, "duplicate key", key_node.start_mark)
+        mapping[key] = loader.construct_object(value_node, deep=deep)
+    return mapping
+
+
+_Yaml12CLoader.add_constructor("tag:yaml.org,2002:int", _int12)
+_Yaml12CLoader.add_constructor("tag:yaml.org,2002:float", _float12)
+_Yaml12CLoader.construct_mapping = _mapping_no_duplicates
+
+
+def fast_document(text: str):
+    """(True, the document's data) from libyaml with the YAML 1.2 rules, or
+    (False, None) when the fast path is not sure and ruamel must read it."""
+    if not _FAST_ENABLED or _FAST_GUARD.search(text):
+        return False, None
+    loader = _Yaml12CLoader(text)
+    try:
+        return True, loader.get_single_data()
+    except (_pyyaml.YAMLError, ValueError, TypeError):
+        return False, None
+    finally:
+        loader.dispose()
+
+
+def _fast_load(fm_text):
+    """[(key, plain value, 0-based line in fm_text)], or None to use ruamel."""
+    if not _FAST_ENABLED or _FAST_GUARD.search(fm_text):
+        return None
+    loader = _Yaml12CLoader(fm_text)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except (_pyyaml.YAMLError, ValueError, TypeError):
+        return None
+    finally:
+        loader.dispose()
+    if data is None:
+        return []
+    if not isinstance(data, dict) or len(data) != len(node.value):
+        return None
+    out = []
+    for key_node, _value_node in node.value:
+        key = key_node.value
+        if (
+            not isinstance(key_node, _pyyaml.ScalarNode) or key not in data
+        ):  # non-string / resolved key (true, 1, null): ruamel decides
+            return None
+        out.append((key, plain(data[key]), key_node.start_mark.line))
+    return out
+
+
+def plain(value):
+    """Convert ruamel's round-trip objects to plain JSON-able Python values."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if value is None:
+        return None
+    return str(value)
+
+
+def value_kind(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "mapping"
+    return "string"
+
+
+def to_json(value) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+_OUT_OF_QUOTE = re.compile(r"[\"'#]")
+_IN_DQUOTE = re.compile(r'[\\"]')
+
+
+def scan_comment(line: str, quote: str | None = None) -> tuple[str, str | None, str | None]:
+    """(content, comment with its '#', quote still open at the end of the
+    line). A comment starts at a '#' outside quotes and after whitespace;
+    `quote` carries a quoted scalar over from the previous line. Jumps
+    between the only characters that matter instead of stepping through
+    every character (same results as the character loop)."""
+    i = 0
+    while True:
+        if quote == '"':
+            m = _IN_DQUOTE.search(line, i)
+            if m is None:
+                return line.rstrip(), None, quote
+            j = m.start()
+            if line[j] == "\\":
+                i = j + 2
+                continue
+            quote, i = None, j + 1
+            continue
+        if quote:
+            j = line.find(quote, i)
+            if j < 0:
+                return line.rstrip(), None, quote
+            quote, i = None, j + 1
+            continue
+        m = _OUT_OF_QUOTE.search(line, i)
+        if m is None:
+            return line.rstrip(), None, None
+        j = m.start()
+        if line[j] == "#":
+            if j == 0 or line[j - 1] in " \t":
+                return line[:j].rstrip(), line[j:].strip(), None
+        elif j == 0 or line[j - 1] in " \t[{,:-":
+            quote = line[j]
+        i = j + 1
+
+
+def split_comment(line: str) -> tuple[str, str | None]:
+    """Split one YAML source line into (content, comment text after '#')."""
+    content, comment, _ = scan_comment(line)
+    return content, (comment[1:].strip() if comment is not None else None)
+
+
+DATE_LIKE = re.compile(r"(?<![\w.-])\d{4}-\d{1,2}-\d{1,2}(?![\w.-])")
+
+
+def _is_date(text: str) -> bool:
+    try:
+        year, month, day = (int(part) for part in text.split("-"))
+        dt.date(year, month, day)
+    except ValueError:
+        return False
+    return True
+
+
+def parse_frontmatter(text: str) -> Frontmatter:
+    """Split and parse a page. A page without frontmatter has no fields."""
+    if not HANDLER.detect(text):
+        if text.startswith("---"):
+            raise FrontmatterError(1, "frontmatter opened with '---' but never closed", "yaml-unclosed")
+        return Frontmatter(fields=[], body=text, body_line=1)
+    try:
+        fm_text, body = HANDLER.split(text)
+    except ValueError:
+        raise FrontmatterError(1, "frontmatter opened with '---' but never closed", "yaml-unclosed") from None
+    head = text[: len(text) - len(body)]
+    body_line = head.count("\n") + 1
+    # Page line where fm_text's first line sits (the opening '---' line's
+    # remainder when the splitter keeps the newline).
+    yaml_first_line = text[: text.index(fm_text)].count("\n") + 1 if fm_text else 2
+    fast = _fast_load(fm_text)
+    if fast is not None:
+        return _build(fast, fm_text, body, body_line, yaml_first_line)
+    try:
+        data = HANDLER.load(fm_text)
+    except MarkedYAMLError as error:
+        mark = error.problem_mark or error.context_mark
+        line = yaml_first_line + (mark.line if mark else 0)
+        problem = (error.problem or str(error)).strip()
+        code = "yaml-duplicate-key" if "duplicate key" in str(error) else "yaml-syntax"
+        raise FrontmatterError(line, f"invalid YAML: {problem}", code) from None
+    except YAMLError as error:
+        raise FrontmatterError(yaml_first_line, f"invalid YAML: {error}", "yaml-syntax") from None
+    except (ValueError, OverflowError) as error:
+        # YAML reads the value as a date it cannot build ('2026-02-30').
+        line, written = next(
+            (
+                (yaml_first_line + number, m.group(0))
+                for number, row in enumerate(fm_text.split("\n"))
+                if (m := DATE_LIKE.search(row)) and not _is_date(m.group(0))
+            ),
+            (yaml_first_line, "a value"),
+        )
+        raise FrontmatterError(line, f"invalid YAML: {written} is not a date ({error})", "yaml-syntax") from None
+    if data is None:
+        return Frontmatter(fields=[], body=body, body_line=body_line)
+    if not isinstance(data, dict):
+        raise FrontmatterError(yaml_first_line, "frontmatter is not a mapping of keys to values", "yaml-not-mapping")
+
+    return _build(
+        [(k, plain(data[k]), data.lc.key(k)[0]) for k in data.keys()], fm_text, body, body_line, yaml_first_line
+    )
+
+
+def _build(items, fm_text, body, body_line, yaml_first_line) -> Frontmatter:
+    """Fields from [(key, plain value, 0-based line in fm_text)]."""
+    lines = fm_text.split("\n")
+    keys = [k for k, _, _ in items]
+    starts = [s for _, _, s in items]
+    fields = []
+    for position, key in enumerate(keys, start=1):
+        start = starts[position - 1]
+        end = starts[position] if position < len(keys) else len(lines)
+        span = lines[start:end]
+        contents, comments, comment_line, quote = [], [], None, None
+        for offset, source_line in enumerate(span):
+            content, comment, quote = scan_comment(source_line, quote)
+            contents.append(content)
+            if comment is not None:
+                comments.append(comment)
+                if comment_line is None:
+                    comment_line = yaml_first_line + start + offset
+        first = contents[0]
+        colon = first.find(":", first.find(str(key)) + len(str(key)) if str(key) in first else 0)
+        contents[0] = first[colon + 1 :] if colon >= 0 else first
+        raw = "\n".join(c for c in contents).strip()
+        fields.append(
+            FieldEntry(
+                key=str(key),
+                value=items[position - 1][1],
+                raw=raw,
+                comment=" ".join(c[1:].strip() for c in comments) if comments else None,
+                comment_source=" ".join(comments) if comments else None,
+                line=yaml_first_line + start,
+                comment_line=comment_line,
+                position=position,
+            )
+        )
+    return Frontmatter(fields=fields, body=body, body_line=body_line)

@@ -1,0 +1,656 @@
+"""Clinical trials as the wiki writes them: facts (design, blinding, phase,
+size, arms, duration, dose, comparator, condition) and outcomes (measure,
+effect, confidence interval, p-value) read from a piece of text: prose, a
+footnote record, a cell of a trial table (etl/wiki/trial_tables.py reads the
+tables) or a value of an explicit ```trial block.
+
+Pure: text in, values out. Every number keeps the raw text it came from,
+and text that looks like a number but does not read as one is returned
+as a problem, so the caller can report it with its file and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .numbers import MINUS, NUMBER, find_ci, find_p_value, parse_number
+
+REGISTRY_ID = re.compile(r"\bNCT\d{8}\b")
+M = re.escape(MINUS)
+
+# --- facts ---------------------------------------------------------------
+
+DESIGNS = [
+    (re.compile(r"\bcross-?over\b", re.I), "crossover"),
+    (re.compile(r"\bfactorial\b", re.I), "factorial"),
+    (re.compile(r"\bcluster[- ]randomi[sz]ed\b", re.I), "cluster"),
+    (re.compile(r"\bsingle[- ]arm\b", re.I), "single-arm"),
+    (re.compile(r"\bparallel(?:[- ]group)?\b", re.I), "parallel"),
+]
+BLINDING = [
+    (re.compile(r"\b(?:triple|quadruple)[- ]blind(?:ed)?\b", re.I), "triple-blind"),
+    (re.compile(r"\bdouble[- ]blind(?:ed)?\b", re.I), "double-blind"),
+    (re.compile(r"\bsingle[- ]blind(?:ed)?\b", re.I), "single-blind"),
+    (re.compile(r"\bopen[- ]label\b|\bunblinded\b", re.I), "open-label"),
+]
+NOT_RANDOMISED = re.compile(r"\bnon-?randomi[sz]ed\b|\bsingle[- ]arm\b", re.I)
+RANDOMISED = re.compile(r"\brandomi[sz]ed\b|\bRCTs?\b|\bplacebo-controlled\b")
+ROMAN = {"I": "1", "II": "2", "III": "3", "IV": "4"}
+PHASE = re.compile(
+    r"\b(?:phase|ph\.?)\s*(?P<a>IV|I{1,3}|[1-4])(?P<a_letter>[ab])?(?:\s*(?:/|-|–)\s*(?P<b>IV|I{1,3}|[1-4])(?P<b_letter>[ab])?)?\b",
+    re.I,
+)
+PHASE_CELL = re.compile(
+    r"^\s*(?:phase\s*)?(?P<a>IV|I{1,3}|[1-4])(?P<a_letter>[ab])?(?:\s*(?:/|-|–)\s*(?P<b>IV|I{1,3}|[1-4])(?P<b_letter>[ab])?)?\b",
+    re.I,
+)
+REGISTRY_STATUSES = [  # longest wording first; values as ClinicalTrials.gov names them, in kebab case
+    ("not yet recruiting", "not-yet-recruiting"),
+    ("active not recruiting", "active-not-recruiting"),
+    ("enrolling by invitation", "enrolling-by-invitation"),
+    ("recruiting", "recruiting"),
+    ("completed", "completed"),
+    ("terminated", "terminated"),
+    ("withdrawn", "withdrawn"),
+    ("suspended", "suspended"),
+    ("unknown status", "unknown"),
+]
+WEEKS_PER = {"day": 1 / 7, "week": 1.0, "month": 365.25 / 12 / 7, "year": 365.25 / 7}
+DURATION = re.compile(
+    r"(?<![\w.])(?P<value>\d+(?:\.\d+)?)(?:\s*|-)(?P<unit>weeks?|wks?|days?|months?|mo|years?|yrs?)\b", re.I
+)
+UNIT_NAMES = {"w": "week", "d": "day", "m": "month", "y": "year"}
+DOSE = re.compile(
+    rf"(?<![\w.])(?P<value>\d+(?:[.,]\d+)?(?:\s*[{M}–]\s*\d+(?:\.\d+)?)?)\s*(?P<unit>mg/kg|µg/kg|mcg/kg|mg/m2|mg/m²|mg|µg|mcg|ug|g|IU|mL|ml|units?)(?![\w])"
+    r"(?:\s*/\s*(?P<per>day|d|week|wk|kg/day|kg/d|month))?"
+)
+ROUTES = [
+    (re.compile(r"\bs\.?c\.?(?=[\s,;)]|$)|\bsubcutaneous(?:ly)?\b", re.I), "subcutaneous"),
+    (re.compile(r"\bi\.?v\.?(?=[\s,;)]|$)|\bintravenous(?:ly)?\b", re.I), "intravenous"),
+    (re.compile(r"\bi\.?m\.?(?=[\s,;)]|$)|\bintramuscular(?:ly)?\b", re.I), "intramuscular"),
+    (re.compile(r"\bp\.o\.|\boral(?:ly)?\b", re.I), "oral"),
+    (re.compile(r"\bintranasal(?:ly)?\b", re.I), "intranasal"),
+    (re.compile(r"\btopical(?:ly)?\b", re.I), "topical"),
+    (re.compile(r"\binhaled\b", re.I), "inhaled"),
+]
+FREQUENCIES = [
+    (re.compile(r"\btwice[- ]daily\b|\bb\.?i\.?d\.?\b", re.I), "twice daily"),
+    (re.compile(r"\bthree times daily\b|\bt\.?i\.?d\.?\b", re.I), "three times daily"),
+    (re.compile(r"\bonce[- ]weekly\b|\bweekly\b", re.I), "weekly"),
+    (re.compile(r"\bonce[- ]daily\b|\bdaily\b|\bq\.?d\.?\b", re.I), "daily"),
+    (re.compile(r"\bmonthly\b", re.I), "monthly"),
+]
+PER_FREQUENCY = {
+    "day": "daily",
+    "d": "daily",
+    "kg/day": "daily",
+    "kg/d": "daily",
+    "week": "weekly",
+    "wk": "weekly",
+    "month": "monthly",
+}
+VERSUS = re.compile(r"\s+(?:vs\.?|versus|compared with)\s+", re.I)
+ACRONYM = r"[A-Z][A-Za-z]*[A-Z0-9](?:-[A-Z0-9]+)*|[A-Z]+(?:-[A-Z0-9]+)+"
+ACRONYM_CLAUSE = re.compile(
+    rf"^(?:the\s+)?(?P<acronym>{ACRONYM})(?:\s+(?:pilot|trial|study|RCT|extension|sub-?study))+\s*$"
+)
+ACRONYM_BEFORE_ID = re.compile(
+    rf"\b(?P<acronym>{ACRONYM})\s+(?:pilot\s+|phase\s+\S+\s+)?(?:trial|study|RCT)\s*[(,:]?\s*(?:\[\[[^\]]*\]\]\s*)?\(?\s*NCT\d{{8}}"
+)
+N_COUNT = re.compile(
+    r"^\s*(?:n\s*[=:]\s*)?(?P<approx>[~≈>]|about |approx\.? |approximately )?\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?!\s*(?:[.,]\d|%|/))",
+    re.I,
+)
+N_IN_TEXT = re.compile(r"\bn\s*(?:=\s*[~≈]?|[~≈])\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\b", re.I)
+N_LOOKS = re.compile(r"\bn\s*[=≈~<>]\s*[~≈<>]?\s*\d", re.I)  # 'n=' followed by a number-like start
+NOT_PARTICIPANTS = re.compile(
+    r"^\s*(?:(?!participants|patients|adults|subjects|people|persons|women|men|children|volunteers|individuals)[A-Za-z-]+\s+){0,2}(?:RCTs?|trials?|studies|cohorts?|meta-analys[ie]s|datasets?|sites?|centres?|centers?|countries|cell lines?|experiments?)\b",
+    re.I,
+)
+COMPLETED = re.compile(r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s+(?:completed|completers)\b(?:\s*\((?P<arms>[^)]*)\))?", re.I)
+ARM_COUNT = re.compile(
+    r"^\s*(?:(?P<n1>\d{1,3}(?:,\d{3})+|\d+)\s+(?P<label1>[A-Za-z][\w.+ -]*?)|(?P<label2>[A-Za-z][\w.+ -]*?)\s*:?\s*n\s*=\s*(?P<n2>\d{1,3}(?:,\d{3})+|\d+))\s*$"
+)
+EMPTY_CELL = re.compile(r"^\s*(?:[-—–?]|n/?a|nr|not reported|tbd|—|none|unknown|pending|ongoing)?\s*$", re.I)
+
+
+def _phase(match) -> str:
+    a = ROMAN.get(match.group("a").upper(), match.group("a")) + (match.group("a_letter") or "").lower()
+    if match.group("b"):
+        return a + "/" + ROMAN.get(match.group("b").upper(), match.group("b")) + (match.group("b_letter") or "").lower()
+    return a
+
+
+def find_phase(text: str) -> str | None:
+    """'phase 3' -> '3', 'Phase I/II' -> '1/2', 'Phase 2b' -> '2b'."""
+    match = PHASE.search(text or "")
+    return _phase(match) if match else None
+
+
+def phase_cell(text: str) -> str | None:
+    """A Phase column cell: '2', 'II', '1/2', 'Phase 3'."""
+    match = PHASE_CELL.match(text or "")
+    return _phase(match) if match else None
+
+
+def find_registry_status(text: str) -> tuple[str, str] | None:
+    """(status, wording) for 'ACTIVE_NOT_RECRUITING', 'active, not recruiting', 'Completed'."""
+    normal = re.sub(r"[_,*]+", " ", (text or "").lower())
+    normal = re.sub(r"\s+", " ", normal)
+    for wording, status in REGISTRY_STATUSES:
+        match = re.search(rf"(?<![\w-]){wording}(?![\w-])", normal)
+        if match and not (status == "recruiting" and re.search(r"\bnot (?:yet )?recruiting\b", normal)):
+            return status, wording
+    return None
+
+
+DURATION_BEFORE = re.compile(r"(?:\bfor|\bover|\bduring|\blasting|\bafter|\bx|×|^)\s*$", re.I)
+DURATION_AFTER = re.compile(
+    r"^\s*(?:of\s+(?:treatment|supplementation|intervention|follow-?up|therapy|dosing|administration|training)|treatment|intervention|supplementation|follow-?up|trial|study|period|course|$)",
+    re.I,
+)
+AGE_AFTER = re.compile(r"^\s*(?:old|of age|and older|or older|\+|-old)", re.I)
+
+
+def find_duration(text: str) -> tuple[float, str] | None:
+    """(weeks, raw) for a treatment length: '13-week', '14-day treatment
+    periods', 'for 6 months', a cell reading '2 years'. Ages ('aged 65
+    years', '40 years old') and other spans of time are not durations."""
+    match = None
+    for candidate in DURATION.finditer(text or ""):
+        before, after = text[: candidate.start()], text[candidate.end() :]
+        if AGE_AFTER.match(after) or re.search(r"(?:\bage[sd]?|[≥>≤<]|\bover)\s*$", before, re.I):
+            continue
+        hyphenated = "-" in candidate.group(0)
+        if hyphenated or DURATION_BEFORE.search(before) or DURATION_AFTER.match(after):
+            match = candidate
+            break
+    if not match:
+        return None
+    unit = UNIT_NAMES[match.group("unit")[0].lower()]
+    return round(float(match.group("value")) * WEEKS_PER[unit], 2), match.group(0)
+
+
+def find_first(patterns, text: str) -> str | None:
+    for pattern, value in patterns:
+        if pattern.search(text or ""):
+            return value
+    return None
+
+
+@dataclass
+class Dose:
+    value: float | None
+    unit: str
+    frequency: str | None
+    route: str | None
+    raw: str
+
+
+def find_dose(text: str) -> Dose | None:
+    """'100 mg/day s.c.' -> Dose(100, 'mg', 'daily', 'subcutaneous', ...)."""
+    match = DOSE.search(text or "")
+    if not match:
+        return None
+    value_text = (
+        match.group("value").replace(",", ".")
+        if re.fullmatch(r"\d+,\d{1,2}", match.group("value"))
+        else match.group("value").replace(",", "")
+    )
+    value = parse_number(value_text)  # a range ('50–100 mg') keeps value empty and its raw text
+    tail = text[match.end() : match.end() + 40]
+    end = match.end()
+    route = None
+    for pattern, name in ROUTES:
+        found = pattern.search(tail)
+        if found and found.start() <= 16 and not re.search(r"[;(]|\bvs\b", tail[: found.start()]):
+            route, end = name, max(end, match.end() + found.end())
+            break
+    frequency = PER_FREQUENCY.get((match.group("per") or "").lower())
+    if frequency is None:
+        found = next(((p.search(tail), name) for p, name in FREQUENCIES if p.search(tail)), (None, None))
+        if found[0] and found[0].start() <= 12:
+            frequency, end = found[1], max(end, match.end() + found[0].end())
+    unit = match.group("unit").replace("mcg", "µg").replace("ug", "µg").replace("ml", "mL").replace("m2", "m²")
+    return Dose(value, unit, frequency, route, text[match.start() : end].strip())
+
+
+def parse_count(text: str) -> tuple[int | None, bool]:
+    """(count, read) for a sample-size cell: '70', '1,961', '~120',
+    'n=70', '74 (fisetin 34; placebo 40)'. read is False when the cell
+    holds something other than a count, so the caller can report it."""
+    if EMPTY_CELL.match(text or "") or not re.search(r"\d", text or ""):
+        return None, True  # nothing, or words ('various', 'undisclosed'): no number was written
+    match = N_COUNT.match(unmarked(text))
+    if not match:
+        return None, False
+    return int(match.group("n").replace(",", "")), True
+
+
+def unmarked(text: str) -> str:
+    """Markdown emphasis and wikilink brackets removed."""
+    text = re.sub(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]", r"\1", text or "")
+    return text.replace("**", "").replace("__", "").strip()
+
+
+@dataclass
+class Arm:
+    label: str
+    n: int | None
+    completed: int | None = None
+
+
+def find_arms(text: str) -> tuple[list[Arm], int | None]:
+    """Per-arm sizes and the number completed from an n statement:
+    'n=70 randomised (34 anakinra / 35 placebo; 67 completed)',
+    'n=70 (34 anakinra, 35 placebo); 67 completed (34 anakinra, 33 placebo)',
+    '74 (fisetin n=34; placebo n=40)'."""
+    arms: list[Arm] = []
+    completed = None
+    done = COMPLETED.search(text or "")
+    if done:
+        completed = int(done.group("n").replace(",", ""))
+    for group in re.finditer(r"\(([^()]*)\)", text or ""):
+        if done and done.group("arms") is not None and group.start() >= done.start():
+            continue
+        for part in re.split(r"\s*(?:/|;|,|\bvs\.?\b|\bversus\b)\s*", group.group(1)):
+            if re.search(r"\bcompleted\b|\bcompleters\b", part, re.I):
+                continue
+            found = ARM_COUNT.match(part)
+            if found:
+                label = (found.group("label1") or found.group("label2")).strip()
+                n = int((found.group("n1") or found.group("n2")).replace(",", ""))
+                arms.append(Arm(label, n))
+        if arms:
+            break
+    if done and done.group("arms"):
+        for part in re.split(r"\s*(?:/|;|,)\s*", done.group("arms")):
+            found = ARM_COUNT.match(part)
+            if not found:
+                continue
+            label = (found.group("label1") or found.group("label2")).strip()
+            n = int((found.group("n1") or found.group("n2")).replace(",", ""))
+            for arm in arms:
+                if arm.label.lower() == label.lower():
+                    arm.completed = n
+    return arms, completed
+
+
+# --- outcomes ------------------------------------------------------------
+
+ROLE_PREFIX = re.compile(
+    r"^\s*(?P<role>(?:co-)?primary|secondary|exploratory)\s+(?:end-?point|outcome|efficacy end-?point|measure)s?\s*(?:\([^)]*\))?\s*[:—–-]\s*",
+    re.I,
+)
+ROLE_WORD = re.compile(r"\b(?P<role>(?:co-)?primary|secondary)\b(?:\s+(?:end-?point|outcome))?", re.I)
+METRICS = r"aHR|aOR|HR|OR|RR|IRR|SMD|WMD|MD|β|beta|ρ|rho|Cohen's d|d|r|R²|r²"
+EFFECT_METRIC = re.compile(
+    rf"(?<![\w-])(?P<metric>{METRICS})\s*(?:=|:)?\s*(?=[{M}+]?\.?\d)(?P<value>{NUMBER})(?!\s*[–—-]\s*\d)(?P<unit>\s*%)?"
+)
+UNIT = r"%|pp|percentage points?|points?|(?:[A-Za-zµμ°][\w/·^²³⁻¹µμ%.]*)"
+UNIT_STOP = {
+    "vs",
+    "vs.",
+    "versus",
+    "and",
+    "in",
+    "at",
+    "with",
+    "from",
+    "to",
+    "for",
+    "after",
+    "per",
+    "compared",
+    "of",
+    "on",
+    "or",
+    "the",
+    "p",
+    "ci",
+    "n",
+    "more",
+    "less",
+    "than",
+    "over",
+    "by",
+    "within",
+    "between",
+    "among",
+    "relative",
+}
+SIGNED_EFFECT = re.compile(
+    rf"(?:(?<=\s)|(?<=^)|(?<=\())(?P<value>[{M}+]\s?(?:\d+(?:\.\d+)?|\.\d+))(?:\s*(?P<unit>{UNIT}))?"
+)
+BY_EFFECT = re.compile(rf"\bby\s+(?P<value>(?:\d+(?:\.\d+)?|\.\d+))\s*(?P<unit>{UNIT})?")
+ARM_UNIT = r"%|pp|[A-Za-zµμ]+/[\w/]+"
+DIGIT_AHEAD = rf"(?=[{M}+]?\.?\d)"  # NUMBER alone also matches the empty string
+ARM_COMPARISON = re.compile(
+    rf"(?<![\d/.,]){DIGIT_AHEAD}(?P<a>{NUMBER})\s*(?P<unit>{ARM_UNIT})?\s+(?:vs\.?|versus)\s+{DIGIT_AHEAD}(?P<b>{NUMBER})(?![\d/])\s*(?P<unit_b>{ARM_UNIT})?",
+    re.I,
+)
+CONTROL = re.compile(r"\b(?:placebo|control|standard|usual|sham|vehicle|no treatment|untreated)", re.I)
+COMPARATOR = re.compile(
+    r"\b(?:vs\.?|versus|compared with|relative to)\s+(?P<comparator>[A-Za-z][\w\s/+-]*?)(?=\s*[(;,.]|\s+(?:at|after|over|in|on|for)\b|$)",
+    re.I,
+)
+DIRECTIONS = [
+    (
+        re.compile(
+            r"\bno (?:significant |statistically significant )?(?:effect|change|difference|benefit|improvement)s?\b|\bunchanged\b|\bnot (?:statistically )?significant(?:ly)?\b|\bnull\b|\bns\b|\bn\.s\.",
+            re.I,
+        ),
+        "no-difference",
+    ),
+    (re.compile(r"\bimprov(?:ed|ement|es)\b|\benhanced\b|\bbetter\b", re.I), "improved"),
+    (re.compile(r"\bworse(?:ned)?\b|\bimpaired\b", re.I), "worsened"),
+    (
+        re.compile(
+            r"\breduc(?:ed|tion|es)\b|\bdecreas(?:ed|e|es)\b|\blower(?:ed)?\b|\bslowed\b|\battenuated\b|\bdeclin(?:ed|e)\b|\bfell\b|\bsuppress(?:ed)\b",
+            re.I,
+        ),
+        "decrease",
+    ),
+    (
+        re.compile(r"\bincreas(?:ed|e|es)\b|\bhigher\b|\braised\b|\belevated\b|\brose\b|\bgain(?:ed)?\b", re.I),
+        "increase",
+    ),
+]
+MEASURE_STOP = re.compile(
+    r"\s(?:was|were|is|are|significantly|not|no|improv\w*|reduc\w*|decreas\w*|increas\w*|lower\w*|higher|enhanced|unchanged|slowed|attenuated|declin\w*|fell|rose|raised|elevated|worse\w*|impaired|suppress\w*|better)\b|\s+(?:vs\.?|versus)\s|\s*\(|\s+[Pp]\s*[=<>≤≥]|\s*[:—–]\s",
+    re.I,
+)
+NO_EFFECT_ON = re.compile(
+    r"^\s*no (?:significant |statistically significant )?(?:effect|change|difference|benefit|improvement)s?\s+(?:on|in)\s+",
+    re.I,
+)
+P_LOOKS = re.compile(r"(?<![\w])[Pp]\s*(?:=|<|>|≤|≥)\s*\S")
+CI_LOOKS = re.compile(r"\d\s*%\s*(?:CI|confidence interval|CrI)\b", re.I)
+SKIP_CLAUSE = re.compile(r"^\s*(?:n\s*=|model\s*:|doi:|pmid|\[\[|verified|pdf\b|full text)", re.I)
+
+
+@dataclass
+class Outcome:
+    measure: str
+    text: str
+    role: str | None = None
+    comparison: str | None = None
+    effect_metric: str | None = None
+    effect_value: float | None = None
+    effect_unit: str | None = None
+    effect_raw: str | None = None
+    direction: str | None = None
+    arm_a_value: float | None = None
+    arm_b_value: float | None = None
+    arm_unit: str | None = None
+    arm_raw: str | None = None
+    ci_level: float | None = None
+    ci_low: float | None = None
+    ci_high: float | None = None
+    ci_raw: str | None = None
+    p_operator: str | None = None
+    p_value: float | None = None
+    p_raw: str | None = None
+
+    @property
+    def has_statistic(self) -> bool:
+        return any(v is not None for v in (self.effect_value, self.arm_a_value, self.ci_low, self.p_operator))
+
+
+def split_clauses(text: str, separators: str = ";") -> list[str]:
+    """Split at separators outside parentheses and brackets."""
+    clauses, current, depth = [], [], 0
+    for char in text:
+        if char in "([":
+            depth += 1
+        elif char in ")]" and depth:
+            depth -= 1
+        if char in separators and depth == 0:
+            clauses.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    clauses.append("".join(current))
+    return [c.strip() for c in clauses if c.strip()]
+
+
+def _split_compound(clause: str) -> list[str]:
+    """'IL-6 (P<0.001) and CRP (P=0.002) reduced' -> two clauses, when each
+    part carries its own p-value."""
+    if len(P_LOOKS.findall(clause)) < 2:
+        return [clause]
+    parts = [p for p in re.split(r"(?<=\))\s*(?:,\s*(?:and\s+)?|\s+and\s+)", clause) if p.strip()]
+    if len(parts) > 1 and all(P_LOOKS.search(p) for p in parts):
+        return parts
+    return [clause]
+
+
+def _unit(text: str | None) -> str | None:
+    if not text:
+        return None
+    unit = text.strip().rstrip(".,")
+    if unit.lower() in UNIT_STOP or not unit:
+        return None
+    return unit
+
+
+def measure_of(clause: str) -> str:
+    text = NO_EFFECT_ON.sub("", clause)
+    text = re.sub(r"^\s*(?:and|but|with|while)\s+", "", text, flags=re.I)
+    stop = MEASURE_STOP.search(" " + text)
+    head = (" " + text)[: stop.start()] if stop else " " + text
+    signed = SIGNED_EFFECT.search(head)
+    if signed and signed.start() > 0:
+        head = head[: signed.start()]
+    head = re.sub(rf"\s+(?:{METRICS})\s*(?:=|:)?\s*[{M}+]?[\d.]*\s*$", "", head)
+    return head.strip(" *_:;,—–-")
+
+
+def _leftover(text: str, used: list[str | None]) -> str:
+    """What a clause says besides its numbers: 'HR 0.72 (95% CI 0.56–0.93),
+    p=0.01 (all-cause mortality)' -> 'all-cause mortality'."""
+    for raw in used:
+        if raw:
+            text = text.replace(raw, " ")
+    text = re.sub(r"[()\[\],;:=]+", " ", text)
+    return " ".join(text.split()).strip(" *_.—–-")
+
+
+def read_outcome(clause: str, role: str | None = None, measure: str | None = None) -> tuple[Outcome | None, list[str]]:
+    """One outcome from a clause such as 'primary endpoint: HbA1c −0.46 pp
+    vs placebo (95% CI 0.01–0.90; P=0.03)'. None when the clause carries no
+    statistic; problems lists text that looked like a number but did not read."""
+    problems: list[str] = []
+    text = clause.strip()
+    prefix = ROLE_PREFIX.match(text)
+    if prefix:
+        role = role or prefix.group("role").lower().replace("co-", "")
+        text = text[prefix.end() :]
+    p = find_p_value(text)
+    ci = find_ci(text)
+    if p is None and P_LOOKS.search(text):
+        problems.append(f"p-value not read: '{P_LOOKS.search(text).group(0)}' in '{clipped(clause)}'")
+    if ci is None and CI_LOOKS.search(text):
+        problems.append(f"confidence interval not read in '{clipped(clause)}'")
+    statistics_text = text
+    if ci:
+        statistics_text = statistics_text.replace(ci.raw, " ")
+    if p:
+        statistics_text = statistics_text.replace(p.raw, " ")
+    arms = ARM_COMPARISON.search(statistics_text)
+    measure_text = text.replace(arms.group(0), " (", 1) if arms else text
+    outcome = Outcome(measure=measure or measure_of(measure_text), text=clause.strip(), role=role)
+    if arms:
+        a, b = parse_number(arms.group("a")), parse_number(arms.group("b"))
+        if a is not None and b is not None:
+            outcome.arm_a_value, outcome.arm_b_value = a, b
+            outcome.arm_unit = _unit(arms.group("unit") or arms.group("unit_b"))
+            outcome.arm_raw = arms.group(0).strip()
+            statistics_text = statistics_text.replace(arms.group(0), " ")
+    effect = EFFECT_METRIC.search(statistics_text)
+    if effect and parse_number(effect.group("value")) is not None:
+        outcome.effect_metric = effect.group("metric")
+        outcome.effect_value = parse_number(effect.group("value"))
+        outcome.effect_unit = _unit(effect.group("unit"))
+        outcome.effect_raw = effect.group(0).strip()
+    elif outcome.arm_raw is None:
+        signed = SIGNED_EFFECT.search(statistics_text) or BY_EFFECT.search(statistics_text)
+        if signed and parse_number(signed.group("value").replace(" ", "")) is not None:
+            outcome.effect_value = parse_number(signed.group("value").replace(" ", ""))
+            outcome.effect_unit = _unit(signed.group("unit"))
+            raw = signed.group(0).strip()
+            if outcome.effect_unit is None and signed.group("unit"):
+                raw = signed.group("value").strip()
+            outcome.effect_raw = raw
+    comparator = COMPARATOR.search(text if not arms else text.replace(arms.group(0), " "))
+    if comparator:
+        outcome.comparison = comparator.group("comparator").strip()
+    elif outcome.arm_raw:
+        outcome.comparison = outcome.arm_raw
+    if ci:
+        outcome.ci_level, outcome.ci_low, outcome.ci_high, outcome.ci_raw = ci.level, ci.low, ci.high, ci.raw
+    if p:
+        outcome.p_operator, outcome.p_value, outcome.p_raw = p.operator, p.value, p.raw
+    outcome.direction = find_first(DIRECTIONS, text)
+    if (
+        outcome.direction is None
+        and outcome.effect_value is not None
+        and outcome.effect_metric is None
+        and outcome.effect_raw
+        and outcome.effect_raw[0] in MINUS + "+"
+    ):
+        outcome.direction = "increase" if outcome.effect_value > 0 else "decrease" if outcome.effect_value < 0 else None
+    if not outcome.measure:
+        rest = _leftover(text, [outcome.effect_raw, outcome.ci_raw, outcome.p_raw, outcome.arm_raw])
+        usable = len(re.findall(r"[A-Za-z]", rest)) >= 4 and not re.match(
+            r"(?:at|in|on|for|after|over|vs|and|with)\b", rest, re.I
+        )
+        outcome.measure = (rest if usable else " ".join(clause.split()))[:80]
+    if role is None and (found := ROLE_WORD.search(text)):
+        outcome.role = found.group("role").lower().replace("co-", "")
+    return (outcome if outcome.has_statistic else None), problems
+
+
+def read_outcomes(text: str) -> tuple[list[Outcome], list[str]]:
+    """Every outcome in a run of ';'-separated results clauses."""
+    outcomes, problems = [], []
+    for clause in split_clauses(text):
+        if SKIP_CLAUSE.match(clause):
+            continue
+        for part in _split_compound(clause):
+            outcome, found = read_outcome(part)
+            problems += found
+            if outcome:
+                outcomes.append(outcome)
+    return outcomes, problems
+
+
+def clipped(text: str, width: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+# --- facts from free text ------------------------------------------------
+
+
+@dataclass
+class Facts:
+    """Trial facts read from one place; None means 'not stated here'."""
+
+    values: dict = field(default_factory=dict)
+    arms: list[Arm] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def set(self, name: str, value) -> None:
+        if value is not None and value != "" and self.values.get(name) is None:
+            self.values[name] = value
+
+    def merge(self, other: Facts) -> None:
+        for name, value in other.values.items():
+            self.set(name, value)
+        if not self.arms:
+            self.arms = other.arms
+        self.problems += other.problems
+
+
+def design_facts(text: str) -> Facts:
+    """Design, blinding, randomisation and phase words anywhere in text."""
+    facts = Facts()
+    facts.set("design", find_first(DESIGNS, text))
+    facts.set("blinding", find_first(BLINDING, text))
+    if NOT_RANDOMISED.search(text):
+        facts.set("randomised", False)
+    elif RANDOMISED.search(text):
+        facts.set("randomised", True)
+    facts.set("phase", find_phase(text))
+    return facts
+
+
+def intervention_facts(clause: str) -> Facts:
+    """'anakinra 100 mg/day s.c. vs placebo in T2D (HbA1c >7.5%)'."""
+    facts = Facts()
+    parts = VERSUS.split(clause, maxsplit=1)
+    if len(parts) != 2:
+        return facts
+    left, right = parts
+    dose = find_dose(left)
+    if ":" in left or re.search(r"\d/\d", clause) or not (dose or CONTROL.search(right)):
+        return facts  # a results clause comparing arms, not the trial's arms
+    if dose:
+        facts.set("dose_value", dose.value)
+        facts.set("dose_unit", dose.unit)
+        facts.set("dose_frequency", dose.frequency)
+        facts.set("dose_route", dose.route)
+        facts.set("dose_raw", dose.raw)
+        left = left.replace(dose.raw, " ")
+    intervention = unmarked(re.sub(r"\s+", " ", left)).strip(" ,;:")
+    if intervention and len(intervention.split()) <= 6:
+        facts.set("intervention", intervention)
+    where = re.split(r"\s+in\s+", right, maxsplit=1)
+    comparator = unmarked(where[0]).strip(" ,;:")
+    if comparator and len(comparator.split()) <= 6:
+        facts.set("comparator", comparator)
+    if len(where) == 2:
+        condition = where[1].strip()
+        inclusion = re.search(r"\(([^()]*)\)\s*$", condition)
+        if inclusion:
+            facts.set("inclusion", inclusion.group(1).strip())
+            condition = condition[: inclusion.start()].strip()
+        facts.set("condition", unmarked(condition).strip(" ,;:."))
+    return facts
+
+
+def text_facts(text: str) -> Facts:
+    """Facts from a ';'-separated run of design and results clauses, e.g.
+    the segments of a footnote record after its design segment."""
+    facts = Facts()
+    for clause in split_clauses(text):
+        if P_LOOKS.search(clause) or CI_LOOKS.search(clause):
+            continue  # a results clause
+        if match := ACRONYM_CLAUSE.match(unmarked(clause)):
+            facts.set("acronym", match.group("acronym"))
+            continue
+        facts.merge(design_facts(clause))
+        if duration := find_duration(clause):
+            facts.set("duration_weeks", duration[0])
+            facts.set("duration_raw", duration[1])
+        facts.merge(intervention_facts(clause))
+    return facts
+
+
+def sample_size_facts(text: str) -> Facts:
+    """n randomised, per-arm sizes and completers from an n statement."""
+    facts = Facts()
+    match = N_IN_TEXT.search(text)
+    if match and NOT_PARTICIPANTS.match(text[match.end() :]):
+        facts.set("n_raw", text.strip())  # 'n=2 identical multicentre RCTs' counts trials, not people
+    elif match:
+        facts.set("n_randomised", int(match.group("n").replace(",", "")))
+        facts.set("n_raw", text.strip())
+    elif N_LOOKS.search(text):
+        facts.problems.append(f"sample size not read: '{clipped(text)}'")
+    arms, completed = find_arms(text)
+    facts.arms = arms
+    facts.set("n_completed", completed)
+    return facts

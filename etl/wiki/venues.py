@@ -1,0 +1,90 @@
+"""Journals: the declared list in data/venues.yml plus matching rules, so
+'Nat Commun', 'Nature Communications' and 'Nature communications.' are one
+journal.
+
+A venue as written is matched by a key that ignores case, punctuation, a
+leading 'The', '&' and 'and', and the dots of abbreviations. Pure once
+loaded: the index is built from the declaration and never reads files.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+PUNCTUATION = re.compile(r"[.,:;'’()\[\]/*_\"“”-]+")
+
+
+def venue_key(name: str) -> str:
+    """The matching key of a venue name."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
+    text = PUNCTUATION.sub(" ", text.replace("&", " "))
+    words = [word for word in text.split() if word != "and"]  # 'Genes & Dev', 'Genes Dev'
+    if words and words[0] == "the":
+        words = words[1:]
+    return " ".join(words)
+
+
+def venue_id(canonical: str) -> str:
+    """A short stable ID for a journal: its canonical name as a slug."""
+    return re.sub(r"[^a-z0-9]+", "-", venue_key(canonical)).strip("-")
+
+
+@dataclass(frozen=True)
+class Venue:
+    venue: str  # ID
+    name: str  # canonical name
+    iso4: str | None
+    variants: tuple[str, ...]
+    line: int  # where data/venues.yml declares it
+
+
+@dataclass
+class VenueIndex:
+    venues: dict[str, Venue] = field(default_factory=dict)
+    by_key: dict[str, str] = field(default_factory=dict)  # key -> venue ID
+    max_words: int = 1
+
+    def add(self, venue: Venue) -> None:
+        self.venues[venue.venue] = venue
+        for written in (venue.name, venue.iso4, *venue.variants):
+            if written:
+                key = venue_key(written)
+                self.by_key.setdefault(key, venue.venue)
+                self.max_words = max(self.max_words, len(key.split()))
+
+    def lookup(self, written: str | None) -> Venue | None:
+        """The journal a venue as written names, or None."""
+        if not written:
+            return None
+        found = self.by_key.get(venue_key(written))
+        return self.venues[found] if found else None
+
+    def leading_venue(self, text: str) -> str | None:
+        """The declared journal name a text opens with ('Nature — APOE4 ...'
+        gives 'Nature'), longest first; None when it opens with none."""
+        words = text.split()
+        for size in range(min(len(words), self.max_words), 0, -1):
+            head = " ".join(words[:size]).rstrip(".,;:")
+            if self.lookup(head):
+                return head
+        return None
+
+    def starts_with_venue(self, segment: str) -> bool:
+        """Whether a segment opens with a declared journal name followed by
+        a year, volume or nothing ('EMBO J 2010', 'PLoS ONE 5:e1234')."""
+        head = re.split(r"\s+(?=\(?(?:18|19|20)\d\d\b|\d)|[;:(]", segment, maxsplit=1)[0]
+        return self.lookup(head) is not None
+
+
+def venue_index(entries: list[dict], text: str) -> VenueIndex:
+    """The index of the declared journals: `entries` as loaded from
+    data/venues.yml, `text` the file itself (for each entry's line)."""
+    index = VenueIndex()
+    entry_lines = [number for number, row in enumerate(text.split("\n"), start=1) if row.lstrip().startswith("- {")]
+    for entry, line in zip(entries, entry_lines):
+        index.add(
+            Venue(venue_id(entry["name"]), entry["name"], entry.get("iso4"), tuple(entry.get("variants") or ()), line)
+        )
+    return index
