@@ -33,7 +33,7 @@ import zlib
 from pathlib import Path
 
 from benchmarks.compare_builds import differences
-from etl.output.package import changed_resources
+from etl.output.fingerprints import changed_resources
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FLOOR = ROOT.parent / "shared" / "bench" / "floor.py"
@@ -80,14 +80,15 @@ def edit_floor(out: Path, changed: list[str], scratch_database: Path) -> dict[st
     frictionless validates each changed resource whole (as the build does,
     with the package), the zip deflates each changed CSV, and the database
     reloads each changed table and rebuilds its full-text index."""
+    from etl.output.archive import ZIP_LEVEL
     from etl.output.database import update_database
-    from etl.output.package import ZIP_LEVEL, _resource_reports
+    from etl.output.validation import resource_reports
     from etl.schema import load_schema
 
     package = (out / "package").resolve()
     parts = {}
     start = time.process_time()
-    _resource_reports(str(package / "datapackage.json"), changed)
+    resource_reports(str(package / "datapackage.json"), changed)
     parts["validate"] = time.process_time() - start
     start = time.process_time()
     for name in changed:

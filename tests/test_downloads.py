@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from etl.output.package import zip_package
+from etl.output.archive import zip_package
 
 from .conftest import ROOT, served
 

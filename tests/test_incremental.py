@@ -121,7 +121,7 @@ def test_a_build_killed_after_publishing_loads_a_fresh_database(wiki, tmp_path):
 
 
 def test_which_resources_need_validating():
-    from etl.output.package import changed_resources, resources_to_validate
+    from etl.output.fingerprints import changed_resources, resources_to_validate
 
     descriptor = {
         "resources": [

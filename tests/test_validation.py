@@ -1,4 +1,4 @@
-"""The build's validation (frictionless on worker processes, etl/output/package.py)
+"""The build's validation (frictionless on worker processes, etl/output/validation.py)
 gives the verdict of `frictionless validate datapackage.json`: the same
 errors on packages made invalid in each way frictionless checks."""
 
@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 
-from etl.output.package import validate_package
+from etl.output.validation import validate_package
 
 from .conftest import BIN
 
@@ -51,7 +51,7 @@ CORRUPTIONS = {
     "primary key": duplicate_first_row("sections"),
     "foreign key": set_cell("footnotes", "page", "no/such/page"),
     # a page many tables point to: the validation workers read each source's
-    # keys once and share them between resources (etl/output/package.py)
+    # keys once and share them between resources (etl/output/frictionless_patch.py)
     "referenced row removed": delete_first_row("pages"),
 }
 
@@ -94,3 +94,28 @@ def test_a_valid_package_is_valid_both_ways(fixture_build):
     out, _ = fixture_build
     assert validate_package(out / "package" / "datapackage.json", jobs=2) == []
     assert cli_verdict(out / "package" / "datapackage.json") == (True, [])
+
+
+@pytest.fixture
+def fresh_patch_check():
+    from etl.output import frictionless_patch
+
+    frictionless_patch.lookup_patch_fits.cache_clear()
+    yield frictionless_patch
+    frictionless_patch.lookup_patch_fits.cache_clear()
+
+
+def test_the_lookup_patch_is_used_only_with_the_frictionless_it_was_written_for(fresh_patch_check, monkeypatch):
+    from frictionless.resources.table import TableResource
+
+    patch = fresh_patch_check
+    original = TableResource._TableResource__open_lookup
+    with patch.foreign_key_lookups_shared({}):
+        assert TableResource._TableResource__open_lookup is not original
+    assert TableResource._TableResource__open_lookup is original
+
+    patch.lookup_patch_fits.cache_clear()
+    monkeypatch.setattr(patch, "version", lambda name: "9.9.9")
+    with pytest.warns(RuntimeWarning, match=r"frictionless 9\.9\.9 is installed.*written for frictionless 5\.21\.0"):
+        with patch.foreign_key_lookups_shared({}):
+            assert TableResource._TableResource__open_lookup is original

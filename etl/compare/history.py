@@ -23,7 +23,7 @@ from pathlib import Path
 from ..checks.page import check_slugs
 from ..corpus.tables import Corpus, corpus_index
 from ..diagnostics import blocking_codes
-from ..output.package import read_table_text, serialise
+from ..output.csv_text import read_table_text, serialise
 from ..pipeline.build import CACHE_DIR, BuildResult, build, page_results
 from ..pipeline.cache import PageCache, code_version
 from ..schema import DATA_DIR, Schema, load_schema

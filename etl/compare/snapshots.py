@@ -10,7 +10,7 @@ import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..output.package import ZIP_NAME
+from ..output.archive import ZIP_NAME
 from ..pipeline.build import BuildError, build
 from ..release.versioning import descriptor_version, newest_release
 from .diff import change_rows, diff_packages

@@ -22,19 +22,11 @@ from pathlib import Path
 from ..checks.page import check_page, check_slugs
 from ..corpus.tables import Corpus, corpus_index
 from ..diagnostics import Diagnostic, DiagnosticLog
-from ..output.package import (
-    ZIP_NAME,
-    CsvSink,
-    PackageValidation,
-    changed_resources,
-    descriptor,
-    resource_fingerprints,
-    resources_to_validate,
-    table_text,
-    validation_workers,
-    write_descriptor,
-    zip_package,
-)
+from ..output.archive import ZIP_NAME, zip_package
+from ..output.csv_text import CsvSink, table_text
+from ..output.descriptor import descriptor, write_descriptor
+from ..output.fingerprints import changed_resources, resource_fingerprints, resources_to_validate
+from ..output.validation import PackageValidation, validation_workers
 from ..rows.page_rows import CorpusIndex, page_rows
 from ..rows.trial_mentions import page_trial_mentions
 from ..schema import DATA_DIR, load_schema

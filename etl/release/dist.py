@@ -26,7 +26,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from ..output.package import ZIP_NAME, validate_package
+from ..output.archive import ZIP_NAME
+from ..output.validation import validate_package
 from ..serve import METADATA, PLUGINS_DIR, ROOT, SETTINGS, TEMPLATES_DIR, app_environment, datasette_executable
 from ..wiki.discover import file_sha256
 

@@ -1,0 +1,77 @@
+"""The one place the build reaches into frictionless's private code: the
+sets of keys foreign keys point to are read once per validation worker
+instead of once per resource validated. The patch is written against
+frictionless FRICTIONLESS_VERSION; with any other version installed it is
+left out (the verdict is the same, validation slower) and a warning says so.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from contextlib import contextmanager
+from importlib.metadata import version
+
+FRICTIONLESS_VERSION = "5.21.0"  # TableResource._TableResource__open_lookup as it is there
+
+
+@functools.cache
+def lookup_patch_fits() -> bool:
+    """Whether the installed frictionless is the one the patch was written
+    for; warns, once per process, when it is not. A validation pool asks
+    before it forks, so its workers inherit the answer without warning."""
+    from frictionless.resources.table import TableResource
+
+    installed = version("frictionless")
+    if installed == FRICTIONLESS_VERSION and hasattr(TableResource, "_TableResource__open_lookup"):
+        return True
+    warnings.warn(
+        f"frictionless {installed} is installed, but etl/output/frictionless_patch.py was written for "
+        f"frictionless {FRICTIONLESS_VERSION}: validation runs without it, reading the keys each foreign key "
+        "points to once for every resource (same verdict, slower). Check the patch against this version.",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return False
+
+
+@contextmanager
+def foreign_key_lookups_shared(built: dict[tuple[str, tuple], set]):
+    """Frictionless builds the set of keys a foreign key may point to anew
+    for every resource it validates: pages.csv (19 MB, mostly bodies) was
+    read and cast once for each of the 36 foreign keys to pages, 7 s of CPU.
+    Meanwhile each (resource, fields) set is built on its first use and
+    kept in `built` for the next resource that points there. The package
+    must not change during validation; the checks themselves stay
+    frictionless's. Does nothing unless lookup_patch_fits()."""
+    if not lookup_patch_fits():
+        yield
+        return
+    from frictionless.resources.table import TableResource
+
+    original = TableResource._TableResource__open_lookup
+
+    def open_lookup(self):
+        def source(fk):
+            return fk["reference"]["resource"] or self.name, tuple(fk["reference"]["fields"])
+
+        every = self.schema.foreign_keys
+        self.schema.foreign_keys = [fk for fk in every if source(fk) not in built]
+        try:
+            original(self)  # reads only the sources not read yet
+        finally:
+            self.schema.foreign_keys = every
+        lookup = self._TableResource__lookup
+        for fk in every:
+            name, fields = source(fk)
+            as_named = lookup.setdefault(fk["reference"]["resource"], {})
+            if (name, fields) in built:
+                as_named[fields] = built[name, fields]
+            else:
+                built[name, fields] = as_named[fields]
+
+    TableResource._TableResource__open_lookup = open_lookup
+    try:
+        yield
+    finally:
+        TableResource._TableResource__open_lookup = original
