@@ -1,16 +1,20 @@
-"""Command line: `etl build`, `etl check`, `etl diff`, `etl history`, `etl serve`, `etl release`, `etl metadata`, `etl docs`."""
+"""Command line: `etl build`, `etl check`, `etl diff`, `etl history`, `etl serve`,
+`etl release`, `etl metadata`, `etl docs`. Only parses commands: each one
+calls its stage and prints what the stage reports."""
 
 from __future__ import annotations
 
 import json
 import sys
-from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from .pipeline.build import CACHE_DIR, BuildError, build, check_wiki, summary_dict
+from .options import BuildOptions
+from .pipeline.build import BuildError, build, build_report
+from .pipeline.cache import CACHE_DIR
+from .pipeline.check import check_wiki, report_lines
 from .schema import load_schema
 from .wiki.parse import DEFAULT_MAX_PAGE_BYTES
 
@@ -55,8 +59,8 @@ def cli():
 @click.option(
     "--previous",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Fill the changes table with what changed since this release (a release, build or package directory, or a dist/ "
-    "directory: its newest release). Nothing is compared when it holds no release yet.",
+    help="Fill the changes table with what changed since this release (a release, build or package directory, or a "
+    "dist/ directory: its newest release). Nothing is compared when it holds no release yet.",
 )
 def build_command(
     wiki_dir: Path,
@@ -73,43 +77,15 @@ def build_command(
     """
     from .compare.snapshots import SnapshotError, previous_release
 
+    options = BuildOptions(jobs=jobs, max_page_bytes=max_page_bytes)
     try:
         compared = previous_release(previous) if previous is not None and previous.exists() else None
-        result = build(wiki_dir, out_dir, upstream_commit, jobs, max_page_bytes, previous=compared)
+        result = build(wiki_dir, out_dir, options, upstream_commit=upstream_commit, previous=compared)
     except (BuildError, FileNotFoundError, SnapshotError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
-    summary = summary_dict(result)
-    snap = result.snapshot
-    click.echo(
-        f"snapshot {snap['snapshot']} (git {snap['git_commit'] or '-'}, upstream {snap['upstream_commit'] or '-'})"
-    )
-    click.echo(
-        f"files: {snap['markdown_files']} Markdown, {snap['pages']} pages, {snap['skipped_files']} skipped by rule"
-    )
-    click.echo("pages per type:")
-    for name, count in summary["pages_by_type"].items():
-        click.echo(f"  {name:<16} {count:>6}")
-    click.echo("rows per table:")
-    for name, count in result.rows.items():
-        click.echo(f"  {name:<20} {count:>7}")
-    click.echo("parse failures:")
-    for status, count in summary["footnote_parse_status"].items():
-        click.echo(f"  footnotes {status:<10} {count:>6}")
-    click.echo(f"  frontmatter values not matching their declared type: {summary['invalid_frontmatter_values']}")
-    for code, count in summary["diagnostics_by_code"].items():
-        click.echo(f"  {code:<32} {count:>6}")
-    if result.compared_with:
-        click.echo(f"changes since release {result.compared_with}: {result.rows['changes']}")
-    click.echo(
-        f"pages from the cache: {result.pages_from_cache}; resources validated: {result.resources_validated} of {len(result.rows)} (the rest unchanged since the last valid build)"
-    )
-    click.echo("time per stage (s):")
-    for stage, seconds in result.timings.items():
-        click.echo(f"  {stage:<18} {seconds:>7.2f}")
-    click.echo(
-        f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'}; diagnostics in {out_dir / 'diagnostics.txt'}"
-    )
+    for line in build_report(result, out_dir):
+        click.echo(line)
 
 
 @cli.command("check")
@@ -137,7 +113,8 @@ def build_command(
     type=click.Path(file_okay=False, path_type=Path),
     default=Path("build") / CACHE_DIR,
     show_default=True,
-    help="A build's page cache (DIR/.cache for `etl build --out DIR`): pages unchanged since are not parsed again. Used when it exists.",
+    help="A build's page cache (DIR/.cache for `etl build --out DIR`): pages unchanged since are not parsed again. "
+    "Used when it exists.",
 )
 def check_command(
     wiki_dir: Path,
@@ -159,20 +136,18 @@ def check_command(
         missing = sorted(p for p in wanted if not (wiki_dir / p).is_file())
         if missing:
             raise click.UsageError(f"not a file under {wiki_dir}: {', '.join(missing)}")
-    diagnostics = check_wiki(
-        wiki_dir, wanted, jobs, max_page_bytes, cache_dir=cache_dir if cache_dir.is_dir() else None
-    )
+    options = BuildOptions(jobs=jobs, max_page_bytes=max_page_bytes)
+    diagnostics = check_wiki(wiki_dir, wanted, options, cache_dir=cache_dir if cache_dir.is_dir() else None)
     if strict:
         diagnostics = [replace(d, severity="error") for d in diagnostics]
     if output_format == "json":
         click.echo(json.dumps([d.as_dict() for d in diagnostics], indent=2, ensure_ascii=False))
     else:
-        for d in diagnostics:
-            click.echo(d.format())
-        errors = sum(1 for d in diagnostics if d.severity == "error")
-        click.echo(f"{errors} errors, {len(diagnostics) - errors} warnings", err=True)
-        for code, count in sorted(Counter(d.code for d in diagnostics).items()):
-            click.echo(f"  {code:<24} {count:>6}", err=True)
+        problems, totals = report_lines(diagnostics)
+        for line in problems:
+            click.echo(line)
+        for line in totals:
+            click.echo(line, err=True)
     sys.exit(1 if any(d.severity == "error" for d in diagnostics) else 0)
 
 
@@ -191,7 +166,8 @@ def check_command(
     type=click.Choice(["summary", "csv", "json"]),
     default="summary",
     show_default=True,
-    help="summary: what changed in the wiki's terms (Markdown); csv or json: one row per added or removed row and per changed column.",
+    help="summary: what changed in the wiki's terms (Markdown); csv or json: one row per added or removed row and "
+    "per changed column.",
 )
 @click.option(
     "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file instead of standard output."
@@ -207,14 +183,15 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
     Rows are matched by each table's stable key (docs/tables.md).
     """
     from .compare.changelog import summarise, summary_markdown
-    from .compare.diff import CHANGE_COLUMNS, change_rows, diff_packages
+    from .compare.diff import change_rows, change_text, diff_packages
+    from .compare.revision_builds import revision_packages
     from .compare.revisions import RevisionError
-    from .compare.snapshots import SnapshotError, package_directory, revision_packages
+    from .compare.snapshots import SnapshotError, package_directory
 
     schema = load_schema()
     try:
         if checkout is not None:
-            with revision_packages(checkout, old, new, jobs) as (old_package, new_package):
+            with revision_packages(checkout, old, new, BuildOptions(jobs=jobs)) as (old_package, new_package):
                 diffs = diff_packages(old_package, new_package, schema)
         else:
             with package_directory(Path(old)) as old_package, package_directory(Path(new)) as new_package:
@@ -225,18 +202,7 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
     if output_format == "summary":
         text = summary_markdown(summarise(diffs), f"Changes from {old} to {new}")
     else:
-        rows = change_rows(diffs, schema)
-        if output_format == "json":
-            text = json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
-        else:
-            import csv
-            import io
-
-            buffer = io.StringIO()
-            writer = csv.DictWriter(buffer, fieldnames=CHANGE_COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-            text = buffer.getvalue()
+        text = change_text(change_rows(diffs, schema), output_format)
     if output is not None:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
@@ -264,7 +230,8 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
 @click.option(
     "--hold-blocked",
     is_flag=True,
-    help="A page whose text blocks a build is kept at its last version that built (left out until it first builds) instead of stopping the history; commits.pages_held and problem record it.",
+    help="A page whose text blocks a build is kept at its last version that built (left out until it first builds) "
+    "instead of stopping the history; commits.pages_held and problem record it.",
 )
 @click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
 def history_command(checkout: Path, out_dir: Path, since: str | None, hold_blocked: bool, jobs: int | None):
@@ -275,33 +242,19 @@ def history_command(checkout: Path, out_dir: Path, since: str | None, hold_block
     column changed) and page_history. The first commit, or --since, is the
     baseline. On any error the previous output is kept.
     """
-    from .compare.history import HistoryError, build_history
+    from .compare.history import HistoryError, build_history, history_report
     from .compare.revisions import RevisionError
 
     try:
-        rows, result = build_history(checkout, out_dir, since, jobs, hold_blocked)
+        rows, _ = build_history(checkout, out_dir, BuildOptions(jobs=jobs), since=since, hold_blocked=hold_blocked)
     except (HistoryError, RevisionError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(error.exit_code if isinstance(error, HistoryError) else 2)
     except BuildError as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
-    statuses = Counter(c["status"] for c in rows.commits)
-    click.echo(f"commits: {len(rows.commits)} ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})")
-    click.echo(f"changes: {len(rows.changes)}; page history rows: {len(rows.page_history)}")
-    for table, count in Counter(c["table_name"] for c in rows.changes).most_common():
-        click.echo(f"  {table:<20} {count:>7}")
-    opened, closed = (
-        sum(c["gaps_opened"] for c in rows.commits if c["status"] == "built"),
-        sum(c["gaps_closed"] for c in rows.commits if c["status"] == "built"),
-    )
-    click.echo(f"gap tags opened: {opened}; closed: {closed}")
-    held = [c for c in rows.commits if c["pages_held"]]
-    if held:
-        click.echo(f"commits with pages held at their last version that built: {len(held)}")
-    click.echo(
-        f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'} for {rows.commits[-1]['hash'][:12]}"
-    )
+    for line in history_report(rows, out_dir):
+        click.echo(line)
 
 
 @cli.command("metadata")
@@ -354,7 +307,7 @@ def serve_command(db, host, port, workers):
     import os
     import tempfile
 
-    from .serve import default_workers, server_command, write_inspect_file
+    from agingkb_site.serve import default_workers, server_command, write_inspect_file
 
     scratch = Path(tempfile.mkdtemp(prefix="agingkb-serve-"))
     command, environment = server_command(db, host, port, workers or default_workers(), write_inspect_file(db, scratch))

@@ -329,7 +329,8 @@ def _typed_table(
     return Table(
         name=page_type.table,
         title=page_type.table.replace("_", " ").capitalize(),
-        description=f"Typed frontmatter of {page_type.name} pages: {page_type.description} One row per page, one column per declared field (data/page_types.yml).",
+        description=f"Typed frontmatter of {page_type.name} pages: {page_type.description} "
+        "One row per page, one column per declared field (data/page_types.yml).",
         columns=columns,
         primary_key=["page"],
         foreign_keys=[ForeignKey(("page",), "pages", ())]

@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from etl.options import BuildOptions
 from etl.pipeline.build import BuildError, build
 from etl.schema import DATA_DIR
 
@@ -75,7 +76,7 @@ def test_works_merge_study_page_and_footnote(fixture_build):
 
 def test_invalid_package_fails_and_keeps_the_previous_build(tmp_path, fixture_build, monkeypatch):
     out = tmp_path / "out"
-    build(FIXTURE_WIKI, out, jobs=1)
+    build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
     before = {p.name: p.read_bytes() for p in (out / "package").iterdir()}
     db_before = (out / "agingkb.db").read_bytes()
 
@@ -91,7 +92,7 @@ def test_invalid_package_fails_and_keeps_the_previous_build(tmp_path, fixture_bu
         )
     )
     with pytest.raises(BuildError, match="not valid"):
-        build(FIXTURE_WIKI, out, jobs=2, data_dir=data)
+        build(FIXTURE_WIKI, out, options=BuildOptions(data_dir=data, jobs=2))
     assert {p.name: p.read_bytes() for p in (out / "package").iterdir()} == before
     assert (out / "agingkb.db").read_bytes() == db_before
     assert [p.name for p in out.iterdir() if p.name.startswith(".staging")] == []

@@ -6,7 +6,9 @@ import subprocess
 import pytest
 
 from etl.diagnostics import catalogue
-from etl.pipeline.build import BuildError, build, check_wiki
+from etl.options import BuildOptions
+from etl.pipeline.build import BuildError, build
+from etl.pipeline.check import check_wiki
 from etl.release.docs import errors_markdown
 
 from .conftest import BIN, FIXTURE_WIKI, ROOT
@@ -69,7 +71,7 @@ EXPECTED = [
 
 @pytest.fixture(scope="module")
 def diagnostics():
-    return check_wiki(BAD_WIKI, max_page_bytes=SIZE_LIMIT, jobs=1)
+    return check_wiki(BAD_WIKI, options=BuildOptions(jobs=1, max_page_bytes=SIZE_LIMIT))
 
 
 @pytest.mark.parametrize("code,path,line", EXPECTED, ids=[f"{c}@{p}:{n}" for c, p, n in EXPECTED])
@@ -107,11 +109,11 @@ def test_errors_md_lists_every_code():
 
 def test_blocking_problems_stop_the_build_and_keep_the_previous_one(tmp_path):
     out = tmp_path / "out"
-    build(FIXTURE_WIKI, out, jobs=1)
+    build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
     before = {p.relative_to(out / "package").as_posix(): p.read_bytes() for p in (out / "package").rglob("*")}
     db_before = (out / "agingkb.db").read_bytes()
     with pytest.raises(BuildError) as caught:
-        build(BAD_WIKI, out, jobs=1, max_page_bytes=SIZE_LIMIT)
+        build(BAD_WIKI, out, options=BuildOptions(jobs=1, max_page_bytes=SIZE_LIMIT))
     message = str(caught.value)
     for line in ("not-utf8.md:7: error:", "yaml-syntax.md:4: error:", "page-too-large.md:1: error:"):
         assert line in message

@@ -10,6 +10,7 @@ import pytest
 
 from etl.compare.changelog import summarise
 from etl.compare.diff import change_rows, diff_packages
+from etl.options import BuildOptions
 from etl.pipeline.build import build
 
 from .conftest import BIN, FIXTURE_WIKI, git
@@ -22,7 +23,7 @@ PAGE = "molecules/proteins/demo-kinase"
 def before(tmp_path_factory, schema):
     """The fixture wiki built once; each test edits a copy of it."""
     out = tmp_path_factory.mktemp("diff-before")
-    build(FIXTURE_WIKI, out, jobs=1)
+    build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
     return out / "package"
 
 
@@ -30,7 +31,7 @@ def diff_after(edit, before, tmp_path, schema):
     wiki = tmp_path / "wiki"
     shutil.copytree(FIXTURE_WIKI, wiki)
     edit(wiki)
-    build(wiki, tmp_path / "out", jobs=1)
+    build(wiki, tmp_path / "out", options=BuildOptions(jobs=1))
     diffs = {d.table: d for d in diff_packages(before, tmp_path / "out" / "package", schema)}
     return diffs, change_rows(list(diffs.values()), schema)
 
@@ -187,7 +188,7 @@ def test_etl_diff_on_two_builds_and_on_two_revisions(before, tmp_path):
     ]
     assert _git_status_is_clean(wiki)
 
-    build(wiki, tmp_path / "after", jobs=1)
+    build(wiki, tmp_path / "after", options=BuildOptions(jobs=1))
     on_builds = _etl("diff", str(before.parent), str(tmp_path / "after"), "--format", "csv")
     assert on_builds.returncode == 0, on_builds.stderr
     assert (

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etl.checks.page import check_page
+from etl.options import BuildOptions
 from etl.pipeline.build import BuildError, build
 from etl.rows.page_rows import CorpusIndex, page_rows
 from etl.wiki.parse import parse_page
@@ -136,7 +137,7 @@ def test_build_succeeds_or_reports(tmp_path_factory, pages):
     for number, (seed, kind, position) in enumerate(pages):
         (wiki / f"page-{number}.md").write_bytes(_mutate(SEEDS[seed], kind, position, b"#gap/x [[y|z]] |"))
     try:
-        result = build(wiki, tmp_path_factory.mktemp("fuzz-out"), jobs=1)
+        result = build(wiki, tmp_path_factory.mktemp("fuzz-out"), options=BuildOptions(jobs=1))
     except BuildError as error:
         assert "previous build kept" in str(error)
     else:

@@ -12,6 +12,7 @@ import pytest
 
 from benchmarks.compare_builds import differences
 from etl.compare.revisions import Tree
+from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.release.dist import make_release
 from etl.schema import load_yaml
@@ -175,7 +176,7 @@ def test_a_rename_and_a_verification_in_page_history(history):
 
 def test_the_last_commit_is_built_as_etl_build_builds_it(history, repository, tmp_path):
     plain = tmp_path / "plain"
-    build(repository, plain, jobs=1)
+    build(repository, plain, options=BuildOptions(jobs=1))
     found = differences(history, plain)
     assert found and only_history_and_snapshot_differ(found), found
     head = git(repository, "rev-parse", "HEAD").strip()
@@ -208,7 +209,7 @@ def test_bad_input_gets_a_message_and_keeps_the_previous_output(repository, tmp_
     wiki = tmp_path / "wiki"
     shutil.copytree(repository, wiki)
     out = tmp_path / "out"
-    build(wiki, out, jobs=1)
+    build(wiki, out, options=BuildOptions(jobs=1))
     before = _package_bytes(out)
 
     unknown = etl("history", "--wiki", str(wiki), "--out", str(out), "--since", "no-such-tag")

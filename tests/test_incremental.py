@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from benchmarks.compare_builds import differences
+from etl.options import BuildOptions
 from etl.pipeline.build import BuildError, build
 
 from .conftest import FIXTURE_WIKI
@@ -27,15 +28,15 @@ def wiki(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
     copy = tmp_path / "wiki"
     shutil.copytree(FIXTURE_WIKI, copy)
-    first = build(copy, tmp_path / "out", jobs=1)
+    first = build(copy, tmp_path / "out", options=BuildOptions(jobs=1))
     assert first.pages_from_cache == 0
     return copy
 
 
 def rebuild_and_compare(wiki, tmp_path, name):
     """Rebuild in place, build the same pages from scratch, compare."""
-    again = build(wiki, tmp_path / "out", jobs=1)
-    fresh = build(wiki, tmp_path / f"fresh-{name}", jobs=1)
+    again = build(wiki, tmp_path / "out", options=BuildOptions(jobs=1))
+    fresh = build(wiki, tmp_path / f"fresh-{name}", options=BuildOptions(jobs=1))
     assert differences(tmp_path / "out", tmp_path / f"fresh-{name}") == []
     assert fresh.pages_from_cache == 0
     return again
@@ -56,7 +57,7 @@ def test_an_added_footnote_reparses_only_its_page(wiki, tmp_path):
     )
     result = rebuild_and_compare(wiki, tmp_path, "footnote")
     assert result.pages_from_cache == pages(wiki) - 1
-    assert result.rows["footnotes"] == build(FIXTURE_WIKI, tmp_path / "orig", jobs=1).rows["footnotes"] + 1
+    assert result.rows["footnotes"] == build(FIXTURE_WIKI, tmp_path / "orig", options=BuildOptions(jobs=1)).rows["footnotes"] + 1
 
 
 def test_an_added_page_updates_the_links_that_name_it(wiki, tmp_path):
@@ -88,7 +89,7 @@ def test_a_bad_edit_blocks_the_build_and_never_leaves_a_stale_row(wiki, tmp_path
     before = (tmp_path / "out" / "package" / "pages.csv").read_bytes()
     page.write_text(original.replace("type: pathway", "type: [broken", 1))
     with pytest.raises(BuildError, match="yaml-syntax"):
-        build(wiki, tmp_path / "out", jobs=1)
+        build(wiki, tmp_path / "out", options=BuildOptions(jobs=1))
     assert (tmp_path / "out" / "package" / "pages.csv").read_bytes() == before
     page.write_text(original.replace("# Demo pathway", "# Demo pathway, retitled", 1))
     result = rebuild_and_compare(wiki, tmp_path, "fixed")
@@ -101,7 +102,7 @@ def test_an_edit_revalidates_and_reloads_only_what_changed(wiki, tmp_path):
     page.write_text(page.read_text() + "\nOne more sentence.\n")
     result = rebuild_and_compare(wiki, tmp_path, "sentence")
     assert 0 < result.resources_validated < len(result.rows)  # pages, sections, source files, the snapshot...
-    assert build(wiki, tmp_path / "out", jobs=1).resources_validated == 0  # nothing changed since
+    assert build(wiki, tmp_path / "out", options=BuildOptions(jobs=1)).resources_validated == 0  # nothing changed since
 
 
 def test_a_build_killed_after_publishing_loads_a_fresh_database(wiki, tmp_path):
@@ -114,7 +115,7 @@ def test_a_build_killed_after_publishing_loads_a_fresh_database(wiki, tmp_path):
     page = wiki / "molecules" / "proteins" / "demo-kinase.md"
     original = page.read_text()
     page.write_text(original + "\nA sentence the next build takes back.\n")
-    build(wiki, tmp_path / "out", jobs=1)
+    build(wiki, tmp_path / "out", options=BuildOptions(jobs=1))
     record.write_bytes(older)  # as if killed before the record was written
     page.write_text(original)
     rebuild_and_compare(wiki, tmp_path, "killed")
@@ -167,7 +168,7 @@ def test_check_of_one_page_with_the_cache_says_what_a_full_check_says(wiki, tmp_
     another page changed (joined again), the page's diagnostics are a full
     check's, a work conflict found only by joining pages included."""
     import etl.pipeline.build
-    from etl.pipeline.build import check_wiki
+    from etl.pipeline.check import check_wiki
 
     cache = tmp_path / "out" / ".cache"
     path = "molecules/proteins/demo-kinase.md"
@@ -183,30 +184,30 @@ def test_check_of_one_page_with_the_cache_says_what_a_full_check_says(wiki, tmp_
     )
 
     def full_check():
-        return check_wiki(wiki, {path}, jobs=1)
+        return check_wiki(wiki, {path}, options=BuildOptions(jobs=1))
 
     expected = full_check()
     assert {"work-conflict", "wikilink-missing"} <= {d.code for d in expected}
-    assert check_wiki(wiki, {path}, jobs=1, cache_dir=cache) == expected
+    assert check_wiki(wiki, {path}, cache_dir=cache, options=BuildOptions(jobs=1)) == expected
 
-    build(wiki, tmp_path / "out", jobs=1)
+    build(wiki, tmp_path / "out", options=BuildOptions(jobs=1))
 
     def no_join(*args):
         raise AssertionError("the pages were joined again")
 
     with monkeypatch.context() as patched:
         patched.setattr(etl.pipeline.build.Corpus, "add_page", no_join)
-        assert check_wiki(wiki, {path}, jobs=1, cache_dir=cache) == expected
+        assert check_wiki(wiki, {path}, cache_dir=cache, options=BuildOptions(jobs=1)) == expected
 
     other = wiki / "studies" / "demo-study.md"
     other.write_text(other.read_text() + "\nAlso [[yet-another-missing-page]].\n")
-    assert check_wiki(wiki, {path}, jobs=1, cache_dir=cache) == full_check() == expected
+    assert check_wiki(wiki, {path}, cache_dir=cache, options=BuildOptions(jobs=1)) == full_check() == expected
 
 
 def test_check_with_a_build_cache_gives_every_page_what_a_full_check_gives(real_build):
     """On the real wiki, after a build: every page checked through the build's
     cache (page entries and the join read back) against a check from scratch."""
-    from etl.pipeline.build import check_wiki
+    from etl.pipeline.check import check_wiki
 
     from .conftest import REAL_WIKI
 

@@ -8,6 +8,7 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
+from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.schema import load_yaml
 
@@ -140,7 +141,7 @@ def test_nothing_lost_from_the_fixture_wiki(fixture_build):
 def test_nothing_lost_from_the_bad_wiki(tmp_path):
     wiki = tmp_path / "wiki"
     shutil.copytree(BAD_WIKI, wiki, ignore=lambda folder, names: [n for n in names if n in BLOCKING_FIXTURES])
-    build(wiki, tmp_path / "out", jobs=1)
+    build(wiki, tmp_path / "out", options=BuildOptions(jobs=1))
     totals = assert_nothing_lost(wiki, tmp_path / "out")
     assert totals["footnote definitions"] == 19 and totals["table rows"] == 5 and totals["frontmatter wikilinks"] == 1
     db = sqlite3.connect(tmp_path / "out" / "agingkb.db")

@@ -16,9 +16,10 @@ import httpx
 import pytest
 from ruamel.yaml import YAML
 
+from agingkb_site.serve import free_port, wait_until_serving
+from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.release.dist import ReleaseError, make_release, verify_release
-from etl.serve import free_port, wait_until_serving
 from etl.wiki.discover import file_sha256 as sha256
 
 from .conftest import BIN, FIXTURE_WIKI, ROOT, served
@@ -28,7 +29,7 @@ from .conftest import BIN, FIXTURE_WIKI, ROOT, served
 def release(tmp_path_factory, monkeypatch_module):
     monkeypatch_module.delenv("FLY_API_TOKEN", raising=False)
     root = tmp_path_factory.mktemp("release")
-    build(FIXTURE_WIKI, root / "build", jobs=1)
+    build(FIXTURE_WIKI, root / "build", options=BuildOptions(jobs=1))
     return make_release(root / "build", root / "dist", app="agingkb-test"), root
 
 
@@ -227,7 +228,7 @@ def test_a_data_release_lists_what_changed_and_carries_the_changes(release, tmp_
     shutil.copytree(FIXTURE_WIKI, wiki)
     page = wiki / "molecules" / "proteins" / "demo-kinase.md"
     page.write_text(page.read_text().replace("- A claim with no source at all #gap/unsourced\n", ""))
-    result = build(wiki, tmp_path / "build", jobs=1, previous=made.directory)
+    result = build(wiki, tmp_path / "build", previous=made.directory, options=BuildOptions(jobs=1))
     assert result.compared_with == made.version
     db = sqlite3.connect(tmp_path / "build" / "agingkb.db")
     gap = db.execute("select kind, commit_hash, key from changes where table_name = 'gaps'").fetchall()
@@ -257,7 +258,7 @@ def test_the_site_lists_the_changes_since_the_previous_release(release, tmp_path
     shutil.copytree(FIXTURE_WIKI, wiki)
     page = wiki / "molecules" / "proteins" / "demo-kinase.md"
     page.write_text(page.read_text().replace("uniprot: Q9ZZZ1", "uniprot: Q9ZZZ2"))
-    build(wiki, tmp_path / "build", jobs=1, previous=made.directory)
+    build(wiki, tmp_path / "build", previous=made.directory, options=BuildOptions(jobs=1))
     with served(tmp_path / "build" / "agingkb.db", tmp_path / "datasette.log") as url:
         html = httpx.get(url + "/-/what-changed", timeout=30).text
     assert "Changes since the previous release" in html

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from etl.options import BuildOptions
 from etl.pipeline.build import build
 
 from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI
@@ -24,8 +25,8 @@ def snapshot_of(out: Path) -> dict[str, bytes]:
 
 def test_same_pages_give_byte_identical_outputs(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    build(FIXTURE_WIKI, tmp_path / "one", jobs=1)
-    build(FIXTURE_WIKI, tmp_path / "two", jobs=2)
+    build(FIXTURE_WIKI, tmp_path / "one", options=BuildOptions(jobs=1))
+    build(FIXTURE_WIKI, tmp_path / "two", options=BuildOptions(jobs=2))
     one, two = snapshot_of(tmp_path / "one"), snapshot_of(tmp_path / "two")
     assert one.keys() == two.keys()
     assert [name for name in one if one[name] != two[name]] == []
@@ -83,7 +84,7 @@ def test_build_killed_halfway_leaves_previous_build_untouched(tmp_path, stage_ma
     if not REAL_WIKI.is_dir():
         pytest.fail(f"the wiki snapshot is missing at {REAL_WIKI}")
     out = tmp_path / "out"
-    build(FIXTURE_WIKI, out, jobs=1)
+    build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
     before = snapshot_of(out)
 
     process = subprocess.Popen(
@@ -107,7 +108,7 @@ def test_build_killed_halfway_leaves_previous_build_untouched(tmp_path, stage_ma
     assert _wait_for_group_to_end(process.pid), "the killed build's processes did not end"
 
     # The next build cleans up what the killed one left and publishes.
-    build(FIXTURE_WIKI, out, jobs=1)
+    build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
     assert len(list((out / ".builds").iterdir())) == 1
     assert snapshot_of(out)["agingkb.db"] == before["agingkb.db"]
 
@@ -129,9 +130,9 @@ def test_a_second_build_into_the_same_directory_is_refused(tmp_path):
     from etl.pipeline.build import BuildError
 
     out = tmp_path / "out"
-    build(FIXTURE_WIKI, out, jobs=1)
+    build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
     with open(out / ".build.lock", "w") as held:
         fcntl.flock(held, fcntl.LOCK_EX)
         with pytest.raises(BuildError, match="another build is writing"):
-            build(FIXTURE_WIKI, out, jobs=1)
-    build(FIXTURE_WIKI, out, jobs=1)  # free again once the holder is gone
+            build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
+    build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))  # free again once the holder is gone

@@ -2,10 +2,13 @@
 crash (or a hang: the fuzz profile has a deadline), and generated outcome
 clauses, doses and durations read back as the numbers they were made from."""
 
+from types import SimpleNamespace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from etl.rows.trial_mentions import read_explicit_block
+from etl.rows.trial_blocks import declared_enums, read_explicit_block
+from etl.schema import load_schema
 from etl.wiki.trial_tables import read_table_row
 from etl.wiki.trials import find_arms, find_dose, find_duration, read_outcome, read_outcomes, text_facts
 
@@ -67,6 +70,9 @@ def test_trial_readers_never_crash(text):
     read_table_row(["Trial", "NCT", "n", "Primary outcome", "p-value", "Dose", "Status"], [text] * 7)
 
 
+ENUMS = declared_enums(load_schema())
+
+
 class _NoPages:
     study_works: dict = {}
 
@@ -81,7 +87,9 @@ class _NoPages:
     )
 )
 def test_explicit_blocks_never_crash(text):
-    read_explicit_block(text, 10, {"a1": {"registry_id": None, "work": None, "study_page": None}}, _NoPages(), "p")
+    read_explicit_block(
+        text, 10, {"a1": SimpleNamespace(registry_id=None, work=None, study_page=None)}, _NoPages(), "p", ENUMS
+    )
 
 
 @given(

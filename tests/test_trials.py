@@ -4,11 +4,14 @@ molecules/proteins/il-1ra.md; the NCT table on molecules/compounds/anakinra.md).
 
 import json
 import sqlite3
+from types import SimpleNamespace
 
 import pytest
 
+from etl.options import BuildOptions
 from etl.pipeline.build import build
-from etl.rows.trial_mentions import read_explicit_block
+from etl.rows.trial_blocks import declared_enums, read_explicit_block
+from etl.schema import load_schema
 from etl.wiki.trial_tables import header_meaning, read_table_row
 from etl.wiki.trials import (
     find_arms,
@@ -248,6 +251,9 @@ def test_an_estimate_with_its_interval_in_one_cell():
     )
 
 
+ENUMS = declared_enums(load_schema())
+
+
 class _NoPages:
     study_works: dict = {}
 
@@ -256,18 +262,20 @@ class _NoPages:
 
 
 def test_explicit_block_problems_name_their_line():
-    footnotes = {"rho2020": {"registry_id": None, "work": "doi:10.5555/rho", "study_page": None}}
+    footnotes = {"rho2020": SimpleNamespace(registry_id=None, work="doi:10.5555/rho", study_page=None)}
     explicit, problems = read_explicit_block(
-        "trial: rho2020\nn-randomised: 40\nblinding: masked\ncolour: blue\n", 11, footnotes, _NoPages(), "p"
+        "trial: rho2020\nn-randomised: 40\nblinding: masked\ncolour: blue\n", 11, footnotes, _NoPages(), "p", ENUMS
     )
     facts, _, keys = explicit
     assert facts.values == {"n_randomised": 40} and keys["work"] == "doi:10.5555/rho"
     assert [(line, code) for line, code, _ in problems] == [(14, "trial-block-invalid"), (13, "trial-block-invalid")]
-    assert read_explicit_block("trial: [unclosed\n", 5, footnotes, _NoPages(), "p")[1][0][:2] == (
+    assert read_explicit_block("trial: [unclosed\n", 5, footnotes, _NoPages(), "p", ENUMS)[1][0][:2] == (
         6,
         "trial-block-invalid",
     )
-    assert read_explicit_block("n-randomised: 3\n", 5, footnotes, _NoPages(), "p")[1][0][1] == "trial-block-invalid"
+    assert (
+        read_explicit_block("n-randomised: 3\n", 5, footnotes, _NoPages(), "p", ENUMS)[1][0][1] == "trial-block-invalid"
+    )
 
 
 # --- the fixture wiki ----------------------------------------------------
@@ -276,7 +284,7 @@ def test_explicit_block_problems_name_their_line():
 @pytest.fixture(scope="module")
 def trials_db(tmp_path_factory):
     out = tmp_path_factory.mktemp("trials-build")
-    result = build(TRIALS_WIKI, out, jobs=1)
+    result = build(TRIALS_WIKI, out, options=BuildOptions(jobs=1))
     connection = sqlite3.connect(out / "agingkb.db")
     connection.row_factory = sqlite3.Row
     yield connection, result, out

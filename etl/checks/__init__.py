@@ -1,6 +1,6 @@
-"""Checks a curator runs (`etl check`).
+"""Checks that need more than one field of a page.
 
-Enters: parsed pages and the corpus index. Leaves: diagnostics, one problem
-at one file and line with a code from data/errors.yml; the whole-wiki check
-gathers them the way a build does, without writing anything.
+Enters: a parsed page and the corpus index. Leaves: diagnostics, one problem
+at one file and line with a code from data/errors.yml. The whole-wiki check
+(`etl check`) runs them the way a build does: etl/pipeline/check.py.
 """

@@ -117,7 +117,7 @@ def summarise(diffs: list[TableDiff]) -> Summary:
     renamed_to = {new for _, new in summary.pages_renamed}
     summary.pages_added = sorted(row["page"] for _, row in pages.added if row["page"] not in renamed_to)
     summary.pages_removed = sorted(row["page"] for _, row in pages.removed if row["page"] not in renamed_from)
-    for key, old, new, columns in pages.changed:
+    for _, old, new, columns in pages.changed:
         if "verified" in columns and new.get("verified") == "true":
             summary.verified.append((new["page"], new.get("verified_date") or ""))
         elif "verified_date" in columns and new.get("verified") == "true" and old.get("verified_date"):
@@ -141,7 +141,7 @@ def summarise(diffs: list[TableDiff]) -> Summary:
         summary.pages_renamed,
         lambda row, page: (page, row["dimension_text"], row["status_text"]),
     )
-    for key, old, new, columns in grades.changed:
+    for _, old, new, columns in grades.changed:
         if "status" in columns or "status_text" in columns:
             summary.grades_changed.append(
                 (new["page"], new["dimension_text"], old.get("status_text") or "", new.get("status_text") or "")
@@ -166,7 +166,7 @@ def summarise(diffs: list[TableDiff]) -> Summary:
 
     trials = by_table.get("trials", empty)
     summary.trials_added = [row["trial"] for _, row in trials.added]
-    for key, old, new, columns in trials.changed:
+    for _, _, new, columns in trials.changed:
         for column, (before, after) in sorted(columns.items()):
             if column in TRIAL_FACT_COLUMNS:
                 summary.trial_facts_changed.append((new["trial"], column, before or "", after or ""))
@@ -208,11 +208,14 @@ def summary_markdown(summary: Summary, title: str) -> str:
     out = [
         f"# {title}",
         "",
-        f"- Pages: {len(summary.pages_added):,} added, {len(summary.pages_removed):,} removed, {len(summary.pages_renamed):,} renamed",
-        f"- Gap tags: {gap_opened:,} opened, {gap_closed:,} closed ({len(summary.gaps_reworded):,} more kept with their claim reworded)",
+        f"- Pages: {len(summary.pages_added):,} added, {len(summary.pages_removed):,} removed, "
+        f"{len(summary.pages_renamed):,} renamed",
+        f"- Gap tags: {gap_opened:,} opened, {gap_closed:,} closed "
+        f"({len(summary.gaps_reworded):,} more kept with their claim reworded)",
         f"- Evidence grades changed: {len(summary.grades_changed):,}",
         f"- Pages verified: {len(summary.verified):,}; verification dates moved: {len(summary.verification_moved):,}",
-        f"- Footnotes: {len(summary.footnotes_added):,} added, {len(summary.footnotes_removed):,} removed; works: {len(summary.works_added):,} added, {len(summary.works_removed):,} removed",
+        f"- Footnotes: {len(summary.footnotes_added):,} added, {len(summary.footnotes_removed):,} removed; "
+        f"works: {len(summary.works_added):,} added, {len(summary.works_removed):,} removed",
         f"- Trials: {len(summary.trials_added):,} added, {len(summary.trial_facts_changed):,} trial facts changed",
         f"- Identifiers: {len(summary.identifiers_added):,} added, {len(summary.identifiers_fixed):,} fixed",
     ]

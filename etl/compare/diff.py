@@ -14,6 +14,8 @@ Pure apart from `read_table`: works on rows (dicts of CSV cells).
 from __future__ import annotations
 
 import csv
+import io
+import json
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -165,3 +167,14 @@ def change_rows(diffs: list[TableDiff], schema: Schema) -> list[dict]:
                         {**base, "column": column, "old_value": old_value or None, "new_value": new_value or None}
                     )
     return rows
+
+
+def change_text(rows: list[dict], output_format: str) -> str:
+    """Change rows as `etl diff --format csv|json` writes them."""
+    if output_format == "json":
+        return json.dumps(rows, indent=2, ensure_ascii=False) + "\n"
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CHANGE_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()

@@ -14,7 +14,6 @@ usual, with the commits, changes and page_history tables beside its own.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,12 +22,15 @@ from pathlib import Path
 from ..checks.page import check_slugs
 from ..corpus.tables import Corpus, corpus_index
 from ..diagnostics import blocking_codes
+from ..options import BuildOptions
 from ..output.csv_text import read_table_text, serialise
-from ..pipeline.build import CACHE_DIR, BuildResult, build, page_results
-from ..pipeline.cache import PageCache, code_version
-from ..schema import DATA_DIR, Schema, load_schema
+from ..pipeline.build import BuildResult, build
+from ..pipeline.cache import CACHE_DIR, PageCache, code_version
+from ..pipeline.workers import page_results
+from ..rows.result import PageResult
+from ..schema import Schema, load_schema
 from ..wiki.discover import discover
-from ..wiki.parse import DEFAULT_MAX_PAGE_BYTES, page_id
+from ..wiki.parse import page_id
 from .diff import TableDiff, change_rows, diff_rows
 from .revisions import Commit, Tree, changed_paths, commits, require_checkout, resolve, uncommitted
 
@@ -48,11 +50,10 @@ class CheckoutError(HistoryError):
 def build_history(
     checkout: Path,
     out_dir: Path,
+    options: BuildOptions | None = None,
+    *,
     since: str | None = None,
-    jobs: int | None = None,
     hold_blocked: bool = False,
-    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
-    data_dir: Path = DATA_DIR,
 ) -> tuple[HistoryRows, BuildResult]:
     """Build every commit of `checkout` (after `since`, which is then the
     baseline), then the last one into `out_dir` with the history tables.
@@ -72,22 +73,20 @@ def build_history(
         walk = commits(checkout)
     if not walk:
         raise CheckoutError(f"{checkout}: no commits to build")
-    schema = load_schema(data_dir)
+    options = options or BuildOptions()
+    schema = load_schema(options.data_dir)
     out_dir = Path(out_dir)
     (out_dir / ".builds").mkdir(parents=True, exist_ok=True)
-    jobs = jobs or os.cpu_count() or 1
-    cache = PageCache(out_dir / CACHE_DIR, code_version(data_dir, max_page_bytes))
+    cache = PageCache(out_dir / CACHE_DIR, code_version(options.data_dir, options.max_page_bytes))
     with tempfile.TemporaryDirectory(prefix="agingkb-history-") as scratch:
-        history = History(checkout, Path(scratch), schema, data_dir, cache, jobs, max_page_bytes, hold_blocked)
+        history = History(checkout, Path(scratch), schema, options, cache, hold_blocked)
         rows = history.run(walk)
         last = walk[-1]
         result = build(
             history.tree.directory,
             out_dir,
-            last.upstream_commit,
-            jobs,
-            max_page_bytes,
-            data_dir,
+            options,
+            upstream_commit=last.upstream_commit,
             extra_rows=rows.tables(),
             git_commit=last.commit,
         )
@@ -97,8 +96,7 @@ def build_history(
 @dataclass
 class PageState:
     key: str  # the page cache's key: path and content
-    journal: list  # what the page asked of the corpus index
-    result: tuple  # page type, tables (TableText), (work mentions, trial mentions, gap tags), diagnostics, invalid-field count
+    result: PageResult  # with its journal: what the page asked of the corpus index
     schema: Schema
     _cells: dict | None = None
 
@@ -106,13 +104,13 @@ class PageState:
         """The page's rows of one table as the CSV writes their cells."""
         if self._cells is None:
             self._cells = {
-                name: read_table_text(self.schema.tables[name], text) for name, text in self.result[1].items()
+                name: read_table_text(self.schema.tables[name], text) for name, text in self.result.tables.items()
             }
         return self._cells.get(table, [])
 
     def count(self, table: str | None = None) -> int:
         """How many rows the page gives one table (all tables without one)."""
-        tables = self.result[1]
+        tables = self.result.tables
         return sum(text.count for name, text in tables.items() if table in (None, name))
 
 
@@ -139,14 +137,12 @@ class History:
         checkout: Path,
         scratch: Path,
         schema: Schema,
-        data_dir: Path,
+        options: BuildOptions,
         cache: PageCache,
-        jobs: int,
-        max_page_bytes: int,
         hold_blocked: bool,
     ):
-        self.checkout, self.schema, self.data_dir, self.cache = checkout, schema, data_dir, cache
-        self.jobs, self.max_page_bytes, self.hold_blocked = jobs, max_page_bytes, hold_blocked
+        self.checkout, self.schema, self.options, self.cache = checkout, schema, options, cache
+        self.hold_blocked = hold_blocked
         self.tree = Tree(checkout, scratch / "wiki")
         self.pages: dict[str, PageState] = {}  # path -> state, for the last commit built
         self.corpus: dict[str, list[dict]] = {}  # corpus table -> cells, for the last commit built
@@ -168,12 +164,14 @@ class History:
     def step(self, seq: int, commit: Commit) -> None:
         wiki = self.tree.show(commit.commit)
         files_changed = len(changed_paths(self.checkout, self.built.commit, commit.commit)) if self.built else 0
-        discovery = discover(wiki, commit.upstream_commit, self.data_dir, commit.commit)
+        discovery = discover(wiki, commit.upstream_commit, self.options.data_dir, commit.commit)
         index = corpus_index(discovery, self.schema, self.cache)
         pages = self._pages(discovery, index)
         row = _commit_row(seq, commit, files_changed)
         blocking = [d for d in check_slugs([p.path for p in discovery.pages]) if d.code in blocking_codes()]
-        held = {path: [d for d in state.result[3] if d.code in blocking_codes()] for path, state in pages.items()}
+        held = {
+            path: [d for d in state.result.diagnostics if d.code in blocking_codes()] for path, state in pages.items()
+        }
         held = {path: problems for path, problems in held.items() if problems}
         if blocking or (held and not self.hold_blocked):
             problems = blocking + [d for problems in held.values() for d in problems]
@@ -206,14 +204,13 @@ class History:
         for page in discovery.pages:
             key = PageCache.key(page.path, page.sha256)
             kept = self.pages.get(page.path)
-            if kept is not None and kept.key == key and all(index.answers(q) for q in kept.journal):
+            if kept is not None and kept.key == key and all(index.answers(q) for q in kept.result.journal):
                 states[page.path] = kept
             else:
                 stale.append(page)
-        with page_results(stale, self.jobs, index, self.schema, self.max_page_bytes, self.cache) as results:
+        with page_results(stale, index, self.schema, self.options, self.cache, with_journal=True) as results:
             for page, result in zip(stale, results):
-                key = PageCache.key(page.path, page.sha256)
-                states[page.path] = PageState(key, self.cache.journal(key) or [], result, self.schema)
+                states[page.path] = PageState(PageCache.key(page.path, page.sha256), result, self.schema)
         return {path: states[path] for path in sorted(states)}
 
     def _corpus(self, pages: dict[str, PageState], index, discovery) -> dict[str, list[dict]]:
@@ -223,9 +220,9 @@ class History:
             and all(pages[p] is self.pages[p] for p in pages)
         ):
             return self.corpus  # no page changed: neither did what they say together
-        corpus = Corpus(self.schema, self.data_dir)
+        corpus = Corpus(self.schema, self.options.data_dir)
         for state in pages.values():
-            corpus.add_page(*state.result[2])
+            corpus.add_page(state.result)
         tables, _ = corpus.tables(index, discovery)
         return {
             name: [_cells(r) for r in rows]
@@ -266,7 +263,7 @@ class History:
         per_page: dict[str, str] = {}  # page -> added | removed | changed
         for path in sorted(set(pages) | set(self.pages)):
             old, new = self.pages.get(path), pages.get(path)
-            if old is new or (old and new and old.result[1] == new.result[1]):
+            if old is new or (old and new and old.result.tables == new.result.tables):
                 continue
             for name in self.tables_by_page:
                 difference = diff_rows(
@@ -382,3 +379,25 @@ def _verified(state: PageState | None) -> bool | None:
     if state is None or not state.count("pages"):
         return None
     return {"true": True, "false": False}.get(state.cells("pages")[0]["verified"])
+
+
+def history_report(rows: HistoryRows, out_dir: Path) -> list[str]:
+    """What `etl history` prints: commits by status, changes per table, gap
+    tags opened and closed, pages held."""
+    statuses = Counter(c["status"] for c in rows.commits)
+    lines = [
+        f"commits: {len(rows.commits)} ({', '.join(f'{n} {s}' for s, n in sorted(statuses.items()))})",
+        f"changes: {len(rows.changes)}; page history rows: {len(rows.page_history)}",
+        *(f"  {table:<20} {count:>7}" for table, count in Counter(c["table_name"] for c in rows.changes).most_common()),
+    ]
+    built = [c for c in rows.commits if c["status"] == "built"]
+    opened, closed = sum(c["gaps_opened"] for c in built), sum(c["gaps_closed"] for c in built)
+    lines.append(f"gap tags opened: {opened}; closed: {closed}")
+    held = [c for c in rows.commits if c["pages_held"]]
+    if held:
+        lines.append(f"commits with pages held at their last version that built: {len(held)}")
+    lines.append(
+        f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'} "
+        f"for {rows.commits[-1]['hash'][:12]}"
+    )
+    return lines

@@ -1,20 +1,16 @@
 """Snapshots to compare: the data package of a build directory, a release
-directory or a package directory, or a revision of a wiki checkout built
-for the purpose."""
+directory or a package directory."""
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..output.archive import ZIP_NAME
-from ..pipeline.build import BuildError, build
 from ..release.versioning import descriptor_version, newest_release
 from .diff import change_rows, diff_packages
-from .revisions import Tree, require_checkout, resolve
 
 
 class SnapshotError(Exception):
@@ -64,23 +60,3 @@ def changes_since(previous: Path, package_dir: Path, schema) -> tuple[list[dict]
         _, version = descriptor_version(old)
         rows = change_rows(diff_packages(old, package_dir, schema), schema)
     return [{"change": number, "commit_hash": None, **row} for number, row in enumerate(rows, start=1)], version
-
-
-@contextmanager
-def revision_packages(checkout: Path, old_revision: str, new_revision: str, jobs: int | None = None):
-    """Packages of two revisions of a wiki checkout, built in a scratch
-    directory; the second build reuses the first one's page cache."""
-    checkout = require_checkout(checkout)
-    old, new = resolve(checkout, old_revision), resolve(checkout, new_revision)
-    with tempfile.TemporaryDirectory(prefix="agingkb-diff-") as scratch:
-        scratch = Path(scratch)
-        tree = Tree(checkout, scratch / "wiki")
-        out = scratch / "out"
-        for revision, commit in ((old_revision, old), (new_revision, new)):
-            try:
-                build(tree.show(commit), out, upstream_commit=commit, jobs=jobs)
-            except BuildError as error:
-                raise BuildError(f"revision {revision} ({commit[:12]}) does not build: {error}") from None
-            if commit == old:
-                shutil.copytree(out / "package", scratch / "old-package", dirs_exist_ok=True)
-        yield scratch / "old-package", out / "package"

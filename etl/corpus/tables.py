@@ -9,6 +9,7 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, diagnose
 from ..pipeline.cache import PageCache
 from ..rows.page_rows import CorpusIndex, work_key
+from ..rows.result import PageResult, WorkMention
 from ..schema import Schema
 from ..wiki.discover import Discovery, source_file_rows
 from ..wiki.frontmatter import FrontmatterError, parse_frontmatter, plain
@@ -68,11 +69,11 @@ class Corpus:
         self.works, self.trials = WorkIndex(schema.venues), TrialIndex(load_trial_terms(data_dir))
         self.observed_tags: set[str] = set()
 
-    def add_page(self, mentions: list[dict], trial_mentions: list[dict], gap_tags: list[str]) -> None:
-        self.observed_tags.update(gap_tags)
-        for mention in mentions:
+    def add_page(self, result: PageResult) -> None:
+        self.observed_tags.update(result.gap_tags)
+        for mention in result.work_mentions:
             self.works.add(mention)
-        for mention in trial_mentions:
+        for mention in result.trial_mentions:
             self.trials.add(mention)
 
     def problems(self, index: CorpusIndex) -> list[Diagnostic]:
@@ -116,7 +117,7 @@ class Corpus:
 
 def bibliography_rows(
     schema: Schema, index: CorpusIndex, data_dir: Path
-) -> tuple[list[dict], list[dict], list[dict], list[Diagnostic]]:
+) -> tuple[list[dict], list[dict], list[WorkMention], list[Diagnostic]]:
     records, links, mentions, diagnostics = [], [], [], []
     for entry, line in records_with_lines(data_dir / "bibliography.yml"):
         prov = {"source_path": "data/bibliography.yml", "source_line": line}
@@ -149,24 +150,24 @@ def bibliography_rows(
         )
         links += [{"record": entry["record"], "page": page, **prov} for page in about]
         mentions.append(
-            {
-                "work": key,
-                "origin": "bibliography",
-                "page": None,
-                "doi": None,
-                "pmid": None,
-                "pmc": None,
-                "isbn": entry["isbn_print"],
-                "study_page": None,
-                "title": entry["title"],
-                "authors": [],
-                "venue": entry["publisher"],
-                "venue_id": None,
-                "year": int(str(entry["publication_date"])[:4]),
-                "design": "review",
-                "retracted": False,
+            WorkMention(
+                work=key,
+                origin="bibliography",
+                page=None,
+                doi=None,
+                pmid=None,
+                pmc=None,
+                isbn=entry["isbn_print"],
+                study_page=None,
+                title=entry["title"],
+                authors=[],
+                venue=entry["publisher"],
+                venue_id=None,
+                year=int(str(entry["publication_date"])[:4]),
+                design="review",
+                retracted=False,
                 **prov,
-            }
+            )
         )
     return records, links, mentions, diagnostics
 

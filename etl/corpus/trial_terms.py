@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, diagnose
+from ..rows.result import TrialMention
 from ..schema import DATA_DIR, load_yaml
 from ..wiki.trials import find_phase, phase_cell
 
@@ -150,17 +151,17 @@ def normalised_facts(facts: dict, terms: TrialTerms) -> tuple[dict, list[str]]:
     return values, unmapped
 
 
-def unmapped_term_diagnostics(unmapped: dict[tuple[str, str], dict]) -> list[Diagnostic]:
+def unmapped_term_diagnostics(unmapped: dict[tuple[str, str], TrialMention]) -> list[Diagnostic]:
     """One warning per value that maps to no declared term, where the
     mention that stated it is."""
     return [
         diagnose(
-            m["source_path"],
-            m["source_line"],
+            m.source_path,
+            m.source_line,
             "trial-term-unmapped",
             f"trial {kind} '{value}' maps to no {kind} in data/{TERMS_FILE}; {NORMALISED_COLUMNS[kind]} is left empty",
         )
         for (kind, value), m in sorted(
-            unmapped.items(), key=lambda item: (item[1]["source_path"], item[1]["source_line"], item[0])
+            unmapped.items(), key=lambda item: (item[1].source_path, item[1].source_line, item[0])
         )
     ]

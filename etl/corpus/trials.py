@@ -9,8 +9,9 @@ import re
 from dataclasses import fields
 
 from ..diagnostics import Diagnostic, diagnose
+from ..rows.result import TrialMention
 from ..wiki.trials import Outcome
-from .trial_terms import TrialTerms, load_trial_terms, normalised_facts, unmapped_term_diagnostics
+from .trial_terms import TrialTerms, normalised_facts, unmapped_term_diagnostics
 
 # Which mention of a trial speaks first when they disagree.
 KIND_RANK = {"explicit": 0, "study-page": 1, "footnote": 2, "table-row": 3, "prose": 4}
@@ -20,26 +21,26 @@ class TrialIndex:
     """Joins trial mentions from every page into trials: mentions sharing
     an NCT id, a work (DOI, PMID) or a study page are one trial."""
 
-    def __init__(self, terms: TrialTerms | None = None):
-        self.terms = terms or load_trial_terms()
-        self.mentions: list[dict] = []
+    def __init__(self, terms: TrialTerms):
+        self.terms = terms
+        self.mentions: list[TrialMention] = []
         self.diagnostics: list[Diagnostic] = []
 
-    def add(self, mention: dict) -> None:
+    def add(self, mention: TrialMention) -> None:
         self.mentions.append(mention)
 
     @staticmethod
-    def _keys(mention: dict, position: int) -> list[str]:
+    def _keys(mention: TrialMention, position: int) -> list[str]:
         keys = []
-        if mention["registry_id"]:
-            keys.append("nct:" + mention["registry_id"])
-        if mention["work"]:
-            keys.append("work:" + mention["work"])
-        if mention["study_page"]:
-            keys.append("page:" + mention["study_page"])
+        if mention.registry_id:
+            keys.append("nct:" + mention.registry_id)
+        if mention.work:
+            keys.append("work:" + mention.work)
+        if mention.study_page:
+            keys.append("page:" + mention.study_page)
         return keys or [f"mention:{position}"]
 
-    def _groups(self) -> list[list[dict]]:
+    def _groups(self) -> list[list[TrialMention]]:
         parent: dict[str, str] = {}
 
         def find(key):
@@ -55,28 +56,28 @@ class TrialIndex:
                 a, b = find(keys[0]), find(key)
                 if a != b:
                     parent[max(a, b)] = min(a, b)
-        groups: dict[str, list[dict]] = {}
+        groups: dict[str, list[TrialMention]] = {}
         for position, mention in enumerate(self.mentions):
             groups.setdefault(find(self._keys(mention, position)[0]), []).append(mention)
         ordered = []
         for members in groups.values():
-            members.sort(key=lambda m: (KIND_RANK[m["kind"]], m["source_path"], m["source_line"]))
+            members.sort(key=lambda m: (KIND_RANK[m.kind], m.source_path, m.source_line))
             ordered.append(members)
         return ordered
 
     @staticmethod
-    def trial_id(members: list[dict]) -> str:
-        registry = sorted({m["registry_id"] for m in members if m["registry_id"]})
+    def trial_id(members: list[TrialMention]) -> str:
+        registry = sorted({m.registry_id for m in members if m.registry_id})
         if registry:
             return registry[0]
-        works = sorted({m["work"] for m in members if m["work"]})
+        works = sorted({m.work for m in members if m.work})
         if works:
             return works[0]
-        studies = sorted({m["study_page"] for m in members if m["study_page"]})
+        studies = sorted({m.study_page for m in members if m.study_page})
         if studies:
             return "page:" + studies[0]
         first = members[0]
-        return f"{first['page']}#L{first['source_line']}"
+        return f"{first.page}#L{first.source_line}"
 
     def rows(self, known_works: set[str]) -> dict[str, list[dict]]:
         """Rows of trials, trial_arms, trial_outcomes and trial_mentions.
@@ -85,26 +86,26 @@ class TrialIndex:
         self.diagnostics = []
         trials, arms, outcomes, mention_rows = [], [], [], []
         groups = sorted(((self.trial_id(m), m) for m in self._groups()), key=lambda pair: pair[0])
-        label_owner: dict[str, tuple[str, dict]] = {}
-        unmapped_terms: dict[tuple[str, str], dict] = {}  # (kind, value as written) -> first mention stating it
+        label_owner: dict[str, tuple[str, TrialMention]] = {}
+        unmapped_terms: dict[tuple[str, str], TrialMention] = {}  # (kind, value as written) -> first mention stating it
         for trial, members in groups:
             first = members[0]
-            prov = {name: first[name] for name in ("source_path", "source_line")}
+            prov = first.provenance
             facts: dict = {}
-            fact_mention: dict[str, dict] = {}  # where each fact was read, for reports
+            fact_mention: dict[str, TrialMention] = {}  # where each fact was read, for reports
             explicit = set()
             for mention in members:
-                for name, value in mention["facts"].items():
+                for name, value in mention.facts.items():
                     if value is not None and name not in facts:
                         facts[name] = value
                         fact_mention[name] = mention
-                        if mention["kind"] == "explicit" and name in mention["explicit_fields"]:
+                        if mention.kind == "explicit" and name in mention.explicit_fields:
                             explicit.add(name)
-            arm_source = next((m for m in members if m["arms"]), None)
+            arm_source = next((m for m in members if m.arms), None)
             if arm_source:
-                if arm_source["kind"] == "explicit":
+                if arm_source.kind == "explicit":
                     explicit.add("arms")
-                for seq, arm in enumerate(arm_source["arms"], start=1):
+                for seq, arm in enumerate(arm_source.arms, start=1):
                     arms.append(
                         {
                             "trial": trial,
@@ -112,8 +113,8 @@ class TrialIndex:
                             "label": arm["label"],
                             "n_randomised": arm["n"],
                             "n_completed": arm["completed"],
-                            "origin": "explicit" if arm_source["kind"] == "explicit" else "extracted",
-                            **_prov(arm_source),
+                            "origin": "explicit" if arm_source.kind == "explicit" else "extracted",
+                            **arm_source.provenance,
                         }
                     )
             trial_outcomes = _merge_outcomes(members)
@@ -123,17 +124,17 @@ class TrialIndex:
                         "trial": trial,
                         "seq": seq,
                         **{k: v for k, v in outcome.items()},
-                        "page": mention["page"],
-                        "mention_kind": mention["kind"],
-                        "origin": "explicit" if mention["kind"] == "explicit" else "extracted",
-                        **_prov(mention),
+                        "page": mention.page,
+                        "mention_kind": mention.kind,
+                        "origin": "explicit" if mention.kind == "explicit" else "extracted",
+                        **mention.provenance,
                     }
                 )
-            tags = sorted({t for m in members for t in m["gap_tags"]})
-            pages = sorted({m["page"] for m in members})
-            registry_id = next((m["registry_id"] for m in members if m["registry_id"]), None)
-            work = next((m["work"] for m in members if m["work"] in known_works), None)
-            study_page = next((m["study_page"] for m in members if m["study_page"]), None)
+            tags = sorted({t for m in members for t in m.gap_tags})
+            pages = sorted({m.page for m in members})
+            registry_id = next((m.registry_id for m in members if m.registry_id), None)
+            work = next((m.work for m in members if m.work in known_works), None)
+            study_page = next((m.study_page for m in members if m.study_page), None)
             normalised, unmapped = normalised_facts(facts, self.terms)
             for kind in unmapped:
                 unmapped_terms.setdefault((kind, facts[kind]), fact_mention[kind])
@@ -145,7 +146,7 @@ class TrialIndex:
                     "study_page": study_page,
                     **{name: facts.get(name) for name in TRIAL_FACT_COLUMNS},
                     **normalised,
-                    "arm_count": len(arm_source["arms"]) if arm_source else None,
+                    "arm_count": len(arm_source.arms) if arm_source else None,
                     "pages": pages,
                     "page_count": len(pages),
                     "mention_count": len(members),
@@ -162,33 +163,34 @@ class TrialIndex:
                 }
             )
             for seq, mention in enumerate(
-                sorted(members, key=lambda m: (m["source_path"], m["source_line"], m["kind"])), start=1
+                sorted(members, key=lambda m: (m.source_path, m.source_line, m.kind)), start=1
             ):
                 mention_rows.append(
                     {
                         "trial": trial,
                         "seq": seq,
-                        "page": mention["page"],
-                        "kind": mention["kind"],
-                        "label": mention["label"],
-                        "text": mention["text"],
-                        "registry_id": mention["registry_id"],
-                        "work": mention["work"],
-                        "gap_tags": mention["gap_tags"],
-                        "unmapped_columns": mention["unmapped"],
-                        **_prov(mention),
+                        "page": mention.page,
+                        "kind": mention.kind,
+                        "label": mention.label,
+                        "text": mention.text,
+                        "registry_id": mention.registry_id,
+                        "work": mention.work,
+                        "gap_tags": mention.gap_tags,
+                        "unmapped_columns": mention.unmapped,
+                        **mention.provenance,
                     }
                 )
-                if mention["kind"] == "footnote" and mention["label"]:
-                    owner = label_owner.setdefault(mention["label"], (trial, mention))
+                if mention.kind == "footnote" and mention.label:
+                    owner = label_owner.setdefault(mention.label, (trial, mention))
                     identified = [t for t in (trial, owner[0]) if t.startswith(("NCT", "doi:", "pmid:"))]
-                    if owner[0] != trial and owner[1]["page"] != mention["page"] and len(identified) < 2:
+                    if owner[0] != trial and owner[1].page != mention.page and len(identified) < 2:
                         self.diagnostics.append(
                             diagnose(
-                                mention["source_path"],
-                                mention["source_line"],
+                                mention.source_path,
+                                mention.source_line,
                                 "trial-duplicate-suspect",
-                                f"footnote [^{mention['label']}] here is trial {trial}, but [^{mention['label']}] at {owner[1]['source_path']}:{owner[1]['source_line']} is trial {owner[0]}; "
+                                f"footnote [^{mention.label}] here is trial {trial}, but [^{mention.label}] at "
+                                f"{owner[1].source_path}:{owner[1].source_line} is trial {owner[0]}; "
                                 "if they are one trial, give both records the same DOI or NCT id",
                             )
                         )
@@ -225,26 +227,22 @@ TRIAL_FACT_COLUMNS = [
 OUTCOME_COLUMNS = [f.name for f in fields(Outcome)]  # as read_outcome fills them
 
 
-def _prov(mention: dict) -> dict:
-    return {name: mention[name] for name in ("source_path", "source_line")}
-
-
 def _restates(statistics: tuple, fuller: tuple) -> bool:
     """Every number stated here is stated the same in the fuller outcome."""
     stated = [(a, b) for a, b in zip(statistics, fuller) if a is not None]
     return bool(stated) and all(a == b for a, b in stated)
 
 
-def _merge_outcomes(members: list[dict]) -> list[tuple[dict, dict]]:
+def _merge_outcomes(members: list[TrialMention]) -> list[tuple[dict, TrialMention]]:
     """Outcomes of one trial across its mentions: explicit outcomes replace
     extracted ones with the same measure; a result stated the same way on
     several pages is kept once."""
-    explicit_measures = {o["measure"].lower() for m in members if m["kind"] == "explicit" for o in m["outcomes"]}
+    explicit_measures = {o["measure"].lower() for m in members if m.kind == "explicit" for o in m.outcomes}
     kept: dict[tuple, tuple[dict, int]] = {}
     merged = []
     for mention in members:
-        for outcome in mention["outcomes"]:
-            if mention["kind"] != "explicit" and outcome["measure"].lower() in explicit_measures:
+        for outcome in mention.outcomes:
+            if mention.kind != "explicit" and outcome["measure"].lower() in explicit_measures:
                 continue
             # One result written two ways ('HbA1c' and 'HbA1c between-group
             # difference', same numbers) is one outcome; the first wording

@@ -11,16 +11,13 @@ import unicodedata
 from collections import Counter
 
 from ..diagnostics import Diagnostic, diagnose
+from ..rows.result import WorkMention
 from ..wiki.venues import VenueIndex
 
 
 def fold(name: str) -> str:
     """Lower case without accents: 'Alcón' and 'Alcon' are one surname."""
     return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).lower()
-
-
-def _provenance(mention: dict) -> dict:
-    return {name: mention[name] for name in ("source_path", "source_line")}
 
 
 class WorkIndex:
@@ -39,19 +36,19 @@ class WorkIndex:
         self.conflicts: list[Diagnostic] = []
         self.venue_mentions: Counter = Counter()  # venue ID -> footnote records naming it
         self.spellings: dict[str, set[str]] = {}  # venue ID -> spellings seen
-        self.unmatched: dict[str, dict] = {}  # venue as written -> first mention naming it
+        self.unmatched: dict[str, WorkMention] = {}  # venue as written -> first mention naming it
         self._first_cited: dict[str, tuple] = {}  # work -> (year, surname, venue ID, path, line)
 
-    def _check_conflict(self, mention: dict) -> None:
+    def _check_conflict(self, mention: WorkMention) -> None:
         """A work cited with another year, first author or journal than before."""
-        authors = mention["authors"]
-        surname = fold(mention["author_surnames"][0]) if mention.get("author_surnames") else None
-        venue_id = mention.get("venue_id")
-        first = (mention["year"], surname, venue_id, mention["source_path"], mention["source_line"])
-        year, first_surname, first_venue, path, line = self._first_cited.setdefault(mention["work"], first)
+        authors = mention.authors
+        surname = fold(mention.author_surnames[0]) if mention.author_surnames else None
+        venue_id = mention.venue_id
+        first = (mention.year, surname, venue_id, mention.source_path, mention.source_line)
+        year, first_surname, first_venue, path, line = self._first_cited.setdefault(mention.work, first)
         differences = []
-        if year is not None and mention["year"] is not None and mention["year"] != year:
-            differences.append(f"year {mention['year']} here but {year}")
+        if year is not None and mention.year is not None and mention.year != year:
+            differences.append(f"year {mention.year} here but {year}")
         if first_surname and surname and surname != first_surname:
             differences.append(f"first author '{authors[0]}' here but '{first_surname}'")
         if first_venue and venue_id and venue_id != first_venue:
@@ -59,21 +56,21 @@ class WorkIndex:
                 f"journal '{self.venues.venues[venue_id].name}' here but '{self.venues.venues[first_venue].name}'"
             )
         if differences:
-            message = f"{mention['work']}: {' and '.join(differences)} at {path}:{line}"
-            self.conflicts.append(diagnose(mention["source_path"], mention["source_line"], "work-conflict", message))
+            message = f"{mention.work}: {' and '.join(differences)} at {path}:{line}"
+            self.conflicts.append(diagnose(mention.source_path, mention.source_line, "work-conflict", message))
 
-    def _count_venue(self, mention: dict) -> None:
-        venue, venue_id = mention.get("venue"), mention.get("venue_id")
+    def _count_venue(self, mention: WorkMention) -> None:
+        venue, venue_id = mention.venue, mention.venue_id
         if venue_id:
             self.venue_mentions[venue_id] += 1
             self.spellings.setdefault(venue_id, set()).add(venue)
-        elif venue and mention["origin"] == "footnote":
+        elif venue and mention.origin == "footnote":
             self.unmatched.setdefault(venue, mention)
 
-    def add(self, mention: dict) -> None:
-        key = mention["work"]
+    def add(self, mention: WorkMention) -> None:
+        key = mention.work
         work = self.works.get(key)
-        authoritative = mention["origin"] in ("study-page", "bibliography")
+        authoritative = mention.origin in ("study-page", "bibliography")
         if work is None:
             work = self.works[key] = {
                 "work": key,
@@ -88,50 +85,46 @@ class WorkIndex:
                 "study_page": None,
                 "retracted": False,
                 "author_note": None,
-                "origin": mention["origin"],
+                "origin": mention.origin,
                 "_designs": Counter(),
                 "_study_design": None,
                 "_authors": [],
                 "_authors_from_study": False,
                 "_pages": set(),
                 "_footnotes": 0,
-                "_prov": _provenance(mention),
+                "_prov": mention.provenance,
                 "_authors_prov": None,
             }
         for name in ("doi", "pmid", "pmc", "isbn", "title", "year", "study_page", "author_note"):
-            if mention.get(name) is not None and (work[name] is None or authoritative):
-                work[name] = mention[name]
-        if mention.get("venue") and (
-            work["venue"] is None or authoritative or (mention.get("venue_id") and not work["venue_id"])
-        ):
-            work["venue"], work["venue_id"] = mention["venue"], mention.get("venue_id")
-        work["retracted"] = work["retracted"] or bool(mention.get("retracted"))
+            if getattr(mention, name) is not None and (work[name] is None or authoritative):
+                work[name] = getattr(mention, name)
+        if mention.venue and (work["venue"] is None or authoritative or (mention.venue_id and not work["venue_id"])):
+            work["venue"], work["venue_id"] = mention.venue, mention.venue_id
+        work["retracted"] = work["retracted"] or bool(mention.retracted)
         if authoritative:
-            work["_study_design"] = mention.get("design") or work["_study_design"]
-            if mention["authors"]:
-                work["_authors"] = list(mention["authors"])
-                work["_authors_prov"] = _provenance(mention)
+            work["_study_design"] = mention.design or work["_study_design"]
+            if mention.authors:
+                work["_authors"] = list(mention.authors)
+                work["_authors_prov"] = mention.provenance
                 work["_authors_from_study"] = True
         else:
             self._check_conflict(mention)
             self._count_venue(mention)
             work["_footnotes"] += 1
-            work["_pages"].add(mention["page"])
-            if mention.get("design"):
-                work["_designs"][mention["design"]] += 1
-            if not work["_authors_from_study"] and len(mention["authors"]) > len(work["_authors"]):
-                work["_authors"] = list(mention["authors"])
-                work["_authors_prov"] = _provenance(mention)
+            work["_pages"].add(mention.page)
+            if mention.design:
+                work["_designs"][mention.design] += 1
+            if not work["_authors_from_study"] and len(mention.authors) > len(work["_authors"]):
+                work["_authors"] = list(mention.authors)
+                work["_authors_prov"] = mention.provenance
 
     def unmatched_venues(self) -> list[Diagnostic]:
         """One warning per venue spelling that matches no declared journal,
         where it is first written."""
         return [
-            diagnose(
-                m["source_path"], m["source_line"], "venue-unmatched", f"journal '{venue}' is not in data/venues.yml"
-            )
+            diagnose(m.source_path, m.source_line, "venue-unmatched", f"journal '{venue}' is not in data/venues.yml")
             for venue, m in sorted(
-                self.unmatched.items(), key=lambda item: (item[1]["source_path"], item[1]["source_line"], item[0])
+                self.unmatched.items(), key=lambda item: (item[1].source_path, item[1].source_line, item[0])
             )
         ]
 

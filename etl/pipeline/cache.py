@@ -1,5 +1,5 @@
-"""Per-page cache: what processing one page gave (its rows, its mentions of
-works and trials, its diagnostics), kept under the output directory and
+"""Per-page cache: what processing one page gave (a PageResult: its rows,
+its mentions of works and trials, its diagnostics), kept under the output directory and
 reused while nothing it depended on has changed.
 
 An entry is keyed by the page's content hash within a directory named by
@@ -32,7 +32,11 @@ from contextlib import contextmanager
 from importlib import metadata as package_metadata
 from pathlib import Path
 
+from ..rows.result import PageResult
+
 CODE_DIR = Path(__file__).resolve().parent.parent  # the etl package
+CACHE_DIR = ".cache"  # under a build's output directory
+CORPUS_PROBLEMS_MEMO = "corpus-problems"  # what joining the pages found, for `etl check`
 LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "ruamel.yaml", "PyYAML", "python-frontmatter")
 
 
@@ -91,9 +95,8 @@ class PageCache:
         return self.directory / key[:2] / f"{key}.pickle"
 
     # An entry is three pickles in a row: what the page asked of the index,
-    # then its type, mentions, diagnostics and invalid-field count, then its
-    # rows, so a check (which needs no rows) and the test for staleness read
-    # only what they need.
+    # then its result without its rows, then its rows, so a check (which
+    # needs no rows) and the test for staleness read only what they need.
 
     def valid(self, key: str, index) -> bool:
         """Whether the page's entry exists and every question it asked of
@@ -111,36 +114,31 @@ class PageCache:
         self.hits += 1
         return True
 
-    def journal(self, key: str) -> list | None:
-        """What the entry's page asked of the index, or None without an entry."""
-        try:
-            with open(self._path(key), "rb") as handle:
-                return pickle.load(handle)["journal"]
-        except (OSError, pickle.UnpicklingError, EOFError, KeyError):
-            return None
-
-    def load(self, key: str, with_rows: bool = True):
-        """A valid entry's result (page type, rows, mentions, diagnostics,
-        invalid-field count)."""
+    def load(self, key: str, with_rows: bool = True, with_journal: bool = False) -> PageResult:
+        """A valid entry's result; its tables are empty without `with_rows`,
+        its journal without `with_journal`."""
         after_header, inode = self._checked.pop(key)
         with open(self._path(key), "rb") as handle:
-            if os.fstat(handle.fileno()).st_ino == inode:
+            if os.fstat(handle.fileno()).st_ino == inode and not with_journal:
                 handle.seek(after_header)
-            else:  # replaced since valid() read it
-                pickle.load(handle)
-            page_type, mentions, diagnostics, invalid = pickle.load(handle)
-            rows = pickle.load(handle) if with_rows else {}
-        return page_type, rows, mentions, diagnostics, invalid
+                journal = []
+            else:  # replaced since valid() read it, or the journal is wanted
+                journal = pickle.load(handle)["journal"]
+            result = pickle.load(handle)
+            if with_rows:
+                result.tables = pickle.load(handle)
+        result.journal = journal
+        return result
 
-    def store(self, key: str, result, journal: list, index_digest: str) -> None:
-        page_type, rows, mentions, diagnostics, invalid = result
-        with atomic_file(self._path(key), ".entry-") as stream:
-            for part in (
-                {"journal": journal, "index": index_digest},
-                (page_type, mentions, diagnostics, invalid),
-                rows,
-            ):
-                pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
+    def store(self, key: str, result: PageResult, index_digest: str) -> None:
+        header = {"journal": result.journal, "index": index_digest}
+        tables, result.tables, journal, result.journal = result.tables, {}, result.journal, []
+        try:
+            with atomic_file(self._path(key), ".entry-") as stream:
+                for part in (header, result, tables):
+                    pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
+        finally:
+            result.tables, result.journal = tables, journal
 
     def load_memo(self, name: str) -> dict:
         """A small table kept beside the entries (empty when there is none)."""

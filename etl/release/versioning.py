@@ -68,7 +68,8 @@ def schema_changes(old: dict, new: dict) -> list[tuple[str, str]]:
                 changes.append(
                     (
                         "minor" if widened else "major",
-                        f"column {table}.{column} {'widened' if widened else 'narrowed'} from {kind} to {after[table][column]}",
+                        f"column {table}.{column} {'widened' if widened else 'narrowed'} "
+                        f"from {kind} to {after[table][column]}",
                     )
                 )
         changes += [("minor", f"column {table}.{column} added") for column in after[table] if column not in columns]

@@ -15,8 +15,9 @@ from functools import cached_property
 from ..schema import Schema
 from ..wiki.citations import completeness
 from ..wiki.frontmatter import to_json, value_kind
-from ..wiki.markdown import WIKILINK, mask_code
-from ..wiki.parse import WIKILINK_VALUE, ParsedPage, normalise_identifier
+from ..wiki.parse import ParsedPage, normalise_identifier
+from ..wiki.syntax import WIKILINK, WIKILINK_VALUE, mask_code
+from .result import WorkMention
 
 NCT = re.compile(r"\bNCT\d{8}\b")
 STATUS_WORD = re.compile(r"^[*_\s]*([A-Za-z][A-Za-z-]*(?:\s+[a-z]+)?)")
@@ -175,7 +176,9 @@ def is_status_table(header: list[str]) -> bool:
     return len(cells) >= 2 and cells[0] == "dimension" and cells[1] == "status"
 
 
-def page_rows(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> tuple[dict[str, list[dict]], list[dict]]:
+def page_rows(
+    parsed: ParsedPage, index: CorpusIndex, schema: Schema
+) -> tuple[dict[str, list[dict]], list[WorkMention]]:
     """All rows one page contributes, and its work mentions."""
     made = PageRows(parsed, index, schema)
     for step in (
@@ -205,7 +208,7 @@ class PageRows:
         self.fm, self.body = parsed.frontmatter, parsed.body
         self.sections = {s.seq: s for s in parsed.body.sections}
         self.rows: dict[str, list[dict]] = {name: [] for name in schema.tables}
-        self.mentions: list[dict] = []
+        self.mentions: list[WorkMention] = []
 
     def prov(self, line: int) -> dict:
         return {"source_path": self.path, "source_line": line}
@@ -528,26 +531,26 @@ class PageRows:
         """The work a footnote cites, as a mention for the works table."""
         page = self.page
         self.mentions.append(
-            {
-                "work": key,
-                "origin": "footnote",
-                "page": page,
-                "doi": c.doi.lower() if c.doi else None,
-                "pmid": c.pmid,
-                "pmc": c.pmc,
-                "isbn": c.isbn,
-                "study_page": study_page,
-                "title": c.title,
-                "authors": c.author_names,
-                "author_surnames": c.author_surnames,
-                "author_note": c.author_note,
-                "venue": c.venue if (venue or c.venue_confident) else None,
-                "venue_id": venue.venue if venue else None,
-                "year": c.year,
-                "design": c.design,
-                "retracted": c.retracted,
+            WorkMention(
+                work=key,
+                origin="footnote",
+                page=page,
+                doi=c.doi.lower() if c.doi else None,
+                pmid=c.pmid,
+                pmc=c.pmc,
+                isbn=c.isbn,
+                study_page=study_page,
+                title=c.title,
+                authors=c.author_names,
+                author_surnames=c.author_surnames,
+                author_note=c.author_note,
+                venue=c.venue if (venue or c.venue_confident) else None,
+                venue_id=venue.venue if venue else None,
+                year=c.year,
+                design=c.design,
+                retracted=c.retracted,
                 **self.prov(definition.line),
-            }
+            )
         )
 
     def tables(self) -> None:
@@ -615,27 +618,29 @@ class PageRows:
             doi = self.typed_value("doi")
             key = work_key(doi, self.typed_value("pmid"), None, page, None, index)
             authors = fm.get("authors")
+            journal = self.typed_value("journal")
+            venue = schema.venues.lookup(journal)
             self.mentions.append(
-                {
-                    "work": key,
-                    "origin": "study-page",
-                    "page": None,
-                    "doi": doi.lower() if doi else None,
-                    "pmid": self.typed_value("pmid"),
-                    "pmc": self.typed_value("pmc"),
-                    "isbn": None,
-                    "study_page": page,
-                    "title": self.typed_value("title"),
-                    "authors": [str(a) for a in authors if a and str(a).strip() not in ("...", "…")]
+                WorkMention(
+                    work=key,
+                    origin="study-page",
+                    page=None,
+                    doi=doi.lower() if doi else None,
+                    pmid=self.typed_value("pmid"),
+                    pmc=self.typed_value("pmc"),
+                    isbn=None,
+                    study_page=page,
+                    title=self.typed_value("title"),
+                    authors=[str(a) for a in authors if a and str(a).strip() not in ("...", "…")]
                     if isinstance(authors, list)
                     else [],
-                    "venue": self.typed_value("journal"),
-                    "venue_id": venue.venue if (venue := schema.venues.lookup(self.typed_value("journal"))) else None,
-                    "year": self.typed_value("year"),
-                    "design": self.typed_value("study-design"),
-                    "retracted": False,
+                    venue=journal,
+                    venue_id=venue.venue if venue else None,
+                    year=self.typed_value("year"),
+                    design=self.typed_value("study-design"),
+                    retracted=False,
                     **self.prov(1),
-                }
+                )
             )
 
 

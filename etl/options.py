@@ -1,0 +1,22 @@
+"""BuildOptions: what every command that reads pages or data/ is told
+once, and hands on to every stage that needs it."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .schema import DATA_DIR
+from .wiki.parse import DEFAULT_MAX_PAGE_BYTES
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    data_dir: Path = DATA_DIR  # the declarations: tables, page types, vocabularies, errors, venues, ...
+    jobs: int | None = None  # page-parsing processes; None means one per core
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES  # a larger page is refused, not parsed
+
+    @property
+    def processes(self) -> int:
+        return self.jobs or os.cpu_count() or 1

@@ -1,0 +1,167 @@
+"""The trial a study page reports: its facts from the frontmatter, its
+key-value and outcome tables, its design sections, and the outcomes its
+result sections state line by line."""
+
+from __future__ import annotations
+
+import re
+
+from ..wiki.parse import ParsedPage
+from ..wiki.syntax import WIKILINK_VALUE
+from ..wiki.trial_tables import header_meaning, is_key_value_table, is_trial_table, read_key_value_table, read_table_row
+from ..wiki.trials import ACRONYM, Facts, Outcome, design_facts, find_duration, read_outcome, split_clauses
+
+RESULT_HEADING = re.compile(r"result|finding|outcome|endpoint|efficacy|safety", re.I)
+DESIGN_HEADING = re.compile(r"tl;?dr|summary|design|method|abstract|overview", re.I)
+LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
+BOLD_LEAD = re.compile(r"^\*\*(?P<lead>[^*]{1,80}?)[:.]?\*\*\s*:?\s*")
+
+
+def code_lines(body) -> set[int]:
+    """The lines of fenced code blocks, fences included."""
+    lines: set[int] = set()
+    for fence in body.fences:
+        lines.update(range(fence.line, fence.line + fence.content.count("\n") + 2))
+    return lines
+
+
+def non_prose_lines(body) -> set[int]:
+    """Lines of code, tables and footnote definitions."""
+    lines = code_lines(body)
+    for table in body.tables:
+        lines.update(range(table.line, table.end_line + 1))
+    for definition in body.footnote_defs:
+        lines.update(range(definition.line, definition.end_line + 1))
+    return lines
+
+
+def study_page_trial(parsed: ParsedPage, index):
+    """(facts, outcomes, registry id, [(line, problems)]) of the trial a
+    study page reports, or None when the page is not a trial (only rct
+    designs and registered studies are)."""
+    typed = parsed.typed_fields
+
+    def value(key):
+        entry = typed.get(key)
+        return entry.typed if entry and entry.declared and entry.valid else None
+
+    registry_id = value("nct-id")
+    if value("study-design") != "rct" and not registry_id:
+        return None
+    facts = _frontmatter_facts(parsed, index, value)
+    outcomes: list[Outcome] = []
+    line_problems: list = []
+    from_tables = _tables(parsed, facts, outcomes, line_problems)  # read whether or not the frontmatter names one
+    registry_id = registry_id or from_tables
+    _design(parsed, facts)
+    _result_sections(parsed, outcomes, line_problems)
+    return facts, outcomes, registry_id, line_problems
+
+
+def _frontmatter_facts(parsed: ParsedPage, index, value) -> Facts:
+    facts = Facts()
+    facts.set("randomised", True if value("study-design") == "rct" else None)
+    facts.set("title", value("title"))
+    n = value("n-subjects")
+    if n is not None:
+        facts.set("n_randomised", n)
+        facts.set("n_raw", f"n-subjects: {n}")
+    for alias in value("aliases") or []:
+        if re.fullmatch(ACRONYM, str(alias)):
+            facts.set("acronym", str(alias))
+            break
+    for target in value("intervention") or []:
+        match = WIKILINK_VALUE.match(str(target))
+        if match and (resolved := index.resolve(match.group(1).strip(), parsed.page)):
+            facts.set("intervention_page", resolved)
+            facts.set("intervention", match.group(1).strip().rsplit("/", 1)[-1])
+            break
+    return facts
+
+
+def _tables(parsed: ParsedPage, facts: Facts, outcomes: list, line_problems: list) -> str | None:
+    """Facts and outcomes of the page's key-value and outcome tables; the
+    first NCT id a key-value table names."""
+    registry_id = None
+    for table in parsed.body.tables:
+        if is_key_value_table(table.header):
+            table_facts, table_outcomes, ids = read_key_value_table(table.rows)
+            facts.merge(table_facts)
+            outcomes += table_outcomes
+            registry_id = registry_id or (ids[0] if ids else None)
+            line_problems.append((table.line, table_facts.problems))
+        elif table.header and not is_trial_table(table.header, table.rows):
+            meanings = {header_meaning(h) for h in table.header}
+            if meanings & {"primary_measure", "measure"} and meanings & {"p_value", "result", "ci"}:
+                for cells, line in zip(table.rows, table.row_lines):
+                    reading = read_table_row(table.header, cells)
+                    outcomes += reading.outcomes
+                    line_problems.append((line, reading.facts.problems))
+    return registry_id
+
+
+def _design(parsed: ParsedPage, facts: Facts) -> None:
+    body = parsed.body
+    design_text = (
+        " ".join(s.text or "" for s in body.sections if DESIGN_HEADING.search(s.heading)) + " " + (body.title or "")
+    )
+    facts.merge(design_facts(design_text))
+    if "duration_weeks" not in facts.values:
+        for section in body.sections:
+            if DESIGN_HEADING.search(section.heading) and (duration := _duration_statement(section.text or "")):
+                facts.set("duration_weeks", duration[0])
+                facts.set("duration_raw", duration[1])
+                break
+
+
+def _result_sections(parsed: ParsedPage, outcomes: list, line_problems: list) -> None:
+    """Outcomes stated line by line under result headings, a bold lead
+    naming the measure ('**HbA1c:** −0.46 pp ...')."""
+    body = parsed.body
+    table_lines = non_prose_lines(body)
+    for section in body.sections:
+        if not RESULT_HEADING.search(section.heading):
+            continue
+        role = (
+            "primary"
+            if re.search(r"\bprimary\b", section.heading, re.I)
+            else "secondary"
+            if re.search(r"\bsecondary\b", section.heading, re.I)
+            else None
+        )
+        body_lines = parsed.frontmatter.body.split("\n")
+        for line in range(section.line + 1, section.end_line + 1):
+            offset = line - parsed.frontmatter.body_line
+            raw = body_lines[offset] if 0 <= offset < len(body_lines) else ""
+            if line in table_lines or not raw.strip() or raw.lstrip().startswith(("#", ">", "|")):
+                continue
+            text = LIST_MARKER.sub("", raw.strip())
+            lead = BOLD_LEAD.match(text)
+            measure = None
+            if lead:
+                measure = re.sub(r"\s*\([^)]*\)\s*$", "", lead.group("lead")).strip()
+                text = text[lead.end() :]
+            lead_role = role
+            if lead and re.search(r"\bprimary\b", lead.group("lead"), re.I):
+                lead_role = "primary"
+            problems = []
+            for clause in split_clauses(text, ";"):
+                outcome, found = read_outcome(clause, role=lead_role, measure=measure)
+                problems += found
+                if outcome:
+                    outcomes.append(outcome)
+            line_problems.append((line, problems))
+
+
+def _duration_statement(text: str):
+    """A duration stated as the trial's length ('for 12 weeks', '24-week
+    trial'), not any number of days in the text."""
+    match = re.search(
+        r"(?:\bfor\s+|\bover\s+)(\d+(?:\.\d+)?[\s-](?:weeks?|days?|months?|years?))\b"
+        r"|(\d+(?:\.\d+)?-(?:week|day|month|year))\s+(?:trial|study|intervention|treatment)",
+        text,
+        re.I,
+    )
+    if not match:
+        return None
+    return find_duration(match.group(1) or match.group(2))
