@@ -3,7 +3,8 @@ shape the wiki uses, and the traps (upkeep dates, per-group sizes)."""
 
 import pytest
 
-from etl.wiki.citations import clean_doi, completeness, parse_citation
+from etl.wiki.citations import completeness, parse_citation
+from etl.wiki.syntax import clean_doi
 
 
 @pytest.fixture(scope="module")

@@ -16,11 +16,11 @@ from ..rows.page_rows import CorpusIndex, citation_status, is_status_table, pars
 from ..schema import Schema
 from ..wiki.markdown import table_line
 from ..wiki.parse import ParsedPage
+from ..wiki.syntax import LEADING_PAGE_LINK, MALFORMED_REGISTRY_ID
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
 FIRST_YEAR = 1800
-MALFORMED_NCT = re.compile(r"\bNCT(?!\d{8}\b)\d+\b")
 MISSING_WORDS = {
     "identifier": "identifier (DOI, PMID, PMC, ISBN) and links no study page",
     "authors": "authors",
@@ -183,7 +183,7 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
 
     # trial registrations: NCT plus exactly eight digits
     for number, line in enumerate(parsed.source_lines, start=1):
-        for match in MALFORMED_NCT.finditer(line):
+        for match in MALFORMED_REGISTRY_ID.finditer(line):
             found.append(
                 diagnose(
                     path,
@@ -202,7 +202,7 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
     for entry in fm.fields:
         values = entry.value if isinstance(entry.value, list) else [entry.value]
         for value in values:
-            match = re.match(r"^\s*\[\[([^\[\]|#]+)", value) if isinstance(value, str) else None
+            match = LEADING_PAGE_LINK.match(value) if isinstance(value, str) else None
             if match and index.resolve(match.group(1).strip(), parsed.page) is None:
                 found.append(
                     diagnose(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from .syntax import BARE_DOI, DOI, PAGE_LINK, VALID_DOI, clean_doi, mask_code
 from .venues import VenueIndex
 
 SEGMENT_SPLIT = re.compile(r"\s+·\s+")
@@ -22,15 +23,11 @@ MAX_FIELD_SEGMENT = 1000
 
 # --- identifiers -------------------------------------------------------------
 # Identifiers are captured loosely and validated against their scheme's
-# pattern later, so a malformed one is reported rather than missed.
-DOI = re.compile(r"(?:\bdoi:?\s*|https?://(?:dx\.)?doi\.org/)([^\s·]+)", re.IGNORECASE)
-BARE_DOI = re.compile(r"(?<![\w./-])(10\.\d{4,9}/[^\s·]+)")
-VALID_DOI = re.compile(r"10\.\d{4,9}/\S+")
+# pattern later, so a malformed one is reported rather than missed (DOIs:
+# etl/wiki/syntax.py).
 PMID = re.compile(r"\bPMID:?\s*(\d+)\b", re.IGNORECASE)
 PMC = re.compile(r"\bPMC(?:ID)?\s*:?\s*(?:PMC)?\s?(\d{4,9})\b")
 ISBN = re.compile(r"\bISBN:?\s*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dX])\b")
-CODE_SPAN = re.compile(r"`[^`\n]*`")
-WIKILINK = re.compile(r"\[\[([^\[\]|#]+)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]")
 
 # --- names -------------------------------------------------------------------
 UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĘĚĞİŁŃŇŐŒŘŚŞŠŢŤŮŰŹŻŽ"
@@ -168,17 +165,6 @@ def looks_like_journal(venue: str, italic: bool = False) -> bool:
     ):
         return False
     return venue[:1].isupper() or venue.startswith(LOWERCASE_JOURNALS)
-
-
-def clean_doi(doi: str) -> str:
-    """Trim punctuation that ends a sentence rather than the DOI; keep
-    parentheses that balance (e.g. Wiley SICI DOIs)."""
-    doi = doi.rstrip(".,;:*_\"'”’")
-    while doi.endswith(")") and doi.count(")") > doi.count("("):
-        doi = doi[:-1].rstrip(".,;:")
-    while doi.endswith("]") and doi.count("]") > doi.count("["):
-        doi = doi[:-1].rstrip(".,;:")
-    return doi
 
 
 def _strip_markup(segment: str) -> str:
@@ -496,8 +482,8 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
     citation.segments = len(segments)
     citation.retracted = bool(RETRACTED.search(text))
     # Text in a code span is quoted, not cited ('user-supplied DOI `10.x/y` was incorrect').
-    _identifiers(CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text), citation)
-    citation.wikilinks = [m.group(1).strip() for m in WIKILINK.finditer(text)]
+    _identifiers(mask_code(text), citation)
+    citation.wikilinks = [m.group(1).strip() for m in PAGE_LINK.finditer(text)]
     citation.study_link = next(
         (target for target in citation.wikilinks if re.match(r"^(?:[\w.-]+/)*studies/", target)), None
     )
@@ -566,7 +552,10 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
         if not subjects and N_VALUE.search(segment) and (animals := ANIMAL_MODEL.search(segment)):
             subjects = animals.group(0)
         short = (
-            len(segment) <= 80 and not DOI.search(segment) and not WIKILINK.search(segment) and not PMID.search(segment)
+            len(segment) <= 80
+            and not DOI.search(segment)
+            and not PAGE_LINK.search(segment)
+            and not PMID.search(segment)
         )
         previous_unclaimed = segment if short else None
     _fill_from_elsewhere(citation, text, venues, standalone_years, subjects)

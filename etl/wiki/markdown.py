@@ -14,12 +14,8 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors.index import slugify
 from mdit_py_plugins.footnote import footnote_plugin
 
-# A tag opens a value, follows a space or punctuation, or opens a quoted
-# string ("#gap/not-populated — ..." in a frontmatter value).
-GAP_TAG = re.compile(r"(?<![^\s(\[*_>|,;:\"'“‘])#((?:gap/[A-Za-z0-9][\w-]*[A-Za-z0-9])|stub|unsourced)(?![\w/-])")
-WIKILINK = re.compile(r"\[\[([^\[\]|#]*)(?:#([^\[\]|]*))?(?:\|([^\[\]]*))?\]\]")
-FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
-CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.DOTALL)
+from .syntax import FOOTNOTE_REF, GAP_TAG, WIKILINK, mask_code
+
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z\[*(#\"'])")
 QUALIFIER = re.compile(r"\s*\(([^()]*(?:\([^()]*\)[^()]*)*)\)")
 BANNER = re.compile(r"^>\s*⚠")
@@ -52,14 +48,6 @@ def inline_children(content: str, env: dict) -> list:
     children: list = []
     MD.inline.parse(content, MD, env, children)
     return children
-
-
-def mask_code(text: str) -> str:
-    """Blank out inline code spans (keeping offsets) so tags and links
-    quoted as code are not taken for real ones."""
-    if "`" not in text:  # most text has no code span
-        return text
-    return CODE_SPAN.sub(lambda m: " " * len(m.group(0)), text)
 
 
 @dataclass

@@ -12,9 +12,9 @@ from ..diagnostics import Diagnostic, diagnose
 from ..schema import PageField, Schema
 from .citations import Citation, parse_citation
 from .frontmatter import Frontmatter, FrontmatterError, parse_frontmatter
-from .markdown import GAP_TAG, Body, mask_code, parse_body, sentence_claim
+from .markdown import Body, parse_body, sentence_claim
+from .syntax import DOI_INTRO, GAP_TAG, WIKILINK_VALUE, mask_code
 
-WIKILINK_VALUE = re.compile(r"^\s*\[\[([^\[\]|#]+)(?:#[^\[\]|]*)?(?:\|[^\[\]]*)?\]\]\s*$")
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -56,7 +56,7 @@ def normalise_identifier(value: object, scheme: dict) -> str:
     elif prefix:
         text = prefix + text[len(prefix) :]
     if scheme["scheme"] == "doi":
-        text = re.sub(r"^(?:doi:\s*|https?://(?:dx\.)?doi\.org/)", "", text, flags=re.IGNORECASE)
+        text = DOI_INTRO.sub("", text)
     return text
 
 

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from .numbers import NUMBER, parse_number
+from .syntax import REGISTRY_ID
 from .trials import (
     ACRONYM,
     CI_LOOKS,
@@ -17,7 +18,6 @@ from .trials import (
     NOT_RANDOMISED,
     P_LOOKS,
     RANDOMISED,
-    REGISTRY_ID,
     Facts,
     Outcome,
     clipped,

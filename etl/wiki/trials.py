@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass, field
 
 from .numbers import MINUS, NUMBER, find_ci, find_p_value, parse_number
+from .syntax import REGISTRY_ID, WIKILINK, link_text
 
-REGISTRY_ID = re.compile(r"\bNCT\d{8}\b")
 M = re.escape(MINUS)
 
 # --- facts ---------------------------------------------------------------
@@ -95,8 +95,10 @@ ACRONYM = r"[A-Z][A-Za-z]*[A-Z0-9](?:-[A-Z0-9]+)*|[A-Z]+(?:-[A-Z0-9]+)+"
 ACRONYM_CLAUSE = re.compile(
     rf"^(?:the\s+)?(?P<acronym>{ACRONYM})(?:\s+(?:pilot|trial|study|RCT|extension|sub-?study))+\s*$"
 )
+# 'the TAME trial (NCT02432287)', 'ENRGISE pilot study [[studies/x]] NCT01234567'.
 ACRONYM_BEFORE_ID = re.compile(
-    rf"\b(?P<acronym>{ACRONYM})\s+(?:pilot\s+|phase\s+\S+\s+)?(?:trial|study|RCT)\s*[(,:]?\s*(?:\[\[[^\]]*\]\]\s*)?\(?\s*NCT\d{{8}}"
+    rf"\b(?P<acronym>{ACRONYM})\s+(?:pilot\s+|phase\s+\S+\s+)?(?:trial|study|RCT)\s*[(,:]?\s*"
+    rf"(?:{WIKILINK.pattern}\s*)?\(?\s*{REGISTRY_ID.pattern}"
 )
 N_COUNT = re.compile(
     r"^\s*(?:n\s*[=:]\s*)?(?P<approx>[~≈>]|about |approx\.? |approximately )?\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?!\s*(?:[.,]\d|%|/))",
@@ -230,7 +232,7 @@ def parse_count(text: str) -> tuple[int | None, bool]:
 
 def unmarked(text: str) -> str:
     """Markdown emphasis and wikilink brackets removed."""
-    text = re.sub(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]", r"\1", text or "")
+    text = link_text(text or "")
     return text.replace("**", "").replace("__", "").strip()
 
 
