@@ -23,6 +23,14 @@ def blocking_codes() -> set[str]:
     return {code for code, entry in catalogue().items() if entry.get("blocks")}
 
 
+def year_bounds() -> tuple[int, int]:
+    """(first, last): the years a typed year field or a cited work's year
+    may have, from the year-range entry of data/errors.yml (fixed there, not
+    read from the clock, so a build does not depend on the day it runs)."""
+    years = catalogue()["year-range"]["years"]
+    return years["first"], years["last"]
+
+
 @dataclass(frozen=True)
 class Diagnostic:
     path: str

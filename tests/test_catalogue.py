@@ -5,11 +5,13 @@ import subprocess
 
 import pytest
 
-from etl.diagnostics import catalogue
+from etl.diagnostics import catalogue, year_bounds
 from etl.options import BuildOptions
 from etl.pipeline.build import BuildError, build
 from etl.pipeline.check import check_wiki
 from etl.release.docs import errors_markdown
+from etl.schema import load_schema
+from etl.wiki.parse import parse_page
 
 from .conftest import BIN, FIXTURE_WIKI, ROOT
 
@@ -147,3 +149,36 @@ def test_check_cli_exit_codes_and_formats():
     usage = run_check("--wiki", str(BAD_WIKI), "no/such/page.md")
     assert usage.returncode == 2 and "not a file" in usage.stderr
     assert run_check("--wiki", str(BAD_WIKI), "--format", "xml").returncode == 2
+
+
+# --- the year rule --------------------------------------------------------
+
+
+def test_year_bounds_come_from_the_catalogue():
+    first, last = year_bounds()
+    assert (first, last) == (1500, 2027)
+    assert f"{first} to {last}" in catalogue()["year-range"]["means"]  # the docs state the bounds in force
+
+
+def test_year_rule_at_both_bounds(tmp_path):
+    """The same bounds for a typed year field and a cited work's year: each
+    bound is in range, the year beyond it is not."""
+    first, last = year_bounds()
+    wiki = tmp_path / "wiki"
+    wiki.mkdir()
+    for year in (first - 1, first, last, last + 1):
+        (wiki / f"h{year}.md").write_text(
+            f"---\ntype: hypothesis\nproposed-year: {year}\n---\n\n# H\n\nA claim [^a].\n\n"
+            f"[^a]: doi:10.5555/y.{year} · Eta E · Cell {year} · review\n",
+            encoding="utf-8",
+        )
+    found = {(d.path, d.line) for d in check_wiki(wiki, options=BuildOptions(jobs=1)) if d.code == "year-range"}
+    fields = {path for path, line in found if line == 3}
+    footnotes = {path for path, line in found if line == 10}
+    assert fields == {f"h{first - 1}.md", f"h{last + 1}.md"}
+    # A record's year is read only from 1800 on, so the first bound is never met there.
+    assert footnotes == {f"h{last + 1}.md"}
+    for year, valid in ((first - 1, False), (first, True), (last, True), (last + 1, False)):
+        typed = parse_page("h.md", f"---\ntype: hypothesis\nproposed-year: {year}\n---\n".encode(), load_schema())
+        assert typed.typed_fields["proposed-year"].valid is valid
+        assert typed.typed_fields["proposed-year"].typed == (year if valid else None)

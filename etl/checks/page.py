@@ -6,7 +6,6 @@ pages. Frontmatter and file-level problems are found while parsing
 
 from __future__ import annotations
 
-import datetime as dt
 import difflib
 import re
 from collections import Counter
@@ -15,21 +14,16 @@ from ..diagnostics import Diagnostic, diagnose
 from ..rows.page_rows import CorpusIndex, citation_status, is_status_table, parse_status_cell
 from ..schema import Schema
 from ..wiki.markdown import table_line
-from ..wiki.parse import ParsedPage
+from ..wiki.parse import ParsedPage, in_year_range, year_range_text
 from ..wiki.syntax import LEADING_PAGE_LINK, MALFORMED_REGISTRY_ID
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 UNESCAPED_PIPE = re.compile(r"(?<!\\)\|")
-FIRST_YEAR = 1800
 MISSING_WORDS = {
     "identifier": "identifier (DOI, PMID, PMC, ISBN) and links no study page",
     "authors": "authors",
     "year": "publication year",
 }
-
-
-def last_valid_year() -> int:
-    return dt.date.today().year + 1
 
 
 def count_cells(line: str) -> int:
@@ -117,13 +111,13 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
                         f"footnote [^{definition.label}] names no {MISSING_WORDS[part]}",
                     )
                 )
-        if citation.year is not None and not FIRST_YEAR <= citation.year <= last_valid_year():
+        if citation.year is not None and not in_year_range(citation.year):
             found.append(
                 diagnose(
                     path,
                     definition.line,
                     "year-range",
-                    f"footnote [^{definition.label}]: year {citation.year} is out of range",
+                    f"footnote [^{definition.label}]: year {citation.year} is out of range ({year_range_text()})",
                 )
             )
         for scheme_name, value in citation.malformed:

@@ -8,7 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from ..diagnostics import Diagnostic, diagnose
+from ..diagnostics import Diagnostic, diagnose, year_bounds
 from ..schema import PageField, Schema
 from .citations import Citation, parse_citation
 from .frontmatter import Frontmatter, FrontmatterError, parse_frontmatter
@@ -60,6 +60,17 @@ def normalise_identifier(value: object, scheme: dict) -> str:
     return text
 
 
+def in_year_range(year: int) -> bool:
+    """Whether a year is one a year field or a cited work may have (the
+    bounds are data/errors.yml's year-range entry)."""
+    first, last = year_bounds()
+    return first <= year <= last
+
+
+def year_range_text() -> str:
+    return "{} to {}".format(*year_bounds())
+
+
 def coerce(declared: PageField, value, schema: Schema) -> tuple[object, bool]:
     """(typed value, valid) for a declared field. Null is always valid."""
     if value is None:
@@ -72,7 +83,7 @@ def coerce(declared: PageField, value, schema: Schema) -> tuple[object, bool]:
     if kind in ("integer", "year"):
         if isinstance(value, bool) or not isinstance(value, int):
             return None, False
-        if kind == "year" and not 1500 <= value <= 2100:
+        if kind == "year" and not in_year_range(value):
             return None, False
         if declared.values is not None and value not in declared.values:
             return None, False
@@ -137,7 +148,7 @@ def field_problem(declared: PageField, entry, page_type: str | None) -> tuple[st
     if declared.type == "identifier":
         return "identifier-format", f"{entry.key}: {entry.raw!r} is not a valid {declared.scheme} identifier"
     if declared.type == "year" and isinstance(value, int) and not isinstance(value, bool):
-        return "year-range", f"{entry.key}: year {value} is out of range"
+        return "year-range", f"{entry.key}: year {value} is out of range ({year_range_text()})"
     if declared.values is not None and not isinstance(value, (list, dict)):
         allowed = ", ".join(str(v) for v in declared.values)
         if page_type == "study" and entry.key == "study-design":
