@@ -7,13 +7,15 @@ default); `make fuzz` runs many more."""
 import os
 import subprocess
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from etl.checks.page import check_page
 from etl.options import BuildOptions
 from etl.pipeline.build import BuildError, build
-from etl.rows.page_rows import CorpusIndex, page_rows
+from etl.rows.corpus_index import CorpusIndex
+from etl.rows.page_rows import page_rows
 from etl.wiki.parse import parse_page
 
 from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI
@@ -30,6 +32,8 @@ SEED_PAGES = [FIXTURE_WIKI / "molecules/proteins/demo-kinase.md", FIXTURE_WIKI /
     if (REAL_WIKI / p).is_file()
 ]
 SEEDS = [p.read_bytes() for p in SEED_PAGES]
+# The tests that draw from SEEDS read pages of the real wiki when it is there.
+from_real_pages = pytest.mark.wiki
 INDEX = CorpusIndex(["molecules/proteins/demo-kinase", "studies/demo-study", "pathways/demo-pathway"])
 
 FRAGMENTS = [
@@ -108,6 +112,7 @@ def _mutate(data: bytes, kind: str, position: float, payload: bytes) -> bytes:
     return data[:at] + payload + data[at:]
 
 
+@from_real_pages
 @given(
     seed=st.sampled_from(range(len(SEEDS))),
     kind=st.sampled_from(
@@ -120,6 +125,7 @@ def test_mutated_real_pages(schema, seed, kind, position, payload):
     must_not_crash(_mutate(SEEDS[seed], kind, position, payload), schema)
 
 
+@from_real_pages
 @settings(max_examples=8)
 @given(
     pages=st.lists(

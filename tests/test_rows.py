@@ -2,7 +2,8 @@
 
 import pytest
 
-from etl.rows.page_rows import CorpusIndex, page_rows
+from etl.rows.corpus_index import CorpusIndex
+from etl.rows.page_rows import page_rows
 from etl.wiki.parse import parse_page
 
 from .conftest import FIXTURE_WIKI
@@ -161,8 +162,8 @@ def test_status_and_other_tables(rows):
 
 def test_links_and_relations(rows):
     assert [
-        (l["kind"], l["target"], l["alias"], l["target_page"], l["target_exists"], l["source_line"])
-        for l in rows[0]["links"]
+        (link["kind"], link["target"], link["alias"], link["target_page"], link["target_exists"], link["source_line"])
+        for link in rows[0]["links"]
     ] == [
         ("wikilink", "demo-pathway", "the demo pathway", "pathways/demo-pathway", True, 25),
         ("markdown", "../../studies/demo-study.md", "the reference study", "studies/demo-study", True, 46),

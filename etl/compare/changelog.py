@@ -110,8 +110,30 @@ def summarise(diffs: list[TableDiff]) -> Summary:
     by_table = {d.table: d for d in diffs}
     empty = TableDiff("")
     summary = Summary(rows={d.table: (len(d.added), len(d.removed), len(d.changed)) for d in diffs})
+    _pages(summary, by_table.get("pages", empty))
+    _gaps(summary, by_table.get("gaps", empty))
+    _grades(summary, by_table.get("status_assessments", empty))
+    footnotes = by_table.get("footnotes", empty)
+    added, removed = _moved_off_renamed(
+        footnotes.added, footnotes.removed, summary.pages_renamed, lambda row, page: (page, row["label"], row["record"])
+    )
+    summary.footnotes_added = [(row["page"], row["label"]) for _, row in added]
+    summary.footnotes_removed = [(row["page"], row["label"]) for _, row in removed]
+    works = by_table.get("works", empty)
+    summary.works_added = [row["work"] for _, row in works.added]
+    summary.works_removed = [row["work"] for _, row in works.removed]
+    trials = by_table.get("trials", empty)
+    summary.trials_added = [row["trial"] for _, row in trials.added]
+    for _, _, new, columns in trials.changed:
+        for column, (before, after) in sorted(columns.items()):
+            if column in TRIAL_FACT_COLUMNS:
+                summary.trial_facts_changed.append((new["trial"], column, before or "", after or ""))
+    _identifiers(summary, by_table.get("identifiers", empty))
+    return summary
 
-    pages = by_table.get("pages", empty)
+
+def _pages(summary: Summary, pages: TableDiff) -> None:
+    """Pages added, removed and renamed; verification passes."""
     summary.pages_renamed = _renames(pages)
     renamed_from = {old for old, _ in summary.pages_renamed}
     renamed_to = {new for _, new in summary.pages_renamed}
@@ -126,7 +148,8 @@ def summarise(diffs: list[TableDiff]) -> Summary:
         if row.get("verified") == "true" and row["page"] not in renamed_to:
             summary.verified.append((row["page"], row.get("verified_date") or ""))
 
-    gaps = by_table.get("gaps", empty)
+
+def _gaps(summary: Summary, gaps: TableDiff) -> None:
     opened, closed = _moved_off_renamed(
         gaps.added, gaps.removed, summary.pages_renamed, lambda row, page: (page, row["tag"], row["claim"])
     )
@@ -134,7 +157,8 @@ def summarise(diffs: list[TableDiff]) -> Summary:
     summary.gaps_opened = [(row["page"], row["tag"], row["claim"]) for _, row in opened]
     summary.gaps_closed = [(row["page"], row["tag"], row["claim"]) for _, row in closed]
 
-    grades = by_table.get("status_assessments", empty)
+
+def _grades(summary: Summary, grades: TableDiff) -> None:
     added, removed = _moved_off_renamed(
         grades.added,
         grades.removed,
@@ -153,25 +177,10 @@ def summarise(diffs: list[TableDiff]) -> Summary:
         (row["page"], row["dimension_text"], row.get("status_text") or "", "") for _, row in removed
     ]
 
-    footnotes = by_table.get("footnotes", empty)
-    added, removed = _moved_off_renamed(
-        footnotes.added, footnotes.removed, summary.pages_renamed, lambda row, page: (page, row["label"], row["record"])
-    )
-    summary.footnotes_added = [(row["page"], row["label"]) for _, row in added]
-    summary.footnotes_removed = [(row["page"], row["label"]) for _, row in removed]
 
-    works = by_table.get("works", empty)
-    summary.works_added = [row["work"] for _, row in works.added]
-    summary.works_removed = [row["work"] for _, row in works.removed]
-
-    trials = by_table.get("trials", empty)
-    summary.trials_added = [row["trial"] for _, row in trials.added]
-    for _, _, new, columns in trials.changed:
-        for column, (before, after) in sorted(columns.items()):
-            if column in TRIAL_FACT_COLUMNS:
-                summary.trial_facts_changed.append((new["trial"], column, before or "", after or ""))
-
-    identifiers = by_table.get("identifiers", empty)
+def _identifiers(summary: Summary, identifiers: TableDiff) -> None:
+    """Identifiers added, and those whose value was corrected (one removed
+    and one added in the same field of the same page)."""
     added, removed = _moved_off_renamed(
         identifiers.added,
         identifiers.removed,
@@ -187,7 +196,6 @@ def summarise(diffs: list[TableDiff]) -> Summary:
             summary.identifiers_fixed.append((row["page"], row["field"], earlier.pop(0), row["value"]))
         else:
             summary.identifiers_added.append((row["page"], row["field"], row["value"]))
-    return summary
 
 
 def _listed(items: list[str]) -> list[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from ..diagnostics import Diagnostic, diagnose
 from ..pipeline.cache import PageCache
-from ..rows.page_rows import CorpusIndex, work_key
+from ..rows.corpus_index import CorpusIndex, work_key
 from ..rows.result import PageResult, WorkMention
 from ..schema import Schema
 from ..wiki.discover import Discovery, source_file_rows

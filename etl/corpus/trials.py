@@ -10,7 +10,7 @@ from dataclasses import fields
 
 from ..diagnostics import Diagnostic, diagnose
 from ..rows.result import TrialMention
-from ..wiki.trials import Outcome
+from ..wiki.trial_outcomes import Outcome
 from .trial_terms import TrialTerms, normalised_facts, unmapped_term_diagnostics
 
 # Which mention of a trial speaks first when they disagree.
@@ -84,118 +84,133 @@ class TrialIndex:
         A work key no works row holds (a DOI only a table names) stays on
         the mention but not on the trial, whose work is a foreign key."""
         self.diagnostics = []
-        trials, arms, outcomes, mention_rows = [], [], [], []
+        tables: dict[str, list[dict]] = {"trials": [], "trial_arms": [], "trial_outcomes": [], "trial_mentions": []}
         groups = sorted(((self.trial_id(m), m) for m in self._groups()), key=lambda pair: pair[0])
         label_owner: dict[str, tuple[str, TrialMention]] = {}
         unmapped_terms: dict[tuple[str, str], TrialMention] = {}  # (kind, value as written) -> first mention stating it
         for trial, members in groups:
-            first = members[0]
-            prov = first.provenance
-            facts: dict = {}
-            fact_mention: dict[str, TrialMention] = {}  # where each fact was read, for reports
-            explicit = set()
-            for mention in members:
-                for name, value in mention.facts.items():
-                    if value is not None and name not in facts:
-                        facts[name] = value
-                        fact_mention[name] = mention
-                        if mention.kind == "explicit" and name in mention.explicit_fields:
-                            explicit.add(name)
+            facts, fact_mention, explicit = _facts(members)
             arm_source = next((m for m in members if m.arms), None)
             if arm_source:
                 if arm_source.kind == "explicit":
                     explicit.add("arms")
-                for seq, arm in enumerate(arm_source.arms, start=1):
-                    arms.append(
-                        {
-                            "trial": trial,
-                            "seq": seq,
-                            "label": arm["label"],
-                            "n_randomised": arm["n"],
-                            "n_completed": arm["completed"],
-                            "origin": "explicit" if arm_source.kind == "explicit" else "extracted",
-                            **arm_source.provenance,
-                        }
-                    )
+                tables["trial_arms"] += _arm_rows(trial, arm_source)
             trial_outcomes = _merge_outcomes(members)
-            for seq, (outcome, mention) in enumerate(trial_outcomes, start=1):
-                outcomes.append(
-                    {
-                        "trial": trial,
-                        "seq": seq,
-                        **{k: v for k, v in outcome.items()},
-                        "page": mention.page,
-                        "mention_kind": mention.kind,
-                        "origin": "explicit" if mention.kind == "explicit" else "extracted",
-                        **mention.provenance,
-                    }
-                )
-            tags = sorted({t for m in members for t in m.gap_tags})
-            pages = sorted({m.page for m in members})
-            registry_id = next((m.registry_id for m in members if m.registry_id), None)
-            work = next((m.work for m in members if m.work in known_works), None)
-            study_page = next((m.study_page for m in members if m.study_page), None)
+            tables["trial_outcomes"] += _outcome_rows(trial, trial_outcomes)
             normalised, unmapped = normalised_facts(facts, self.terms)
             for kind in unmapped:
                 unmapped_terms.setdefault((kind, facts[kind]), fact_mention[kind])
-            trials.append(
-                {
-                    "trial": trial,
-                    "registry_id": registry_id,
-                    "work": work,
-                    "study_page": study_page,
-                    **{name: facts.get(name) for name in TRIAL_FACT_COLUMNS},
-                    **normalised,
-                    "arm_count": len(arm_source.arms) if arm_source else None,
-                    "pages": pages,
-                    "page_count": len(pages),
-                    "mention_count": len(members),
-                    "outcome_count": len(trial_outcomes),
-                    "gap_tags": tags,
-                    "needs_replication": "gap/needs-replication" in tags,
-                    "explicit_fields": sorted(explicit),
-                    "facts_origin": "explicit"
-                    if explicit and explicit >= set(facts)
-                    else "mixed"
-                    if explicit
-                    else "extracted",
-                    **prov,
-                }
+            tables["trials"].append(
+                _trial_row(trial, members, known_works, facts, normalised, explicit, arm_source, len(trial_outcomes))
             )
-            for seq, mention in enumerate(
-                sorted(members, key=lambda m: (m.source_path, m.source_line, m.kind)), start=1
-            ):
-                mention_rows.append(
-                    {
-                        "trial": trial,
-                        "seq": seq,
-                        "page": mention.page,
-                        "kind": mention.kind,
-                        "label": mention.label,
-                        "text": mention.text,
-                        "registry_id": mention.registry_id,
-                        "work": mention.work,
-                        "gap_tags": mention.gap_tags,
-                        "unmapped_columns": mention.unmapped,
-                        **mention.provenance,
-                    }
-                )
+            for seq, mention in enumerate(sorted(members, key=lambda m: (m.source_path, m.source_line, m.kind)), 1):
+                tables["trial_mentions"].append(_mention_row(trial, seq, mention))
                 if mention.kind == "footnote" and mention.label:
-                    owner = label_owner.setdefault(mention.label, (trial, mention))
-                    identified = [t for t in (trial, owner[0]) if t.startswith(("NCT", "doi:", "pmid:"))]
-                    if owner[0] != trial and owner[1].page != mention.page and len(identified) < 2:
-                        self.diagnostics.append(
-                            diagnose(
-                                mention.source_path,
-                                mention.source_line,
-                                "trial-duplicate-suspect",
-                                f"footnote [^{mention.label}] here is trial {trial}, but [^{mention.label}] at "
-                                f"{owner[1].source_path}:{owner[1].source_line} is trial {owner[0]}; "
-                                "if they are one trial, give both records the same DOI or NCT id",
-                            )
-                        )
+                    self._check_label(trial, mention, label_owner)
         self.diagnostics += unmapped_term_diagnostics(unmapped_terms)
-        return {"trials": trials, "trial_arms": arms, "trial_outcomes": outcomes, "trial_mentions": mention_rows}
+        return tables
+
+    def _check_label(self, trial: str, mention: TrialMention, label_owner: dict) -> None:
+        """One footnote label naming two trials on two pages, neither of them
+        identified by an NCT id or a work: perhaps one trial written twice."""
+        owner = label_owner.setdefault(mention.label, (trial, mention))
+        identified = [t for t in (trial, owner[0]) if t.startswith(("NCT", "doi:", "pmid:"))]
+        if owner[0] != trial and owner[1].page != mention.page and len(identified) < 2:
+            self.diagnostics.append(
+                diagnose(
+                    mention.source_path,
+                    mention.source_line,
+                    "trial-duplicate-suspect",
+                    f"footnote [^{mention.label}] here is trial {trial}, but [^{mention.label}] at "
+                    f"{owner[1].source_path}:{owner[1].source_line} is trial {owner[0]}; "
+                    "if they are one trial, give both records the same DOI or NCT id",
+                )
+            )
+
+
+def _facts(members: list[TrialMention]) -> tuple[dict, dict[str, TrialMention], set[str]]:
+    """Each fact from the first mention (in rank order) stating it, where it
+    was read, and which facts an explicit block states."""
+    facts: dict = {}
+    fact_mention: dict[str, TrialMention] = {}  # where each fact was read, for reports
+    explicit = set()
+    for mention in members:
+        for name, value in mention.facts.items():
+            if value is not None and name not in facts:
+                facts[name] = value
+                fact_mention[name] = mention
+                if mention.kind == "explicit" and name in mention.explicit_fields:
+                    explicit.add(name)
+    return facts, fact_mention, explicit
+
+
+def _arm_rows(trial: str, arm_source: TrialMention) -> list[dict]:
+    return [
+        {
+            "trial": trial,
+            "seq": seq,
+            "label": arm["label"],
+            "n_randomised": arm["n"],
+            "n_completed": arm["completed"],
+            "origin": "explicit" if arm_source.kind == "explicit" else "extracted",
+            **arm_source.provenance,
+        }
+        for seq, arm in enumerate(arm_source.arms, start=1)
+    ]
+
+
+def _outcome_rows(trial: str, trial_outcomes: list[tuple[dict, TrialMention]]) -> list[dict]:
+    return [
+        {
+            "trial": trial,
+            "seq": seq,
+            **{k: v for k, v in outcome.items()},
+            "page": mention.page,
+            "mention_kind": mention.kind,
+            "origin": "explicit" if mention.kind == "explicit" else "extracted",
+            **mention.provenance,
+        }
+        for seq, (outcome, mention) in enumerate(trial_outcomes, start=1)
+    ]
+
+
+def _trial_row(trial, members, known_works, facts, normalised, explicit, arm_source, outcome_count) -> dict:
+    tags = sorted({t for m in members for t in m.gap_tags})
+    pages = sorted({m.page for m in members})
+    return {
+        "trial": trial,
+        "registry_id": next((m.registry_id for m in members if m.registry_id), None),
+        "work": next((m.work for m in members if m.work in known_works), None),
+        "study_page": next((m.study_page for m in members if m.study_page), None),
+        **{name: facts.get(name) for name in TRIAL_FACT_COLUMNS},
+        **normalised,
+        "arm_count": len(arm_source.arms) if arm_source else None,
+        "pages": pages,
+        "page_count": len(pages),
+        "mention_count": len(members),
+        "outcome_count": outcome_count,
+        "gap_tags": tags,
+        "needs_replication": "gap/needs-replication" in tags,
+        "explicit_fields": sorted(explicit),
+        "facts_origin": "explicit" if explicit and explicit >= set(facts) else "mixed" if explicit else "extracted",
+        **members[0].provenance,
+    }
+
+
+def _mention_row(trial: str, seq: int, mention: TrialMention) -> dict:
+    return {
+        "trial": trial,
+        "seq": seq,
+        "page": mention.page,
+        "kind": mention.kind,
+        "label": mention.label,
+        "text": mention.text,
+        "registry_id": mention.registry_id,
+        "work": mention.work,
+        "gap_tags": mention.gap_tags,
+        "unmapped_columns": mention.unmapped,
+        **mention.provenance,
+    }
 
 
 TRIAL_FACT_COLUMNS = [

@@ -12,7 +12,8 @@ from pathlib import Path
 from ..checks.page import check_page
 from ..options import BuildOptions
 from ..output.csv_text import table_text
-from ..rows.page_rows import CorpusIndex, page_rows
+from ..rows.corpus_index import CorpusIndex
+from ..rows.page_rows import page_rows
 from ..rows.result import PageResult
 from ..rows.trial_mentions import page_trial_mentions
 from ..schema import Schema

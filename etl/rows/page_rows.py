@@ -5,175 +5,19 @@ etl/rows/trial_mentions.py). Pure.
 
 from __future__ import annotations
 
-import hashlib
-import posixpath
 import re
-from collections import Counter
-from dataclasses import dataclass, field
-from functools import cached_property
 
 from ..schema import Schema
-from ..wiki.citations import completeness
 from ..wiki.frontmatter import to_json, value_kind
 from ..wiki.parse import ParsedPage, normalise_identifier
 from ..wiki.syntax import WIKILINK, WIKILINK_VALUE, mask_code
+from .corpus_index import CorpusIndex, work_key
+from .footnote_rows import FootnoteRows
 from .result import WorkMention
+from .status_tables import dimension_of, is_status_table, parse_status_cell
 
 NCT = re.compile(r"\bNCT\d{8}\b")
-STATUS_WORD = re.compile(r"^[*_\s]*([A-Za-z][A-Za-z-]*(?:\s+[a-z]+)?)")
-STATUS_SYNONYMS = {
-    "partially": "partial",
-    "partly": "partial",
-    "not tested": "not-tested",
-    "untested": "not-tested",
-    "n/a": "not-applicable",
-    "not applicable": "not-applicable",
-}
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-
-
-@dataclass
-class CorpusIndex:
-    """What every page needs to know about the others: which pages exist
-    and the work key of each study page."""
-
-    page_ids: list[str]
-    study_works: dict[str, str] = field(default_factory=dict)
-    # While a page is processed, every question it asks of the index and the
-    # answer (see etl/pipeline/cache.py: a cached page is reused only when every
-    # answer is still the same).
-    journal: list | None = field(default=None, repr=False, compare=False)
-
-    def __post_init__(self):
-        self._by_id = {p.lower(): p for p in self.page_ids}
-        self._by_slug: dict[str, str] = {}
-        # Shortest path wins for a slug shared by several pages, then alphabetical.
-        for page in sorted(self.page_ids, key=lambda p: (p.count("/"), p)):
-            self._by_slug.setdefault(page.rsplit("/", 1)[-1].lower(), page)
-        # A target with a slash names the page whose path ends with it, whole
-        # components only; several: alphabetically first. Indexed once, as a
-        # cached build asks again every question of every page.
-        self._by_suffix: dict[str, str] = {}
-        self._answered: dict[tuple, str | None] = {}
-        for lower, page in sorted(self._by_id.items(), key=lambda item: item[1]):
-            parts = lower.split("/")
-            for start in range(1, len(parts) - 1):
-                self._by_suffix.setdefault("/".join(parts[start:]), page)
-
-    @cached_property
-    def digest(self) -> str:
-        """Everything an answer depends on: equal digests answer every
-        question alike (read once study_works is set)."""
-        state = repr((sorted(self.page_ids), sorted(self.study_works.items())))
-        return hashlib.sha256(state.encode()).hexdigest()
-
-    def resolve(self, target: str, from_page: str | None = None) -> str | None:
-        """Page ID a wikilink or relative link target names, or None."""
-        answer = self._resolve(target, from_page)
-        if self.journal is not None:
-            self.journal.append(("resolve", target, from_page, answer))
-        return answer
-
-    def study_work(self, page: str | None) -> str | None:
-        """Work key of a study page (from its frontmatter DOI or PMID)."""
-        answer = self.study_works.get(page) if page else None
-        if self.journal is not None:
-            self.journal.append(("study_work", page, None, answer))
-        return answer
-
-    def answers(self, question: tuple) -> bool:
-        """Whether a journalled question still gets the same answer."""
-        kind, first, second, answer = question
-        if kind != "resolve":
-            return (self.study_works.get(first) if first else None) == answer
-        # The pages of a wiki ask the same few thousand questions many times over.
-        try:
-            return self._answered[first, second] == answer
-        except KeyError:
-            self._answered[first, second] = resolved = self._resolve(first, second)
-            return resolved == answer
-
-    def _resolve(self, target: str, from_page: str | None = None) -> str | None:
-        name = target.strip().replace("\\", "/")
-        if name.lower().endswith(".md"):
-            name = name[:-3]
-        name = name.strip("/").lower()
-        if not name:
-            return None
-        if from_page and (name.startswith("./") or name.startswith("../")):
-            name = posixpath.normpath(posixpath.join(posixpath.dirname(from_page.lower()), name))
-        if name in self._by_id:
-            return self._by_id[name]
-        if "/" in name:
-            return self._by_suffix.get(name)
-        return self._by_slug.get(name)
-
-
-def work_key(
-    doi=None, pmid=None, isbn=None, study_page=None, study_link=None, index: CorpusIndex | None = None
-) -> str | None:
-    """Key of a cited work: DOI, else PMID, else ISBN, else its study page
-    (whose own key wins when the study page has a DOI or PMID)."""
-    if doi:
-        return "doi:" + doi.lower()
-    if pmid:
-        return "pmid:" + str(pmid)
-    if isbn:
-        return "isbn:" + isbn
-    if study_page and index and (study_key := index.study_work(study_page)):
-        return study_key
-    if study_page:
-        return "page:" + study_page
-    if study_link:
-        return "page:" + study_link
-    return None
-
-
-def cited_study_page(citation, page: str, index: CorpusIndex) -> str | None:
-    """The study page a citation record links to: its [[studies/...]] link,
-    else the first [[link]] that resolves to a page under studies/."""
-    for target in ([citation.study_link] if citation.study_link else []) + citation.wikilinks:
-        resolved = index.resolve(target, page)
-        if resolved and (resolved.startswith("studies/") or "/studies/" in resolved):
-            return resolved
-    return None
-
-
-def citation_status(citation, page: str, index: CorpusIndex) -> tuple[str | None, str, list[str]]:
-    """(study page, parse status, what is missing) of a footnote's record:
-    a [[studies/...]] link counts even when its page is not in the snapshot."""
-    study_page = cited_study_page(citation, page, index)
-    return (study_page, *completeness(citation, bool(study_page or citation.study_link)))
-
-
-def parse_status_cell(cell: str, vocabulary: set[str]) -> tuple[str | None, str | None]:
-    """(normalised status, qualifier) from a Status cell like
-    'partial — cross-sectional data only'."""
-    match = STATUS_WORD.match(cell)
-    if not match:
-        return None, cell.strip() or None
-    words = match.group(1).lower()
-    for candidate in (words, words.split()[0]):
-        status = STATUS_SYNONYMS.get(candidate, candidate)
-        if status in vocabulary:
-            # candidate is a prefix of the matched words, so the rest follows it
-            rest = cell[match.start(1) + len(candidate) :]
-            qualifier = rest.strip().lstrip("*_").strip().lstrip("—–-:;,.").strip()
-            return status, qualifier or None
-    return None, cell.strip() or None
-
-
-def _dimension(text: str, dimensions: list[dict]) -> str:
-    lowered = text.lower()
-    for entry in dimensions:
-        if entry["match"] and entry["match"] in lowered:
-            return entry["dimension"]
-    return "other"
-
-
-def is_status_table(header: list[str]) -> bool:
-    cells = [h.strip("*_ ").lower() for h in header]
-    return len(cells) >= 2 and cells[0] == "dimension" and cells[1] == "status"
 
 
 def page_rows(
@@ -197,7 +41,7 @@ def page_rows(
     return {name: table_rows for name, table_rows in made.rows.items() if table_rows}, made.mentions
 
 
-class PageRows:
+class PageRows(FootnoteRows):
     """The rows of one page, made table by table in file order (each step
     appends to `rows`; identifiers come from frontmatter, prose and
     footnotes, in that order)."""
@@ -433,126 +277,6 @@ class PageRows:
                 }
             )
 
-    def footnotes(self) -> None:
-        """Footnote references and definitions, the identifiers in their records, and the works they cite."""
-        page, parsed, body, index, schema = self.page, self.parsed, self.body, self.index, self.schema
-        defined = {d.label for d in body.footnote_defs}
-        ref_counts = Counter(r.label for r in body.footnote_refs)
-        for seq, ref in enumerate(body.footnote_refs, start=1):
-            self.rows["footnote_refs"].append(
-                {
-                    "page": page,
-                    "seq": seq,
-                    "label": ref.label,
-                    "defined": ref.label in defined,
-                    "section": self.section_of(ref.section_seq),
-                    "section_seq": ref.section_seq,
-                    **self.prov(ref.line),
-                }
-            )
-        seen: set[str] = set()
-        identifier_positions: Counter = Counter()
-        for seq, (definition, c) in enumerate(zip(body.footnote_defs, parsed.citations), start=1):
-            duplicate = definition.label in seen
-            seen.add(definition.label)
-            study_page, parse_status, _ = citation_status(c, page, index)
-            venue = schema.venues.lookup(c.venue)
-            key = work_key(c.doi, c.pmid, c.isbn, study_page, c.study_link, index)
-            self.rows["footnotes"].append(
-                {
-                    "page": page,
-                    "label": definition.label,
-                    "seq": seq,
-                    "record": definition.record or None,
-                    "segments": c.segments,
-                    "work": key,
-                    "doi": c.doi,
-                    "pmid": c.pmid,
-                    "pmc": c.pmc,
-                    "study_page": study_page,
-                    "study_link": c.study_link,
-                    "authors": c.authors,
-                    "author_surnames": c.author_surnames,
-                    "first_author": c.first_author,
-                    "author_note": c.author_note,
-                    "title": c.title,
-                    "venue": c.venue,
-                    "venue_id": venue.venue if venue else None,
-                    "year": c.year,
-                    "design": c.design,
-                    "design_text": c.design_text,
-                    "n": c.n,
-                    "n_text": c.n_text,
-                    "p_value_text": c.p_value_text,
-                    "model": c.model,
-                    "retracted": c.retracted,
-                    "citation_count": c.citation_count,
-                    "ref_count": ref_counts.get(definition.label, 0),
-                    "duplicate": duplicate,
-                    "parse_status": parse_status,
-                    **self.prov(definition.line),
-                }
-            )
-            self.footnote_identifiers(definition, c, identifier_positions)
-            if key:
-                self.footnote_mention(key, c, venue, study_page, definition)
-
-    def footnote_identifiers(self, definition, c, identifier_positions: Counter) -> None:
-        """The identifiers a footnote's record names, as identifiers rows."""
-        page, schema = self.page, self.schema
-        for scheme_name, value in [
-            ("doi", c.doi),
-            ("pmid", c.pmid),
-            ("pmc", c.pmc),
-            ("isbn", c.isbn),
-        ] + c.more_identifiers:
-            if not value:
-                continue
-            identifier_positions[definition.label] += 1
-            position = identifier_positions[definition.label]
-            scheme = schema.identifier_scheme(scheme_name)
-            valid = bool(re.fullmatch(scheme["pattern"], value))
-            self.rows["identifiers"].append(
-                {
-                    "page": page,
-                    "field": f"footnote:{definition.label}",
-                    "position": position,
-                    "scheme": scheme_name,
-                    "value": value,
-                    "raw": value,
-                    "declared_null": False,
-                    "valid": valid,
-                    "url": scheme["url"].replace("{id}", value) if valid else None,
-                    **self.prov(definition.line),
-                }
-            )
-
-    def footnote_mention(self, key, c, venue, study_page, definition) -> None:
-        """The work a footnote cites, as a mention for the works table."""
-        page = self.page
-        self.mentions.append(
-            WorkMention(
-                work=key,
-                origin="footnote",
-                page=page,
-                doi=c.doi.lower() if c.doi else None,
-                pmid=c.pmid,
-                pmc=c.pmc,
-                isbn=c.isbn,
-                study_page=study_page,
-                title=c.title,
-                authors=c.author_names,
-                author_surnames=c.author_surnames,
-                author_note=c.author_note,
-                venue=c.venue if (venue or c.venue_confident) else None,
-                venue_id=venue.venue if venue else None,
-                year=c.year,
-                design=c.design,
-                retracted=c.retracted,
-                **self.prov(definition.line),
-            )
-        )
-
     def tables(self) -> None:
         """Dimension | Status tables as status_assessments, other tables as page_tables."""
         page, body, schema = self.page, self.body, self.schema
@@ -569,7 +293,7 @@ class PageRows:
                             "page": page,
                             "table_seq": table_seq,
                             "row": row_number,
-                            "dimension": _dimension(dimension_text, dimensions),
+                            "dimension": dimension_of(dimension_text, dimensions),
                             "dimension_text": dimension_text,
                             "status": status,
                             "status_text": status_text,

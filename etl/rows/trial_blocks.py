@@ -16,7 +16,8 @@ from ..schema import Schema
 from ..wiki.frontmatter import plain
 from ..wiki.numbers import find_ci, find_p_value, parse_number, parse_range
 from ..wiki.syntax import REGISTRY_ID, WIKILINK_VALUE, clean_doi
-from ..wiki.trials import Arm, Facts, Outcome, find_dose, find_duration, phase_cell, read_outcome
+from ..wiki.trial_outcomes import Outcome, read_outcome
+from ..wiki.trials import Arm, Facts, find_dose, find_duration, phase_cell
 
 # The keys an explicit ```trial block may state, and the column each fills.
 EXPLICIT_KEYS = {

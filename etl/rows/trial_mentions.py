@@ -15,17 +15,9 @@ from ..wiki.citations import SEGMENT_SPLIT
 from ..wiki.markdown import sentence_claim
 from ..wiki.parse import ParsedPage
 from ..wiki.syntax import DOI, REGISTRY_ID, WIKILINK, clean_doi
+from ..wiki.trial_outcomes import Outcome, read_outcomes
 from ..wiki.trial_tables import is_key_value_table, read_key_value_table, read_table_row, trial_table_kind
-from ..wiki.trials import (
-    ACRONYM_BEFORE_ID,
-    Facts,
-    Outcome,
-    find_phase,
-    find_registry_status,
-    read_outcomes,
-    sample_size_facts,
-    text_facts,
-)
+from ..wiki.trials import ACRONYM_BEFORE_ID, Facts, find_phase, find_registry_status, sample_size_facts, text_facts
 from .result import TrialMention
 from .study_trials import code_lines, study_page_trial
 from .trial_blocks import declared_enums, read_explicit_block
