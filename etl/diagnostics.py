@@ -1,5 +1,12 @@
 """Diagnostics: one problem at one place, with a stable code from the
-catalogue in data/errors.yml."""
+catalogue in data/errors.yml.
+
+A diagnostic is labelled with its severity where it is found, from the
+project's own catalogue (every code is emitted by this code and declared
+beside it). A build or check whose BuildOptions name another data
+directory reads that directory's errors.yml through its schema: what
+collects the diagnostics relabels them with it (`relabelled`), and that
+catalogue decides what blocks a build and where the year range lies."""
 
 from __future__ import annotations
 
@@ -7,28 +14,29 @@ import heapq
 import os
 import pickle
 import tempfile
-from dataclasses import asdict, astuple, dataclass
+from dataclasses import asdict, astuple, dataclass, replace
 from functools import cache
+from pathlib import Path
 
 from .schema import DATA_DIR, load_yaml
 
 
 @cache
-def catalogue() -> dict[str, dict]:
-    entries = load_yaml(DATA_DIR / "errors.yml")["codes"]
+def catalogue(data_dir: Path = DATA_DIR) -> dict[str, dict]:
+    entries = load_yaml(Path(data_dir) / "errors.yml")["codes"]
     return {entry["code"]: entry for entry in entries}
 
 
-def blocking_codes() -> set[str]:
-    return {code for code, entry in catalogue().items() if entry.get("blocks")}
-
-
-def year_bounds() -> tuple[int, int]:
-    """(first, last): the years a typed year field or a cited work's year
-    may have, from the year-range entry of data/errors.yml (fixed there, not
-    read from the clock, so a build does not depend on the day it runs)."""
-    years = catalogue()["year-range"]["years"]
-    return years["first"], years["last"]
+def relabelled(diagnostics: list[Diagnostic], codes: dict[str, dict]) -> list[Diagnostic]:
+    """The diagnostics with the severities of `codes` (a schema's catalogue);
+    the same list when those are the project's own."""
+    own = catalogue()
+    if all(codes.get(code, entry)["severity"] == entry["severity"] for code, entry in own.items()):
+        return diagnostics
+    return [
+        d if codes[d.code]["severity"] == d.severity else replace(d, severity=codes[d.code]["severity"])
+        for d in diagnostics
+    ]
 
 
 @dataclass(frozen=True)
@@ -64,21 +72,23 @@ class DiagnosticLog:
     """A build's diagnostics, in diagnostics.txt order. Those of pages go
     to a temporary file as they arrive (at 10x the wiki they were a third
     of what the build held); corpus-level ones, few, stay in memory.
-    Iterating merges the two, reading the file again each time."""
+    Iterating merges the two, reading the file again each time. `codes`
+    (the build's schema's catalogue) labels their severity and says which
+    block the build."""
 
-    def __init__(self):
+    def __init__(self, codes: dict[str, dict]):
         self._file = tempfile.TemporaryFile()
         self._later: list[Diagnostic] = []
         self._last_key: tuple | None = None
         self._in_order = True  # pages arrive in path order, so the file is sorted
         self.blocking: list[Diagnostic] = []
-        codes = blocking_codes()
-        self._blocks = codes.__contains__
+        self._codes = codes
+        self._blocks = {code for code, entry in codes.items() if entry.get("blocks")}.__contains__
 
     def add_page(self, diagnostics: list[Diagnostic]) -> None:
         if not diagnostics:
             return
-        ordered = sorted(diagnostics, key=sort_key)
+        ordered = sorted(relabelled(diagnostics, self._codes), key=sort_key)
         if self._last_key is not None and sort_key(ordered[0]) < self._last_key:
             self._in_order = False
         self._last_key = sort_key(ordered[-1])
@@ -87,6 +97,7 @@ class DiagnosticLog:
         self.blocking += [d for d in ordered if self._blocks(d.code)]
 
     def extend(self, diagnostics: list[Diagnostic]) -> None:
+        diagnostics = relabelled(diagnostics, self._codes)
         self._later += diagnostics
         self.blocking += [d for d in diagnostics if self._blocks(d.code)]
 
@@ -106,6 +117,3 @@ class DiagnosticLog:
         if self._in_order:
             return heapq.merge(self._from_pages(), later, key=sort_key)
         return iter(sorted([*self._from_pages(), *later], key=sort_key))
-
-    def close(self) -> None:
-        self._file.close()

@@ -194,6 +194,20 @@ class Schema:
     vocabularies: dict
     provenance_columns: list[Column]
     venues: VenueIndex = field(default_factory=VenueIndex)
+    codes: dict[str, dict] = field(default_factory=dict)  # diagnostic code -> its entry in errors.yml
+
+    @property
+    def year_bounds(self) -> tuple[int, int]:
+        """(first, last): the years a typed year field or a cited work's
+        year may have, from the year-range entry of errors.yml (fixed there,
+        not read from the clock, so a build does not depend on its day)."""
+        years = self.codes["year-range"]["years"]
+        return years["first"], years["last"]
+
+    @property
+    def blocking_codes(self) -> set[str]:
+        """The codes whose problems stop a build (errors.yml: blocks)."""
+        return {code for code, entry in self.codes.items() if entry.get("blocks")}
 
     def identifier_scheme(self, scheme: str) -> dict:
         for entry in self.vocabularies["identifier_schemes"]:
@@ -377,6 +391,12 @@ def load_schema(data_dir: Path = DATA_DIR) -> Schema:
                 re.compile(column.pattern)
     venues_path = data_dir / "venues.yml"
     venues = venue_index(load_yaml(venues_path)["venues"], venues_path.read_text(encoding="utf-8"))
+    codes = {entry["code"]: entry for entry in load_yaml(data_dir / "errors.yml")["codes"]}
     return Schema(
-        tables=tables, page_types=page_types, vocabularies=vocabularies, provenance_columns=provenance, venues=venues
+        tables=tables,
+        page_types=page_types,
+        vocabularies=vocabularies,
+        provenance_columns=provenance,
+        venues=venues,
+        codes=codes,
     )

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from etl.diagnostics import catalogue, year_bounds
+from etl.diagnostics import catalogue
 from etl.options import BuildOptions
 from etl.pipeline.build import BuildError, build
 from etl.pipeline.check import check_wiki
@@ -155,7 +155,7 @@ def test_check_cli_exit_codes_and_formats():
 
 
 def test_year_bounds_come_from_the_catalogue():
-    first, last = year_bounds()
+    first, last = load_schema().year_bounds
     assert (first, last) == (1500, 2027)
     assert f"{first} to {last}" in catalogue()["year-range"]["means"]  # the docs state the bounds in force
 
@@ -163,7 +163,7 @@ def test_year_bounds_come_from_the_catalogue():
 def test_year_rule_at_both_bounds(tmp_path):
     """The same bounds for a typed year field and a cited work's year: each
     bound is in range, the year beyond it is not."""
-    first, last = year_bounds()
+    first, last = load_schema().year_bounds
     wiki = tmp_path / "wiki"
     wiki.mkdir()
     for year in (first - 1, first, last, last + 1):

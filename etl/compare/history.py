@@ -21,7 +21,6 @@ from pathlib import Path
 
 from ..checks.page import check_slugs
 from ..corpus.tables import Corpus, corpus_index
-from ..diagnostics import blocking_codes
 from ..options import BuildOptions
 from ..output.csv_text import read_table_text, serialise
 from ..pipeline.build import BuildResult, build
@@ -168,10 +167,9 @@ class History:
         index = corpus_index(discovery, self.schema, self.cache)
         pages = self._pages(discovery, index)
         row = _commit_row(seq, commit, files_changed)
-        blocking = [d for d in check_slugs([p.path for p in discovery.pages]) if d.code in blocking_codes()]
-        held = {
-            path: [d for d in state.result.diagnostics if d.code in blocking_codes()] for path, state in pages.items()
-        }
+        blocks = self.schema.blocking_codes
+        blocking = [d for d in check_slugs([p.path for p in discovery.pages]) if d.code in blocks]
+        held = {path: [d for d in state.result.diagnostics if d.code in blocks] for path, state in pages.items()}
         held = {path: problems for path, problems in held.items() if problems}
         if blocking or (held and not self.hold_blocked):
             problems = blocking + [d for problems in held.values() for d in problems]

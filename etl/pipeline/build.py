@@ -92,7 +92,7 @@ class _Build:
         self.timings: dict[str, float] = {}
         self.cache = PageCache(out_dir / CACHE_DIR, code_version(options.data_dir, options.max_page_bytes))
         self.schema = self.cache.memo("schema", lambda: load_schema(options.data_dir))
-        self.diagnostics = DiagnosticLog()
+        self.diagnostics = DiagnosticLog(self.schema.codes)
         self.pages_by_type: Counter = Counter()
         self.invalid_fields = 0
 

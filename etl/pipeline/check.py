@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..checks.page import check_slugs
 from ..corpus.tables import Corpus, corpus_index
-from ..diagnostics import Diagnostic
+from ..diagnostics import Diagnostic, relabelled
 from ..options import BuildOptions
 from ..schema import load_schema
 from ..wiki.discover import discover
@@ -55,6 +55,7 @@ def check_wiki(
             cache.store_memo(CORPUS_PROBLEMS_MEMO, {"corpus": corpus_key, "problems": problems})
     if paths is not None:
         diagnostics = [d for d in diagnostics if d.path in paths]
+    diagnostics = relabelled(diagnostics, schema.codes)
     return sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))
 
 
