@@ -49,7 +49,7 @@ $(VENV)/.installed: pyproject.toml
 # set, so an etl command does not compile every module again (0.06 s of a
 # 0.33 s one-page check); up-to-date files are skipped.
 install: $(VENV)/.installed
-	@$(BIN)/python -m compileall -q etl plugins benchmarks >/dev/null
+	@$(BIN)/python -m compileall -q etl agingkb_site benchmarks >/dev/null
 
 # The browser tests drive Debian's Chromium (Playwright cannot download a
 # browser here). As root it is installed with apt-get; otherwise the target

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import httpx
 
-from etl.serve import SETTINGS, running_server
+from agingkb_site.serve import SETTINGS, running_server
 
 HEAVY_SQL = "with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c"
 READER_PATHS = [

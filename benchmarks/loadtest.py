@@ -24,7 +24,7 @@ from urllib.parse import quote
 
 import httpx
 
-from etl.serve import running_server
+from agingkb_site.serve import running_server
 
 
 def request_paths(db: Path, rows: int = 30) -> list[str]:

@@ -34,8 +34,8 @@ from urllib.parse import quote, urlencode
 import httpx
 from datasette.utils import tilde_encode
 
+from agingkb_site.serve import running_server
 from benchmarks.loadtest import request_paths
-from etl.serve import running_server
 
 TRIVIAL = "/agingkb.json?sql=select+1"
 WRK_SCRIPT = Path(__file__).with_name("wrk_paths.lua")

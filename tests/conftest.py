@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.serve import running_server
+from agingkb_site.serve import running_server
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_WIKI = ROOT / "tests" / "fixtures" / "wiki"

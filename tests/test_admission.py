@@ -2,26 +2,17 @@
 readers never wait behind them, and one client cannot take it all.
 Behaviour on a real server (uvicorn workers running the site), not timing."""
 
-import importlib.util
 import threading
 import time
 
 import httpx
 import pytest
 
-from etl.serve import running_server
-
-from .conftest import ROOT
+from agingkb_site import admission
+from agingkb_site.serve import running_server
 
 HEAVY = "with recursive c(x) as (select 1 union all select x+1 from c) select count(*) from c"
 ROW_PAGE = "/agingkb/pages/molecules~2Fproteins~2Fil-1ra"
-
-
-def _admission_module():
-    spec = importlib.util.spec_from_file_location("admission_under_test", ROOT / "plugins" / "admission.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 @pytest.mark.parametrize(
@@ -42,7 +33,7 @@ def _admission_module():
     ],
 )
 def test_what_counts_as_expensive(path, query, kind):
-    assert _admission_module().expensive_kind(path, query, frozenset({"gap_board"})) == kind
+    assert admission.expensive_kind(path, query, frozenset({"gap_board"})) == kind
 
 
 def test_past_the_limit_an_expensive_request_gets_429_while_a_row_page_answers(real_build, tmp_path):

@@ -1,4 +1,4 @@
-"""Whole-table downloads served as static files (plugins/downloads.py) by a
+"""Whole-table downloads served as static files (agingkb_site/downloads.py) by a
 real Datasette on loopback, from the fixture wiki's build."""
 
 import hashlib
@@ -6,19 +6,16 @@ import json
 import re
 import shutil
 import socket
-import sys
 import zipfile
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
+from agingkb_site.downloads import byte_range
 from etl.output.archive import zip_package
 
-from .conftest import ROOT, served
-
-sys.path.insert(0, str(ROOT / "plugins"))
-from downloads import byte_range  # noqa: E402  (a Datasette plugin module, loaded by path)
+from .conftest import served
 
 SECURITY_HEADERS = ("content-security-policy", "x-content-type-options", "x-frame-options", "referrer-policy")
 
@@ -145,7 +142,8 @@ def test_undeclared_names_and_traversal_get_404(fixture_url, path):
 def test_the_table_page_links_to_its_file(fixture_url, fixture_build):
     page = httpx.get(f"{fixture_url}/agingkb/footnotes", timeout=30).text
     line = re.search(
-        r'<p class="table-download">Download the whole table: <a href="([^"]+)"[^>]*>footnotes\.csv</a> \(([^)]+), validated\)',
+        r'<p class="table-download">Download the whole table: '
+        r'<a href="([^"]+)"[^>]*>footnotes\.csv</a> \(([^)]+), validated\)',
         page,
     )
     assert line, "no whole-table download line"

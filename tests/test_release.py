@@ -9,6 +9,8 @@ import shlex
 import shutil
 import sqlite3
 import subprocess
+import tempfile
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -20,6 +22,7 @@ from agingkb_site.serve import free_port, wait_until_serving
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.release.dist import ReleaseError, make_release, verify_release
+from etl.release.site_wheel import build_site_wheel
 from etl.wiki.discover import file_sha256 as sha256
 
 from .conftest import BIN, FIXTURE_WIKI, ROOT, served
@@ -89,13 +92,57 @@ def test_a_release_without_a_build_fails_cleanly(tmp_path):
     assert not any((tmp_path / "dist").glob("*")) if (tmp_path / "dist").exists() else True
 
 
-def test_the_generated_app_serves_the_release(release):
+def test_the_release_carries_the_site_as_a_wheel(release):
+    """The app installs the site package from a wheel beside its Dockerfile:
+    every file of agingkb_site/ as it is, and the entry points pyproject.toml
+    declares, so Datasette loads it as in a development install."""
+    made, _ = release
+    app = made.app_directory
+    (wheel,) = app.glob("agingkb_site-*-py3-none-any.whl")
+    assert re.search(rf"^RUN pip install -U .* {re.escape(wheel.name)}$", (app / "Dockerfile").read_text(), re.M)
+    assert not (app / "plugins").exists() and not (app / "templates").exists()
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        source = ROOT / "agingkb_site"
+        for path in source.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts:
+                name = path.relative_to(ROOT).as_posix()
+                assert name in names and archive.read(name) == path.read_bytes(), name
+        (entry_points,) = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
+        declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]["datasette"]
+        assert archive.read(entry_points).decode() == "[datasette]\n" + "".join(
+            f"{name} = {target}\n" for name, target in declared.items()
+        )
+    # The same source gives the same wheel, byte for byte.
+    rebuilt = build_site_wheel(Path(tempfile.mkdtemp(prefix="agingkb-wheel-")))
+    assert rebuilt.read_bytes() == wheel.read_bytes()
+
+
+@pytest.mark.site  # runs the app's own uvicorn command
+def test_the_generated_app_serves_the_release(release, tmp_path):
     made, _ = release
     app = made.app_directory
     dockerfile = (app / "Dockerfile").read_text()
     assert "datasette==0.65.5" in dockerfile and "nh3==0.3.8" in dockerfile
     assert (app / "agingkb.db").read_bytes() == (made.directory / "agingkb.db").read_bytes()
-    assert (app / "agingkb_asgi.py").read_bytes() == (ROOT / "etl" / "asgi.py").read_bytes()
+    # The site as the Dockerfile installs it: pip installs the wheel (into a
+    # directory put first on the path, beside this environment's packages).
+    (wheel,) = app.glob("agingkb_site-*.whl")
+    installed = tmp_path / "site-packages"
+    subprocess.run(
+        [str(BIN / "pip"), "install", "--quiet", "--no-deps", "--no-index", "--target", str(installed), str(wheel)],
+        check=True,
+    )
+    site_path = {"PYTHONPATH": str(installed)}
+    where = subprocess.run(
+        [str(BIN / "python"), "-c", "import agingkb_site; print(agingkb_site.__file__)"],
+        env={**os.environ, **site_path},
+        cwd=app,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert where.stdout.strip() == str(installed / "agingkb_site" / "__init__.py")
     # Run it as the Dockerfile does, with this environment's datasette and uvicorn.
     inspect = re.search(r"^RUN (datasette inspect .*)$", dockerfile, re.M).group(1)
     subprocess.run([str(BIN / "datasette"), *shlex.split(inspect)[1:]], cwd=app, check=True)
@@ -107,7 +154,7 @@ def test_the_generated_app_serves_the_release(release):
     port = free_port()
     replacements = {"$PORT": str(port), "0.0.0.0": "127.0.0.1", "$(nproc)": "2"}
     command = [str(BIN / "uvicorn")] + [replacements.get(part, part) for part in command[2:]]
-    environment = {**os.environ, **environment, "AGINGKB_SECRET": "test-secret"}
+    environment = {**os.environ, **environment, **site_path, "AGINGKB_SECRET": "test-secret"}
     process = subprocess.Popen(command, cwd=app, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -117,6 +164,10 @@ def test_the_generated_app_serves_the_release(release):
         home = httpx.get(url + "/")
         assert f'class="version">{made.version}<' in home.text and "CC BY 4.0" in home.text
         assert home.headers["x-content-type-options"] == "nosniff"
+        # The site's stylesheet, served from the installed wheel's static/.
+        stylesheet = re.search(r'href="(/-/static-plugins/agingkb_site/site\.css\?[0-9a-f]+)"', home.text).group(1)
+        css = httpx.get(url + stylesheet)
+        assert css.status_code == 200 and css.content == (installed / "agingkb_site/static/site.css").read_bytes()
         db = sqlite3.connect(made.directory / "agingkb.db")
         pages = db.execute("select count(*) from pages").fetchone()[0]
         assert len(httpx.get(url + "/agingkb/pages.json", params={"_shape": "array", "_size": "max"}).json()) == pages
@@ -208,7 +259,8 @@ def test_the_version_must_follow_the_schema_change(release, tmp_path, monkeypatc
     same = _previous(release, tmp_path / "b", f"{current}+0000000000000000", _drop_table("commits"))
     with pytest.raises(
         ReleaseError,
-        match=rf"version {current} disagrees .* a minor change \(table commits added\), so the version must be {major}\.{minor + 1}\.0",
+        match=rf"version {current} disagrees .* a minor change \(table commits added\), "
+        rf"so the version must be {major}\.{minor + 1}\.0",
     ):
         make_release(root / "build", tmp_path / "dist-b", previous=same)
     # A column the previous release had and this one lacks is a major change.

@@ -4,15 +4,11 @@ malformed text, on a served fixture build."""
 
 import re
 import sqlite3
-import sys
 
 import httpx
 import pytest
 
-from .conftest import ROOT
-
-sys.path.insert(0, str(ROOT / "plugins"))
-import search_hints  # noqa: E402  (a Datasette plugin module, loaded by path)
+from agingkb_site import search_hints
 
 SEARCH_QUERIES = ["search_pages", "search_sections", "search_footnotes", "search_trials", "search_trial_outcomes"]
 ERROR_MARKERS = re.compile(

@@ -1,10 +1,9 @@
-"""The result rows drawn by plugins/table_cells.py are the rows Datasette's
+"""The result rows drawn by agingkb_site/table_cells.py are the rows Datasette's
 own templates draw, and the template copies still match Datasette's."""
 
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import datasette
@@ -12,9 +11,9 @@ import jinja2
 from datasette.utils import to_css_class
 from markupsafe import Markup
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "plugins"))
-import table_cells  # noqa: E402
+from agingkb_site import table_cells
+
+TEMPLATES = Path(table_cells.__file__).parent / "templates"
 
 DATASETTE_TEMPLATES = Path(datasette.__file__).parent / "templates"
 TRICKY_VALUES = [
@@ -91,13 +90,13 @@ def restored(copy: str, filter_line: str, original: str) -> str:
 
 def test_table_template_copy_matches_datasette():
     original = (DATASETTE_TEMPLATES / "_table.html").read_text()
-    copy = (ROOT / "templates" / "_table.html").read_text()
+    copy = (TEMPLATES / "_table.html").read_text()
     assert restored(copy, "        {{ display_rows|agingkb_table_body }}\n", original) == original
 
 
 def test_query_template_copy_matches_datasette_apart_from_the_search_hint():
     original = (DATASETTE_TEMPLATES / "query.html").read_text()
-    copy = (ROOT / "templates" / "query.html").read_text()
+    copy = (TEMPLATES / "query.html").read_text()
     copy = restored(copy, "    {{ display_rows|agingkb_query_body(columns) }}\n", original)
     copy = re.sub(r"\n\{% if search_hint.*?\{% endif %\}", "", copy)
     assert copy == original

@@ -9,7 +9,7 @@ from collections import Counter
 from pathlib import Path
 from urllib.parse import urlparse
 
-from etl.serve import running_server
+from agingkb_site.serve import running_server
 
 CONNECTIONS = 40
 

@@ -26,12 +26,12 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from agingkb_site.serve import METADATA, SETTINGS, app_environment, datasette_executable
+
 from ..output.archive import ZIP_NAME
 from ..output.validation import validate_package
-from ..serve import METADATA, PLUGINS_DIR, ROOT, SETTINGS, TEMPLATES_DIR, app_environment, datasette_executable
 from ..wiki.discover import file_sha256
-
-ASGI_APP = ROOT / "etl" / "asgi.py"
+from .site_wheel import build_site_wheel, wheel_name
 
 # Packages the deployed app installs, pinned like pyproject.toml pins them.
 DEPLOY_PACKAGES = [
@@ -213,8 +213,9 @@ def verify_release(directory: Path) -> None:
 
 
 def publish_args(db: Path, app: str, version: str) -> list[str]:
-    """`datasette publish fly` arguments: the same metadata, plugins,
-    templates and settings as `etl serve`, with pinned packages."""
+    """`datasette publish fly` arguments: the same metadata and settings as
+    `etl serve`, with pinned packages and the site's wheel (its plugins,
+    templates and static files; serve_with_workers writes it)."""
     args = [
         "publish",
         "fly",
@@ -223,14 +224,10 @@ def publish_args(db: Path, app: str, version: str) -> list[str]:
         app,
         "--metadata",
         str(METADATA),
-        "--plugins-dir",
-        str(PLUGINS_DIR),
-        "--template-dir",
-        str(TEMPLATES_DIR),
         "--version-note",
         f"agingkb {version}",
     ]
-    for package in DEPLOY_PACKAGES:
+    for package in [*DEPLOY_PACKAGES, wheel_name()]:
         args += ["--install", package]
     for name, value in SETTINGS.items():
         args += ["--setting", name, str(value)]
@@ -239,16 +236,17 @@ def publish_args(db: Path, app: str, version: str) -> list[str]:
 
 def serve_with_workers(app_dir: Path, version: str) -> None:
     """Make the generated app serve as `etl serve` does: uvicorn workers, one
-    per core, each running etl/asgi.py (copied in as agingkb_asgi.py) on the
-    files `datasette publish` put beside it, instead of one Datasette process."""
-    shutil.copyfile(ASGI_APP, app_dir / "agingkb_asgi.py")
-    # The whole-table downloads (plugins/downloads.py) serve package/ and the
+    per core, each running agingkb_site/asgi.py (from the site's wheel, which
+    the Dockerfile installs) on the files `datasette publish` put beside it,
+    instead of one Datasette process."""
+    build_site_wheel(app_dir)
+    # The whole-table downloads (agingkb_site/downloads.py) serve package/ and the
     # zip from beside the database, as in a build.
     shutil.copyfile(app_dir.parent / "datapackage.zip", app_dir / "datapackage.zip")
     with zipfile.ZipFile(app_dir / "datapackage.zip") as archive:
         archive.extractall(app_dir / "package")
     environment = {
-        **app_environment("agingkb.db", "metadata.json", "plugins", "templates", proxy_client_header="Fly-Client-IP"),
+        **app_environment("agingkb.db", "metadata.json", proxy_client_header="Fly-Client-IP"),
         "AGINGKB_INSPECT": "inspect-data.json",
         "AGINGKB_VERSION_NOTE": f"agingkb {version}",
     }
@@ -257,7 +255,9 @@ def serve_with_workers(app_dir: Path, version: str) -> None:
         raise ReleaseError("the generated Dockerfile has no `CMD datasette serve` line to replace")
     lines = [
         "ENV " + " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items()),
-        "CMD AGINGKB_SECRET=$DATASETTE_SECRET uvicorn --factory agingkb_asgi:create_app --http agingkb_asgi:PromptH11Protocol --loop asyncio --host 0.0.0.0 --port $PORT --workers $(nproc) --no-access-log",
+        "CMD AGINGKB_SECRET=$DATASETTE_SECRET uvicorn --factory agingkb_site.asgi:create_app"
+        " --http agingkb_site.asgi:PromptH11Protocol --loop asyncio --host 0.0.0.0 --port $PORT"
+        " --workers $(nproc) --no-access-log",
     ]
     dockerfile = re.sub(r"^CMD datasette serve .*$", lambda _: "\n".join(lines), dockerfile, flags=re.M)
     (app_dir / "Dockerfile").write_text(dockerfile, encoding="utf-8")

@@ -14,11 +14,10 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
+from agingkb_site.names import DATABASE
+from agingkb_site.serve import SETTINGS
+
 from ..schema import DATA_DIR, Schema, load_schema, load_yaml
-from ..serve import SETTINGS
-
-DATABASE = "agingkb"
-
 
 CELLS_PER_PAGE = 800
 MIN_ROWS_PER_PAGE = 20

@@ -17,7 +17,9 @@ from urllib.parse import urlencode
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-DATABASE = "agingkb"
+from .assets import static_url
+from .names import DATABASE
+
 RATIO_METRICS = {"HR", "aHR", "OR", "aOR", "RR", "IRR"}
 ROW_HEIGHT, LABEL_WIDTH, PLOT_WIDTH, VALUE_WIDTH = 22, 430, 360, 170
 MAX_ROWS = 400
@@ -59,6 +61,82 @@ def _number(value: float) -> str:
     return f"{value:.3g}"
 
 
+class Axis:
+    """A panel's horizontal axis: log10 for ratios, linear for differences."""
+
+    def __init__(self, rows: list[dict], log: bool):
+        self.log = log
+        values = [
+            v
+            for r in rows
+            for v in (r["ci_low"], r["ci_high"], r["effect_value"])
+            if v is not None and (not log or v > 0)
+        ]
+        self.low, self.high = _axis(values or [0.0, 1.0], log)
+
+    def x(self, value: float) -> float:
+        if self.log:
+            value = math.log10(max(value, 1e-6))
+        return LABEL_WIDTH + (value - self.low) / (self.high - self.low) * PLOT_WIDTH
+
+    def ticks(self, y: int) -> list[str]:
+        parts = []
+        for tick in (self.low, (self.low + self.high) / 2, self.high):
+            value = 10**tick if self.log else tick
+            x = LABEL_WIDTH + (tick - self.low) / (self.high - self.low) * PLOT_WIDTH
+            parts.append(f'<text x="{x:.1f}" y="{y + 14}" class="tick">{escape(_number(value))}</text>')
+        return parts
+
+
+def _outcome(row: dict, axis: Axis, y: int) -> str:
+    """One outcome's row: its label, interval, effect and values."""
+    middle = y + ROW_HEIGHT / 2
+    label = f"{row.get('acronym') or row['trial']} · {row['measure']}"
+    if len(label) > 64:
+        label = label[:63] + "…"
+    ci = f"{_number(row['ci_low'])} to {_number(row['ci_high'])}"
+    effect = _number(row["effect_value"]) if row["effect_value"] is not None else "–"
+    tooltip = (
+        f"{row['trial']} · {row['measure']}: {effect} ({row.get('ci_level') or 95:g}% CI {ci}) "
+        f"{row.get('p_raw') or ''} · {row['source_path']}:{row['source_line']}"
+    )
+    parts = [f'<g class="outcome" data-trial="{escape(row["trial"])}"><title>{escape(tooltip)}</title>']
+    parts.append(f'<text x="0" y="{middle + 4}" class="label">{escape(label)}</text>')
+    low, high = axis.x(row["ci_low"]), axis.x(row["ci_high"])
+    parts.append(f'<line x1="{low:.1f}" x2="{high:.1f}" y1="{middle}" y2="{middle}" class="ci"/>')
+    value = row["effect_value"]
+    if value is not None and (not axis.log or value > 0):
+        # An effect outside its own interval is drawn hollow: the source
+        # states them with different signs (see trial-effect-outside-ci).
+        outside = not min(row["ci_low"], row["ci_high"]) <= value <= max(row["ci_low"], row["ci_high"])
+        parts.append(
+            f'<rect x="{axis.x(value) - 4:.1f}" y="{middle - 4}" width="8" height="8" '
+            f'class="effect{" outside" if outside else ""}"/>'
+        )
+    value_x = LABEL_WIDTH + PLOT_WIDTH + 10
+    parts.append(f'<text x="{value_x}" y="{middle + 4}" class="value">{escape(effect)} [{escape(ci)}]</text></g>')
+    return "".join(parts)
+
+
+def _panel(title: str, panel: list[dict], y: int) -> tuple[str, int]:
+    """One scale's panel from y: its SVG and the y below it."""
+    axis = Axis(panel, title.startswith("Ratio"))
+    count = f"{len(panel)} outcome{'s' if len(panel) != 1 else ''}"
+    parts = [f'<g class="panel" data-scale="{escape(title)}">']
+    parts.append(f'<text x="0" y="{y + 14}" class="panel-title">{escape(title)} · {count}</text>')
+    y += 24
+    top = y
+    for row in panel:
+        parts.append(_outcome(row, axis, y))
+        y += ROW_HEIGHT
+    reference = axis.x(1.0 if axis.log else 0.0)
+    parts.append(f'<line x1="{reference:.1f}" x2="{reference:.1f}" y1="{top}" y2="{y}" class="reference"/>')
+    parts.append(f'<line x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH + PLOT_WIDTH}" y1="{y}" y2="{y}" class="axis"/>')
+    parts += axis.ticks(y)
+    parts.append("</g>")
+    return "".join(parts), y + 34
+
+
 def forest_svg(rows: list[dict]) -> str:
     """One SVG with a panel per scale; rows are dicts of trial_outcomes
     columns plus the trial's acronym."""
@@ -68,80 +146,15 @@ def forest_svg(rows: list[dict]) -> str:
     parts, y = [], 10
     width = LABEL_WIDTH + PLOT_WIDTH + VALUE_WIDTH
     for title in sorted(panels, key=lambda t: (not t.startswith("Ratio"), t)):
-        panel = panels[title]
-        log = title.startswith("Ratio")
-        values = [
-            v
-            for r in panel
-            for v in (r["ci_low"], r["ci_high"], r["effect_value"])
-            if v is not None and (not log or v > 0)
-        ]
-        low, high = _axis(values or [0.0, 1.0], log)
-
-        def x(value: float) -> float:
-            if log:
-                value = math.log10(max(value, 1e-6))
-            return LABEL_WIDTH + (value - low) / (high - low) * PLOT_WIDTH
-
-        parts.append(f'<g class="panel" data-scale="{escape(title)}">')
-        parts.append(
-            f'<text x="0" y="{y + 14}" class="panel-title">{escape(title)} · {len(panel)} outcome{"s" if len(panel) != 1 else ""}</text>'
-        )
-        y += 24
-        top = y
-        for row in panel:
-            middle = y + ROW_HEIGHT / 2
-            label = f"{row.get('acronym') or row['trial']} · {row['measure']}"
-            if len(label) > 64:
-                label = label[:63] + "…"
-            ci = f"{_number(row['ci_low'])} to {_number(row['ci_high'])}"
-            effect = _number(row["effect_value"]) if row["effect_value"] is not None else "–"
-            tooltip = f"{row['trial']} · {row['measure']}: {effect} ({row.get('ci_level') or 95:g}% CI {ci}) {row.get('p_raw') or ''} · {row['source_path']}:{row['source_line']}"
-            parts.append(f'<g class="outcome" data-trial="{escape(row["trial"])}"><title>{escape(tooltip)}</title>')
-            parts.append(f'<text x="0" y="{middle + 4}" class="label">{escape(label)}</text>')
-            parts.append(
-                f'<line x1="{x(row["ci_low"]):.1f}" x2="{x(row["ci_high"]):.1f}" y1="{middle}" y2="{middle}" class="ci"/>'
-            )
-            if row["effect_value"] is not None and (not log or row["effect_value"] > 0):
-                # An effect outside its own interval is drawn hollow: the source
-                # states them with different signs (see trial-effect-outside-ci).
-                outside = (
-                    not min(row["ci_low"], row["ci_high"]) <= row["effect_value"] <= max(row["ci_low"], row["ci_high"])
-                )
-                parts.append(
-                    f'<rect x="{x(row["effect_value"]) - 4:.1f}" y="{middle - 4}" width="8" height="8" class="effect{" outside" if outside else ""}"/>'
-                )
-            parts.append(
-                f'<text x="{LABEL_WIDTH + PLOT_WIDTH + 10}" y="{middle + 4}" class="value">{escape(effect)} [{escape(ci)}]</text></g>'
-            )
-            y += ROW_HEIGHT
-        reference = x(1.0 if log else 0.0)
-        parts.append(f'<line x1="{reference:.1f}" x2="{reference:.1f}" y1="{top}" y2="{y}" class="reference"/>')
-        parts.append(f'<line x1="{LABEL_WIDTH}" x2="{LABEL_WIDTH + PLOT_WIDTH}" y1="{y}" y2="{y}" class="axis"/>')
-        for tick in (low, (low + high) / 2, high):
-            value = 10**tick if log else tick
-            parts.append(
-                f'<text x="{LABEL_WIDTH + (tick - low) / (high - low) * PLOT_WIDTH:.1f}" y="{y + 14}" class="tick">{escape(_number(value))}</text>'
-            )
-        parts.append("</g>")
-        y += 34
+        drawn, y = _panel(title, panels[title], y)
+        parts.append(drawn)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" aria-label="Forest plot of trial outcomes" '
         f'width="{width}" height="{y}" viewBox="0 0 {width} {y}">{"".join(parts)}</svg>'
     )
 
 
-STYLE = """
-.forest .panel-title { font: bold 13px sans-serif; fill: #222; }
-.forest .label, .forest .value { font: 12px sans-serif; fill: #333; }
-.forest .tick { font: 10px sans-serif; fill: #666; text-anchor: middle; }
-.forest .ci { stroke: #1f5f99; stroke-width: 2; }
-.forest .effect { fill: #1f5f99; }
-.forest .effect.outside { fill: #fff; stroke: #b03a2e; stroke-width: 1.5; }
-.forest .reference { stroke: #999; stroke-dasharray: 4 3; }
-.forest .axis { stroke: #999; }
-.forest .outcome:hover .label { fill: #000; font-weight: bold; }
-"""
+STYLESHEET = "forest-plot.css"  # static/forest-plot.css
 
 
 async def forest_plot(datasette, request):
@@ -156,7 +169,8 @@ async def forest_plot(datasette, request):
         "where o.ci_low is not null and t.intervention_page is not null order by 1"
     )
     options = "".join(
-        f'<option value="{escape(p)}"{" selected" if p == params["intervention"] else ""}>{escape(p.rsplit("/", 1)[-1])}</option>'
+        f'<option value="{escape(p)}"{" selected" if p == params["intervention"] else ""}>'
+        f"{escape(p.rsplit('/', 1)[-1])}</option>"
         for (p,) in interventions.rows
     )
     roles = "".join(
@@ -169,6 +183,8 @@ async def forest_plot(datasette, request):
         + "/trial_outcomes?"
         + urlencode({"ci_low__notblank": "1", **({"trial": params["trial"]} if params["trial"] else {})})
     )
+    count = f"{len(rows)} outcome{'s' if len(rows) != 1 else ''}{f' (the first {MAX_ROWS})' if truncated else ''}"
+    plot = forest_svg(rows) if rows else "<p>No outcome with a confidence interval matches.</p>"
     body = f"""
 <h1>Forest plot of trial outcomes</h1>
 <p>Every trial outcome with a confidence interval, read from the wiki's footnotes, trial tables, study pages and
@@ -183,12 +199,16 @@ Hover a row for its source file and line.
 <input type="hidden" name="trial" value="{escape(params["trial"])}">
 <input type="submit" value="Show">
 </form>
-<p class="count">{len(rows)} outcome{"s" if len(rows) != 1 else ""}{f" (the first {MAX_ROWS})" if truncated else ""}.</p>
-<div class="forest scroll-box" data-label="Forest plot">{forest_svg(rows) if rows else "<p>No outcome with a confidence interval matches.</p>"}</div>
+<p class="count">{count}.</p>
+<div class="forest scroll-box" data-label="Forest plot">{plot}</div>
 """
     html = await datasette.render_template(
         "picture.html",
-        {"body_html": body, "style": STYLE, "page_title": "Forest plot of trial outcomes"},
+        {
+            "body_html": body,
+            "stylesheet": static_url(datasette, STYLESHEET),
+            "page_title": "Forest plot of trial outcomes",
+        },
         request=request,
     )
     return Response.html(html)

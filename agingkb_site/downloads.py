@@ -30,7 +30,8 @@ from typing import NamedTuple
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-DATABASE = "agingkb"
+from .names import DATABASE
+
 PLUGIN = "downloads"
 PREFIX = "/-/downloads/"
 CHUNK = 256 * 1024
@@ -44,8 +45,7 @@ CONTENT_TYPES = {
 SINGLE_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 
 
-# Not a dataclass: Datasette loads this module by path, outside sys.modules,
-# where dataclasses cannot resolve postponed annotations.
+# A NamedTuple: one immutable record per file, as cheap as a tuple.
 class Download(NamedTuple):
     name: str
     descriptor: int  # an open file, read with os.pread

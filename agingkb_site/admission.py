@@ -20,8 +20,9 @@ this gate, requests queued behind heavy queries in the thread pool answered
 The client is the connecting address. Only when the server is told it runs
 behind a proxy (`proxy_client_header`, e.g. Fly's `Fly-Client-IP`) is that
 header believed; otherwise anyone could reset their own limit by setting it.
-The limits are declared once in etl/serve.py and arrive in AGINGKB_LIMITS;
-without it (plain `datasette serve`) there is no gate.
+The limits are declared once in agingkb_site/serve.py and arrive in
+AGINGKB_LIMITS; without it (plain `datasette serve`) there is no gate.
+`gate` is one layer of middleware.py's ASGI stack, not a hook of its own.
 """
 
 from __future__ import annotations
@@ -34,12 +35,12 @@ import re
 import time
 from urllib.parse import parse_qs
 
-from datasette import hookimpl
 from limits import parse as parse_rate
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-DATABASE = "agingkb"
+from .names import DATABASE
+
 DATABASE_PATH = re.compile(rf"^/{DATABASE}(?:\.(?:json|csv))?$")
 QUERY_PATH = re.compile(rf"^/{DATABASE}/([^/]+?)(?:\.(?:json|csv))?$")
 
@@ -166,8 +167,8 @@ async def refuse(send, path: str, refusal: Refused) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-@hookimpl(tryfirst=True)  # innermost wrapper: the site's security headers wrap its answers too
-def asgi_wrapper(datasette):
+def gate(datasette):
+    """The ASGI layer: expensive requests admitted or refused with 429."""
     declared = os.environ.get("AGINGKB_LIMITS")
     if not declared:
         return lambda app: app

@@ -17,7 +17,8 @@ from datasette.utils import to_css_class
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
-DATABASE = "agingkb"
+from .names import DATABASE
+
 BODY_EXCERPT = 280  # characters of a page body shown in table views
 
 

@@ -1,5 +1,8 @@
 """Serve stage: how Datasette serves the database, declared once for
-`etl serve` (and so `make serve`), the tests and `make publish`."""
+`etl serve` (and so `make serve`), the tests, the benchmarks and `make
+publish`. The site's plugins, templates and static files come with the
+package (its `datasette` entry points), so no command names a plugins or
+template directory."""
 
 from __future__ import annotations
 
@@ -16,16 +19,12 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
-import httpx
-
 ROOT = Path(__file__).resolve().parent.parent
-PLUGINS_DIR = ROOT / "plugins"
-TEMPLATES_DIR = ROOT / "templates"
 METADATA = ROOT / "metadata.yml"
 
 # Limits for a public site: a query or facet that runs long is cut off, a
 # page never returns more than max_returned_rows rows. The SQLite length
-# limit on every connection is set by plugins/agingkb_site.py.
+# limit on every connection is set by agingkb_site/security.py.
 SETTINGS = {
     "sql_time_limit_ms": 3000,
     "max_returned_rows": 1000,
@@ -41,7 +40,7 @@ SETTINGS = {
 
 
 # Admission control for expensive requests (arbitrary SQL, stored queries,
-# streamed exports), per worker process; see plugins/admission.py and the
+# streamed exports), per worker process; see agingkb_site/admission.py and the
 # table in docs/deploy.md. Readers' table, row, facet and search pages are
 # never gated.
 LIMITS = {
@@ -70,10 +69,6 @@ def serve_args(db: Path, host: str = "127.0.0.1", port: int = 8001) -> list[str]
         str(db),
         "--metadata",
         str(METADATA),
-        "--plugins-dir",
-        str(PLUGINS_DIR),
-        "--template-dir",
-        str(TEMPLATES_DIR),
         "-h",
         host,
         "-p",
@@ -107,15 +102,15 @@ def server_command(
     db: Path, host: str, port: int, workers: int, inspect_file: Path, limits: dict | None = None
 ) -> tuple[list[str], dict]:
     """The multi-process server: uvicorn workers, each running the site's
-    ASGI app (etl/asgi.py), and the environment they read."""
-    # --loop asyncio: etl/asgi.py spreads connections over the workers by
+    ASGI app (agingkb_site/asgi.py), and the environment they read."""
+    # --loop asyncio: agingkb_site/asgi.py spreads connections over the workers by
     # changing how asyncio's own event loop accepts them.
     command = [
         str(Path(sys.executable).parent / "uvicorn"),
         "--factory",
-        "etl.asgi:create_app",
+        "agingkb_site.asgi:create_app",
         "--http",
-        "etl.asgi:PromptH11Protocol",
+        "agingkb_site.asgi:PromptH11Protocol",
         "--loop",
         "asyncio",
         "--host",
@@ -130,7 +125,7 @@ def server_command(
     ]
     environment = {
         **os.environ,
-        **app_environment(str(Path(db).resolve()), str(METADATA), str(PLUGINS_DIR), str(TEMPLATES_DIR)),
+        **app_environment(str(Path(db).resolve()), str(METADATA)),
         "AGINGKB_INSPECT": str(inspect_file),
         "AGINGKB_SECRET": os.environ.get("AGINGKB_SECRET") or secrets.token_hex(32),
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
@@ -140,16 +135,12 @@ def server_command(
     return command, environment
 
 
-def app_environment(
-    db: str, metadata: str, plugins: str, templates: str, proxy_client_header: str | None = None
-) -> dict[str, str]:
-    """What etl/asgi.py and plugins/admission.py read: the same files and
-    settings as serve_args(), and the admission limits."""
+def app_environment(db: str, metadata: str, proxy_client_header: str | None = None) -> dict[str, str]:
+    """What agingkb_site/asgi.py and agingkb_site/admission.py read: the
+    same files and settings as serve_args(), and the admission limits."""
     return {
         "AGINGKB_DB": db,
         "AGINGKB_METADATA": metadata,
-        "AGINGKB_PLUGINS": plugins,
-        "AGINGKB_TEMPLATES": templates,
         "AGINGKB_SETTINGS": json.dumps(SETTINGS),
         "AGINGKB_LIMITS": json.dumps({**LIMITS, "proxy_client_header": proxy_client_header}),
         # glibc gives every SQL thread its own malloc arena and keeps what it
@@ -228,6 +219,8 @@ def every_worker_started(log: Path, workers: int, timeout: float = 60.0) -> bool
 
 def wait_until_serving(url: str, timeout: float = 60.0) -> bool:
     """Poll url/-/versions.json until the server answers; False on timeout."""
+    import httpx  # a test dependency: the released app never imports this module
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

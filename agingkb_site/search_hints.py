@@ -10,6 +10,8 @@
   `_searchmode=raw` text that is not valid FTS5 is searched as plain words.
   The site-wide /-/search treats such text as an empty search.
 - Each of those cases shows the reader one plain-language hint.
+
+`rewrite` is one layer of middleware.py's ASGI stack, not a hook of its own.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ HOW_TO_SEARCH = "use quotes for a phrase, OR between alternatives and a trailing
 EMPTY_HINT = f"Type one or more words to search for, then press Run SQL ({HOW_TO_SEARCH})."
 NO_WORDS_HINT = "That search holds no words, so the whole table is shown. Type one or more words to search for."
 PLAIN_WORDS_HINT = (
-    "Your search could not be read as a search expression (an unbalanced quote, or an operator such as OR, AND, NOT or NEAR "
-    f"with nothing on one side), so its words were searched for as plain words. To combine words, {HOW_TO_SEARCH}."
+    "Your search could not be read as a search expression (an unbalanced quote, or an operator such as "
+    "OR, AND, NOT or NEAR with nothing on one side), so its words were searched for as plain words. "
+    f"To combine words, {HOW_TO_SEARCH}."
 )
 SCOPE_KEY = "agingkb_search_hint"
 _checker = threading.local()
@@ -97,8 +100,9 @@ def prepare_connection(conn):
     conn.create_function("fts_query", 1, fts_query, deterministic=True)
 
 
-@hookimpl
-def asgi_wrapper():
+def rewrite(datasette):
+    """The ASGI layer: searches that cannot run made harmless, with a hint."""
+
     def wrap(app):
         async def searching(scope, receive, send):
             if scope["type"] == "http" and (

@@ -8,15 +8,17 @@ answer per host and replays it. Only the bare page is kept: a request with a
 query string (`?sql=`), a cookie or credentials, or an answer that is not a
 plain 200 without cookies, passes through untouched. (The footer's "Queries
 took" shows the time of the worker's first drawing.)
+
+`keep` is one layer of middleware.py's ASGI stack, not a hook of its own.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 
-from datasette import hookimpl
+from .names import DATABASE
 
-CACHED_PATHS = frozenset({"/agingkb"})
+CACHED_PATHS = frozenset({f"/{DATABASE}"})
 HOSTS_KEPT = 8  # a flood of made-up Host headers cannot grow the cache
 
 
@@ -33,8 +35,9 @@ def cache_key(scope) -> tuple:
     return scope.get("scheme", "http"), host, scope["path"]
 
 
-@hookimpl(tryfirst=True)
-def asgi_wrapper():
+def keep(datasette):
+    """The ASGI layer: the database page kept per host and replayed."""
+
     def wrap(app):
         kept: OrderedDict[tuple, list[dict]] = OrderedDict()
 

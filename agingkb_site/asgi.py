@@ -1,12 +1,12 @@
 """The site as an ASGI application, for a multi-process server.
 
-`etl serve` runs `uvicorn --factory etl.asgi:create_app --workers N`, and the
-released app runs this same file under uvicorn in its container: every worker
-process calls create_app() and serves the same immutable database, so
-requests are spread over all cores. The worker learns what to serve from the
-environment (set by etl/serve.py's server_command, or by the released app's
-Dockerfile), so this file imports nothing of the project and is copied into
-the released app as it is.
+`etl serve` runs `uvicorn --factory agingkb_site.asgi:create_app --workers
+N`, and the released app runs the same module under uvicorn in its container
+(the site package is installed there from a wheel): every worker process
+calls create_app() and serves the same immutable database, so requests are
+spread over all cores. The worker learns what to serve from the environment
+(set by serve.py's server_command, or by the released app's Dockerfile);
+the plugins, templates and static files come with the package.
 """
 
 from __future__ import annotations
@@ -64,8 +64,6 @@ def create_app():
     datasette = Datasette(
         immutables=[environment["AGINGKB_DB"]],
         metadata=parse_metadata(Path(environment["AGINGKB_METADATA"]).read_text(encoding="utf-8")),
-        plugins_dir=environment["AGINGKB_PLUGINS"],
-        template_dir=environment["AGINGKB_TEMPLATES"],
         settings=json.loads(environment["AGINGKB_SETTINGS"]),
         # Every worker signs with the same secret, so a cookie or CSRF token
         # one worker set is valid on the next request, whichever worker gets it.

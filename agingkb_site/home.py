@@ -1,0 +1,67 @@
+"""Serve stage: the home page, and the licence line of every page.
+
+The home page says what the dataset is, its version and snapshot, row
+counts, licence, attribution and how to cite it (templates/home.html).
+Every page's footer names the data's licence and source (_footer.html).
+
+The template is home.html, not index.html: datasette-search-all ships an
+index.html too, and Datasette puts plugins' template directories in no set
+order, so a template of this package must not share a name with another
+plugin's unless that one is never rendered.
+"""
+
+from __future__ import annotations
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+from .names import DATABASE
+
+SITE_KEYS = ("title", "license", "license_url", "source", "source_url", "about", "about_url")
+FTS_SUFFIXES = ("_fts", "_fts_config", "_fts_data", "_fts_docsize", "_fts_idx")
+
+
+@hookimpl
+def register_routes():
+    # The home page is the project's own: Datasette's index view would first
+    # inspect every table of every database (columns, foreign keys, hidden
+    # tables) for a listing this page does not show.
+    return [(r"^/$", home_page)]
+
+
+@hookimpl
+def extra_template_vars(datasette):
+    return {"site": site(datasette)}  # the licence and source line, on every page
+
+
+async def home_page(datasette, request):
+    await datasette.ensure_permissions(request.actor, ["view-instance"])
+    home = await home_facts(datasette)
+    context = {
+        "agingkb": home,
+        "metadata": datasette.metadata(),
+        "databases": [{"name": DATABASE, "tables_count": len(home["counts"])}],
+    }
+    return Response.html(await datasette.render_template("home.html", context, request=request, view_name="index"))
+
+
+def site(datasette) -> dict:
+    metadata = datasette.metadata() or {}
+    return {key: metadata.get(key) for key in SITE_KEYS}
+
+
+async def home_facts(datasette) -> dict:
+    database = datasette.get_database(DATABASE)
+    snapshot = (await database.execute("select * from snapshots")).first()
+    # An immutable database's counts are taken once (from the inspect data
+    # `etl serve` passes, or on the first request), not on every visit.
+    table_counts = await database.table_counts(limit=60 * 60 * 1000)
+    tables = [name for name in table_counts if not name.endswith(FTS_SUFFIXES)]
+    counts = [
+        {"table": name, "rows": table_counts[name], "url": datasette.urls.table(DATABASE, name)}
+        for name in sorted(tables)
+    ]
+    # The dataset version travels in the database itself (etl/version.py), so
+    # a local server and a deployed app show the same string.
+    version = snapshot["dataset_version"] if snapshot else "unknown"
+    return {"version": version, "snapshot": dict(snapshot) if snapshot else {}, "counts": counts}

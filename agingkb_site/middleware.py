@@ -1,0 +1,51 @@
+"""Serve stage: the site's one ASGI wrapper, every layer in a declared order.
+
+Datasette 0.65.5 applies plugins' asgi_wrapper hooks in the order pluggy
+calls them: the first result wraps Datasette's own app, the last is the
+outermost. Pluggy calls `tryfirst` implementations first and otherwise the
+plugin registered last first, so four separate hooks were ordered by two
+`tryfirst` flags and by the order the plugins directory listed its files.
+This is the only asgi_wrapper of the site (tests/test_site_package.py checks
+both), and the order is the list below: nothing else decides it.
+
+The order kept is the one those four hooks had: security outermost, then
+search rewriting, then the page cache, then admission next to Datasette.
+"""
+
+from __future__ import annotations
+
+from datasette import hookimpl
+
+from . import admission, page_cache, search_hints, security
+
+# Outermost first: a request passes down this list, its answer back up.
+# Each entry is (name, layer); layer(datasette) returns a function that
+# wraps an ASGI app.
+LAYERS = (
+    # Security headers on every answer, the answers of the layers below
+    # included (a 429 from the gate, a page replayed from the cache); a path
+    # a browser would read as another host ends here as a 404.
+    ("security", security.guard),
+    # Searches that cannot run are rewritten before anything below reads the
+    # query string, and the hint for the reader is put in the scope.
+    ("search_hints", search_hints.rewrite),
+    # The database page, replayed per host. It keeps only requests without
+    # a query string, which the gate below never counts as expensive.
+    ("page_cache", page_cache.keep),
+    # Innermost: expensive requests wait or are refused right before
+    # Datasette would run them, so a slot is held only while one runs.
+    ("admission", admission.gate),
+)
+
+
+def compose(datasette, app, layers=LAYERS):
+    """app wrapped in every layer, the first of `layers` outermost."""
+    for _name, layer in reversed(layers):
+        app = layer(datasette)(app)
+    return app
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    # LAYERS is read when Datasette builds its app, not at import.
+    return lambda app: compose(datasette, app, LAYERS)

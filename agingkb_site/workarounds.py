@@ -1,0 +1,72 @@
+"""Serve stage: every change the site makes to Datasette's own code.
+
+Each workaround was written against Datasette 0.65.5's internals and is
+applied only on that version. On any other version it is not applied and a
+DatasetteVersionWarning says which one and why (the site still serves, as
+Datasette alone would): an upgrade then shows, in the server's log, each
+workaround to check against the new version before WRITTEN_FOR is changed.
+Not applying is the safe side: a patch of internals that have changed could
+break pages or, for the permission cache, answer with a stale decision.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import lru_cache
+
+import datasette as datasette_package
+import datasette.handle_exception as datasette_errors
+from datasette import hookimpl
+
+WRITTEN_FOR = "0.65.5"
+
+
+class DatasetteVersionWarning(UserWarning):
+    """A workaround was not applied: Datasette is not the version it was written for."""
+
+
+def written_for_this_datasette(workaround: str) -> bool:
+    """Whether the running Datasette is WRITTEN_FOR; warns when it is not."""
+    running = datasette_package.__version__
+    if running == WRITTEN_FOR:
+        return True
+    warnings.warn(
+        f"agingkb_site.workarounds: {workaround} was written for Datasette {WRITTEN_FOR}, "
+        f"this is Datasette {running}; it is not applied. Check whether the new version still needs it, "
+        "then update agingkb_site/workarounds.py.",
+        DatasetteVersionWarning,
+        stacklevel=2,
+    )
+    return False
+
+
+def quiet_error_tracebacks() -> bool:
+    """Datasette 0.65.5 prints every error it answers (a query past the time
+    limit, a 404) with rich's traceback and every local variable, the whole
+    metadata included, when rich is installed: seconds of CPU on the event
+    loop per error, during which the worker answers no one. Unexpected
+    errors (500) are still printed by Datasette with the standard traceback."""
+    if not written_for_this_datasette("quiet_error_tracebacks (no rich traceback per answered error)"):
+        return False
+    datasette_errors.rich = None
+    return True
+
+
+def cache_table_permissions(instance) -> bool:
+    """Datasette 0.65.5 answers "may this table be viewed?" by deep-copying
+    the whole metadata (every column description) for every table on every
+    request: three quarters of the home page's time. Its answer depends only
+    on the database and table names and the metadata, which never changes
+    while the site runs, so each table's answer is kept."""
+    if not written_for_this_datasette("cache_table_permissions (Datasette._table_permission_allows kept)"):
+        return False
+    allows = instance._table_permission_allows
+    if not hasattr(allows, "cache_info"):
+        instance._table_permission_allows = lru_cache(maxsize=4096)(allows)
+    return True
+
+
+@hookimpl
+def startup(datasette):
+    quiet_error_tracebacks()
+    cache_table_permissions(datasette)
