@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 
 from etl.rows.trial_blocks import declared_enums, read_explicit_block
 from etl.schema import load_schema
+from etl.wiki.trial_outcomes import read_outcome, read_outcomes
 from etl.wiki.trial_tables import read_table_row
-from etl.wiki.trials import find_arms, find_dose, find_duration, read_outcome, read_outcomes, text_facts
+from etl.wiki.trials import find_arms, find_dose, find_duration, text_facts
 
 from . import test_fuzz  # noqa: F401  (loads the shared hypothesis profiles)
 from .test_numbers import written

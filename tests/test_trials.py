@@ -12,6 +12,7 @@ from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.rows.trial_blocks import declared_enums, read_explicit_block
 from etl.schema import load_schema
+from etl.wiki.trial_outcomes import read_outcome, read_outcomes
 from etl.wiki.trial_tables import header_meaning, read_table_row
 from etl.wiki.trials import (
     find_arms,
@@ -20,8 +21,6 @@ from etl.wiki.trials import (
     find_phase,
     find_registry_status,
     parse_count,
-    read_outcome,
-    read_outcomes,
     text_facts,
 )
 

@@ -11,7 +11,8 @@ import re
 from collections import Counter
 
 from ..diagnostics import Diagnostic, diagnose
-from ..rows.page_rows import CorpusIndex, citation_status, is_status_table, parse_status_cell
+from ..rows.corpus_index import CorpusIndex, citation_status
+from ..rows.status_tables import is_status_table, parse_status_cell
 from ..schema import Schema
 from ..wiki.markdown import table_line
 from ..wiki.parse import ParsedPage, in_year_range, year_range_text
@@ -38,9 +39,24 @@ def count_cells(line: str) -> int:
 
 
 def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[Diagnostic]:
-    path, body, fm = parsed.path, parsed.body, parsed.frontmatter
-    found: list[Diagnostic] = []
+    """The problems of one page that need more than one field, in the order
+    a reader meets them: names, footnotes and their records, gap tags,
+    tables, trial registrations, links."""
+    return [
+        *_check_names(parsed),
+        *_check_footnotes(parsed),
+        *_check_citations(parsed, index, schema),
+        *_check_gap_tags(parsed, schema),
+        *_check_tables(parsed, schema),
+        *_check_registry_ids(parsed),
+        *_check_links(parsed, index),
+    ]
 
+
+def _check_names(parsed: ParsedPage) -> list[Diagnostic]:
+    """The file name as a slug, the slug and handle fields, verified without a date."""
+    path, fm = parsed.path, parsed.frontmatter
+    found: list[Diagnostic] = []
     if not SLUG.match(parsed.slug):
         found.append(
             diagnose(path, 1, "slug-mismatch", f"file name '{parsed.slug}' is not a lowercase hyphenated slug")
@@ -60,8 +76,13 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
     verified = fm.entry("verified")
     if verified is not None and verified.value is True and fm.get("verified-date") is None:
         found.append(diagnose(path, verified.line, "verified-no-date", "verified: true but no verified-date"))
+    return found
 
-    # footnotes
+
+def _check_footnotes(parsed: ParsedPage) -> list[Diagnostic]:
+    """Footnotes defined twice, cited but not defined, defined but not cited."""
+    path, body = parsed.path, parsed.body
+    found: list[Diagnostic] = []
     defined: dict[str, int] = {}
     for definition in body.footnote_defs:
         if definition.label in defined:
@@ -84,6 +105,13 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
             found.append(
                 diagnose(path, line, "footnote-unreferenced", f"footnote [^{label}] is defined but never cited")
             )
+    return found
+
+
+def _check_citations(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[Diagnostic]:
+    """Each footnote's record: empty, unreadable, incomplete, out-of-range year, malformed identifier."""
+    path, body = parsed.path, parsed.body
+    found: list[Diagnostic] = []
     for definition, citation in zip(body.footnote_defs, parsed.citations):
         _, status, missing = citation_status(citation, parsed.page, index)
         if not definition.record.strip():
@@ -111,13 +139,13 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
                         f"footnote [^{definition.label}] names no {MISSING_WORDS[part]}",
                     )
                 )
-        if citation.year is not None and not in_year_range(citation.year):
+        if citation.year is not None and not in_year_range(citation.year, schema):
             found.append(
                 diagnose(
                     path,
                     definition.line,
                     "year-range",
-                    f"footnote [^{definition.label}]: year {citation.year} is out of range ({year_range_text()})",
+                    f"footnote [^{definition.label}]: year {citation.year} is out of range ({year_range_text(schema)})",
                 )
             )
         for scheme_name, value in citation.malformed:
@@ -129,8 +157,13 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
                     f"footnote [^{definition.label}]: {value!r} is not a valid {scheme_name}",
                 )
             )
+    return found
 
-    # gap tags
+
+def _check_gap_tags(parsed: ParsedPage, schema: Schema) -> list[Diagnostic]:
+    """Gap tags the vocabulary does not know, with the nearest known one."""
+    path, body = parsed.path, parsed.body
+    found: list[Diagnostic] = []
     known_tags = [t["tag"] for t in schema.vocabularies["gap_tags"]]
     tags = [(g.tag, g.line) for g in body.gaps] + [(g["tag"], g["line"]) for g in parsed.frontmatter_gaps]
     for tag, line in tags:
@@ -138,7 +171,13 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
             nearest = difflib.get_close_matches(tag, known_tags, n=1, cutoff=0.75)
             hint = f"; did you mean #{nearest[0]}?" if nearest else ""
             found.append(diagnose(path, line, "gap-tag-unknown", f"unknown gap tag #{tag}{hint}"))
+    return found
 
+
+def _check_tables(parsed: ParsedPage, schema: Schema) -> list[Diagnostic]:
+    """Ragged rows, unknown statuses in status tables, rows without a header."""
+    path, body = parsed.path, parsed.body
+    found: list[Diagnostic] = []
     # tables: compare each raw line's cell count with the header's
     statuses = {s["status"] for s in schema.vocabularies["status_values"]}
     lines = parsed.source_lines
@@ -174,8 +213,13 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
                 "pipe-table rows without a header and '|---|' line are shown as plain text",
             )
         )
+    return found
 
-    # trial registrations: NCT plus exactly eight digits
+
+def _check_registry_ids(parsed: ParsedPage) -> list[Diagnostic]:
+    """NCT numbers without exactly eight digits, on any line of the page."""
+    path = parsed.path
+    found: list[Diagnostic] = []
     for number, line in enumerate(parsed.source_lines, start=1):
         for match in MALFORMED_REGISTRY_ID.finditer(line):
             found.append(
@@ -186,8 +230,13 @@ def check_page(parsed: ParsedPage, index: CorpusIndex, schema: Schema) -> list[D
                     f"{match.group(0)!r} is not a valid NCT number (NCT and eight digits)",
                 )
             )
+    return found
 
-    # links
+
+def _check_links(parsed: ParsedPage, index: CorpusIndex) -> list[Diagnostic]:
+    """Wikilinks in the body and frontmatter that name no page of the snapshot."""
+    path, body, fm = parsed.path, parsed.body, parsed.frontmatter
+    found: list[Diagnostic] = []
     for link in body.links:
         if link.kind == "wikilink" and link.target and index.resolve(link.target, parsed.page) is None:
             found.append(

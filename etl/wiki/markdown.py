@@ -169,6 +169,9 @@ def split_cells(line: str) -> list[str]:
     return cells
 
 
+TABLE_TOKENS = ("table_open", "thead_open", "thead_close", "tr_open", "tr_close", "table_close")
+
+
 def _line_at(content: str, offset: int, start_line: int) -> int:
     return start_line + content.count("\n", 0, offset)
 
@@ -236,41 +239,8 @@ class _Walker:
                     FootnoteDef(footnote["label"], record, self.page_line(start), self.page_line(end - 1))
                 )
                 footnote = None
-            elif token.type == "table_open":
-                table = {"map": token.map, "header": [], "rows": [], "row_lines": [], "row": None, "in_head": False}
-            elif token.type == "thead_open" and table:
-                table["in_head"] = True
-            elif token.type == "thead_close" and table:
-                table["in_head"] = False
-            elif token.type == "tr_open" and table:
-                # Cells come from the raw line: markdown-it drops cells past
-                # the header's count (an unescaped | in [[link|alias]]).
-                table["row_line"] = token.map[0]
-                table["row"] = []
-                for cell in split_cells(self.source_lines[token.map[0]]):
-                    table["row"].append(cell.replace("\\|", "|").strip())
-                    # A cell is parsed on its own, without the page's link references.
-                    self.scan_inline(cell, [token.map[0], token.map[0] + 1], context, table, False, {})
-            elif token.type == "tr_close" and table:
-                if table["in_head"]:
-                    table["header"] = table["row"]
-                else:
-                    table["rows"].append(table["row"])
-                    table["row_lines"].append(self.page_line(table["row_line"]))
-                table["row"] = None
-            elif token.type == "table_close" and table:
-                start, end = table["map"]
-                result.tables.append(
-                    PipeTable(
-                        table["header"],
-                        table["rows"],
-                        table["row_lines"],
-                        self.page_line(start),
-                        self.page_line(end - 1),
-                        self.current_section,
-                    )
-                )
-                table = None
+            elif token.type in TABLE_TOKENS and (table is not None or token.type == "table_open"):
+                table = self.table_token(token, table, context)
             elif token.type == "fence" and token.map:
                 result.fences.append(
                     Fence(token.info.strip(), token.content, self.page_line(token.map[0]), self.current_section)
@@ -290,6 +260,44 @@ class _Walker:
                 )
         self.close_sections(len(self.source_lines))
         return result
+
+    def table_token(self, token, table: dict | None, context: list[str]) -> dict | None:
+        """Follow one token of a pipe table: the table being read, or None
+        once it closes (and is added to the result)."""
+        if token.type == "table_open":
+            return {"map": token.map, "header": [], "rows": [], "row_lines": [], "row": None, "in_head": False}
+        if token.type in ("thead_open", "thead_close"):
+            table["in_head"] = token.type == "thead_open"
+        elif token.type == "tr_open":
+            # Cells come from the raw line: markdown-it drops cells past
+            # the header's count (an unescaped | in [[link|alias]]).
+            table["row_line"] = token.map[0]
+            table["row"] = []
+            for cell in split_cells(self.source_lines[token.map[0]]):
+                table["row"].append(cell.replace("\\|", "|").strip())
+                # A cell is parsed on its own, without the page's link references.
+                self.scan_inline(cell, [token.map[0], token.map[0] + 1], context, table, False, {})
+        elif token.type == "tr_close":
+            if table["in_head"]:
+                table["header"] = table["row"]
+            else:
+                table["rows"].append(table["row"])
+                table["row_lines"].append(self.page_line(table["row_line"]))
+            table["row"] = None
+        elif token.type == "table_close":
+            start, end = table["map"]
+            self.result.tables.append(
+                PipeTable(
+                    table["header"],
+                    table["rows"],
+                    table["row_lines"],
+                    self.page_line(start),
+                    self.page_line(end - 1),
+                    self.current_section,
+                )
+            )
+            return None
+        return table
 
     def open_section(self, token, inline) -> None:
         level = int(token.tag[1:])

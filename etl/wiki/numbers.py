@@ -25,6 +25,10 @@ CI_RE = re.compile(
 P_RE = re.compile(rf"(?<![\w])[Pp]\s*(?P<operator>=|<|>|≤|≥|<=|>=|&lt;|&gt;)\s*(?P<value>{NUMBER})")
 NS_RE = re.compile(r"(?<![\w])(?:ns|n\.s\.|NS)(?![\w])")
 OPERATORS = {"<=": "≤", ">=": "≥", "&lt;": "<", "&gt;": ">"}
+# What looks like a p-value or a confidence interval, read or not: where
+# find_p_value or find_ci returns None for such text, a caller reports it.
+P_LOOKS = re.compile(r"(?<![\w])[Pp]\s*(?:=|<|>|≤|≥)\s*\S")
+CI_LOOKS = re.compile(r"\d\s*%\s*(?:CI|confidence interval|CrI)\b", re.I)
 
 
 def parse_number(text: str) -> float | None:

@@ -8,7 +8,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-from ..diagnostics import Diagnostic, diagnose, year_bounds
+from ..diagnostics import Diagnostic, diagnose
 from ..schema import PageField, Schema
 from .citations import Citation, parse_citation
 from .frontmatter import Frontmatter, FrontmatterError, parse_frontmatter
@@ -60,15 +60,15 @@ def normalise_identifier(value: object, scheme: dict) -> str:
     return text
 
 
-def in_year_range(year: int) -> bool:
+def in_year_range(year: int, schema: Schema) -> bool:
     """Whether a year is one a year field or a cited work may have (the
-    bounds are data/errors.yml's year-range entry)."""
-    first, last = year_bounds()
+    bounds are the year-range entry of the schema's errors.yml)."""
+    first, last = schema.year_bounds
     return first <= year <= last
 
 
-def year_range_text() -> str:
-    return "{} to {}".format(*year_bounds())
+def year_range_text(schema: Schema) -> str:
+    return "{} to {}".format(*schema.year_bounds)
 
 
 def coerce(declared: PageField, value, schema: Schema) -> tuple[object, bool]:
@@ -83,7 +83,7 @@ def coerce(declared: PageField, value, schema: Schema) -> tuple[object, bool]:
     if kind in ("integer", "year"):
         if isinstance(value, bool) or not isinstance(value, int):
             return None, False
-        if kind == "year" and not in_year_range(value):
+        if kind == "year" and not in_year_range(value, schema):
             return None, False
         if declared.values is not None and value not in declared.values:
             return None, False
@@ -142,13 +142,13 @@ def decode(path: str, data: bytes) -> tuple[str, list[Diagnostic]]:
 DEFAULT_MAX_PAGE_BYTES = 2_000_000
 
 
-def field_problem(declared: PageField, entry, page_type: str | None) -> tuple[str, str]:
+def field_problem(declared: PageField, entry, page_type: str | None, schema: Schema) -> tuple[str, str]:
     """(code, message) for a value that does not fit its declared field."""
     value = entry.value
     if declared.type == "identifier":
         return "identifier-format", f"{entry.key}: {entry.raw!r} is not a valid {declared.scheme} identifier"
     if declared.type == "year" and isinstance(value, int) and not isinstance(value, bool):
-        return "year-range", f"{entry.key}: year {value} is out of range ({year_range_text()})"
+        return "year-range", f"{entry.key}: year {value} is out of range ({year_range_text(schema)})"
     if declared.values is not None and not isinstance(value, (list, dict)):
         allowed = ", ".join(str(v) for v in declared.values)
         if page_type == "study" and entry.key == "study-design":
@@ -224,6 +224,52 @@ def _frontmatter_gaps(entry) -> list[dict]:
     return gaps
 
 
+def _read_fields(
+    path: str,
+    fm: Frontmatter,
+    declared_fields: dict[str, PageField],
+    page_type: str | None,
+    schema: Schema,
+    diagnostics: list[Diagnostic],
+) -> tuple[dict[str, TypedField], list[dict]]:
+    """Each frontmatter value checked against its declared field, and the
+    gap tags written in the frontmatter; problems go to `diagnostics`."""
+    typed_fields = {}
+    frontmatter_gaps = []
+    for entry in fm.fields:
+        entry.value, repaired = repair_unquoted_links(entry.value)
+        if repaired:
+            diagnostics.append(
+                diagnose(
+                    path,
+                    entry.line,
+                    "field-type",
+                    f'{entry.key}: unquoted [[links]] are read by YAML as nested lists; write them as "[[page]]"',
+                )
+            )
+        declared = declared_fields.get(entry.key)
+        if declared is None:
+            typed_fields[entry.key] = TypedField(None, None, True)
+        else:
+            typed, valid = coerce(declared, entry.value, schema)
+            typed_fields[entry.key] = TypedField(declared, typed, valid)
+            if not valid:
+                code, message = field_problem(declared, entry, page_type, schema)
+                diagnostics.append(diagnose(path, entry.line, code, message))
+        frontmatter_gaps += _frontmatter_gaps(entry)
+    for name, declared in declared_fields.items():
+        if declared.required and fm.entry(name) is None:
+            diagnostics.append(
+                diagnose(
+                    path,
+                    fm.entry("type").line,
+                    "missing-field",
+                    f"required field '{name}' missing for page type '{page_type}'",
+                )
+            )
+    return typed_fields, frontmatter_gaps
+
+
 def parse_page(path: str, data: bytes, schema: Schema, max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES) -> ParsedPage:
     """Parse one page's bytes. Never raises on bad content: problems become
     diagnostics and the page keeps whatever could be read."""
@@ -259,39 +305,7 @@ def parse_page(path: str, data: bytes, schema: Schema, max_page_bytes: int = DEF
     elif fm.fields:
         diagnostics.append(diagnose(path, 1, "missing-type", "frontmatter has no 'type' field"))
 
-    typed_fields = {}
-    frontmatter_gaps = []
-    for entry in fm.fields:
-        entry.value, repaired = repair_unquoted_links(entry.value)
-        if repaired:
-            diagnostics.append(
-                diagnose(
-                    path,
-                    entry.line,
-                    "field-type",
-                    f'{entry.key}: unquoted [[links]] are read by YAML as nested lists; write them as "[[page]]"',
-                )
-            )
-        declared = declared_fields.get(entry.key)
-        if declared is None:
-            typed_fields[entry.key] = TypedField(None, None, True)
-        else:
-            typed, valid = coerce(declared, entry.value, schema)
-            typed_fields[entry.key] = TypedField(declared, typed, valid)
-            if not valid:
-                code, message = field_problem(declared, entry, page_type)
-                diagnostics.append(diagnose(path, entry.line, code, message))
-        frontmatter_gaps += _frontmatter_gaps(entry)
-    for name, declared in declared_fields.items():
-        if declared.required and fm.entry(name) is None:
-            diagnostics.append(
-                diagnose(
-                    path,
-                    fm.entry("type").line,
-                    "missing-field",
-                    f"required field '{name}' missing for page type '{page_type}'",
-                )
-            )
+    typed_fields, frontmatter_gaps = _read_fields(path, fm, declared_fields, page_type, schema, diagnostics)
 
     body = parse_body(fm.body, fm.body_line)
     designs = schema.vocabularies["study_designs"]

@@ -6,20 +6,17 @@ table, gives. Pure, like etl/wiki/trials.py, whose readers it uses.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from .numbers import NUMBER, parse_number
+from .numbers import CI_LOOKS, NUMBER, P_LOOKS, parse_number
 from .syntax import REGISTRY_ID
+from .trial_outcomes import METRICS, Outcome, measure_of, read_outcome, read_outcomes
 from .trials import (
     ACRONYM,
-    CI_LOOKS,
     EMPTY_CELL,
-    METRICS,
     NOT_RANDOMISED,
-    P_LOOKS,
     RANDOMISED,
     Facts,
-    Outcome,
     clipped,
     design_facts,
     find_arms,
@@ -27,11 +24,8 @@ from .trials import (
     find_duration,
     find_phase,
     find_registry_status,
-    measure_of,
     parse_count,
     phase_cell,
-    read_outcome,
-    read_outcomes,
     unmarked,
 )
 
@@ -116,120 +110,196 @@ class TableRowReading:
     randomised_evidence: bool
 
 
+@dataclass
+class _Row:
+    """What the cells of one trial-table row have said so far."""
+
+    facts: Facts = field(default_factory=Facts)
+    unmapped: dict[str, str] = field(default_factory=dict)
+    registry_ids: list[str] = field(default_factory=list)
+    doi: str | None = None
+    measure: str | None = None
+    measure_role: str | None = None
+    results: list[str] = field(default_factory=list)
+    p_cells: list[str] = field(default_factory=list)
+    ci_cells: list[str] = field(default_factory=list)
+
+
 def read_table_row(header: list[str], cells: list[str]) -> TableRowReading:
     """Map a trial-table row by what its headers mean."""
-    facts = Facts()
-    unmapped: dict[str, str] = {}
-    registry_ids: list[str] = []
-    doi = None
-    measure, measure_role, results, p_cells, ci_cells = None, None, [], [], []
+    row = _Row()
     for name, cell in zip(header, cells):
         meaning = header_meaning(name)
         text = unmarked(cell)
-        registry_ids += [i for i in REGISTRY_ID.findall(cell) if i not in registry_ids]
+        row.registry_ids += [i for i in REGISTRY_ID.findall(cell) if i not in row.registry_ids]
         if EMPTY_CELL.match(text):
             continue
-        if meaning == "registry_id":
-            if not REGISTRY_ID.search(cell):
-                unmapped[name] = cell
-        elif meaning == "title":
-            if match := re.fullmatch(rf"(?:the\s+)?({ACRONYM})(?:\s+(?:trial|study|pilot))?(?:\s*\(\d{{4}}\))?", text):
-                facts.set("acronym", match.group(1))
-            facts.set("title", text)
-        elif meaning == "phase":
-            phase = phase_cell(text) or find_phase(text)
-            if phase:
-                facts.set("phase", phase)
-            else:
-                unmapped[name] = cell
-        elif meaning == "registry_status":
-            status = find_registry_status(text)
-            if status:
-                facts.set("registry_status", status[0])
-                facts.set("registry_status_text", text)
-            if not status or len(text) > len(status[1]) + 20:
-                results.append(text)  # 'Status / key results' cells carry results too
-        elif meaning == "condition":
-            facts.set("condition", text)
-        elif meaning == "population":
-            facts.set("population", text)
-        elif meaning == "n_randomised":
-            count, read = parse_count(text)
-            if count is not None:
-                facts.set("n_randomised", count)
-                facts.set("n_raw", text)
-                arms, completed = find_arms(text)
-                facts.arms = facts.arms or arms
-                facts.set("n_completed", completed)
-            elif not read:
-                facts.problems.append(f"sample size not read: '{clipped(text)}' in column '{name}'")
-        elif meaning == "dose":
-            dose = find_dose(text)
-            if dose:
-                for key in ("value", "unit", "frequency", "route", "raw"):
-                    facts.set(f"dose_{key}", getattr(dose, key))
-            else:
-                facts.set("dose_raw", text)
-            if duration := find_duration(text):
-                facts.set("duration_weeks", duration[0])
-                facts.set("duration_raw", duration[1])
-        elif meaning == "duration":
-            duration = find_duration(text)
-            if duration:
-                facts.set("duration_weeks", duration[0])
-            facts.set("duration_raw", text)
-        elif meaning == "intervention":
-            facts.set("intervention", text)
-        elif meaning == "design":
-            facts.merge(design_facts(text))
-            facts.set("design_text", text)
-        elif meaning in ("primary_measure", "measure"):
-            measure = text
-            measure_role = (
-                "primary" if meaning == "primary_measure" else ("secondary" if "secondary" in name.lower() else None)
-            )
-        elif meaning == "p_value":
-            if P_LOOKS.search(text) or re.search(r"\bns\b|n\.s\.", text, re.I):
-                p_cells.append(text)
-            elif re.match(r"^\s*(?:[<>≤≥=]|&lt;|&gt;)", text):
-                p_cells.append("P" + text.strip())
-            else:
-                p_cells.append(f"P={text}" if parse_number(text) is not None else text)
-        elif meaning == "ci":
-            estimate = ESTIMATE_WITH_CI.match(text)
-            level = re.search(r"(\d{2})\s*%", name)
-            if estimate:  # 'HR (95% CI)' column: '0.46 (0.40–0.53)'
-                metric = re.match(rf"^\s*({METRICS})\b", unmarked(name))
-                results.append(
-                    f"{metric.group(1) + ' ' if metric else ''}{estimate.group('estimate')} ({level.group(1) if level else 95}% CI {estimate.group('range')})"
-                )
-            else:
-                ci_cells.append(text if CI_LOOKS.search(text) else f"{level.group(1) if level else 95}% CI {text}")
-        elif meaning == "result":
-            results.append(text)
-        elif meaning == "doi":
-            doi = text.removeprefix("doi:").strip()
-        else:
-            unmapped[name] = cell
+        CELL_READERS.get(meaning, _read_unmapped)(row, name, cell, text)
+    row_text = " ".join(cells)
+    evidence = bool(RANDOMISED.search(row_text)) and not NOT_RANDOMISED.search(row_text)
+    return TableRowReading(
+        row.facts, _row_outcomes(row), row.registry_ids, row.doi, row.unmapped, evidence or bool(row.registry_ids)
+    )
+
+
+def _row_outcomes(row: _Row) -> list[Outcome]:
+    """The row's outcomes: several read from one results cell, else one
+    from the measure, results, interval and p-value cells together."""
+    facts, measure, results = row.facts, row.measure, row.results
     outcomes: list[Outcome] = []
-    if measure is None and len(results) == 1 and not (ci_cells or p_cells):
+    if measure is None and len(results) == 1 and not (row.ci_cells or row.p_cells):
         found, problems = read_outcomes(results[0])  # 'A SMD=0.29 (p=0.05); B SMD=0.27 (p=0.03)'
         if len(found) > 1:
             facts.problems += problems
             outcomes, results = found, []
-    if not outcomes and (measure or results or p_cells):
-        clause = "; ".join(results + ci_cells + p_cells)
-        outcome, problems = read_outcome(clause, role=measure_role, measure=measure) if clause else (None, [])
+    if not outcomes and (measure or results or row.p_cells):
+        clause = "; ".join(results + row.ci_cells + row.p_cells)
+        outcome, problems = read_outcome(clause, role=row.measure_role, measure=measure) if clause else (None, [])
         facts.problems += problems
         if outcome is None and measure:
-            outcome = Outcome(measure=measure, text=measure, role=measure_role)  # a declared endpoint without results
+            outcome = Outcome(measure=measure, text=measure, role=row.measure_role)  # a declared endpoint without results
         if outcome:
             if not measure:
                 outcome.measure = (measure_of(results[0]) if results else "") or outcome.measure
             outcomes.append(outcome)
-    row_text = " ".join(cells)
-    evidence = bool(RANDOMISED.search(row_text)) and not NOT_RANDOMISED.search(row_text)
-    return TableRowReading(facts, outcomes, registry_ids, doi, unmapped, evidence or bool(registry_ids))
+    return outcomes
+
+
+# One reader per header meaning: (row, header, raw cell, cell without markup).
+
+
+def _read_unmapped(row: _Row, name: str, cell: str, text: str) -> None:
+    row.unmapped[name] = cell
+
+
+def _read_registry_id(row: _Row, name: str, cell: str, text: str) -> None:
+    if not REGISTRY_ID.search(cell):
+        row.unmapped[name] = cell
+
+
+def _read_title(row: _Row, name: str, cell: str, text: str) -> None:
+    if match := re.fullmatch(rf"(?:the\s+)?({ACRONYM})(?:\s+(?:trial|study|pilot))?(?:\s*\(\d{{4}}\))?", text):
+        row.facts.set("acronym", match.group(1))
+    row.facts.set("title", text)
+
+
+def _read_phase(row: _Row, name: str, cell: str, text: str) -> None:
+    phase = phase_cell(text) or find_phase(text)
+    if phase:
+        row.facts.set("phase", phase)
+    else:
+        row.unmapped[name] = cell
+
+
+def _read_registry_status(row: _Row, name: str, cell: str, text: str) -> None:
+    status = find_registry_status(text)
+    if status:
+        row.facts.set("registry_status", status[0])
+        row.facts.set("registry_status_text", text)
+    if not status or len(text) > len(status[1]) + 20:
+        row.results.append(text)  # 'Status / key results' cells carry results too
+
+
+def _read_n_randomised(row: _Row, name: str, cell: str, text: str) -> None:
+    facts = row.facts
+    count, read = parse_count(text)
+    if count is not None:
+        facts.set("n_randomised", count)
+        facts.set("n_raw", text)
+        arms, completed = find_arms(text)
+        facts.arms = facts.arms or arms
+        facts.set("n_completed", completed)
+    elif not read:
+        facts.problems.append(f"sample size not read: '{clipped(text)}' in column '{name}'")
+
+
+def _read_dose(row: _Row, name: str, cell: str, text: str) -> None:
+    dose = find_dose(text)
+    if dose:
+        for key in ("value", "unit", "frequency", "route", "raw"):
+            row.facts.set(f"dose_{key}", getattr(dose, key))
+    else:
+        row.facts.set("dose_raw", text)
+    if duration := find_duration(text):
+        row.facts.set("duration_weeks", duration[0])
+        row.facts.set("duration_raw", duration[1])
+
+
+def _read_duration(row: _Row, name: str, cell: str, text: str) -> None:
+    duration = find_duration(text)
+    if duration:
+        row.facts.set("duration_weeks", duration[0])
+    row.facts.set("duration_raw", text)
+
+
+def _read_design(row: _Row, name: str, cell: str, text: str) -> None:
+    row.facts.merge(design_facts(text))
+    row.facts.set("design_text", text)
+
+
+def _read_measure(row: _Row, name: str, cell: str, text: str) -> None:
+    row.measure = text
+    row.measure_role = "secondary" if "secondary" in name.lower() else None
+
+
+def _read_primary_measure(row: _Row, name: str, cell: str, text: str) -> None:
+    row.measure, row.measure_role = text, "primary"
+
+
+def _read_p_value(row: _Row, name: str, cell: str, text: str) -> None:
+    if P_LOOKS.search(text) or re.search(r"\bns\b|n\.s\.", text, re.I):
+        row.p_cells.append(text)
+    elif re.match(r"^\s*(?:[<>≤≥=]|&lt;|&gt;)", text):
+        row.p_cells.append("P" + text.strip())
+    else:
+        row.p_cells.append(f"P={text}" if parse_number(text) is not None else text)
+
+
+def _read_ci(row: _Row, name: str, cell: str, text: str) -> None:
+    estimate = ESTIMATE_WITH_CI.match(text)
+    level = level_match.group(1) if (level_match := re.search(r"(\d{2})\s*%", name)) else 95
+    if estimate:  # 'HR (95% CI)' column: '0.46 (0.40–0.53)'
+        metric = re.match(rf"^\s*({METRICS})\b", unmarked(name))
+        prefix = metric.group(1) + " " if metric else ""
+        row.results.append(f"{prefix}{estimate.group('estimate')} ({level}% CI {estimate.group('range')})")
+    else:
+        row.ci_cells.append(text if CI_LOOKS.search(text) else f"{level}% CI {text}")
+
+
+def _read_result(row: _Row, name: str, cell: str, text: str) -> None:
+    row.results.append(text)
+
+
+def _read_doi(row: _Row, name: str, cell: str, text: str) -> None:
+    row.doi = text.removeprefix("doi:").strip()
+
+
+def _fact(column: str):
+    def read(row: _Row, name: str, cell: str, text: str) -> None:
+        row.facts.set(column, text)
+
+    return read
+
+
+CELL_READERS = {
+    "registry_id": _read_registry_id,
+    "title": _read_title,
+    "phase": _read_phase,
+    "registry_status": _read_registry_status,
+    "condition": _fact("condition"),
+    "population": _fact("population"),
+    "n_randomised": _read_n_randomised,
+    "dose": _read_dose,
+    "duration": _read_duration,
+    "intervention": _fact("intervention"),
+    "design": _read_design,
+    "primary_measure": _read_primary_measure,
+    "measure": _read_measure,
+    "p_value": _read_p_value,
+    "ci": _read_ci,
+    "result": _read_result,
+    "doi": _read_doi,
+}
 
 
 def read_key_value_table(rows: list[list[str]]) -> tuple[Facts, list[Outcome], list[str]]:

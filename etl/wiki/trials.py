@@ -1,8 +1,9 @@
-"""Clinical trials as the wiki writes them: facts (design, blinding, phase,
-size, arms, duration, dose, comparator, condition) and outcomes (measure,
-effect, confidence interval, p-value) read from a piece of text: prose, a
-footnote record, a cell of a trial table (etl/wiki/trial_tables.py reads the
-tables) or a value of an explicit ```trial block.
+"""Clinical trials as the wiki writes them: the facts of a trial (design,
+blinding, phase, size, arms, duration, dose, comparator, condition) read
+from a piece of text: prose, a footnote record, a cell of a trial table
+(etl/wiki/trial_tables.py reads the tables) or a value of an explicit
+```trial block; and the clause helpers its outcomes share
+(etl/wiki/trial_outcomes.py reads measures, effects, intervals, p-values).
 
 Pure: text in, values out. Every number keeps the raw text it came from,
 and text that looks like a number but does not read as one is returned
@@ -14,10 +15,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .numbers import MINUS, NUMBER, find_ci, find_p_value, parse_number
+from .numbers import CI_LOOKS, P_LOOKS, M, parse_number
 from .syntax import REGISTRY_ID, WIKILINK, link_text
-
-M = re.escape(MINUS)
 
 # --- facts ---------------------------------------------------------------
 
@@ -91,6 +90,7 @@ PER_FREQUENCY = {
     "month": "monthly",
 }
 VERSUS = re.compile(r"\s+(?:vs\.?|versus|compared with)\s+", re.I)
+CONTROL = re.compile(r"\b(?:placebo|control|standard|usual|sham|vehicle|no treatment|untreated)", re.I)
 ACRONYM = r"[A-Z][A-Za-z]*[A-Z0-9](?:-[A-Z0-9]+)*|[A-Z]+(?:-[A-Z0-9]+)+"
 ACRONYM_CLAUSE = re.compile(
     rf"^(?:the\s+)?(?P<acronym>{ACRONYM})(?:\s+(?:pilot|trial|study|RCT|extension|sub-?study))+\s*$"
@@ -279,127 +279,6 @@ def find_arms(text: str) -> tuple[list[Arm], int | None]:
     return arms, completed
 
 
-# --- outcomes ------------------------------------------------------------
-
-ROLE_PREFIX = re.compile(
-    r"^\s*(?P<role>(?:co-)?primary|secondary|exploratory)\s+(?:end-?point|outcome|efficacy end-?point|measure)s?\s*(?:\([^)]*\))?\s*[:—–-]\s*",
-    re.I,
-)
-ROLE_WORD = re.compile(r"\b(?P<role>(?:co-)?primary|secondary)\b(?:\s+(?:end-?point|outcome))?", re.I)
-METRICS = r"aHR|aOR|HR|OR|RR|IRR|SMD|WMD|MD|β|beta|ρ|rho|Cohen's d|d|r|R²|r²"
-EFFECT_METRIC = re.compile(
-    rf"(?<![\w-])(?P<metric>{METRICS})\s*(?:=|:)?\s*(?=[{M}+]?\.?\d)(?P<value>{NUMBER})(?!\s*[–—-]\s*\d)(?P<unit>\s*%)?"
-)
-UNIT = r"%|pp|percentage points?|points?|(?:[A-Za-zµμ°][\w/·^²³⁻¹µμ%.]*)"
-UNIT_STOP = {
-    "vs",
-    "vs.",
-    "versus",
-    "and",
-    "in",
-    "at",
-    "with",
-    "from",
-    "to",
-    "for",
-    "after",
-    "per",
-    "compared",
-    "of",
-    "on",
-    "or",
-    "the",
-    "p",
-    "ci",
-    "n",
-    "more",
-    "less",
-    "than",
-    "over",
-    "by",
-    "within",
-    "between",
-    "among",
-    "relative",
-}
-SIGNED_EFFECT = re.compile(
-    rf"(?:(?<=\s)|(?<=^)|(?<=\())(?P<value>[{M}+]\s?(?:\d+(?:\.\d+)?|\.\d+))(?:\s*(?P<unit>{UNIT}))?"
-)
-BY_EFFECT = re.compile(rf"\bby\s+(?P<value>(?:\d+(?:\.\d+)?|\.\d+))\s*(?P<unit>{UNIT})?")
-ARM_UNIT = r"%|pp|[A-Za-zµμ]+/[\w/]+"
-DIGIT_AHEAD = rf"(?=[{M}+]?\.?\d)"  # NUMBER alone also matches the empty string
-ARM_COMPARISON = re.compile(
-    rf"(?<![\d/.,]){DIGIT_AHEAD}(?P<a>{NUMBER})\s*(?P<unit>{ARM_UNIT})?\s+(?:vs\.?|versus)\s+{DIGIT_AHEAD}(?P<b>{NUMBER})(?![\d/])\s*(?P<unit_b>{ARM_UNIT})?",
-    re.I,
-)
-CONTROL = re.compile(r"\b(?:placebo|control|standard|usual|sham|vehicle|no treatment|untreated)", re.I)
-COMPARATOR = re.compile(
-    r"\b(?:vs\.?|versus|compared with|relative to)\s+(?P<comparator>[A-Za-z][\w\s/+-]*?)(?=\s*[(;,.]|\s+(?:at|after|over|in|on|for)\b|$)",
-    re.I,
-)
-DIRECTIONS = [
-    (
-        re.compile(
-            r"\bno (?:significant |statistically significant )?(?:effect|change|difference|benefit|improvement)s?\b|\bunchanged\b|\bnot (?:statistically )?significant(?:ly)?\b|\bnull\b|\bns\b|\bn\.s\.",
-            re.I,
-        ),
-        "no-difference",
-    ),
-    (re.compile(r"\bimprov(?:ed|ement|es)\b|\benhanced\b|\bbetter\b", re.I), "improved"),
-    (re.compile(r"\bworse(?:ned)?\b|\bimpaired\b", re.I), "worsened"),
-    (
-        re.compile(
-            r"\breduc(?:ed|tion|es)\b|\bdecreas(?:ed|e|es)\b|\blower(?:ed)?\b|\bslowed\b|\battenuated\b|\bdeclin(?:ed|e)\b|\bfell\b|\bsuppress(?:ed)\b",
-            re.I,
-        ),
-        "decrease",
-    ),
-    (
-        re.compile(r"\bincreas(?:ed|e|es)\b|\bhigher\b|\braised\b|\belevated\b|\brose\b|\bgain(?:ed)?\b", re.I),
-        "increase",
-    ),
-]
-MEASURE_STOP = re.compile(
-    r"\s(?:was|were|is|are|significantly|not|no|improv\w*|reduc\w*|decreas\w*|increas\w*|lower\w*|higher|enhanced|unchanged|slowed|attenuated|declin\w*|fell|rose|raised|elevated|worse\w*|impaired|suppress\w*|better)\b|\s+(?:vs\.?|versus)\s|\s*\(|\s+[Pp]\s*[=<>≤≥]|\s*[:—–]\s",
-    re.I,
-)
-NO_EFFECT_ON = re.compile(
-    r"^\s*no (?:significant |statistically significant )?(?:effect|change|difference|benefit|improvement)s?\s+(?:on|in)\s+",
-    re.I,
-)
-P_LOOKS = re.compile(r"(?<![\w])[Pp]\s*(?:=|<|>|≤|≥)\s*\S")
-CI_LOOKS = re.compile(r"\d\s*%\s*(?:CI|confidence interval|CrI)\b", re.I)
-SKIP_CLAUSE = re.compile(r"^\s*(?:n\s*=|model\s*:|doi:|pmid|\[\[|verified|pdf\b|full text)", re.I)
-
-
-@dataclass
-class Outcome:
-    measure: str
-    text: str
-    role: str | None = None
-    comparison: str | None = None
-    effect_metric: str | None = None
-    effect_value: float | None = None
-    effect_unit: str | None = None
-    effect_raw: str | None = None
-    direction: str | None = None
-    arm_a_value: float | None = None
-    arm_b_value: float | None = None
-    arm_unit: str | None = None
-    arm_raw: str | None = None
-    ci_level: float | None = None
-    ci_low: float | None = None
-    ci_high: float | None = None
-    ci_raw: str | None = None
-    p_operator: str | None = None
-    p_value: float | None = None
-    p_raw: str | None = None
-
-    @property
-    def has_statistic(self) -> bool:
-        return any(v is not None for v in (self.effect_value, self.arm_a_value, self.ci_low, self.p_operator))
-
-
 def split_clauses(text: str, separators: str = ";") -> list[str]:
     """Split at separators outside parentheses and brackets."""
     clauses, current, depth = [], [], 0
@@ -415,138 +294,6 @@ def split_clauses(text: str, separators: str = ";") -> list[str]:
             current.append(char)
     clauses.append("".join(current))
     return [c.strip() for c in clauses if c.strip()]
-
-
-def _split_compound(clause: str) -> list[str]:
-    """'IL-6 (P<0.001) and CRP (P=0.002) reduced' -> two clauses, when each
-    part carries its own p-value."""
-    if len(P_LOOKS.findall(clause)) < 2:
-        return [clause]
-    parts = [p for p in re.split(r"(?<=\))\s*(?:,\s*(?:and\s+)?|\s+and\s+)", clause) if p.strip()]
-    if len(parts) > 1 and all(P_LOOKS.search(p) for p in parts):
-        return parts
-    return [clause]
-
-
-def _unit(text: str | None) -> str | None:
-    if not text:
-        return None
-    unit = text.strip().rstrip(".,")
-    if unit.lower() in UNIT_STOP or not unit:
-        return None
-    return unit
-
-
-def measure_of(clause: str) -> str:
-    text = NO_EFFECT_ON.sub("", clause)
-    text = re.sub(r"^\s*(?:and|but|with|while)\s+", "", text, flags=re.I)
-    stop = MEASURE_STOP.search(" " + text)
-    head = (" " + text)[: stop.start()] if stop else " " + text
-    signed = SIGNED_EFFECT.search(head)
-    if signed and signed.start() > 0:
-        head = head[: signed.start()]
-    head = re.sub(rf"\s+(?:{METRICS})\s*(?:=|:)?\s*[{M}+]?[\d.]*\s*$", "", head)
-    return head.strip(" *_:;,—–-")
-
-
-def _leftover(text: str, used: list[str | None]) -> str:
-    """What a clause says besides its numbers: 'HR 0.72 (95% CI 0.56–0.93),
-    p=0.01 (all-cause mortality)' -> 'all-cause mortality'."""
-    for raw in used:
-        if raw:
-            text = text.replace(raw, " ")
-    text = re.sub(r"[()\[\],;:=]+", " ", text)
-    return " ".join(text.split()).strip(" *_.—–-")
-
-
-def read_outcome(clause: str, role: str | None = None, measure: str | None = None) -> tuple[Outcome | None, list[str]]:
-    """One outcome from a clause such as 'primary endpoint: HbA1c −0.46 pp
-    vs placebo (95% CI 0.01–0.90; P=0.03)'. None when the clause carries no
-    statistic; problems lists text that looked like a number but did not read."""
-    problems: list[str] = []
-    text = clause.strip()
-    prefix = ROLE_PREFIX.match(text)
-    if prefix:
-        role = role or prefix.group("role").lower().replace("co-", "")
-        text = text[prefix.end() :]
-    p = find_p_value(text)
-    ci = find_ci(text)
-    if p is None and P_LOOKS.search(text):
-        problems.append(f"p-value not read: '{P_LOOKS.search(text).group(0)}' in '{clipped(clause)}'")
-    if ci is None and CI_LOOKS.search(text):
-        problems.append(f"confidence interval not read in '{clipped(clause)}'")
-    statistics_text = text
-    if ci:
-        statistics_text = statistics_text.replace(ci.raw, " ")
-    if p:
-        statistics_text = statistics_text.replace(p.raw, " ")
-    arms = ARM_COMPARISON.search(statistics_text)
-    measure_text = text.replace(arms.group(0), " (", 1) if arms else text
-    outcome = Outcome(measure=measure or measure_of(measure_text), text=clause.strip(), role=role)
-    if arms:
-        a, b = parse_number(arms.group("a")), parse_number(arms.group("b"))
-        if a is not None and b is not None:
-            outcome.arm_a_value, outcome.arm_b_value = a, b
-            outcome.arm_unit = _unit(arms.group("unit") or arms.group("unit_b"))
-            outcome.arm_raw = arms.group(0).strip()
-            statistics_text = statistics_text.replace(arms.group(0), " ")
-    effect = EFFECT_METRIC.search(statistics_text)
-    if effect and parse_number(effect.group("value")) is not None:
-        outcome.effect_metric = effect.group("metric")
-        outcome.effect_value = parse_number(effect.group("value"))
-        outcome.effect_unit = _unit(effect.group("unit"))
-        outcome.effect_raw = effect.group(0).strip()
-    elif outcome.arm_raw is None:
-        signed = SIGNED_EFFECT.search(statistics_text) or BY_EFFECT.search(statistics_text)
-        if signed and parse_number(signed.group("value").replace(" ", "")) is not None:
-            outcome.effect_value = parse_number(signed.group("value").replace(" ", ""))
-            outcome.effect_unit = _unit(signed.group("unit"))
-            raw = signed.group(0).strip()
-            if outcome.effect_unit is None and signed.group("unit"):
-                raw = signed.group("value").strip()
-            outcome.effect_raw = raw
-    comparator = COMPARATOR.search(text if not arms else text.replace(arms.group(0), " "))
-    if comparator:
-        outcome.comparison = comparator.group("comparator").strip()
-    elif outcome.arm_raw:
-        outcome.comparison = outcome.arm_raw
-    if ci:
-        outcome.ci_level, outcome.ci_low, outcome.ci_high, outcome.ci_raw = ci.level, ci.low, ci.high, ci.raw
-    if p:
-        outcome.p_operator, outcome.p_value, outcome.p_raw = p.operator, p.value, p.raw
-    outcome.direction = find_first(DIRECTIONS, text)
-    if (
-        outcome.direction is None
-        and outcome.effect_value is not None
-        and outcome.effect_metric is None
-        and outcome.effect_raw
-        and outcome.effect_raw[0] in MINUS + "+"
-    ):
-        outcome.direction = "increase" if outcome.effect_value > 0 else "decrease" if outcome.effect_value < 0 else None
-    if not outcome.measure:
-        rest = _leftover(text, [outcome.effect_raw, outcome.ci_raw, outcome.p_raw, outcome.arm_raw])
-        usable = len(re.findall(r"[A-Za-z]", rest)) >= 4 and not re.match(
-            r"(?:at|in|on|for|after|over|vs|and|with)\b", rest, re.I
-        )
-        outcome.measure = (rest if usable else " ".join(clause.split()))[:80]
-    if role is None and (found := ROLE_WORD.search(text)):
-        outcome.role = found.group("role").lower().replace("co-", "")
-    return (outcome if outcome.has_statistic else None), problems
-
-
-def read_outcomes(text: str) -> tuple[list[Outcome], list[str]]:
-    """Every outcome in a run of ';'-separated results clauses."""
-    outcomes, problems = [], []
-    for clause in split_clauses(text):
-        if SKIP_CLAUSE.match(clause):
-            continue
-        for part in _split_compound(clause):
-            outcome, found = read_outcome(part)
-            problems += found
-            if outcome:
-                outcomes.append(outcome)
-    return outcomes, problems
-
 
 def clipped(text: str, width: int = 80) -> str:
     text = " ".join(text.split())
