@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks.page import check_slugs
-from ..corpus.tables import Corpus, corpus_index
+from ..corpus.tables import Corpus
 from ..options import BuildOptions
 from ..output.csv_text import read_table_text, serialise
 from ..pipeline.build import BuildResult, build
 from ..pipeline.cache import CACHE_DIR, PageCache, code_version
+from ..pipeline.index import corpus_index
 from ..pipeline.workers import page_results
 from ..rows.result import PageResult
 from ..schema import Schema, load_schema

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks.page import check_slugs
-from ..corpus.tables import Corpus, corpus_index
+from ..corpus.tables import Corpus
 from ..diagnostics import Diagnostic, DiagnosticLog
 from ..options import BuildOptions
 from ..output.csv_text import CsvSink
@@ -25,6 +25,7 @@ from ..output.validation import validation_workers
 from ..schema import load_schema
 from ..wiki.discover import discover, load_sources
 from .cache import CACHE_DIR, CORPUS_PROBLEMS_MEMO, PageCache, code_version
+from .index import corpus_index
 from .outputs import BuildError, exclusive, publish, remove_stale_builds, staging_directory, write_json_atomically
 from .validate_and_load import VALIDATED_FILE, validate_and_load
 from .workers import page_results

@@ -8,12 +8,13 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..checks.page import check_slugs
-from ..corpus.tables import Corpus, corpus_index
+from ..corpus.tables import Corpus
 from ..diagnostics import Diagnostic, relabelled
 from ..options import BuildOptions
 from ..schema import load_schema
 from ..wiki.discover import discover
 from .cache import CORPUS_PROBLEMS_MEMO, PageCache, code_version
+from .index import corpus_index
 from .workers import page_results
 
 
