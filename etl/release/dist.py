@@ -85,7 +85,8 @@ def citation_cff(version: str, summary: dict) -> str:
         "message": "If you use this dataset, please cite it as below.",
         "type": "dataset",
         "title": "agingkb: the aging wiki as data",
-        "abstract": "The aging wiki, a knowledge base on the biology of aging, published as a validated Frictionless data package and SQLite database.",
+        "abstract": "The aging wiki, a knowledge base on the biology of aging, published as a validated "
+        "Frictionless data package and SQLite database.",
         "version": version,
         "date-released": release_date(),
         "license": "CC-BY-4.0",
@@ -115,7 +116,8 @@ def release_notes(version: str, summary: dict, checksums: dict[str, str]) -> str
         "",
         f"Built from snapshot `{snapshot['snapshot']}` of {snapshot.get('upstream_repository') or 'the wiki'}"
         + (f" at commit `{snapshot['upstream_commit']}`" if snapshot.get("upstream_commit") else "")
-        + f": {snapshot['pages']:,} pages from {snapshot['markdown_files']:,} Markdown files ({snapshot['skipped_files']} skipped by rule).",
+        + f": {snapshot['pages']:,} pages from {snapshot['markdown_files']:,} Markdown files "
+        f"({snapshot['skipped_files']} skipped by rule).",
         "",
         "Wiki content © Joey Adams, CC BY 4.0. The tables are derived from it and carry the same licence.",
         "",
