@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections import Counter
 
 from ..diagnostics import Diagnostic, diagnose
 from ..rows.corpus_index import CorpusIndex, citation_status
@@ -268,7 +267,3 @@ def check_slugs(paths: list[str]) -> list[Diagnostic]:
         for path in same[1:]:
             found.append(diagnose(path, 1, "slug-duplicate", f"slug '{slug}' is also used by {same[0]}"))
     return found
-
-
-def summarise(diagnostics: list[Diagnostic]) -> Counter:
-    return Counter(d.code for d in diagnostics)
