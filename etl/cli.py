@@ -75,7 +75,8 @@ def build_command(
     Runs the same checks as `etl check`; problems marked as blocking in
     docs/errors.md stop the build and leave the previous one in place.
     """
-    from .compare.snapshots import SnapshotError, previous_release
+    from .compare.snapshots import SnapshotError
+    from .release.versioning import previous_release
 
     options = BuildOptions(jobs=jobs, max_page_bytes=max_page_bytes)
     try:
@@ -184,9 +185,9 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
     """
     from .compare.changelog import summarise, summary_markdown
     from .compare.diff import change_rows, change_text, diff_packages
-    from .compare.revision_builds import revision_packages
-    from .compare.revisions import RevisionError
     from .compare.snapshots import SnapshotError, package_directory
+    from .pipeline.revision_builds import revision_packages
+    from .wiki.revisions import RevisionError
 
     schema = load_schema()
     try:
@@ -242,8 +243,8 @@ def history_command(checkout: Path, out_dir: Path, since: str | None, hold_block
     column changed) and page_history. The first commit, or --since, is the
     baseline. On any error the previous output is kept.
     """
-    from .compare.history import HistoryError, build_history, history_report
-    from .compare.revisions import RevisionError
+    from .pipeline.history import HistoryError, build_history, history_report
+    from .wiki.revisions import RevisionError
 
     try:
         rows, _ = build_history(checkout, out_dir, BuildOptions(jobs=jobs), since=since, hold_blocked=hold_blocked)

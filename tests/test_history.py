@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from benchmarks.compare_builds import differences
-from etl.compare.revisions import Tree
+from etl.wiki.revisions import Tree
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.release.dist import make_release
@@ -105,7 +105,8 @@ def test_every_change_of_one_commit(history):
     commit = rows(history / "agingkb.db", "select hash from commits where seq = 2")[0]["hash"]
     changes = rows(
         history / "agingkb.db",
-        "select table_name, key, kind, [column], old_value, new_value, page, source_path from changes where commit_hash = ? order by change",
+        "select table_name, key, kind, [column], old_value, new_value, page, source_path from changes "
+        "where commit_hash = ? order by change",
         commit,
     )
     by_what = {(c["table_name"], c["kind"], c["column"]): c for c in changes}
@@ -139,7 +140,8 @@ def test_every_change_of_one_commit(history):
     ) == (PAGE, "changed", 0, 1, 2, 0, 1)
     [counts] = rows(
         history / "agingkb.db",
-        "select pages_changed, rows_added, rows_removed, rows_changed, gaps_opened, gaps_closed from commits where hash = ?",
+        "select pages_changed, rows_added, rows_removed, rows_changed, gaps_opened, gaps_closed "
+        "from commits where hash = ?",
         commit,
     )
     assert counts == {
@@ -156,7 +158,8 @@ def test_a_rename_and_a_verification_in_page_history(history):
     db = history / "agingkb.db"
     renamed = rows(
         db,
-        "select page, change from page_history join commits on hash = commit_hash where seq = 3 and page like 'pathways/%' order by page",
+        "select page, change from page_history join commits on hash = commit_hash "
+        "where seq = 3 and page like 'pathways/%' order by page",
     )
     assert renamed == [
         {"page": "pathways/demo-pathway", "change": "removed"},
@@ -164,12 +167,14 @@ def test_a_rename_and_a_verification_in_page_history(history):
     ]
     verified = rows(
         db,
-        "select old_value, new_value from changes join commits on hash = commit_hash where seq = 4 and table_name = 'pages' and [column] = 'verified'",
+        "select old_value, new_value from changes join commits on hash = commit_hash "
+        "where seq = 4 and table_name = 'pages' and [column] = 'verified'",
     )
     assert verified == [{"old_value": "false", "new_value": "true"}]
     baseline = rows(
         db,
-        "select count(*) as pages, sum(change = 'added') as added from page_history join commits on hash = commit_hash where seq = 1",
+        "select count(*) as pages, sum(change = 'added') as added "
+        "from page_history join commits on hash = commit_hash where seq = 1",
     )[0]
     assert baseline["pages"] == baseline["added"] == len(rows(db, "select page from pages"))  # a rename keeps the count
 
@@ -282,7 +287,8 @@ def test_the_real_history_has_every_commit_and_ends_at_the_snapshot(real_history
 def _change(out, upstream_prefix, table, kind, key, column=None):
     return rows(
         out / "agingkb.db",
-        "select changes.* from changes join commits on hash = commit_hash where upstream_commit like ? and table_name = ? and kind = ? and key = ? and [column] is ?",
+        "select changes.* from changes join commits on hash = commit_hash "
+        "where upstream_commit like ? and table_name = ? and kind = ? and key = ? and [column] is ?",
         upstream_prefix + "%",
         table,
         kind,
@@ -317,7 +323,8 @@ def test_five_real_changes_checked_against_git_show(real_history):
         "tissues/thymus · stub · #stub — Seeded as a structural anchor for the [[immune-system]]; not yet written out.",
     )
     # A grade changed: "Adjudicate taurine aging evidence" rewrites the taurine status row
-    # "Biomarker premise (taurine declines with aging) | **Disputed** — ..." to "**Not universal / likely cohort-dependent** — ...".
+    # "Biomarker premise (taurine declines with aging) | **Disputed** — ..." to
+    # "**Not universal / likely cohort-dependent** — ...".
     taurine = _upstream("Adjudicate taurine aging evidence", out)
     [grade] = _change(
         out,
@@ -334,7 +341,8 @@ def test_five_real_changes_checked_against_git_show(real_history):
     # "verified: true" with "verified-date: 2026-06-05".
     liver = rows(
         out / "agingkb.db",
-        "select upstream_commit from commits join changes on hash = commit_hash where table_name = 'pages' and key = 'tissues/liver' and [column] = 'verified' and new_value = 'true'",
+        "select upstream_commit from commits join changes on hash = commit_hash where table_name = 'pages' "
+        "and key = 'tissues/liver' and [column] = 'verified' and new_value = 'true'",
     )
     assert len(liver) == 1
     [date] = _change(out, liver[0]["upstream_commit"][:12], "pages", "changed", "tissues/liver", "verified_date")
@@ -373,7 +381,8 @@ def test_what_changed_draws_the_weeks_and_lists_the_latest_changes(history_url, 
     assert "108 commits from 2026-06-01 to 2026-07-15" in html
     newest = rows(
         out / "agingkb.db",
-        "select change, row_filter, table_name from changes where table_name != 'sections' and kind != 'removed' order by change desc limit 1",
+        "select change, row_filter, table_name from changes "
+        "where table_name != 'sections' and kind != 'removed' order by change desc limit 1",
     )[0]
     assert f'/agingkb/changes/{newest["change"]}"' in html
     assert f"/agingkb/{newest['table_name']}?{newest['row_filter']}" in html.replace("&amp;", "&")
@@ -390,8 +399,8 @@ def test_a_page_row_shows_the_commits_that_touched_it(history_url):
     html = response.text
     assert 'id="history"' in html and "wiki: thymic health (Bernatz/Aerts 2026 Nature companion papers)" in html
     assert (
-        "gaps</a> · stub · #stub — Seeded as a structural anchor for the [[immune-system]]; not yet written out. · removed"
-        in html
+        "gaps</a> · stub · #stub — Seeded as a structural anchor for the [[immune-system]]; "
+        "not yet written out. · removed" in html
     )
 
 

@@ -3,13 +3,13 @@ directory or a package directory."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 import zipfile
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..output.archive import ZIP_NAME
-from ..release.versioning import descriptor_version, newest_release
 from .diff import change_rows, diff_packages
 
 
@@ -38,19 +38,9 @@ def package_directory(location: Path):
         )
 
 
-def previous_release(location: Path, excluding: str | None = None) -> Path | None:
-    """What a release is compared with: `location` itself when it holds a
-    package (a release, build or package directory), else the newest
-    release in it (a dist/ directory), other than the version `excluding`;
-    None when there is none yet (a first release)."""
-    location = Path(location)
-    if (
-        (location / "datapackage.json").is_file()
-        or (location / "package" / "datapackage.json").is_file()
-        or (location / ZIP_NAME).is_file()
-    ):
-        return location
-    return newest_release(location, excluding)
+def descriptor_version(package_dir: Path) -> tuple[dict, str]:
+    descriptor = json.loads((Path(package_dir) / "datapackage.json").read_text(encoding="utf-8"))
+    return descriptor, descriptor.get("version", "")
 
 
 def changes_since(previous: Path, package_dir: Path, schema) -> tuple[list[dict], str]:

@@ -141,9 +141,9 @@ def changelog(version: str, package_dir: Path, previous: Path | None, summary: d
     when the version disagrees with them."""
     from ..compare.changelog import summarise, summary_markdown
     from ..compare.diff import diff_packages
-    from ..compare.snapshots import package_directory
+    from ..compare.snapshots import descriptor_version, package_directory
     from ..schema import load_schema
-    from .versioning import check_version, descriptor_version, schema_changes
+    from .versioning import check_version, schema_changes
 
     if previous is None:
         return f"# agingkb {version}\n\nThe first release: nothing to compare with.\n"
@@ -271,8 +271,8 @@ def make_release(
     """Release the current build in out_dir into dist_dir/<version>/, with
     a changelog against `previous` (a release, build or package directory,
     or a dist/ directory's newest release; by default dist_dir's)."""
-    from ..compare.snapshots import SnapshotError, previous_release
-    from .versioning import VersionError
+    from ..compare.snapshots import SnapshotError
+    from .versioning import VersionError, previous_release
 
     out_dir, dist_dir = Path(out_dir), Path(dist_dir)
     try:

@@ -12,8 +12,9 @@ part is build metadata and does not order releases.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from ..output.archive import ZIP_NAME
 
 LEVELS = ("patch", "minor", "major")
 # Every value of the first type is a valid value of the second.
@@ -107,11 +108,6 @@ def check_version(previous: str, current: str, changes: list[tuple[str, str]]) -
     return level
 
 
-def descriptor_version(package_dir: Path) -> tuple[dict, str]:
-    descriptor = json.loads((Path(package_dir) / "datapackage.json").read_text(encoding="utf-8"))
-    return descriptor, descriptor.get("version", "")
-
-
 def newest_release(dist_dir: Path, excluding: str | None = None) -> Path | None:
     """The release directory in dist_dir with the highest version (the most
     recently written among equal versions), other than `excluding`."""
@@ -128,3 +124,18 @@ def newest_release(dist_dir: Path, excluding: str | None = None) -> Path | None:
         except VersionError:
             continue
     return max(found)[2] if found else None
+
+
+def previous_release(location: Path, excluding: str | None = None) -> Path | None:
+    """What a release is compared with: `location` itself when it holds a
+    package (a release, build or package directory), else the newest
+    release in it (a dist/ directory), other than the version `excluding`;
+    None when there is none yet (a first release)."""
+    location = Path(location)
+    if (
+        (location / "datapackage.json").is_file()
+        or (location / "package" / "datapackage.json").is_file()
+        or (location / ZIP_NAME).is_file()
+    ):
+        return location
+    return newest_release(location, excluding)

@@ -20,19 +20,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks.page import check_slugs
+from ..compare.diff import TableDiff, change_rows, diff_rows
 from ..corpus.tables import Corpus
 from ..options import BuildOptions
 from ..output.csv_text import read_table_text, serialise
-from ..pipeline.build import BuildResult, build
-from ..pipeline.cache import CACHE_DIR, PageCache, code_version
-from ..pipeline.index import corpus_index
-from ..pipeline.workers import page_results
 from ..rows.result import PageResult
 from ..schema import Schema, load_schema
 from ..wiki.discover import discover
 from ..wiki.parse import page_id
-from .diff import TableDiff, change_rows, diff_rows
-from .revisions import Commit, Tree, changed_paths, commits, require_checkout, resolve, uncommitted
+from ..wiki.revisions import Commit, Tree, changed_paths, commits, require_checkout, resolve, uncommitted
+from .build import BuildResult, build
+from .cache import CACHE_DIR, PageCache, code_version
+from .index import corpus_index
+from .workers import page_results
 
 
 class HistoryError(Exception):

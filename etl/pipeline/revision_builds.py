@@ -8,8 +8,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..options import BuildOptions
-from ..pipeline.build import BuildError, build
-from .revisions import Tree, require_checkout, resolve
+from ..wiki.revisions import Tree, require_checkout, resolve
+from .build import BuildError, build
 
 
 @contextmanager
