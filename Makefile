@@ -20,11 +20,12 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-.PHONY: install browser axe wiki build check serve test fuzz loadtest history bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help
+.PHONY: install browser axe wiki build check serve test test-unit fuzz loadtest history bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
-	@echo "make test    run the test suite"
+	@echo "make test    ruff check and ruff format --check, then every test (tiers unit, wiki, site, browser)"
+	@echo "make test-unit  the unit tests alone: no real wiki, no server, no browser"
 	@echo "make build   build $(OUT)/package and $(OUT)/agingkb.db from WIKI=$(WIKI)"
 	@echo "make check   report problems in the wiki's pages"
 	@echo "make history build every commit of the wiki's history into $(OUT), with what each changed"
@@ -100,8 +101,16 @@ check: install
 serve: build
 	$(BIN)/etl serve --db $(OUT)/agingkb.db --port $(PORT)
 
+# Lint and formatting first (ruff, pinned in the test extra), then every
+# tier of tests: unit, wiki, site and browser (tests/conftest.py marks them).
 test: install browser $(AXE)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
+
+# The unit tier alone: no real wiki, no server, no browser.
+test-unit: install
+	$(BIN)/pytest -m unit
 
 # Property-based tests with many more examples than `make test` runs.
 fuzz: install

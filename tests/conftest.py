@@ -1,3 +1,4 @@
+import inspect
 import os
 import shutil
 import sqlite3
@@ -8,10 +9,13 @@ from pathlib import Path
 import pytest
 
 from agingkb_site.serve import running_server
+from etl.options import BuildOptions
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_WIKI = ROOT / "tests" / "fixtures" / "wiki"
 REAL_WIKI = Path(os.environ.get("AGINGKB_TEST_WIKI", ROOT.parent / "shared" / "aging_wiki"))
+# The wiki's history, beside the wiki (tests/test_history.py).
+REAL_HISTORY = REAL_WIKI.parent / "aging_wiki_history.bundle"
 BIN = Path(sys.executable).parent
 
 
@@ -27,7 +31,7 @@ def fixture_build(tmp_path_factory):
     from etl.pipeline.build import build
 
     out = tmp_path_factory.mktemp("fixture-build")
-    result = build(FIXTURE_WIKI, out, upstream_commit=None, jobs=1)
+    result = build(FIXTURE_WIKI, out, upstream_commit=None, options=BuildOptions(jobs=1))
     return out, result
 
 
@@ -92,7 +96,8 @@ def browser():
 
     if not os.path.exists(CHROMIUM):
         pytest.fail(
-            f"Chromium is missing at {CHROMIUM}: install Debian's chromium (`apt-get install chromium`), as .ci/run does"
+            f"Chromium is missing at {CHROMIUM}: "
+            "install Debian's chromium (`apt-get install chromium`), as .ci/run does"
         )
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
@@ -128,3 +133,90 @@ def git(directory, *args):
         capture_output=True,
         text=True,
     ).stdout
+
+
+# --- test tiers -----------------------------------------------------------
+# Each test is marked with the tiers of what it reaches (markers registered in
+# pyproject.toml): `wiki` reads the real wiki or its history in ../shared,
+# `site` starts a server, `browser` drives Chromium; a test that reaches none
+# of them is `unit` (`make test-unit`). What a test reaches is read from the
+# fixtures it uses, directly or through other fixtures, and from the code of
+# the test and of those fixtures: the names it uses (and, through them, the
+# tests' helper functions), so a new test gets its tiers without being told.
+# A module that reaches a resource in a way this cannot see (data read when
+# the module is imported, a server started by other code) marks its tests
+# itself.
+
+TIERS = ("wiki", "site", "browser")
+TIER_FIXTURES = {  # the fixtures above that hand out each resource
+    "real_build": "wiki",
+    "real_db": "wiki",
+    "datasette_url": "site",
+    "fixture_url": "site",
+    "browser": "browser",
+}
+TIER_NAMES = {  # names whose use starts a server or a browser
+    "running_server": "site",
+    "served": "site",
+    "wait_until_serving": "site",
+    "sync_playwright": "browser",
+}
+REAL_DATA = (REAL_WIKI, REAL_HISTORY)
+
+
+def _is_real_data(value) -> bool:
+    return isinstance(value, Path) and any(value == root or root in value.parents for root in REAL_DATA)
+
+
+def _code_objects(code):
+    yield code
+    for constant in code.co_consts:
+        if inspect.iscode(constant):
+            yield from _code_objects(constant)
+
+
+def _tiers_of_code(function, seen: set) -> set[str]:
+    """The tiers a function reaches through the names its code uses, and
+    through the functions of tests/ and benchmarks/ it calls."""
+    function = inspect.unwrap(getattr(getattr(function, "hypothesis", None), "inner_test", function))
+    code = getattr(function, "__code__", None)
+    if code is None or code in seen:
+        return set()
+    seen.add(code)
+    tiers, names = set(), getattr(function, "__globals__", {})
+    for each in _code_objects(code):
+        for name in each.co_names:
+            if name in TIER_NAMES:
+                tiers.add(TIER_NAMES[name])
+            value = names.get(name)
+            if _is_real_data(value):
+                tiers.add("wiki")
+            elif inspect.isfunction(value) and value.__module__.startswith(("tests.", "benchmarks.")):
+                tiers |= _tiers_of_code(value, seen)
+        # request.getfixturevalue("fixture_url") names a fixture in a string
+        tiers |= {TIER_FIXTURES[c] for c in each.co_consts if isinstance(c, str) and c in TIER_FIXTURES}
+    return tiers
+
+
+def tiers_reached(item) -> set[str]:
+    """The tiers `item` reaches, from its fixtures and its code."""
+    tiers, seen = set(), set()
+    for name in item.fixturenames:  # with the fixtures the fixtures use
+        if name in TIER_FIXTURES:
+            tiers.add(TIER_FIXTURES[name])
+        for definition in item._fixtureinfo.name2fixturedefs.get(name, ()):
+            if definition.func.__module__.startswith("tests."):  # not pytest's own
+                tiers |= _tiers_of_code(definition.func, seen)
+    return tiers | _tiers_of_code(item.function, seen)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        found = tiers_reached(item)
+        marked = {tier for tier in TIERS if item.get_closest_marker(tier)}
+        if item.get_closest_marker("unit") and found | marked:
+            raise pytest.UsageError(f"{item.nodeid} is marked unit but reaches {sorted(found | marked)}")
+        for tier in sorted(found - marked):
+            item.add_marker(getattr(pytest.mark, tier))
+        if not found | marked:
+            item.add_marker(pytest.mark.unit)

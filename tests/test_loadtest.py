@@ -5,7 +5,11 @@ request failed and prints the figures; speed targets live in
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from benchmarks.loadtest import load_test
+
+pytestmark = pytest.mark.site  # load_test serves the build itself
 
 
 def test_fifty_clients_get_answers_and_no_errors(real_build, tmp_path):
@@ -19,7 +23,8 @@ def test_fifty_clients_get_answers_and_no_errors(real_build, tmp_path):
     load, baseline = result["load"], result["baseline_one_client"]
     print(
         f"\nload test: one client {baseline['throughput_per_s']} req/s (p50 {baseline['p50_ms']} ms); "
-        f"50 clients {load['throughput_per_s']} req/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms, "
+        f"50 clients {load['throughput_per_s']} req/s, "
+        f"p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms, "
         f"{load['errors']} errors in {load['requests']} requests"
     )
     assert load["errors"] == 0 and baseline["errors"] == 0
