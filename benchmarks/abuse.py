@@ -159,7 +159,8 @@ def print_table(title: str, results, memory_before: float, memory_after: float, 
         answers = ", ".join(f"{count} x {status}" for status, count in sorted(heavies.statuses.items(), key=str)) or "-"
         slowest = f"{max(heavies.latencies):.1f}" if heavies.latencies else "-"
         print(
-            f"| {result['scenario']} | {reading.p95():.2f} | {failed} of {len(reading.latencies)} | {answers} | {slowest} | {result['memory_mb']:.0f} |"
+            f"| {result['scenario']} | {reading.p95():.2f} | {failed} of {len(reading.latencies)} "
+            f"| {answers} | {slowest} | {result['memory_mb']:.0f} |"
         )
     change = (memory_after - memory_before) / memory_before * 100 if memory_before else 0.0
     print(
@@ -178,7 +179,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     db = args.db.resolve()
     print(
-        f"time limit {SETTINGS['sql_time_limit_ms'] / 1000:.0f} s; {args.clients} heavy clients; {args.seconds:.0f} s per row"
+        f"time limit {SETTINGS['sql_time_limit_ms'] / 1000:.0f} s; {args.clients} heavy clients; "
+        f"{args.seconds:.0f} s per row"
     )
     runs = [("etl serve", False)] + ([] if args.skip_baseline else [("one datasette serve process (before)", True)])
     worst = 0.0

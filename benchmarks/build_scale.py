@@ -27,7 +27,7 @@ def main() -> None:
             wiki = scratch / f"wiki-{copies}x"
             files = scale(args.wiki, wiki, copies)
             results[copies] = (files, measured_build(wiki, scratch / f"out-{copies}x"))
-    (files_1, one), (files_k, many) = results[1], results[args.copies]
+    (_, one), (_, many) = results[1], results[args.copies]
     print(f"{'wiki':<8} {'files':>7} {'seconds':>9} {'peak RSS MB':>12}")
     for copies, (files, result) in sorted(results.items()):
         print(f"{copies}x{'':<6} {files:>7} {result['seconds']:>9.1f} {result['peak_rss_mb']:>12.0f}")

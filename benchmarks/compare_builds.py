@@ -15,7 +15,8 @@ def _database_dump(path: Path) -> dict[str, tuple]:
         tables = {
             name: sql
             for name, sql in connection.execute(
-                "select name, sql from sqlite_master where type in ('table', 'index', 'view', 'trigger') and name not like 'sqlite_%'"
+                "select name, sql from sqlite_master "
+                "where type in ('table', 'index', 'view', 'trigger') and name not like 'sqlite_%'"
             )
         }
         dump = {}

@@ -122,10 +122,12 @@ def main(argv=None) -> int:
     print(json.dumps(result, indent=2))
     base, load = result["baseline_one_client"], result["load"]
     print(
-        f"\none client: {base['throughput_per_s']} req/s, p50 {base['p50_ms']} ms, p95 {base['p95_ms']} ms, p99 {base['p99_ms']} ms"
+        f"\none client: {base['throughput_per_s']} req/s, "
+        f"p50 {base['p50_ms']} ms, p95 {base['p95_ms']} ms, p99 {base['p99_ms']} ms"
     )
     print(
-        f"{args.clients} clients: {load['throughput_per_s']} req/s, p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms, "
+        f"{args.clients} clients: {load['throughput_per_s']} req/s, "
+        f"p50 {load['p50_ms']} ms, p95 {load['p95_ms']} ms, p99 {load['p99_ms']} ms, "
         f"{load['errors']} errors in {load['requests']} requests"
     )
     return 1 if load["errors"] else 0

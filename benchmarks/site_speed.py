@@ -76,7 +76,8 @@ def reader_pages(db: Path, canned_queries: dict[str, str]) -> list[tuple[str, st
     ]
     entity_rows = {
         "pages": "select page from pages where page = 'molecules/proteins/il-1ra'",
-        "pages (most linked to)": "select target_page from links where target_page is not null group by target_page order by count(*) desc limit 1",
+        "pages (most linked to)": "select target_page from links where target_page is not null "
+        "group by target_page order by count(*) desc limit 1",
         "pages (largest)": "select page from pages order by length(body) desc limit 1",
         "works": "select work from works order by cited_by_pages desc, work limit 1",
         "trials": "select trial from trials order by mention_count desc, trial limit 1",
@@ -186,11 +187,13 @@ def main(argv=None) -> int:
     print("| server | req/s | p50 ms | p95 ms | errors |\n|---|---:|---:|---:|---:|")
     for name, figures in (("datasette serve (one process)", baseline), ("etl serve", served)):
         print(
-            f"| {name} | {figures['throughput_per_s']} | {figures['p50_ms']} | {figures['p95_ms']} | {figures['errors']} of {figures['requests']} |"
+            f"| {name} | {figures['throughput_per_s']} | {figures['p50_ms']} | {figures['p95_ms']} "
+            f"| {figures['errors']} of {figures['requests']} |"
         )
     gain = served["throughput_per_s"] / baseline["throughput_per_s"] if baseline["throughput_per_s"] else 0.0
     print(
-        f"\nthroughput {gain:.2f}x the single process (target >= 1.7x); p95 {served['p95_ms']:.0f} ms (target <= 1000); errors {served['errors']}"
+        f"\nthroughput {gain:.2f}x the single process (target >= 1.7x); "
+        f"p95 {served['p95_ms']:.0f} ms (target <= 1000); errors {served['errors']}"
     )
     return 1 if failed else 0
 

@@ -2,6 +2,7 @@
 
 import csv
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -65,7 +66,8 @@ def test_works_merge_study_page_and_footnote(fixture_build):
     out, _ = fixture_build
     db = sqlite3.connect(out / "agingkb.db")
     row = db.execute(
-        "select title, first_author, year, study_page, cited_by_footnotes, origin from works where work = 'doi:10.5555/demo.beta'"
+        "select title, first_author, year, study_page, cited_by_footnotes, origin from works "
+        "where work = 'doi:10.5555/demo.beta'"
     ).fetchone()
     assert row == ("A demonstration study of kinase decline", "Gamma G", 2021, "studies/demo-study", 1, "footnote")
     assert db.execute("select count(*) from bibliography").fetchone()[0] == 1
@@ -79,6 +81,8 @@ def test_invalid_package_fails_and_keeps_the_previous_build(tmp_path, fixture_bu
     build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
     before = {p.name: p.read_bytes() for p in (out / "package").iterdir()}
     db_before = (out / "agingkb.db").read_bytes()
+    current = os.readlink(out / ".current")  # .builds/<id> of the published build
+    entries = sorted(p.name for p in out.iterdir())
 
     # A declaration no page can meet makes frictionless reject the package.
     data = tmp_path / "data"
@@ -95,7 +99,11 @@ def test_invalid_package_fails_and_keeps_the_previous_build(tmp_path, fixture_bu
         build(FIXTURE_WIKI, out, options=BuildOptions(data_dir=data, jobs=2))
     assert {p.name: p.read_bytes() for p in (out / "package").iterdir()} == before
     assert (out / "agingkb.db").read_bytes() == db_before
-    assert [p.name for p in out.iterdir() if p.name.startswith(".staging")] == []
+    # The failed build's directory under .builds/ is gone, and .current still
+    # names the published build: out/ holds what it held before.
+    assert os.readlink(out / ".current") == current
+    assert [p.name for p in (out / ".builds").iterdir()] == [os.path.basename(current)]
+    assert sorted(p.name for p in out.iterdir()) == entries
 
 
 def test_cli_build_reports_summary_and_bad_wiki_dir(tmp_path):

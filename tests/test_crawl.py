@@ -31,7 +31,8 @@ VARIANT_PARAMS = {
     "_show_sql",
 }
 ERROR_MESSAGE = re.compile(
-    r'class="message-error"|<h1>Invalid SQL</h1>|Traceback \(most recent call last\)|fts5: syntax error|sqlite3\.\w+Error|Internal Server Error|<title>Error',
+    r'class="message-error"|<h1>Invalid SQL</h1>|Traceback \(most recent call last\)|fts5: syntax error'
+    r"|sqlite3\.\w+Error|Internal Server Error|<title>Error",
     re.I,
 )
 

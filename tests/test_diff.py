@@ -91,7 +91,8 @@ def test_a_deleted_line_removes_exactly_its_gap(before, tmp_path, schema):
         "page": PAGE,
         "source_path": KINASE,
         "source_line": 32,
-        "row_filter": "page=molecules%2Fproteins%2Fdemo-kinase&tag=gap%2Funsourced&claim=A+claim+with+no+source+at+all+%23gap%2Funsourced",
+        "row_filter": "page=molecules%2Fproteins%2Fdemo-kinase&tag=gap%2Funsourced"
+        "&claim=A+claim+with+no+source+at+all+%23gap%2Funsourced",
     } in rows
 
 

@@ -55,7 +55,8 @@ def database_counts(db_path: Path) -> dict[str, Counter]:
             "select page, count(*) from identifiers where field not like 'footnote:%' and field != 'body' group by page"
         ),
         "footnote identifiers": per_page(
-            "select page, count(*) from identifiers where field like 'footnote:%' and scheme in ('doi', 'pmid', 'pmc') group by page"
+            "select page, count(*) from identifiers "
+            "where field like 'footnote:%' and scheme in ('doi', 'pmid', 'pmc') group by page"
         ),
         "frontmatter wikilinks": per_page("select page, count(*) from relations group by page")
         + per_page("select page, count(*) from links where location = 'frontmatter' group by page"),
@@ -68,7 +69,8 @@ def database_counts(db_path: Path) -> dict[str, Counter]:
         "table rows": per_page("select page, count(*) from status_assessments group by page")
         + per_page("select page, sum(row_count) from page_tables group by page"),
         "registered trials": per_page(
-            "select m.page, count(distinct t.registry_id) from trial_mentions m join trials t on t.trial = m.trial where m.registry_id is not null group by m.page"
+            "select m.page, count(distinct t.registry_id) from trial_mentions m join trials t on t.trial = m.trial "
+            "where m.registry_id is not null group by m.page"
         ),
     }
 

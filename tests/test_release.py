@@ -171,7 +171,13 @@ def test_the_generated_app_serves_the_release(release, tmp_path):
         db = sqlite3.connect(made.directory / "agingkb.db")
         pages = db.execute("select count(*) from pages").fetchone()[0]
         assert len(httpx.get(url + "/agingkb/pages.json", params={"_shape": "array", "_size": "max"}).json()) == pages
-        assert httpx.get(url + "/-/forest-plot").status_code == 200
+        intervals = db.execute(
+            "select count(*) from trial_outcomes o join trials t on t.trial = o.trial "
+            "where o.ci_low is not null and o.ci_high is not null"
+        ).fetchone()[0]
+        plot = httpx.get(url + "/-/forest-plot").text
+        assert "<h1>Forest plot of trial outcomes</h1>" in plot  # the plugin's page, not a 404
+        assert plot.count('<g class="outcome"') == intervals  # with every interval drawn
         with zipfile.ZipFile(made.directory / "datapackage.zip") as archive:
             assert httpx.get(url + "/-/downloads/pages.csv").content == archive.read("pages.csv")
         assert httpx.get(url + "/-/settings.json").json()["max_returned_rows"] == 1000

@@ -155,7 +155,8 @@ def test_fixture_condition_facet_counts_one_condition_for_its_spellings(fixture_
     out, _ = fixture_build
     db = sqlite3.connect(out / "agingkb.db")
     rows = db.execute(
-        "select trial, condition, condition_normalised, intervention_normalised, phase_normalised from trials where trial like 'NCT0900000_' order by trial"
+        "select trial, condition, condition_normalised, intervention_normalised, phase_normalised from trials "
+        "where trial like 'NCT0900000_' order by trial"
     ).fetchall()
     assert [r[1] for r in rows] == ["Type 2 diabetes (older adults)", "T2D", "type-2 diabetes, early onset"]
     facet = db.execute(
