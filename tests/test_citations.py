@@ -15,7 +15,8 @@ def parse(schema):
 
 def test_full_record_parses_every_field(parse):
     c = parse(
-        "doi:10.5555/demo.alpha · Alpha A, Beta B · Demo Journal 2020 · rct · n=40 (20 drug / 20 placebo) · score fell (p=0.02) · model: adult volunteers; 12 citations per Crossref"
+        "doi:10.5555/demo.alpha · Alpha A, Beta B · Demo Journal 2020 · rct · n=40 (20 drug / 20 placebo)"
+        " · score fell (p=0.02) · model: adult volunteers; 12 citations per Crossref"
     )
     assert (c.doi, c.authors, c.author_names, c.author_surnames, c.first_author) == (
         "10.5555/demo.alpha",

@@ -106,7 +106,8 @@ def test_explicit_blocks_never_crash(text):
 def test_outcome_round_trip(name, effect, effect_unit, a, b, operator, p, minus):
     low, high = sorted((a, b))
     sign = "+" if effect > 0 else minus
-    text = f"{name} {sign}{written(abs(effect), '-')} {effect_unit} vs placebo (95% CI {written(low, minus)}–{written(high, minus)}; P{operator}{p:g})"
+    interval = f"95% CI {written(low, minus)}–{written(high, minus)}"
+    text = f"{name} {sign}{written(abs(effect), '-')} {effect_unit} vs placebo ({interval}; P{operator}{p:g})"
     outcome, problems = read_outcome(text)
     assert problems == []
     assert (outcome.measure, outcome.effect_value, outcome.effect_unit, outcome.comparison) == (

@@ -178,7 +178,8 @@ def test_one_clause_with_two_p_values_is_two_outcomes():
 
 def test_facts_from_a_design_and_arms_run():
     facts = text_facts(
-        "12-week single-blind crossover; ALPHA-2 pilot; demo drug 50 mg twice daily vs placebo in knee osteoarthritis (KL grade ≥2)"
+        "12-week single-blind crossover; ALPHA-2 pilot; "
+        "demo drug 50 mg twice daily vs placebo in knee osteoarthritis (KL grade ≥2)"
     ).values
     assert facts == {
         "design": "crossover",
@@ -631,7 +632,8 @@ def test_seed_bresnihan_1998(real_db):
 
 def test_anakinra_registry_table(real_db):
     rows = real_db.execute(
-        "select t.registry_id, t.title, t.registry_status, t.condition from trials t join trial_mentions m on m.trial = t.trial "
+        "select t.registry_id, t.title, t.registry_status, t.condition "
+        "from trials t join trial_mentions m on m.trial = t.trial "
         "where m.page = 'molecules/compounds/anakinra' and m.kind = 'table-row' order by t.registry_id"
     ).fetchall()
     assert [tuple(r) for r in rows] == [
@@ -671,6 +673,6 @@ def test_an_unreadable_trial_number_fails_a_strict_check():
     assert relaxed.returncode == 0 and strict.returncode == 1
     assert "trial-number-unparsed.md:9: warning: confidence interval not read" in relaxed.stdout
     assert (
-        "trial-number-unparsed.md:13: error: trial block: n-completed: 'twenty-eight' is not a number [trial-number-unparsed]"
-        in strict.stdout
+        "trial-number-unparsed.md:13: error: trial block: n-completed: 'twenty-eight' is not a number"
+        " [trial-number-unparsed]" in strict.stdout
     )  # --strict: warnings count as errors

@@ -16,11 +16,18 @@ from .venues import VenueIndex
 # --- names --------------------------------------------------------------------
 UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĘĚĞİŁŃŇŐŒŘŚŞŠŢŤŮŰŹŻŽ"
 LOWER = "a-zß-öø-ÿāăąćčďđēęěğıłńňőœřśşšţťůűźżž"
-PARTICLE = r"(?:[vV]an der|[vV]an den|[vV]an de|[vV]on der|[dD]e la|de los|van|von|de|del|della|der|den|la|le|da|di|du|dos|das|ten|ter|el|al|bin|ibn)"
+PARTICLE = (
+    r"(?:[vV]an der|[vV]an den|[vV]an de|[vV]on der|[dD]e la|de los"
+    r"|van|von|de|del|della|der|den|la|le|da|di|du|dos|das|ten|ter|el|al|bin|ibn)"
+)
 # A surname: capitalised words joined by a space, hyphen or apostrophe
 # ('Gonzalez-Duarte', "O'Riordan", 'San Filippo'), optionally after a particle.
 SURNAME_WORD = rf"[{UPPER}][{LOWER}{UPPER}'’]*[{LOWER}][{LOWER}{UPPER}'’]*"
-SURNAME = rf"(?:{PARTICLE}\s|[dD]['’])?{SURNAME_WORD}(?:[-\s'’]{SURNAME_WORD}|-[{LOWER}]+|-[{UPPER}](?![{LOWER}{UPPER}])|\s(?:de|di|du|da|van|von|der|la|le|y)\s{SURNAME_WORD}){{0,2}}"
+SURNAME = (
+    rf"(?:{PARTICLE}\s|[dD]['’])?{SURNAME_WORD}"
+    rf"(?:[-\s'’]{SURNAME_WORD}|-[{LOWER}]+|-[{UPPER}](?![{LOWER}{UPPER}])"
+    rf"|\s(?:de|di|du|da|van|von|der|la|le|y)\s{SURNAME_WORD}){{0,2}}"
+)
 INITIALS = rf"[{UPPER}](?:\.?-?[{UPPER}][a-z]?){{0,3}}\.?"
 NAME_WITH_INITIALS = rf"{SURNAME}\s{INITIALS}"
 ET_AL = r"et\s+al\.?"
@@ -36,7 +43,9 @@ SURNAMES_ONLY = re.compile(
     rf"^(?P<names>{SURNAME}(?:\s*(?:,|&|\band\b)\s*{SURNAME}){{0,3}})(?P<etal>,?\s+{ET_AL})?(?=$|[\s,.;:(\[])"
 )
 GROUP_AUTHOR = re.compile(
-    rf"^(?P<names>(?:The\s)?[{UPPER}\d][\w'’-]*\s(?:(?:[{UPPER}\d][\w'’-]*|for|of|and|on|in|the|&)\s){{0,8}}(?:Consortium|Collaboration|Collaborators|Investigators|Study Group|Working Group|Research Group|Cooperative Group|Network|Committee|Society|Association|Task Force|Panel))\b(?P<rest>.*)$"
+    rf"^(?P<names>(?:The\s)?[{UPPER}\d][\w'’-]*\s(?:(?:[{UPPER}\d][\w'’-]*|for|of|and|on|in|the|&)\s){{0,8}}"
+    r"(?:Consortium|Collaboration|Collaborators|Investigators|Study Group|Working Group|Research Group"
+    r"|Cooperative Group|Network|Committee|Society|Association|Task Force|Panel))\b(?P<rest>.*)$"
 )
 SPLIT_NAMES = re.compile(r"\s*(?:,\s*(?:&|and)\s+|,\s*(?:…|\.\.\.)|,|;|&|\band\b)\s*")
 
@@ -50,7 +59,10 @@ UPKEEP = re.compile(
     r"\b(?:verified|downloaded|accessed|retrieved|checked|updated|fetched|archived|attempted|searched|read|added|seeded|last)\b[^·]*$",
     re.I,
 )
-VOLUME_PAGES = r"(?:\d+[A-Za-z]?(?:\s*\([\w\s/–-]+\))?(?::\s*[A-Za-z]?\d+[A-Za-z]?(?:\s*[–-]\s*[A-Za-z]?\d+)?)?|[A-Za-z]?\d+(?:\s*[–-]\s*[A-Za-z]?\d+)?)"
+VOLUME_PAGES = (
+    r"(?:\d+[A-Za-z]?(?:\s*\([\w\s/–-]+\))?(?::\s*[A-Za-z]?\d+[A-Za-z]?(?:\s*[–-]\s*[A-Za-z]?\d+)?)?"
+    r"|[A-Za-z]?\d+(?:\s*[–-]\s*[A-Za-z]?\d+)?)"
+)
 VENUE_NAME = r"(?P<venue>[^\W\d_][^·;:()\[\]=]*?(?:\s\([A-Z][\w .]{1,20}\))?)"
 # 'Nature Aging 2025;5(10):1957-1969', 'Cell 1993', 'JAMA Cardiology 2019;4(1):25-33'
 VENUE_THEN_YEAR = re.compile(rf"^{VENUE_NAME}\.?,?\s+\(?(?P<year>{YEAR})\)?(?=$|[\s;:,.)])")
@@ -60,7 +72,8 @@ VENUE_THEN_VOLUME = re.compile(
 )
 # Words that open a journal-shaped segment without naming a journal.
 NOT_A_VENUE = re.compile(
-    r"^(?:January|February|March|April|May|June|July|August|September|October|November|December|PMID|PMC|DOI|Level of evidence|Published|Accessed|Updated)\b",
+    r"^(?:January|February|March|April|May|June|July|August|September|October|November|December"
+    r"|PMID|PMC|DOI|Level of evidence|Published|Accessed|Updated)\b",
     re.I,
 )
 ITALIC_THEN_YEAR = re.compile(rf"\*(?P<name>[^*·]{{2,80}})\*[,.]?\s+\(?(?P<year>{YEAR})\)?(?P<volume>\s*[;(]\s*\d)?")
@@ -71,11 +84,15 @@ LOWERCASE_JOURNALS = ("npj ", "eLife", "mBio", "iScience", "bioRxiv", "medRxiv",
 GENERIC_DESIGN_HEAD = re.compile(r"\b(?:experimental|experiment|study|mechanistic|comparative)\b")
 DESIGN_LABEL = re.compile(r"^(?:study\s+)?design\s*:\s*", re.I)
 ANIMAL_MODEL = re.compile(
-    r"\b(?:mice|mouse|murine|rodents?|crustaceans?|rats?|C57BL|Mus musculus|Rattus|worms?|C\. elegans|Caenorhabditis|Drosophila|flies|fly|zebrafish|Danio|killifish|Nothobranchius|yeast|Saccharomyces|dogs?|Canis|monkeys?|macaques?|primates?|pigs?|hamsters?|rabbits?|naked mole-rats?|Heterocephalus|bats?|hydra|planarians?)\b",
+    r"\b(?:mice|mouse|murine|rodents?|crustaceans?|rats?|C57BL|Mus musculus|Rattus|worms?|C\. elegans"
+    r"|Caenorhabditis|Drosophila|flies|fly|zebrafish|Danio|killifish|Nothobranchius|yeast|Saccharomyces"
+    r"|dogs?|Canis|monkeys?|macaques?|primates?|pigs?|hamsters?|rabbits?|naked mole-rats?|Heterocephalus"
+    r"|bats?|hydra|planarians?)\b",
     re.I,
 )
 CELL_MODEL = re.compile(
-    r"\b(?:cells?|cell lines?|cultures?|in vitro|in-vitro|fibroblasts|HEK293\w*|HeLa|organoids?|iPSCs?|recombinant|purified|biochemical|crystal structure|cryo-EM)\b",
+    r"\b(?:cells?|cell lines?|cultures?|in vitro|in-vitro|fibroblasts|HEK293\w*|HeLa|organoids?|iPSCs?"
+    r"|recombinant|purified|biochemical|crystal structure|cryo-EM)\b",
     re.I,
 )
 
@@ -87,7 +104,8 @@ N_VALUE = re.compile(r"(?<![\w/])[nN]\s*=\s*[~≈]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?
 N_NOT_A_TOTAL = re.compile(
     r"^\s*(?:[–-]\s*\d|/|per\b|each\b|in each\b|a group\b)"
     r"|^\s*(?:(?-i:[A-Z])[\w-]*\s*/\s*\d|[\w-]*\s*/\s*(?:group|arm|genotype|condition|sex))"
-    r"|^\+?\s*(?:[\w-]+[\s-]){0,2}(?:RCTs?|trials?|studies|cohorts|meta-analys[ie]s|datasets|countries|sites|centres|centers|cell lines?|lines|clones|families|pedigrees|traits|per arm|per group)\b",
+    r"|^\+?\s*(?:[\w-]+[\s-]){0,2}(?:RCTs?|trials?|studies|cohorts|meta-analys[ie]s|datasets|countries|sites"
+    r"|centres|centers|cell lines?|lines|clones|families|pedigrees|traits|per arm|per group)\b",
     re.I,
 )
 PARTICIPANTS_BESIDE = re.compile(

@@ -13,13 +13,17 @@ from dataclasses import dataclass
 MINUS = "-\u2212\u2012\u2013\u2014\ufe63\uff0d"  # hyphen, minus, figure/en/em dash, small and full-width hyphen-minus
 M = re.escape(MINUS)  # for use inside [...]
 SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
-NUMBER = rf"[{M}+]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)?(?:\.\d+)?(?:\s*[x×]\s*10\s*(?:\^|\*\*)?\s*[{M}⁻]?\s*[\d⁰¹²³⁴⁵⁶⁷⁸⁹]+|[eE][{M}+]?\d+)?"
+NUMBER = (
+    rf"[{M}+]?(?:\d{{1,3}}(?:,\d{{3}})+|\d+)?(?:\.\d+)?"  # sign, digits with thousands separators, decimals
+    rf"(?:\s*[x×]\s*10\s*(?:\^|\*\*)?\s*[{M}⁻]?\s*[\d⁰¹²³⁴⁵⁶⁷⁸⁹]+|[eE][{M}+]?\d+)?"  # '× 10⁻⁵', 'e-5'
+)
 NUMBER_RE = re.compile(rf"^\s*(?P<number>{NUMBER})\s*(?P<percent>%)?\s*$")
 RANGE_RE = re.compile(
     rf"^\s*(?P<low>{NUMBER})\s*%?\s*(?:to|[–—]|-(?=\s*[\d{M}.])|,(?=\s))\s*(?P<high>{NUMBER})\s*%?\s*$"
 )
 CI_RE = re.compile(
-    rf"(?P<level>\d{{2}}(?:\.\d+)?)\s*%\s*(?:CI|confidence interval|CrI)\s*[:,=]?\s*\(?\s*(?P<range>{NUMBER}\s*%?\s*(?:to|[–—]|,(?=\s)|-(?=\s*[\d{M}.]))\s*{NUMBER})\s*%?",
+    rf"(?P<level>\d{{2}}(?:\.\d+)?)\s*%\s*(?:CI|confidence interval|CrI)\s*[:,=]?\s*\(?\s*"
+    rf"(?P<range>{NUMBER}\s*%?\s*(?:to|[–—]|,(?=\s)|-(?=\s*[\d{M}.]))\s*{NUMBER})\s*%?",
     re.IGNORECASE,
 )
 P_RE = re.compile(rf"(?<![\w])[Pp]\s*(?P<operator>=|<|>|≤|≥|<=|>=|&lt;|&gt;)\s*(?P<value>{NUMBER})")

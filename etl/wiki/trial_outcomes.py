@@ -17,7 +17,8 @@ from .numbers import CI_LOOKS, MINUS, NUMBER, P_LOOKS, M, find_ci, find_p_value,
 from .trials import clipped, find_first, split_clauses
 
 ROLE_PREFIX = re.compile(
-    r"^\s*(?P<role>(?:co-)?primary|secondary|exploratory)\s+(?:end-?point|outcome|efficacy end-?point|measure)s?\s*(?:\([^)]*\))?\s*[:—–-]\s*",
+    r"^\s*(?P<role>(?:co-)?primary|secondary|exploratory)\s+"
+    r"(?:end-?point|outcome|efficacy end-?point|measure)s?\s*(?:\([^)]*\))?\s*[:—–-]\s*",
     re.I,
 )
 ROLE_WORD = re.compile(r"\b(?P<role>(?:co-)?primary|secondary)\b(?:\s+(?:end-?point|outcome))?", re.I)
@@ -68,13 +69,15 @@ ARM_COMPARISON = re.compile(
     re.I,
 )
 COMPARATOR = re.compile(
-    r"\b(?:vs\.?|versus|compared with|relative to)\s+(?P<comparator>[A-Za-z][\w\s/+-]*?)(?=\s*[(;,.]|\s+(?:at|after|over|in|on|for)\b|$)",
+    r"\b(?:vs\.?|versus|compared with|relative to)\s+"
+    r"(?P<comparator>[A-Za-z][\w\s/+-]*?)(?=\s*[(;,.]|\s+(?:at|after|over|in|on|for)\b|$)",
     re.I,
 )
 DIRECTIONS = [
     (
         re.compile(
-            r"\bno (?:significant |statistically significant )?(?:effect|change|difference|benefit|improvement)s?\b|\bunchanged\b|\bnot (?:statistically )?significant(?:ly)?\b|\bnull\b|\bns\b|\bn\.s\.",
+            r"\bno (?:significant |statistically significant )?(?:effect|change|difference|benefit|improvement)s?\b"
+            r"|\bunchanged\b|\bnot (?:statistically )?significant(?:ly)?\b|\bnull\b|\bns\b|\bn\.s\.",
             re.I,
         ),
         "no-difference",
@@ -98,7 +101,8 @@ MEASURE_STOP = re.compile(
     re.I,
 )
 NO_EFFECT_ON = re.compile(
-    r"^\s*no (?:significant |statistically significant )?(?:effect|change|difference|benefit|improvement)s?\s+(?:on|in)\s+",
+    r"^\s*no (?:significant |statistically significant )?"
+    r"(?:effect|change|difference|benefit|improvement)s?\s+(?:on|in)\s+",
     re.I,
 )
 SKIP_CLAUSE = re.compile(r"^\s*(?:n\s*=|model\s*:|doi:|pmid|\[\[|verified|pdf\b|full text)", re.I)
@@ -130,6 +134,7 @@ class Outcome:
     @property
     def has_statistic(self) -> bool:
         return any(v is not None for v in (self.effect_value, self.arm_a_value, self.ci_low, self.p_operator))
+
 
 def _split_compound(clause: str) -> list[str]:
     """'IL-6 (P<0.001) and CRP (P=0.002) reduced' -> two clauses, when each

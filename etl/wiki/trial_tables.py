@@ -33,13 +33,15 @@ from .trials import (
 HEADER_MEANINGS = [
     (
         re.compile(
-            r"^(?:nct(?:\s*id| number|/registration)?|registration|registry(?: id)?|trial regist(?:ry|ration)|clinicaltrials\.gov(?: id)?)$"
+            r"^(?:nct(?:\s*id| number|/registration)?|registration|registry(?: id)?|trial regist(?:ry|ration)"
+            r"|clinicaltrials\.gov(?: id)?)$"
         ),
         "registry_id",
     ),
     (
         re.compile(
-            r"^(?:trial|trial / study|trial/study|study|study / trial|trial name|title|title \(brief\)|title / condition)$"
+            r"^(?:trial|trial / study|trial/study|study|study / trial|trial name|title|title \(brief\)"
+            r"|title / condition)$"
         ),
         "title",
     ),
@@ -156,8 +158,8 @@ def _row_outcomes(row: _Row) -> list[Outcome]:
         clause = "; ".join(results + row.ci_cells + row.p_cells)
         outcome, problems = read_outcome(clause, role=row.measure_role, measure=measure) if clause else (None, [])
         facts.problems += problems
-        if outcome is None and measure:
-            outcome = Outcome(measure=measure, text=measure, role=row.measure_role)  # a declared endpoint without results
+        if outcome is None and measure:  # a declared endpoint without results
+            outcome = Outcome(measure=measure, text=measure, role=row.measure_role)
         if outcome:
             if not measure:
                 outcome.measure = (measure_of(results[0]) if results else "") or outcome.measure

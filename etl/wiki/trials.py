@@ -101,18 +101,22 @@ ACRONYM_BEFORE_ID = re.compile(
     rf"(?:{WIKILINK.pattern}\s*)?\(?\s*{REGISTRY_ID.pattern}"
 )
 N_COUNT = re.compile(
-    r"^\s*(?:n\s*[=:]\s*)?(?P<approx>[~≈>]|about |approx\.? |approximately )?\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?!\s*(?:[.,]\d|%|/))",
+    r"^\s*(?:n\s*[=:]\s*)?(?P<approx>[~≈>]|about |approx\.? |approximately )?\s*"
+    r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?!\s*(?:[.,]\d|%|/))",
     re.I,
 )
 N_IN_TEXT = re.compile(r"\bn\s*(?:=\s*[~≈]?|[~≈])\s*(?P<n>\d{1,3}(?:,\d{3})+|\d+)\b", re.I)
 N_LOOKS = re.compile(r"\bn\s*[=≈~<>]\s*[~≈<>]?\s*\d", re.I)  # 'n=' followed by a number-like start
 NOT_PARTICIPANTS = re.compile(
-    r"^\s*(?:(?!participants|patients|adults|subjects|people|persons|women|men|children|volunteers|individuals)[A-Za-z-]+\s+){0,2}(?:RCTs?|trials?|studies|cohorts?|meta-analys[ie]s|datasets?|sites?|centres?|centers?|countries|cell lines?|experiments?)\b",
+    r"^\s*(?:(?!participants|patients|adults|subjects|people|persons|women|men|children|volunteers|individuals)"
+    r"[A-Za-z-]+\s+){0,2}(?:RCTs?|trials?|studies|cohorts?|meta-analys[ie]s|datasets?|sites?|centres?|centers?"
+    r"|countries|cell lines?|experiments?)\b",
     re.I,
 )
 COMPLETED = re.compile(r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)\s+(?:completed|completers)\b(?:\s*\((?P<arms>[^)]*)\))?", re.I)
 ARM_COUNT = re.compile(
-    r"^\s*(?:(?P<n1>\d{1,3}(?:,\d{3})+|\d+)\s+(?P<label1>[A-Za-z][\w.+ -]*?)|(?P<label2>[A-Za-z][\w.+ -]*?)\s*:?\s*n\s*=\s*(?P<n2>\d{1,3}(?:,\d{3})+|\d+))\s*$"
+    r"^\s*(?:(?P<n1>\d{1,3}(?:,\d{3})+|\d+)\s+(?P<label1>[A-Za-z][\w.+ -]*?)"
+    r"|(?P<label2>[A-Za-z][\w.+ -]*?)\s*:?\s*n\s*=\s*(?P<n2>\d{1,3}(?:,\d{3})+|\d+))\s*$"
 )
 EMPTY_CELL = re.compile(r"^\s*(?:[-—–?]|n/?a|nr|not reported|tbd|—|none|unknown|pending|ongoing)?\s*$", re.I)
 
@@ -294,6 +298,7 @@ def split_clauses(text: str, separators: str = ";") -> list[str]:
             current.append(char)
     clauses.append("".join(current))
     return [c.strip() for c in clauses if c.strip()]
+
 
 def clipped(text: str, width: int = 80) -> str:
     text = " ".join(text.split())
