@@ -18,13 +18,11 @@ from datasette.utils import tilde_encode
 from markdown_it import MarkdownIt
 from mdit_py_plugins.footnote import footnote_plugin
 
+from etl.wiki.syntax import CODE_SPAN, WIKILINK
+
 from .names import DATABASE
 
-# Where a wikilink is written, as the build reads it (etl/wiki/markdown.py):
-# the written target is what the links table is keyed by.
-WIKILINK = re.compile(r"\[\[([^\[\]|#]*)(#[^\[\]|]*)?(?:\|([^\[\]]*))?\]\]")
 FENCE = re.compile(r"^(\s{0,3})(```|~~~)")
-CODE_SPAN = re.compile(r"(`[^`]*`)")
 PAGE_SQL = "select body from pages where page = ?"
 # Every wikilink of the page, body and frontmatter text alike: a target
 # resolves the same wherever it is written on one page.
@@ -48,15 +46,20 @@ def link_wikilinks(markdown: str, resolve) -> str:
         if fenced or "[[" not in line:
             lines.append(line)
             continue
-        parts = CODE_SPAN.split(line)
-        for index in range(0, len(parts), 2):
-            parts[index] = WIKILINK.sub(lambda m: _wikilink(m, resolve), parts[index])
+        # Wikilinks and code spans as the build reads them (etl/wiki/syntax.py):
+        # the written target is what the links table is keyed by.
+        parts, last = [], 0
+        for span in CODE_SPAN.finditer(line):
+            parts += [WIKILINK.sub(lambda m: _wikilink(m, resolve), line[last : span.start()]), span.group(0)]
+            last = span.end()
+        parts.append(WIKILINK.sub(lambda m: _wikilink(m, resolve), line[last:]))
         lines.append("".join(parts))
     return "\n".join(lines)
 
 
 def _wikilink(match, resolve) -> str:
-    target, anchor, alias = match.group(1).strip(), match.group(2) or "", (match.group(3) or "").strip()
+    target, alias = match.group(1).strip(), (match.group(3) or "").strip()
+    anchor = "#" + match.group(2) if match.group(2) is not None else ""
     text = (alias or target).replace("[", "\\[").replace("]", "\\]")
     url = resolve(target)
     if not url:

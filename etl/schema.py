@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from .wiki.frontmatter import fast_document
-from .wiki.venues import VenueIndex, venue_index
+from .venues import VenueIndex, venue_index
+from .yaml12 import fast_document
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 

@@ -110,7 +110,8 @@ def describe(violations: list[dict]) -> str:
     for violation in violations:
         targets = [" ".join(map(str, node["target"])) for node in violation["nodes"][:3]]
         lines.append(
-            f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])} nodes): {violation['help']}; first targets: {targets}"
+            f"{violation['id']} ({violation['impact']}, {len(violation['nodes'])} nodes): "
+            f"{violation['help']}; first targets: {targets}"
         )
     return "\n".join(lines)
 
@@ -121,13 +122,18 @@ OVERFLOW_SCRIPT = """
 () => {
   const width = window.innerWidth;
   const scrolls = (el) => { for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
-      const x = getComputedStyle(p).overflowX; if ((x === 'auto' || x === 'scroll') && p.getBoundingClientRect().right <= width + 1) return true; }
+      const x = getComputedStyle(p).overflowX;
+      if ((x === 'auto' || x === 'scroll') && p.getBoundingClientRect().right <= width + 1) return true; }
     return false; };
   const out = [];
   for (const el of document.body.querySelectorAll('*')) {
     const box = el.getBoundingClientRect();
-    const spills = box.right > width + 1 || (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible');
-    if (box.width && spills && !scrolls(el)) out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '') + ' right=' + Math.round(box.right));
+    const spills = box.right > width + 1
+      || (el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).overflowX === 'visible');
+    const classes = el.className && typeof el.className === 'string'
+      ? '.' + el.className.trim().split(/\\s+/).join('.') : '';
+    if (box.width && spills && !scrolls(el))
+      out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + classes + ' right=' + Math.round(box.right));
   }
   return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, offenders: out.slice(0, 8)};
 }

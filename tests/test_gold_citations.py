@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from etl.wiki.venues import venue_key
+from etl.venues import venue_key
 
 from .conftest import ARTIFACTS, REAL_WIKI, ROOT
 

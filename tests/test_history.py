@@ -11,11 +11,11 @@ import httpx
 import pytest
 
 from benchmarks.compare_builds import differences
-from etl.wiki.revisions import Tree
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.release.dist import make_release
 from etl.schema import load_yaml
+from etl.wiki.revisions import Tree
 
 from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI, ROOT, git, served
 from .test_accessibility import BLOCKING, _axe_violations, describe

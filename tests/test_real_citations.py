@@ -4,7 +4,7 @@ and gap tags in quoted frontmatter values."""
 
 import pytest
 
-from etl.wiki.venues import venue_key
+from etl.venues import venue_key
 
 from .conftest import REAL_WIKI
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from datasette.utils import tilde_encode
 from ruamel.yaml import YAML
 
 from agingkb_site.serve import free_port, wait_until_serving
@@ -135,14 +136,22 @@ def test_the_generated_app_serves_the_release(release, tmp_path):
     )
     site_path = {"PYTHONPATH": str(installed)}
     where = subprocess.run(
-        [str(BIN / "python"), "-c", "import agingkb_site; print(agingkb_site.__file__)"],
+        [
+            str(BIN / "python"),
+            "-c",
+            "import agingkb_site, etl.wiki.syntax; print(agingkb_site.__file__); print(etl.wiki.syntax.__file__)",
+        ],
         env={**os.environ, **site_path},
         cwd=app,
         capture_output=True,
         text=True,
         check=True,
     )
-    assert where.stdout.strip() == str(installed / "agingkb_site" / "__init__.py")
+    # The site and the one module of the ETL it shares (the wiki's grammar) both come from the wheel.
+    assert where.stdout.split() == [
+        str(installed / "agingkb_site" / "__init__.py"),
+        str(installed / "etl" / "wiki" / "syntax.py"),
+    ]
     # Run it as the Dockerfile does, with this environment's datasette and uvicorn.
     inspect = re.search(r"^RUN (datasette inspect .*)$", dockerfile, re.M).group(1)
     subprocess.run([str(BIN / "datasette"), *shlex.split(inspect)[1:]], cwd=app, check=True)
@@ -169,6 +178,13 @@ def test_the_generated_app_serves_the_release(release, tmp_path):
         css = httpx.get(url + stylesheet)
         assert css.status_code == 200 and css.content == (installed / "agingkb_site/static/site.css").read_bytes()
         db = sqlite3.connect(made.directory / "agingkb.db")
+        # A page's body with its wikilinks rendered as links to the pages the build resolved.
+        page, target = db.execute(
+            "select page, target_page from links where kind = 'wikilink' and target_page is not null "
+            "and source_line > 1 order by page, source_line limit 1"
+        ).fetchone()
+        row = httpx.get(url + f"/agingkb/pages/{tilde_encode(page)}").text
+        assert f'href="/agingkb/pages/{tilde_encode(target)}' in row
         pages = db.execute("select count(*) from pages").fetchone()[0]
         assert len(httpx.get(url + "/agingkb/pages.json", params={"_shape": "array", "_size": "max"}).json()) == pages
         intervals = db.execute(

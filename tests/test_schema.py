@@ -79,7 +79,7 @@ def test_data_files_load_as_ruamel_reads_them():
     from ruamel.yaml import YAML
 
     from etl.schema import DATA_DIR
-    from etl.wiki.frontmatter import fast_document
+    from etl.yaml12 import fast_document
 
     files = sorted(DATA_DIR.glob("*.yml"))
     assert len(files) >= 8
@@ -91,7 +91,7 @@ def test_data_files_load_as_ruamel_reads_them():
 
 
 def test_yaml_12_rules_on_the_fast_path():
-    from etl.wiki.frontmatter import fast_document
+    from etl.yaml12 import fast_document
 
     sure, data = fast_document("a: yes\nb: 010\nc: 0o10\nd: ~\ne: 2024-01-02\nf: 1_000\n")
     assert (

@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 
+from etl.options import BuildOptions
 from etl.pipeline.build import build
 
 from .conftest import ARTIFACTS, ROOT, served
@@ -248,7 +249,7 @@ def test_a_reader_clicks_a_facet_searches_opens_a_page_follows_a_wikilink_downlo
 def hostile_url(tmp_path_factory):
     """A page full of scripts, served like the real site."""
     out = tmp_path_factory.mktemp("hostile-build")
-    build(HOSTILE_WIKI, out, jobs=1)
+    build(HOSTILE_WIKI, out, options=BuildOptions(jobs=1))
     with served(out / "agingkb.db", out / "datasette.log") as url:
         yield url
 

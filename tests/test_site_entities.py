@@ -181,7 +181,8 @@ def test_real_page_row_reads_like_a_page(datasette_url, real_db):
 
 def test_a_hub_page_lists_the_first_hundred_and_links_to_all(datasette_url, real_db):
     page = real_db.execute(
-        "select target_page from links where target_page is not null group by target_page order by count(distinct page) desc limit 1"
+        "select target_page from links where target_page is not null group by target_page "
+        "order by count(distinct page) desc limit 1"
     ).fetchone()[0]
     html, sections = read(datasette_url + row_path("pages", page))
     expected = page_expectations(real_db, page)
@@ -273,7 +274,8 @@ def test_a_work_is_named_by_its_label_in_the_footnotes_table(datasette_url, real
     first author, year and venue), never None."""
     assert count(real_db, "select count(*) from works where label is null or label = '' or label glob '*None*'") == 0
     untitled = real_db.execute(
-        "select work, label, first_author, year, venue from works where title is null and first_author is not null and year is not null limit 1"
+        "select work, label, first_author, year, venue from works "
+        "where title is null and first_author is not null and year is not null limit 1"
     ).fetchone()
     assert untitled[1].startswith(f"{untitled[2]}, {untitled[3]}")
     rows = httpx.get(

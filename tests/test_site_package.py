@@ -132,9 +132,3 @@ def test_templates_and_static_files_come_from_the_package():
         types = ("text/css",) if name.endswith(".css") else ("text/javascript", "application/javascript")
         assert response.headers["content-type"].startswith(types)
         assert response.headers["x-content-type-options"] == "nosniff"  # so the type must be right
-
-
-def test_the_site_imports_nothing_of_the_etl():
-    for module in package_modules():
-        source = Path(module.__file__).read_text(encoding="utf-8")
-        assert "import etl" not in source and "from etl" not in source, module.__name__

@@ -59,7 +59,8 @@ def test_registered_trials_still_recruiting_by_condition(datasette_url, real_bui
     assert conditions == sorted(conditions, key=lambda c: "~" if c == "(not stated)" else c)
     db = sqlite3.connect(real_build[0] / "agingkb.db")
     expected = db.execute(
-        "select count(*) from trials where registry_id is not null and registry_status in ('recruiting', 'not-yet-recruiting', 'enrolling-by-invitation')"
+        "select count(*) from trials where registry_id is not null "
+        "and registry_status in ('recruiting', 'not-yet-recruiting', 'enrolling-by-invitation')"
     ).fetchone()[0]
     assert len(rows) == expected
     # Grouped by the normalised term where there is one, the spelling kept beside it.
@@ -141,13 +142,16 @@ def test_the_forest_plot_opens_from_the_home_page_and_draws_every_interval(brows
     page.click("input[type=submit]")
     page.wait_for_url("**intervention=molecules%2Fcompounds%2Fanakinra**")
     anakinra = db.execute(
-        "select count(*) from trial_outcomes o join trials t on t.trial = o.trial where o.ci_low is not null and t.intervention_page = 'molecules/compounds/anakinra'"
+        "select count(*) from trial_outcomes o join trials t on t.trial = o.trial "
+        "where o.ci_low is not null and t.intervention_page = 'molecules/compounds/anakinra'"
     ).fetchone()[0]
     assert page.locator("svg .outcome").count() == anakinra >= 1
     assert "HbA1c" in page.locator(".forest svg").text_content()
     outside = db.execute(
-        "select count(*) from trial_outcomes o join trials t on t.trial = o.trial where o.ci_low is not null and t.intervention_page = 'molecules/compounds/anakinra'"
-        " and o.effect_value is not null and not (o.effect_value between min(o.ci_low, o.ci_high) and max(o.ci_low, o.ci_high))"
+        "select count(*) from trial_outcomes o join trials t on t.trial = o.trial "
+        "where o.ci_low is not null and t.intervention_page = 'molecules/compounds/anakinra'"
+        " and o.effect_value is not null"
+        " and not (o.effect_value between min(o.ci_low, o.ci_high) and max(o.ci_low, o.ci_high))"
     ).fetchone()[0]
     assert (
         page.locator("svg rect.effect.outside").count() == outside == 1

@@ -12,7 +12,7 @@ from collections import Counter
 
 from ..diagnostics import Diagnostic, diagnose
 from ..rows.result import WorkMention
-from ..wiki.venues import VenueIndex
+from ..venues import VenueIndex
 
 
 def fold(name: str) -> str:

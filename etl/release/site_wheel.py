@@ -3,7 +3,9 @@
 The released app installs the site (agingkb_site/: its Datasette plugins,
 templates and static files) from a wheel that `etl release` writes into the
 app directory and names in `datasette publish fly --install`. The wheel
-holds the package alone, under the distribution name agingkb_site, with the
+holds the package, and the one module of the ETL the site reads the wiki
+with (etl/wiki/syntax.py, the wiki's grammar, with the two package faces
+above it, which import nothing), under the distribution name agingkb_site, with the
 `datasette` entry points pyproject.toml declares, so Datasette loads it as
 it does in a development install. It declares no dependencies: the app's
 pinned packages (dist.py's DEPLOY_PACKAGES) are installed beside it.
@@ -27,6 +29,9 @@ ROOT = Path(__file__).resolve().parents[2]
 PACKAGE = "agingkb_site"
 DISTRIBUTION = "agingkb_site"
 SKIPPED = ("__pycache__",)
+# The wiki's grammar, shared with the build so the site finds a page's
+# wikilinks and code spans where the build found them.
+SHARED_MODULES = ("etl/__init__.py", "etl/wiki/__init__.py", "etl/wiki/syntax.py")
 
 
 def project() -> dict:
@@ -38,13 +43,15 @@ def wheel_name() -> str:
 
 
 def package_files() -> list[tuple[str, Path]]:
-    """(path in the wheel, file) for every file of the package."""
+    """(path in the wheel, file) for every file of the package, and the
+    shared grammar module."""
     source = ROOT / PACKAGE
     files = [
         path
         for path in source.rglob("*")
         if path.is_file() and not any(part in SKIPPED for part in path.relative_to(source).parts)
     ]
+    files += [ROOT / name for name in SHARED_MODULES]
     return sorted((path.relative_to(ROOT).as_posix(), path) for path in files if path.suffix != ".pyc")
 
 

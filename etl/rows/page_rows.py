@@ -10,13 +10,12 @@ import re
 from ..schema import Schema
 from ..wiki.frontmatter import to_json, value_kind
 from ..wiki.parse import ParsedPage, normalise_identifier
-from ..wiki.syntax import WIKILINK, WIKILINK_VALUE, mask_code
+from ..wiki.syntax import REGISTRY_ID, WIKILINK, WIKILINK_VALUE, mask_code
 from .corpus_index import CorpusIndex, work_key
 from .footnote_rows import FootnoteRows
 from .result import WorkMention
 from .status_tables import dimension_of, is_status_table, parse_status_cell
 
-NCT = re.compile(r"\bNCT\d{8}\b")
 EXTERNAL = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 
 
@@ -390,7 +389,7 @@ def _body_ncts(body: str, first_line: int):
     """Each NCT number of the body once, with the line it is first on (a
     number never spans lines, so the body is searched whole)."""
     seen, line, counted = set(), first_line, 0
-    for match in NCT.finditer(body):
+    for match in REGISTRY_ID.finditer(body):
         if match.group(0) not in seen:
             seen.add(match.group(0))
             line += body.count("\n", counted, match.start())

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from .venues import VenueIndex
+from ..venues import VenueIndex
 
 # --- names --------------------------------------------------------------------
 UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĘĚĞİŁŃŇŐŒŘŚŞŠŢŤŮŰŹŻŽ"

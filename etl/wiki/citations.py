@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+from ..venues import VenueIndex
 from .citation_segments import (
     ANIMAL_MODEL,
     DESIGN_LABEL,
@@ -37,7 +38,6 @@ from .citation_segments import (
     venue_and_year,
 )
 from .syntax import BARE_DOI, DOI, PAGE_LINK, VALID_DOI, clean_doi, mask_code
-from .venues import VenueIndex
 
 SEGMENT_SPLIT = re.compile(r"\s+·\s+")
 MAX_FIELD_SEGMENT = 1000
