@@ -11,12 +11,11 @@ from pathlib import Path
 
 import click
 
-from .options import BuildOptions
+from .options import DEFAULT_MAX_PAGE_BYTES, BuildOptions
 from .pipeline.build import BuildError, build, build_report
 from .pipeline.cache import CACHE_DIR
 from .pipeline.check import check_wiki, report_lines
 from .schema import load_schema
-from .wiki.parse import DEFAULT_MAX_PAGE_BYTES
 
 ROOT = Path(__file__).resolve().parent.parent
 

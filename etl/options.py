@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .schema import DATA_DIR
-from .wiki.parse import DEFAULT_MAX_PAGE_BYTES
+
+DEFAULT_MAX_PAGE_BYTES = 2_000_000  # a page larger than this is refused whole, not parsed
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,11 @@
+import asyncio
 import inspect
 import os
 import shutil
 import sqlite3
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -112,6 +114,13 @@ def fixture_url(fixture_build, tmp_path_factory):
     out, _ = fixture_build
     with served(out / "agingkb.db", tmp_path_factory.mktemp("fixture-datasette") / "datasette.log") as url:
         yield url
+
+
+def run_async(coroutine):
+    """asyncio.run(coroutine) in a thread of its own: a browser test run
+    earlier in the session leaves Playwright's event loop on this thread."""
+    with ThreadPoolExecutor(max_workers=1) as worker:
+        return worker.submit(asyncio.run, coroutine).result()
 
 
 def git(directory, *args):

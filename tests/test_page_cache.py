@@ -2,12 +2,13 @@
 each request: the same for everyone on one host, naming each request's own
 host, and never answering a query with the cached listing."""
 
-import asyncio
 import re
 
 import httpx
 
 from agingkb_site import page_cache
+
+from .conftest import run_async
 
 TIMING = re.compile(r"Queries took [0-9.]+ms")  # each worker's first drawing took its own time
 
@@ -52,7 +53,7 @@ def _drawn_by(app, **headers) -> bytes:
     async def send(message):
         sent.append(message)
 
-    asyncio.run(app(scope, None, send))
+    run_async(app(scope, None, send))
     return b"".join(message.get("body", b"") for message in sent)
 
 

@@ -5,7 +5,6 @@ templates and static files are Datasette's. In-process, no server."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib
 import json
 import pkgutil
@@ -21,6 +20,8 @@ from datasette.plugins import pm
 import agingkb_site
 from agingkb_site import assets, middleware, serve, workarounds
 
+from .conftest import run_async
+
 PACKAGE_DIR = Path(agingkb_site.__file__).parent
 
 
@@ -30,7 +31,7 @@ def get(app, path: str, **headers) -> httpx.Response:
         async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
             return await client.get(path, headers=headers)
 
-    return asyncio.run(request())
+    return run_async(request())
 
 
 def package_modules():

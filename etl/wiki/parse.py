@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..diagnostics import Diagnostic, diagnose
+from ..options import DEFAULT_MAX_PAGE_BYTES
 from ..schema import PageField, Schema
 from .citations import Citation, parse_citation
 from .frontmatter import Frontmatter, FrontmatterError, parse_frontmatter
@@ -137,9 +138,6 @@ def decode(path: str, data: bytes) -> tuple[str, list[Diagnostic]]:
                 f"file is not valid UTF-8 (byte {error.start}); undecodable bytes replaced with U+FFFD",
             )
         ]
-
-
-DEFAULT_MAX_PAGE_BYTES = 2_000_000
 
 
 def field_problem(declared: PageField, entry, page_type: str | None, schema: Schema) -> tuple[str, str]:
