@@ -20,14 +20,32 @@ from .schema import load_schema
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _wiki_option(function):
-    return click.option(
-        "--wiki",
-        "wiki_dir",
-        required=True,
-        type=click.Path(exists=True, file_okay=False, path_type=Path),
-        help="Wiki checkout (or any directory of pages in its format).",
-    )(function)
+# Options several commands share, declared once.
+_wiki_option = click.option(
+    "--wiki",
+    "wiki_dir",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Wiki checkout (or any directory of pages in its format).",
+)
+_out_option = click.option(
+    "--out",
+    "out_dir",
+    default="build",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Output directory.",
+)
+_jobs_option = click.option(
+    "--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores)."
+)
+_max_page_bytes_option = click.option(
+    "--max-page-bytes",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_PAGE_BYTES,
+    show_default=True,
+    help="Size limit for one page.",
+)
 
 
 @click.group()
@@ -38,23 +56,10 @@ def cli():
 
 @cli.command("build")
 @_wiki_option
-@click.option(
-    "--out",
-    "out_dir",
-    default="build",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output directory.",
-)
+@_out_option
 @click.option("--upstream-commit", help="Upstream wiki commit the input corresponds to (recorded in the snapshot).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
-@click.option(
-    "--max-page-bytes",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_PAGE_BYTES,
-    show_default=True,
-    help="Size limit for one page.",
-)
+@_jobs_option
+@_max_page_bytes_option
 @click.option(
     "--previous",
     type=click.Path(file_okay=False, path_type=Path),
@@ -100,14 +105,8 @@ def build_command(
     help="json: a list of {path, line, column, severity, code, message}.",
 )
 @click.option("--strict", is_flag=True, help="Treat warnings as errors.")
-@click.option(
-    "--max-page-bytes",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_PAGE_BYTES,
-    show_default=True,
-    help="Size limit for one page.",
-)
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
+@_max_page_bytes_option
+@_jobs_option
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
@@ -218,14 +217,7 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="A git checkout of the wiki, with nothing uncommitted.",
 )
-@click.option(
-    "--out",
-    "out_dir",
-    default="build",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output directory.",
-)
+@_out_option
 @click.option("--since", help="Start from this revision: it is the baseline, and the commits after it are compared.")
 @click.option(
     "--hold-blocked",
@@ -233,7 +225,7 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
     help="A page whose text blocks a build is kept at its last version that built (left out until it first builds) "
     "instead of stopping the history; commits.pages_held and problem record it.",
 )
-@click.option("--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores).")
+@_jobs_option
 def history_command(checkout: Path, out_dir: Path, since: str | None, hold_blocked: bool, jobs: int | None):
     """Build every commit of a wiki checkout and what each changed.
 
