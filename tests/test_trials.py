@@ -266,8 +266,7 @@ def test_explicit_block_problems_name_their_line():
     explicit, problems = read_explicit_block(
         "trial: rho2020\nn-randomised: 40\nblinding: masked\ncolour: blue\n", 11, footnotes, _NoPages(), "p", ENUMS
     )
-    facts, _, keys = explicit
-    assert facts.values == {"n_randomised": 40} and keys["work"] == "doi:10.5555/rho"
+    assert explicit.facts.values == {"n_randomised": 40} and explicit.keys["work"] == "doi:10.5555/rho"
     assert [(line, code) for line, code, _ in problems] == [(14, "trial-block-invalid"), (13, "trial-block-invalid")]
     assert read_explicit_block("trial: [unclosed\n", 5, footnotes, _NoPages(), "p", ENUMS)[1][0][:2] == (
         6,

@@ -5,6 +5,7 @@ result sections state line by line."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ..wiki.parse import ParsedPage
 from ..wiki.syntax import WIKILINK_VALUE
@@ -36,10 +37,19 @@ def non_prose_lines(body) -> set[int]:
     return lines
 
 
-def study_page_trial(parsed: ParsedPage, index):
-    """(facts, outcomes, registry id, [(line, problems)]) of the trial a
-    study page reports, or None when the page is not a trial (only rct
-    designs and registered studies are)."""
+@dataclass
+class StudyTrial:
+    """What a study page says of the trial it reports."""
+
+    facts: Facts
+    outcomes: list[Outcome]
+    registry_id: str | None
+    line_problems: list[tuple[int, list[str]]]  # numbers that could not be read, by line
+
+
+def study_page_trial(parsed: ParsedPage, index) -> StudyTrial | None:
+    """The trial a study page reports, or None when the page is not a trial
+    (only rct designs and registered studies are)."""
     typed = parsed.typed_fields
 
     def value(key):
@@ -56,7 +66,7 @@ def study_page_trial(parsed: ParsedPage, index):
     registry_id = registry_id or from_tables
     _design(parsed, facts)
     _result_sections(parsed, outcomes, line_problems)
-    return facts, outcomes, registry_id, line_problems
+    return StudyTrial(facts, outcomes, registry_id, line_problems)
 
 
 def _frontmatter_facts(parsed: ParsedPage, index, value) -> Facts:

@@ -8,6 +8,7 @@ same parsers as prose, so '95% CI 0.01–0.90' means the same in both.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
@@ -55,9 +56,19 @@ def declared_enums(schema: Schema) -> dict[str, set]:
     return enums
 
 
+@dataclass
+class ExplicitTrial:
+    """What an explicit block states: its facts and outcomes, and the keys
+    naming its trial (label, registry_id, work, study_page, explicit_fields)."""
+
+    facts: Facts
+    outcomes: list[Outcome]
+    keys: dict
+
+
 def read_explicit_block(content: str, first_line: int, footnotes: dict, index, page: str, enums: dict[str, set]):
-    """An explicit block's (facts, outcomes, keys), or None when it names no
-    trial of this wiki, and its problems as [(line, code, message)].
+    """An explicit block's ExplicitTrial, or None when it names no trial of
+    this wiki, and its problems as [(line, code, message)].
     `footnotes` maps this page's footnote labels to their trial mentions."""
     try:
         data = YAML(typ="rt", pure=True).load(content)
@@ -83,7 +94,7 @@ def read_explicit_block(content: str, first_line: int, footnotes: dict, index, p
         if outcome:
             outcomes.append(outcome)
     keys["explicit_fields"] = sorted(set(block.explicit_fields))
-    return (facts, outcomes, keys), block.problems
+    return ExplicitTrial(facts, outcomes, keys), block.problems
 
 
 class _Block:

@@ -106,17 +106,16 @@ class _PageTrials:
         trial = study_page_trial(parsed, self.index)
         if not trial:
             return
-        facts, outcomes, registry_id, line_problems = trial
-        for line, problems in line_problems:
+        for line, problems in trial.line_problems:
             self.report(line, problems)
         title = parsed.typed_fields["title"].typed if "title" in parsed.typed_fields else self.page
         self.add(
             "study-page",
             1,
             title,
-            facts,
-            outcomes,
-            registry_id=registry_id,
+            trial.facts,
+            trial.outcomes,
+            registry_id=trial.registry_id,
             work=self.index.study_work(self.page),
             study_page=self.page,
             gap_tags=sorted({g.tag for g in self.body.gaps}),
@@ -246,8 +245,9 @@ class _PageTrials:
             for line, code, message in problems:
                 self.diagnostics.append(diagnose(self.path, line, code, message))
             if explicit:
-                facts, outcomes, keys = explicit
-                self.add("explicit", fence.line, fence.content.strip(), facts, outcomes, **keys)
+                self.add(
+                    "explicit", fence.line, fence.content.strip(), explicit.facts, explicit.outcomes, **explicit.keys
+                )
 
 
 def _prose_facts(sentence: str, registry_id: str) -> Facts:
