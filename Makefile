@@ -20,7 +20,7 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
 endif
 
-.PHONY: install browser axe wiki build check serve test test-unit fuzz loadtest history bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help
+.PHONY: install browser axe wiki build check serve test test-unit fuzz loadtest history bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help bench-gold
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
@@ -35,6 +35,7 @@ help:
 	@echo "make bench-history  etl history over the wiki's 108 commits against one full build, in one run"
 	@echo "make bench-site  every reader page's p95 against select 1, and 50 clients against etl serve and one datasette process"
 	@echo "make bench-abuse  a reader's p95 beside 8 heavy-SQL clients and beside 8 download clients"
+	@echo "make bench-gold  the build's trials and trial outcomes against the hand-labelled gold sets, field by field"
 	@echo "make loadtest  50 concurrent clients against a served build; prints throughput and latency"
 	@echo "make publish build, check, validate, test, then release into dist/<version>/ and deploy"
 	@echo "make wiki    clone the upstream wiki at the pinned commit into data/aging_wiki/"
@@ -162,3 +163,7 @@ docs: install
 
 clean:
 	rm -rf $(OUT) dist .pytest_cache
+
+# The build's trials and trial outcomes against the hand-labelled gold sets (tests/gold/TRIALS.md).
+bench-gold: build
+	$(BIN)/python -m benchmarks.gold_trials --db $(OUT)/agingkb.db

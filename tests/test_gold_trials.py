@@ -8,6 +8,7 @@ never by running the ETL."""
 from __future__ import annotations
 
 import json
+import sqlite3
 import sys
 
 import pytest
@@ -111,3 +112,21 @@ def test_second_reader_agreement_is_measured(capsys):
         print("\ntrial gold, readers agree: " + ", ".join(f"{f} {v:.0%}" for f, v in trials.items()))
         print("outcome gold, readers agree: " + ", ".join(f"{f} {v:.0%}" for f, v in outcomes.items()))
     assert trials["is_trial"] >= 0.8 and outcomes["count"] >= 0.7  # the guide is read alike
+
+
+def test_the_build_is_measured_against_the_gold(real_build, capsys):
+    """benchmarks/gold_trials.py pairs the build's trials and outcomes with the
+    gold places and prints per-field figures; the floors here are what the
+    build reached when the gold sets were made, so a regression shows."""
+    from benchmarks.gold_trials import outcome_figures, trial_figures
+
+    out, _ = real_build
+    db = sqlite3.connect(f"file:{out / 'agingkb.db'}?mode=ro", uri=True)
+    db.row_factory = sqlite3.Row
+    trials, outcomes = trial_figures(db), outcome_figures(db)
+    with capsys.disabled():
+        print("\ntrials against the gold: " + ", ".join(f"{k} {v:.0%}" for k, v in trials.items() if "(" in k))
+        print("outcomes against the gold: " + ", ".join(f"{k} {v:.0%}" for k, v in outcomes.items() if "(" in k))
+    assert trials["gold trials"] == sum(label["is_trial"] for label in _labelled("trials")[0])
+    assert trials["is_trial recall"] >= 0.9 and trials["registry_id (of found)"] >= 0.9
+    assert outcomes["value (of paired)"] >= 0.95 and outcomes["recall"] >= 0.25
