@@ -69,18 +69,27 @@ def definitions(wiki: Path) -> list[dict]:
     return found
 
 
-def sample(wiki: Path) -> list[dict]:
+def stratified(every: list[dict], folder_of, size: int, seed: int, minimum: int) -> list[dict]:
+    """Each folder's share of `size` items (at least `minimum`, or all it
+    has), drawn with random.Random(seed) folder by folder in sorted order;
+    returned in path, line order."""
     by_folder: dict[str, list[dict]] = defaultdict(list)
-    every = definitions(wiki)
     for item in every:
-        by_folder[item["path"].rsplit("/", 1)[0] if "/" in item["path"] else "."].append(item)
-    rng = random.Random(SEED)
+        by_folder[folder_of(item)].append(item)
+    rng = random.Random(seed)
     chosen = []
     for folder in sorted(by_folder):
         items = by_folder[folder]
-        quota = min(len(items), max(MIN_PER_FOLDER, round(SAMPLE_SIZE * len(items) / len(every))))
+        quota = min(len(items), max(minimum, round(size * len(items) / len(every))))
         chosen += rng.sample(items, quota)
     return sorted(chosen, key=lambda item: (item["path"], item["line"]))
+
+
+def sample(wiki: Path) -> list[dict]:
+    def folder(item):
+        return item["path"].rsplit("/", 1)[0] if "/" in item["path"] else "."
+
+    return stratified(definitions(wiki), folder, SAMPLE_SIZE, SEED, MIN_PER_FOLDER)
 
 
 if __name__ == "__main__":

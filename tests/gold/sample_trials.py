@@ -33,13 +33,11 @@ text. Run: python tests/gold/sample_trials.py WIKI [trials|outcomes]
 from __future__ import annotations
 
 import json
-import random
 import re
 import sys
-from collections import defaultdict
 from pathlib import Path
 
-from sample_footnotes import DEFINITION, FENCE, line_digest, skip_patterns, skipped  # noqa: I001 (run as a script)
+from sample_footnotes import DEFINITION, FENCE, line_digest, skip_patterns, skipped, stratified  # noqa: I001 (run as a script)
 
 SEED = 20261205
 TRIAL_SAMPLE_SIZE = 190  # at least 150 references to a trial once the others are labelled not-a-trial
@@ -157,17 +155,7 @@ def candidates(wiki: Path, kind: str) -> list[dict]:
 
 def sample(wiki: Path, kind: str) -> list[dict]:
     size = TRIAL_SAMPLE_SIZE if kind == "trials" else OUTCOME_SAMPLE_SIZE
-    every = candidates(wiki, kind)
-    by_folder: dict[str, list[dict]] = defaultdict(list)
-    for item in every:
-        by_folder[item.pop("folder")].append(item)
-    rng = random.Random(SEED)
-    chosen = []
-    for folder in sorted(by_folder):
-        items = by_folder[folder]
-        quota = min(len(items), max(MIN_PER_FOLDER, round(size * len(items) / len(every))))
-        chosen += rng.sample(items, quota)
-    return sorted(chosen, key=lambda item: (item["path"], item["line"]))
+    return stratified(candidates(wiki, kind), lambda item: item.pop("folder"), size, SEED, MIN_PER_FOLDER)
 
 
 if __name__ == "__main__":
