@@ -35,7 +35,7 @@ from .names import DATABASE
 PLUGIN = "downloads"
 PREFIX = "/-/downloads/"
 CHUNK = 256 * 1024
-ZIP_NAME = "datapackage.zip"  # etl.output.package.ZIP_NAME; the plugin does not import the ETL
+ZIP_NAME = "datapackage.zip"  # as etl/output/archive.py names it; the site does not import the ETL
 CONTENT_TYPES = {
     ".csv": "text/csv; charset=utf-8",
     ".json": "application/json; charset=utf-8",

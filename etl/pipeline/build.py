@@ -83,13 +83,8 @@ class _Build:
     """One build's state as it passes from stage to stage."""
 
     def __init__(self, wiki_dir: Path, out_dir: Path, staging: Path, options: BuildOptions, lifetime: ExitStack):
-        self.wiki_dir, self.out_dir, self.staging, self.options, self.lifetime = (
-            wiki_dir,
-            out_dir,
-            staging,
-            options,
-            lifetime,
-        )
+        self.wiki_dir, self.out_dir, self.staging = wiki_dir, out_dir, staging
+        self.options, self.lifetime = options, lifetime
         self.timings: dict[str, float] = {}
         self.cache = PageCache(out_dir / CACHE_DIR, code_version(options.data_dir, options.max_page_bytes))
         self.schema = self.cache.memo("schema", lambda: load_schema(options.data_dir))

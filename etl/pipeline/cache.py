@@ -29,6 +29,7 @@ import shutil
 import sys
 import tempfile
 from contextlib import contextmanager
+from dataclasses import replace
 from importlib import metadata as package_metadata
 from pathlib import Path
 
@@ -132,13 +133,9 @@ class PageCache:
 
     def store(self, key: str, result: PageResult, index_digest: str) -> None:
         header = {"journal": result.journal, "index": index_digest}
-        tables, result.tables, journal, result.journal = result.tables, {}, result.journal, []
-        try:
-            with atomic_file(self._path(key), ".entry-") as stream:
-                for part in (header, result, tables):
-                    pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
-        finally:
-            result.tables, result.journal = tables, journal
+        with atomic_file(self._path(key), ".entry-") as stream:
+            for part in (header, replace(result, tables={}, journal=[]), result.tables):
+                pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
 
     def load_memo(self, name: str) -> dict:
         """A small table kept beside the entries (empty when there is none)."""

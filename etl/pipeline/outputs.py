@@ -56,9 +56,14 @@ def staging_directory(out_dir: Path):
             shutil.rmtree(staging, ignore_errors=True)
 
 
-def is_current(out_dir: Path, build_dir: Path) -> bool:
+def current_build(out_dir: Path) -> Path | None:
+    """The published build directory, if any."""
     pointer = out_dir / CURRENT
-    return pointer.is_symlink() and (out_dir / os.readlink(pointer)).resolve() == build_dir.resolve()
+    return (out_dir / os.readlink(pointer)).resolve() if pointer.is_symlink() else None
+
+
+def is_current(out_dir: Path, build_dir: Path) -> bool:
+    return current_build(out_dir) == build_dir.resolve()
 
 
 def publish(build_dir: Path, out_dir: Path) -> None:
@@ -89,17 +94,10 @@ def remove_stale_builds(out_dir: Path) -> None:
     builds = out_dir / BUILDS_DIR
     if not builds.is_dir():
         return
-    pointer = out_dir / CURRENT
-    current = (out_dir / os.readlink(pointer)).resolve() if pointer.is_symlink() else None
+    current = current_build(out_dir)
     for entry in builds.iterdir():
         if entry.resolve() != current:
             shutil.rmtree(entry, ignore_errors=True)
-
-
-def current_build_name(out_dir: Path) -> str | None:
-    """The directory name under .builds/ of the published build, if any."""
-    pointer = out_dir / CURRENT
-    return Path(os.readlink(pointer)).name if pointer.is_symlink() else None
 
 
 def read_json(path: Path) -> dict | None:

@@ -16,7 +16,7 @@ from ..output.descriptor import write_descriptor
 from ..output.fingerprints import changed_resources, resource_fingerprints, resources_to_validate
 from ..output.validation import PackageValidation
 from .cache import CACHE_DIR, PageCache
-from .outputs import BuildError, current_build_name, read_json
+from .outputs import BuildError, current_build, read_json
 
 VALIDATED_FILE = "validated.json"  # in CACHE_DIR: what frictionless found valid in the last published build
 
@@ -78,7 +78,8 @@ def _reusable_database(out_dir: Path, previous: dict | None, current: dict) -> P
     same code made it; None means load a fresh one."""
     if not previous or previous.get("code") != current["code"]:
         return None
-    if current_build_name(out_dir) != previous.get("build"):
+    current = current_build(out_dir)
+    if current is None or current.name != previous.get("build"):
         return None
     database = out_dir / "agingkb.db"
     return database if database.exists() else None

@@ -76,16 +76,3 @@ class PageResult:
     diagnostics: list  # Diagnostic
     invalid_fields: int  # frontmatter values that do not fit their declared type
     journal: list = field(default_factory=list)  # what the page asked of the corpus index, with the answers
-
-    def without_rows(self) -> PageResult:
-        """The same result without its rows (what `etl check` needs)."""
-        return PageResult(
-            self.page_type,
-            {},
-            self.work_mentions,
-            self.trial_mentions,
-            self.gap_tags,
-            self.diagnostics,
-            self.invalid_fields,
-            self.journal,
-        )
