@@ -68,6 +68,9 @@ EXPECTED = [
     ("trial-effect-outside-ci", "trial-number-unparsed.md", 18),
     ("trial-block-invalid", "trial-block-invalid.md", 12),
     ("trial-duplicate-suspect", "trial-duplicate-b.md", 9),
+    ("trial-facts-conflict", "trial-facts-conflict.md", 11),
+    ("trial-intervention-page-missing", "trial-intervention-page-missing.md", 11),
+    ("trial-term-unmapped", "trial-intervention-page-missing.md", 11),
 ]
 
 

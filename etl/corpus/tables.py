@@ -182,4 +182,5 @@ def vocabulary_rows(schema: Schema, observed_tags: set[str]) -> dict[str, list[d
             {"scheme": s["scheme"], "label": s["label"], "pattern": s["pattern"], "url_template": s["url"]}
             for s in v["identifier_schemes"]
         ],
+        "species": [{"species": s["species"], "terms": s["terms"]} for s in v["species"]],
     }

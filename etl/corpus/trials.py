@@ -11,6 +11,7 @@ from dataclasses import fields
 from ..diagnostics import Diagnostic, diagnose
 from ..rows.result import TrialMention
 from ..wiki.trial_outcomes import Outcome
+from .trial_subjects import tested_and_studied
 from .trial_terms import TrialTerms, normalised_facts, unmapped_term_diagnostics
 
 # Which mention of a trial speaks first when they disagree.
@@ -38,10 +39,15 @@ class TrialIndex:
             keys.append("work:" + mention.work)
         if mention.study_page:
             keys.append("page:" + mention.study_page)
+        keys += mention.keys
         return keys or [f"mention:{position}"]
 
     def _groups(self) -> list[list[TrialMention]]:
+        """Mentions joined by their keys. An acronym joins mentions only
+        when it would not make one trial of two NCT ids (one acronym can
+        name two registrations: a trial and its extension)."""
         parent: dict[str, str] = {}
+        registered: dict[str, set[str]] = {}  # a group's root -> its NCT ids
 
         def find(key):
             parent.setdefault(key, key)
@@ -50,15 +56,27 @@ class TrialIndex:
                 key = parent[key]
             return key
 
-        for position, mention in enumerate(self.mentions):
-            keys = self._keys(mention, position)
-            for key in keys[1:]:
-                a, b = find(keys[0]), find(key)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
+        def join(a, b, soft=False):
+            a, b = find(a), find(b)
+            ids_a, ids_b = registered.get(a, set()), registered.get(b, set())
+            if a == b or soft and ids_a and ids_b and ids_a != ids_b:
+                return
+            root, other = min(a, b), max(a, b)
+            parent[other] = root
+            registered[root] = ids_a | ids_b
+
+        keyed = [(mention, self._keys(mention, position)) for position, mention in enumerate(self.mentions)]
+        for mention, keys in keyed:
+            if mention.registry_id:
+                registered.setdefault(find(keys[0]), set()).add(mention.registry_id)
+        for soft in (False, True):
+            for _, keys in keyed:
+                for key in keys[1:]:
+                    if key.startswith("acronym:") == soft:
+                        join(keys[0], key, soft)
         groups: dict[str, list[TrialMention]] = {}
-        for position, mention in enumerate(self.mentions):
-            groups.setdefault(find(self._keys(mention, position)[0]), []).append(mention)
+        for mention, keys in keyed:
+            groups.setdefault(find(keys[0]), []).append(mention)
         ordered = []
         for members in groups.values():
             members.sort(key=lambda m: (KIND_RANK[m.kind], m.source_path, m.source_line))
@@ -100,15 +118,38 @@ class TrialIndex:
             normalised, unmapped = normalised_facts(facts, self.terms)
             for kind in unmapped:
                 unmapped_terms.setdefault((kind, facts[kind]), fact_mention[kind])
+            facts.update(tested_and_studied(members, facts, fact_mention))
             tables["trials"].append(
                 _trial_row(trial, members, known_works, facts, normalised, explicit, arm_source, len(trial_outcomes))
             )
+            self._check_registered_facts(members)
             for seq, mention in enumerate(sorted(members, key=lambda m: (m.source_path, m.source_line, m.kind)), 1):
                 tables["trial_mentions"].append(_mention_row(trial, seq, mention))
                 if mention.kind == "footnote" and mention.label:
                     self._check_label(trial, mention, label_owner)
         self.diagnostics += unmapped_term_diagnostics(unmapped_terms)
         return tables
+
+    def _check_registered_facts(self, members: list[TrialMention]) -> None:
+        """Two mentions of one NCT id that state different sample sizes:
+        one of them is probably another trial, or a typo. Both are kept;
+        the trial takes the first in rank order."""
+        first: dict[str, TrialMention] = {}
+        for mention in members:
+            n = mention.facts.get("n_randomised")
+            if not mention.registry_id or n is None:
+                continue
+            earlier = first.setdefault(mention.registry_id, mention)
+            if earlier.facts["n_randomised"] != n:
+                self.diagnostics.append(
+                    diagnose(
+                        mention.source_path,
+                        mention.source_line,
+                        "trial-facts-conflict",
+                        f"{mention.registry_id} here has n={n}, but n={earlier.facts['n_randomised']} at "
+                        f"{earlier.source_path}:{earlier.source_line}, which the trial row takes",
+                    )
+                )
 
     def _check_label(self, trial: str, mention: TrialMention, label_owner: dict) -> None:
         """One footnote label naming two trials on two pages, neither of them
@@ -191,10 +232,21 @@ def _trial_row(trial, members, known_works, facts, normalised, explicit, arm_sou
         "outcome_count": outcome_count,
         "gap_tags": tags,
         "needs_replication": "gap/needs-replication" in tags,
+        "merged_keys": _merged_keys(members),
         "explicit_fields": sorted(explicit),
         "facts_origin": "explicit" if explicit and explicit >= set(facts) else "mixed" if explicit else "extracted",
         **members[0].provenance,
     }
+
+
+def _merged_keys(members: list[TrialMention]) -> list[str] | None:
+    """The keys that made these mentions one trial, when there are several
+    mentions: NCT ids, works, study pages, a table row's footnote, an
+    acronym on one page."""
+    if len(members) < 2:
+        return None
+    keys = {key for m in members for key in TrialIndex._keys(m, 0) if not key.startswith("mention:")}
+    return sorted(keys)
 
 
 def _mention_row(trial: str, seq: int, mention: TrialMention) -> dict:
@@ -238,6 +290,10 @@ TRIAL_FACT_COLUMNS = [
     "condition",
     "population",
     "inclusion",
+    "intervention_origin",
+    "intervention_page_origin",
+    "species",
+    "species_origin",
 ]
 OUTCOME_COLUMNS = [f.name for f in fields(Outcome)]  # as read_outcome fills them
 

@@ -30,6 +30,7 @@ def vocabulary_values(schema: Schema, gap_tags: list[str]) -> dict[str, list]:
         "status_values": [s["status"] for s in v["status_values"]],
         "status_dimensions": [d["dimension"] for d in v["status_dimensions"]],
         "identifier_schemes": [s["scheme"] for s in v["identifier_schemes"]],
+        "species": [s["species"] for s in v["species"]],
     }
 
 

@@ -58,6 +58,10 @@ class TrialMention:
     explicit_fields: list[str]  # facts an explicit block states (they win over extracted ones)
     source_path: str
     source_line: int
+    # Keys besides the NCT id, work and study page that make mentions one
+    # trial: 'footnote:<page>#<label>' (a table row and the footnote it
+    # cites), 'acronym:<page>#<ACRONYM>' (one acronym on one page).
+    keys: tuple[str, ...] = ()
 
     @property
     def provenance(self) -> dict:

@@ -11,7 +11,7 @@ from ..wiki.parse import ParsedPage
 from ..wiki.syntax import WIKILINK_VALUE
 from ..wiki.trial_outcomes import Outcome, read_outcome
 from ..wiki.trial_tables import header_meaning, is_key_value_table, is_trial_table, read_key_value_table, read_table_row
-from ..wiki.trials import ACRONYM, Facts, design_facts, find_duration, split_clauses
+from ..wiki.trials import ACRONYM, Facts, design_facts, find_duration, find_species, split_clauses
 
 RESULT_HEADING = re.compile(r"result|finding|outcome|endpoint|efficacy|safety", re.I)
 DESIGN_HEADING = re.compile(r"tl;?dr|summary|design|method|abstract|overview", re.I)
@@ -47,7 +47,7 @@ class StudyTrial:
     line_problems: list[tuple[int, list[str]]]  # numbers that could not be read, by line
 
 
-def study_page_trial(parsed: ParsedPage, index) -> StudyTrial | None:
+def study_page_trial(parsed: ParsedPage, index, species=None) -> StudyTrial | None:
     """The trial a study page reports, or None when the page is not a trial
     (only rct designs and registered studies are)."""
     typed = parsed.typed_fields
@@ -60,6 +60,9 @@ def study_page_trial(parsed: ParsedPage, index) -> StudyTrial | None:
     if value("study-design") != "rct" and not registry_id:
         return None
     facts = _frontmatter_facts(parsed, index, value)
+    organism = value("organism")
+    if species and isinstance(organism, str):  # 'homo-sapiens', 'mus-musculus'; 'multi' names none
+        facts.set("species", find_species(organism, species))
     outcomes: list[Outcome] = []
     line_problems: list = []
     from_tables = _tables(parsed, facts, outcomes, line_problems)  # read whether or not the frontmatter names one

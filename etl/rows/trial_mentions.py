@@ -8,16 +8,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict
+from typing import NamedTuple
 
 from ..diagnostics import Diagnostic, diagnose
 from ..schema import Schema
 from ..wiki.citations import SEGMENT_SPLIT
 from ..wiki.markdown import sentence_claim
 from ..wiki.parse import ParsedPage
-from ..wiki.syntax import DOI, REGISTRY_ID, WIKILINK, clean_doi
+from ..wiki.syntax import DOI, FOOTNOTE_REF, REGISTRY_ID, WIKILINK, clean_doi
 from ..wiki.trial_outcomes import Outcome, read_outcomes
 from ..wiki.trial_tables import is_key_value_table, read_key_value_table, read_table_row, trial_table_kind
-from ..wiki.trials import ACRONYM_BEFORE_ID, Facts, find_phase, find_registry_status, sample_size_facts, text_facts
+from ..wiki.trials import (
+    ACRONYM_BEFORE_ID,
+    Facts,
+    find_phase,
+    find_registry_status,
+    find_species,
+    find_trial_name,
+    sample_size_facts,
+    species_pattern,
+    text_facts,
+)
 from .result import TrialMention
 from .study_trials import code_lines, study_page_trial
 from .trial_blocks import declared_enums, read_explicit_block
@@ -31,9 +42,9 @@ def page_trial_mentions(
 ) -> tuple[list[TrialMention], list[Diagnostic]]:
     """Every trial mention on one page, and the problems found reading them.
     footnote_works maps a footnote's position to its work key."""
-    found = _PageTrials(parsed, index)
+    found = _PageTrials(parsed, index, footnote_works, species_pattern(schema.vocabularies["species"]))
     found.study_page()
-    found.footnotes(footnote_works)
+    found.footnotes()
     found.table_rows()
     found.key_value_tables()
     found.prose_ids()
@@ -45,11 +56,22 @@ class _PageTrials:
     """One page's trial mentions, gathered source by source in the order
     above (the order decides nothing but the order of the rows)."""
 
-    def __init__(self, parsed: ParsedPage, index):
-        self.parsed, self.index = parsed, index
+    def __init__(self, parsed: ParsedPage, index, footnote_works: dict[int, str | None], species):
+        self.parsed, self.index, self.species = parsed, index, species
         self.page, self.path, self.body = parsed.page, parsed.path, parsed.body
         self.mentions: list[TrialMention] = []
         self.diagnostics: list[Diagnostic] = []
+        # Each footnote label's first definition (readers see the first):
+        # its position, work key, design and single NCT id.
+        self.cited: dict[str, _Cited] = {}
+        for position, (definition, citation) in enumerate(zip(self.body.footnote_defs, parsed.citations)):
+            if definition.label not in self.cited:
+                self.cited[definition.label] = _Cited(
+                    position,
+                    footnote_works.get(position),
+                    citation.design,
+                    _single_registry_id(definition.record),
+                )
         # A gap tag qualifies the footnotes its claim cites, and those cited
         # anywhere on its line (a paragraph or list item is one line).
         self.tags_by_footnote: dict[str, list[str]] = {}
@@ -68,6 +90,15 @@ class _PageTrials:
 
     def add(self, kind: str, line: int, text: str, facts: Facts, outcomes: list[Outcome], **keys) -> None:
         facts.set("intervention_page", _intervention_page(facts.values.get("intervention"), self.index, self.page))
+        facts.set("species", find_species(text, self.species))
+        if kind == "explicit":  # wikilinks in a fenced block are not the page's links: say here what is missing
+            for match in WIKILINK.finditer(facts.values.get("intervention") or ""):
+                if not self.index.resolve(match.group(1).strip(), self.page):
+                    message = f"the trial's intervention links [[{match.group(1).strip()}]], which is not a page"
+                    self.diagnostics.append(diagnose(self.path, line, "trial-intervention-page-missing", message))
+        merge_keys = list(keys.get("keys", ()))
+        if acronym := facts.values.get("acronym"):
+            merge_keys.append(f"acronym:{self.page}#{acronym.upper()}")
         self.mentions.append(
             TrialMention(
                 kind=kind,
@@ -85,6 +116,7 @@ class _PageTrials:
                 explicit_fields=keys.get("explicit_fields", []),
                 source_path=self.path,
                 source_line=line,
+                keys=tuple(merge_keys),
             )
         )
         self.report(line, facts.problems)
@@ -103,7 +135,7 @@ class _PageTrials:
         parsed = self.parsed
         if parsed.page_type != "study":
             return
-        trial = study_page_trial(parsed, self.index)
+        trial = study_page_trial(parsed, self.index, self.species)
         if not trial:
             return
         for line, problems in trial.line_problems:
@@ -121,14 +153,13 @@ class _PageTrials:
             gap_tags=sorted({g.tag for g in self.body.gaps}),
         )
 
-    def footnotes(self, footnote_works: dict[int, str | None]) -> None:
+    def footnotes(self) -> None:
         """Footnote records of trials: a trial design, or one NCT id."""
-        seen_labels = set()
-        for position, (definition, citation) in enumerate(zip(self.body.footnote_defs, self.parsed.citations)):
-            if definition.label in seen_labels:
+        for definition, citation in zip(self.body.footnote_defs, self.parsed.citations):
+            cited = self.cited[definition.label]
+            if definition.line != self.body.footnote_defs[cited.position].line:
                 continue  # a duplicate definition; readers see the first
-            seen_labels.add(definition.label)
-            registry_id = _single_registry_id(definition.record)
+            registry_id = cited.registry_id
             if citation.design not in TRIAL_DESIGNS and not registry_id:
                 continue
             facts, outcomes = _footnote_facts(definition.record, citation)
@@ -141,9 +172,10 @@ class _PageTrials:
                 outcomes,
                 label=definition.label,
                 registry_id=registry_id,
-                work=footnote_works.get(position),
+                work=cited.work,
                 study_page=study_page,
                 gap_tags=sorted(set(self.tags_by_footnote.get(definition.label, []))),
+                keys=[f"footnote:{self.page}#{definition.label}"],
             )
 
     def table_rows(self) -> None:
@@ -164,6 +196,10 @@ class _PageTrials:
                 registry_id = reading.registry_ids[0] if reading.registry_ids else None
                 doi = reading.doi
                 work = "doi:" + clean_doi(doi).lower() if doi and doi.startswith("10.") else None
+                label = self._row_footnote(cells, registry_id, work)
+                if label:
+                    work = work or self.cited[label].work
+                    registry_id = registry_id or self.cited[label].registry_id
                 study = None
                 if registry_id is None and work is None:
                     links = [
@@ -181,7 +217,36 @@ class _PageTrials:
                     study_page=study,
                     gap_tags=sorted(set(self.tags_by_line.get(line, []))),
                     unmapped=reading.unmapped or None,
+                    keys=[f"footnote:{self.page}#{label}"] if label else [],
                 )
+
+    def _row_footnote(self, cells: list[str], registry_id: str | None, work: str | None) -> str | None:
+        """The footnote a trial-table row cites for its trial: the one in
+        its first cell, else the row's only one, else its only trial record.
+        A record of another design (a review, a cohort) or of another NCT id
+        is not the row's trial; a row citing several is left unmerged."""
+
+        def fits(label: str) -> bool:
+            cited = self.cited.get(label)
+            if cited is None:
+                return False  # points nowhere: footnote-undefined reports it
+            if cited.registry_id and registry_id and cited.registry_id != registry_id:
+                return False
+            if cited.design in TRIAL_DESIGNS or (cited.registry_id and cited.registry_id == registry_id):
+                return True
+            return cited.design is None and registry_id is None and work is None
+
+        for text in (cells[0], " ".join(cells)) if cells else ():
+            labels = list(dict.fromkeys(FOOTNOTE_REF.findall(text)))
+            fitting = [label for label in labels if fits(label)]
+            trials = [label for label in fitting if self.cited[label].design in TRIAL_DESIGNS]
+            if len(fitting) == 1 and len(labels) == 1:
+                return fitting[0]
+            if len(trials) == 1:
+                return trials[0]
+            if labels:
+                return None
+        return None
 
     def key_value_tables(self) -> None:
         """Key-value tables ('Parameter | Value') naming a trial, off study pages."""
@@ -250,6 +315,15 @@ class _PageTrials:
                 )
 
 
+class _Cited(NamedTuple):
+    """What a footnote label's first definition says of its work."""
+
+    position: int
+    work: str | None
+    design: str | None
+    registry_id: str | None
+
+
 def _prose_facts(sentence: str, registry_id: str) -> Facts:
     """What the sentence naming an NCT id says of the trial: its acronym,
     registry status and phase."""
@@ -306,4 +380,6 @@ def _footnote_facts(record: str, citation) -> tuple[Facts, list[Outcome]]:
         found, problems = read_outcomes(segment)
         outcomes += found
         facts.problems += problems
+    if "acronym" not in facts.values:
+        facts.set("acronym", find_trial_name(record))
     return facts, outcomes

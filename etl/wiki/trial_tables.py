@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 
 from .numbers import CI_LOOKS, NUMBER, P_LOOKS, parse_number
-from .syntax import REGISTRY_ID
+from .syntax import FOOTNOTE_REF, REGISTRY_ID
 from .trial_outcomes import METRICS, Outcome, measure_of, read_outcome, read_outcomes
 from .trials import (
     ACRONYM,
@@ -180,7 +180,11 @@ def _read_registry_id(row: _Row, name: str, cell: str, text: str) -> None:
 
 
 def _read_title(row: _Row, name: str, cell: str, text: str) -> None:
-    if match := re.fullmatch(rf"(?:the\s+)?({ACRONYM})(?:\s+(?:trial|study|pilot))?(?:\s*\(\d{{4}}\))?", text):
+    text = FOOTNOTE_REF.sub("", text).strip()  # 'HPS [^hps2002]' names HPS
+    name_first = re.fullmatch(
+        rf"(?:the\s+)?({ACRONYM})(?:\s+(?:trial|study|pilot|RCT))?(?:\s*\([^()]*\)|\s+[—–]\s.*)?", text
+    )  # 'COSMOS (Sesso 2022)', 'TROFFi — physical function in survivors'
+    if match := name_first:
         row.facts.set("acronym", match.group(1))
     row.facts.set("title", text)
 

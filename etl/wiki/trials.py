@@ -100,6 +100,63 @@ ACRONYM_BEFORE_ID = re.compile(
     rf"\b(?P<acronym>{ACRONYM})\s+(?:pilot\s+|phase\s+\S+\s+)?(?:trial|study|RCT)\s*[(,:]?\s*"
     rf"(?:{WIKILINK.pattern}\s*)?\(?\s*{REGISTRY_ID.pattern}"
 )
+# A trial's name in a citation record: 'Ridker PM et al. (CANTOS trial)',
+# '(WOSCOPS Group)', 'et al. (DOPS)', 'analysis of CANTOS RCT', 'HELIOS-B
+# trial', '(REDUCE-IT; icosapent ethyl ...)'. Several words for
+# 'ODYSSEY OUTCOMES', 'PROVE-IT TIMI 22', 'NSABP P-1'.
+TRIAL_NAME = rf"(?:{ACRONYM})(?:\s+(?:{ACRONYM}|\d+))*"
+GROUP_WORDS = r"(?:\s+(?:Study|Research|Collaborative|Cooperative|Trial|Writing))*\s+(?:Investigators|Group|Trialists)"
+NAMED_TRIAL = re.compile(
+    rf"\((?:the\s+)?(?P<a>{TRIAL_NAME})(?:\s+(?:trial|study|Study|Trial|RCT)|{GROUP_WORDS})\)"
+    rf"|et al\.?,?\s*\((?P<b>{TRIAL_NAME})\)"
+    rf"|\((?P<c>{TRIAL_NAME});"
+    rf"|\b(?:of|from|in)\s+(?:the\s+)?(?P<d>{TRIAL_NAME})\s+(?:RCT|trial|study)\b"
+    rf"|(?<![\w-])(?P<e>{TRIAL_NAME})\s+(?:trial|RCT)\b"
+)
+NOT_TRIAL_NAMES = {
+    "RCT",
+    "RCTS",
+    "NCT",
+    "II",
+    "III",
+    "IV",
+    "MI",
+    "CI",
+    "HR",
+    "ITT",
+    "NS",
+    "NIH",
+    "FDA",
+    "EMA",
+    "US",
+    "UK",
+}
+
+
+def find_trial_name(text: str) -> str | None:
+    """The trial's acronym as a citation record names it, if it does."""
+    for match in NAMED_TRIAL.finditer(unmarked(text)):
+        name = next(group for group in match.groups() if group)
+        if name.upper() not in NOT_TRIAL_NAMES and not re.fullmatch(r"NCT\d+|[A-Z]\d*|Phase.*", name):
+            return name
+    return None
+
+
+def species_pattern(vocabulary: list[dict]) -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern for every species term of data/vocabularies.yml, and the
+    species each term (lower case) names."""
+    species_of = {term.lower(): entry["species"] for entry in vocabulary for term in entry["terms"]}
+    words = sorted(species_of, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.I), species_of
+
+
+def find_species(text: str, pattern: tuple[re.Pattern, dict[str, str]]) -> str | None:
+    """The species the earliest species term in the text names."""
+    regex, species_of = pattern
+    match = regex.search(text or "")
+    return species_of[match.group(1).lower()] if match else None
+
+
 N_COUNT = re.compile(
     r"^\s*(?:n\s*[=:]\s*)?(?P<approx>[~≈>]|about |approx\.? |approximately )?\s*"
     r"(?P<n>\d{1,3}(?:,\d{3})+|\d+)(?!\s*(?:[.,]\d|%|/))",

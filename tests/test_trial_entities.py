@@ -1,0 +1,142 @@
+"""Trials as entities: every mention of one trial joined into one row (a
+table row and the footnote it cites, one acronym on one page), what each
+trial tests and in whom with where that was read. A fixture wiki written
+for these rules (tests/fixtures/trial_entities_wiki) and the pure readers."""
+
+import json
+import sqlite3
+
+import pytest
+
+from etl.options import BuildOptions
+from etl.pipeline.build import build
+from etl.schema import load_schema
+from etl.wiki.trials import find_species, find_trial_name, species_pattern
+
+from .conftest import ROOT
+
+WIKI = ROOT / "tests" / "fixtures" / "trial_entities_wiki"
+STATINS = "interventions/pharmacological/demo-statins"
+
+
+@pytest.mark.parametrize(
+    "record,name",
+    [
+        ("Ridker PM et al. (DEMO-1 trial) · Demo J 2017", "DEMO-1"),
+        ("Roe R, Poe P, et al. (ALPHA Investigators)", "ALPHA"),
+        ("Doe J et al. (PAX) · Demo Med 2012", "PAX"),
+        ("exploratory subgroup analysis of the OMEGA RCT", "OMEGA"),
+        ("rct (ZETA-IT; demo ethyl 4 g/d vs placebo)", "ZETA-IT"),
+        ("(KAPPA-IT TIMI 9 Study Investigators)", "KAPPA-IT TIMI 9"),
+        ("the ODYSSEY DEMO trial of a demo antibody", "ODYSSEY DEMO"),
+        ("a Phase 2 RCT in older adults", None),
+        ("an RCT trial with n=40", None),
+    ],
+)
+def test_a_trial_name_is_read_from_how_records_write_it(record, name):
+    assert find_trial_name(record) == name
+
+
+def test_species_are_the_earliest_vocabulary_word():
+    pattern = species_pattern(load_schema().vocabularies["species"])
+    assert find_species("12 dogs, then 40 patients", pattern) == "dog"
+    assert find_species("mus-musculus", pattern) == "mouse"
+    assert find_species("homo-sapiens", pattern) == "human"
+    assert find_species("adults with demo anaemia", pattern) == "human"
+    assert find_species("a demo drug at 20 mg/day", pattern) is None
+    assert find_species("humanised antibody", pattern) is None  # a word, not a prefix
+
+
+@pytest.fixture(scope="module")
+def entities(tmp_path_factory):
+    out = tmp_path_factory.mktemp("trial-entities")
+    result = build(WIKI, out, options=BuildOptions(jobs=1))
+    db = sqlite3.connect(out / "agingkb.db")
+    db.row_factory = sqlite3.Row
+    yield db, result
+    db.close()
+
+
+def _trial(db, **where):
+    clause = " and ".join(f"{column} = ?" for column in where)
+    rows = db.execute(f"select * from trials where {clause}", list(where.values())).fetchall()
+    assert len(rows) == 1, (where, [dict(r) for r in rows])
+    return dict(rows[0])
+
+
+def test_a_table_row_and_the_footnote_it_cites_are_one_trial(entities):
+    db, _ = entities
+    alpha = _trial(db, acronym="ALPHA")
+    assert alpha["trial"] == "doi:10.5555/demo.alpha"
+    assert (alpha["n_randomised"], alpha["mention_count"]) == (1200, 2)
+    assert json.loads(alpha["merged_keys"]) == [
+        f"acronym:{STATINS}#ALPHA",
+        f"footnote:{STATINS}#alpha2001",
+        "work:doi:10.5555/demo.alpha",
+    ]
+    kinds = db.execute("select kind, source_line from trial_mentions where trial = ? order by seq", [alpha["trial"]])
+    assert [tuple(r) for r in kinds] == [("table-row", 13), ("footnote", 20)]
+
+
+def test_a_row_citing_a_trial_and_a_review_is_the_trial_not_the_review(entities):
+    db, _ = entities
+    beta = _trial(db, acronym="BETA-2")
+    assert f"footnote:{STATINS}#beta2005" in json.loads(beta["merged_keys"])
+    assert beta["work"] is None and beta["mention_count"] == 2
+    # A row citing only a review keeps its own trial, without the review's work.
+    gamma = _trial(db, acronym="GAMMA")
+    assert (gamma["trial"], gamma["work"], gamma["merged_keys"]) == (f"{STATINS}#L15", None, None)
+    assert db.execute("select count(*) from trial_mentions where work = 'doi:10.5555/demo.review'").fetchone()[0] == 0
+
+
+def test_a_row_citing_a_footnote_that_does_not_exist_is_reported_and_kept(entities):
+    db, result = entities
+    delta = _trial(db, acronym="DELTA")
+    assert (delta["trial"], delta["n_randomised"]) == (f"{STATINS}#L16", 300)
+    assert [(d.path, d.line) for d in result.diagnostics if d.code == "footnote-undefined"] == [(f"{STATINS}.md", 16)]
+
+
+def test_one_acronym_does_not_join_two_registrations(entities):
+    db, _ = entities
+    rows = db.execute("select trial, merged_keys from trials where acronym = 'OMICRON' order by trial").fetchall()
+    assert [r["trial"] for r in rows] == ["NCT09880001", "NCT09880002"]
+    assert "nct:NCT09880002" not in json.loads(rows[0]["merged_keys"]) and rows[1]["merged_keys"] is None
+
+
+def test_what_a_trial_tests_and_where_that_was_read(entities):
+    db, _ = entities
+    alpha = _trial(db, acronym="ALPHA")
+    # The record states the drug; the class page citing it is its page.
+    assert (alpha["intervention"], alpha["intervention_origin"]) == ("demostatin", "stated")
+    assert (alpha["intervention_page"], alpha["intervention_page_origin"]) == (STATINS, "citing-page")
+    # A trial named only on a condition's page has no intervention page.
+    omicron = _trial(db, trial="NCT09880001")
+    assert (omicron["intervention_page"], omicron["intervention_page_origin"]) == (None, None)
+
+
+def test_in_whom_a_trial_was_done_and_where_that_was_read(entities):
+    db, _ = entities
+    assert [_trial(db, acronym=a)[k] for a in ("ALPHA", "SIGMA-D") for k in ("species", "species_origin")] == [
+        "human",
+        "stated",
+        "dog",
+        "stated",  # stated words win over what a registration implies
+    ]
+    delta = _trial(db, acronym="DELTA")  # no word names who was treated
+    assert (delta["species"], delta["species_origin"]) == (None, None)
+    assert db.execute("select species from species order by species").fetchall()[0][0] == "cat"
+
+
+def test_conflicting_facts_and_missing_pages_are_reported_where_written(entities):
+    db, result = entities
+    anaemia = "phenotypes/demo-anaemia.md"
+    reported = [
+        (d.code, d.path, d.line) for d in result.diagnostics if d.code.startswith("trial-") and "term" not in d.code
+    ]
+    assert sorted(reported) == [
+        ("trial-facts-conflict", anaemia, 15),  # the table row's 250 against the footnote's 300 ...
+        ("trial-intervention-page-missing", anaemia, 17),
+    ]
+    # ... and every mention is kept: the trial row takes the first in rank order.
+    omicron = _trial(db, trial="NCT09880001")
+    assert (omicron["n_randomised"], omicron["mention_count"]) == (300, 3)
