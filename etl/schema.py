@@ -39,6 +39,7 @@ FIELD_COLUMN_TYPES = {
     "enum": "string",
     "identifier": "string",
     "wikilink": "string",
+    "page-slug": "string",
     "integer": "integer",
     "year": "integer",
     "number": "number",
@@ -47,6 +48,9 @@ FIELD_COLUMN_TYPES = {
     "list": "array",
     "wikilinks": "array",
 }
+# Field types whose values name pages: their typed column holds page IDs
+# (data/page_types.yml says what a value naming no page becomes).
+LINK_FIELD_TYPES = ("wikilink", "wikilinks", "page-slug")
 
 
 def load_yaml(path: Path):
@@ -176,6 +180,10 @@ class PageField:
     @property
     def column_name(self) -> str:
         return self.name.replace("-", "_")
+
+    @property
+    def names_pages(self) -> bool:
+        return self.type in LINK_FIELD_TYPES
 
 
 @dataclass
@@ -316,8 +324,12 @@ def _typed_table(
             continue  # kept on pages.aliases
         column_type = FIELD_COLUMN_TYPES[f.type]
         description = f.description
-        if f.type in ("wikilink", "wikilinks"):
-            description += " Link targets as written" + (", as a JSON array." if f.type == "wikilinks" else ".")
+        if f.names_pages:
+            description += (
+                " JSON array of the page IDs its links name (relations.target_page);"
+                if f.type == "wikilinks"
+                else " The page ID it names (relations.target_page);"
+            ) + " a target naming no page is kept as written (relations.target_exists is false)."
         elif f.type == "list":
             description += " (JSON array)"
         enum = None

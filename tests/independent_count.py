@@ -50,7 +50,9 @@ def body_lines_outside_fences(body: list[str]) -> list[str]:
     return kept
 
 
-def count_page(text: str, identifier_keys: set[str]) -> Counter:
+def count_page(text: str, identifier_keys: set[str], slug_keys: frozenset[str] = frozenset()) -> Counter:
+    """Counts for one page; `slug_keys` are the keys whose value names a page
+    by its bare slug (a link as much as a [[link]] is)."""
     counts: Counter = Counter()
     frontmatter, body = split_page(text)
     for line in frontmatter:
@@ -59,7 +61,10 @@ def count_page(text: str, identifier_keys: set[str]) -> Counter:
             counts["frontmatter keys"] += 1
             if key.group(1) in identifier_keys:
                 counts["frontmatter identifiers"] += 1
-        counts["frontmatter wikilinks"] += len(WIKILINK.findall(INLINE_CODE.sub("", line)))
+            value = line[key.end() :].strip().strip("\"'")
+            if key.group(1) in slug_keys and value not in ("", "null", "~") and "[[" not in value:
+                counts["frontmatter links"] += 1
+        counts["frontmatter links"] += len(WIKILINK.findall(INLINE_CODE.sub("", line)))
         counts["gap tags"] += len(TAG.findall(INLINE_CODE.sub("", line)))
     lines = body_lines_outside_fences(body)
     # Every trial registration named on the page (frontmatter nct-id, body).
@@ -93,13 +98,21 @@ def count_page(text: str, identifier_keys: set[str]) -> Counter:
     return counts
 
 
-def count_wiki(files: list[tuple[str, str]], identifier_keys_by_type: dict[str, set[str]]) -> dict[str, Counter]:
+def count_wiki(
+    files: list[tuple[str, str]],
+    identifier_keys_by_type: dict[str, set[str]],
+    slug_keys_by_type: dict[str, set[str]] | None = None,
+) -> dict[str, Counter]:
     """Counts per file for (path, text) pairs."""
     result = {}
     for path, text in files:
         frontmatter, _ = split_page(text)
         page_type = next((line.split(":", 1)[1].strip() for line in frontmatter if line.startswith("type:")), None)
-        result[path] = count_page(text, identifier_keys_by_type.get(page_type or "", set()))
+        result[path] = count_page(
+            text,
+            identifier_keys_by_type.get(page_type or "", set()),
+            frozenset((slug_keys_by_type or {}).get(page_type or "", ())),
+        )
     return result
 
 

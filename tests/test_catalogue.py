@@ -61,6 +61,7 @@ EXPECTED = [
     ("table-no-header", "table-no-header.md", 11),
     ("status-unknown", "status-unknown.md", 10),
     ("wikilink-missing", "wikilink-missing.md", 7),
+    ("wikilink-missing", "page-slug-missing.md", 4),
     ("bibliography-page", "data/bibliography.yml", 4),
     ("trial-number-unparsed", "trial-number-unparsed.md", 9),
     ("trial-term-unmapped", "trial-number-unparsed.md", 9),
@@ -98,6 +99,10 @@ def test_did_you_mean_and_messages_name_the_problem(diagnostics):
     messages = {d.code: d.message for d in diagnostics}
     assert messages["gap-tag-unknown"] == "unknown gap tag #gap/needs-replicaton; did you mean #gap/needs-replication?"
     assert "[[no-such-page]]" in messages["wikilink-missing"]
+    assert (
+        "parent-system: 'no-such-system' names no page"
+        in [d.message for d in diagnostics if d.path == "page-slug-missing.md"][0]
+    )
     conflicts = sorted(d.message for d in diagnostics if d.code == "work-conflict")
     assert conflicts == [
         "doi:10.5555/conflict.1: journal 'Science' here but 'Nature' at work-conflict-a.md:9",

@@ -180,12 +180,14 @@ def test_links_and_relations(rows):
 def test_typed_protein_row(rows):
     protein = rows[0]["proteins"][0]
     assert {
-        k: protein[k] for k in ("hgnc", "genage_id", "mr_causal_evidence", "pathways", "verified", "druggability_tier")
+        k: protein[k]
+        for k in ("hgnc", "genage_id", "mr_causal_evidence", "pathways", "hallmarks", "verified", "druggability_tier")
     } == {
         "hgnc": "HGNC:4242",
         "genage_id": None,
         "mr_causal_evidence": "yes",
-        "pathways": ["demo-pathway"],
+        "pathways": ["pathways/demo-pathway"],  # [[demo-pathway]] names that page
+        "hallmarks": ["missing-hallmark"],  # names no page: kept as written
         "verified": False,
         "druggability_tier": None,
     }

@@ -233,7 +233,8 @@ def _check_registry_ids(parsed: ParsedPage) -> list[Diagnostic]:
 
 
 def _check_links(parsed: ParsedPage, index: CorpusIndex) -> list[Diagnostic]:
-    """Wikilinks in the body and frontmatter that name no page of the snapshot."""
+    """Wikilinks in the body and frontmatter, and the slugs of page-slug
+    fields, that name no page of the snapshot."""
     path, body, fm = parsed.path, parsed.body, parsed.frontmatter
     found: list[Diagnostic] = []
     for link in body.links:
@@ -242,6 +243,12 @@ def _check_links(parsed: ParsedPage, index: CorpusIndex) -> list[Diagnostic]:
                 diagnose(path, link.line, "wikilink-missing", f"[[{link.target}]] names no page in this snapshot")
             )
     for entry in fm.fields:
+        checked = parsed.typed_fields.get(entry.key)
+        slug = checked.typed if checked and checked.declared and checked.declared.type == "page-slug" else None
+        if slug and not LEADING_PAGE_LINK.match(entry.value) and index.resolve(slug, parsed.page) is None:
+            found.append(
+                diagnose(path, entry.line, "wikilink-missing", f"{entry.key}: '{slug}' names no page in this snapshot")
+            )
         values = entry.value if isinstance(entry.value, list) else [entry.value]
         for value in values:
             match = LEADING_PAGE_LINK.match(value) if isinstance(value, str) else None

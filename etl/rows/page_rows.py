@@ -52,12 +52,20 @@ class PageRows(FootnoteRows):
         self.sections = {s.seq: s for s in parsed.body.sections}
         self.rows: dict[str, list[dict]] = {name: [] for name in schema.tables}
         self.mentions: list[WorkMention] = []
+        self._target_pages: dict[str, str | None] = {}
 
     def prov(self, line: int) -> dict:
         return {"source_path": self.path, "source_line": line}
 
     def section_of(self, seq):
         return self.sections[seq].heading if seq in self.sections else None
+
+    def target_page(self, target: str) -> str | None:
+        """The page a link target on this page names: the index is asked once
+        per target (its journal, which the page cache checks, keeps the answer)."""
+        if target not in self._target_pages:
+            self._target_pages[target] = self.index.resolve(target, self.page)
+        return self._target_pages[target]
 
     def typed_value(self, key):
         entry = self.parsed.typed_fields.get(key)
@@ -96,7 +104,7 @@ class PageRows(FootnoteRows):
 
     def frontmatter_rows(self) -> None:
         """page_fields, and the identifiers and relations frontmatter values give."""
-        page, index, schema = self.page, self.index, self.schema
+        page, schema = self.page, self.schema
         fm, typed = self.fm, self.parsed.typed_fields
         for entry in fm.fields:
             checked = typed[entry.key]
@@ -135,11 +143,8 @@ class PageRows(FootnoteRows):
                             **self.prov(entry.line),
                         }
                     )
-            values = entry.value if isinstance(entry.value, list) else [entry.value]
-            targets = [WIKILINK_VALUE.match(v) for v in values if isinstance(v, str)]
-            for position, match in enumerate((m for m in targets if m), start=1):
-                target = match.group(1).strip()
-                resolved = index.resolve(target, page)
+            for position, target in enumerate(_relation_targets(entry, checked), start=1):
+                resolved = self.target_page(target)
                 self.rows["relations"].append(
                     {
                         "page": page,
@@ -329,8 +334,15 @@ class PageRows(FootnoteRows):
             for name, declared in page_type.fields.items():
                 if name == "aliases":
                     continue
-                entry = typed.get(name)
-                row[declared.column_name] = entry.typed if entry else None
+                value = typed[name].typed if name in typed else None
+                if declared.names_pages and value is not None:
+                    # One spelling per page: the page ID, the target as written when it names none.
+                    value = (
+                        [self.target_page(t) or t for t in value]
+                        if isinstance(value, list)
+                        else self.target_page(value) or value
+                    )
+                row[declared.column_name] = value
             row.update(self.prov(1))
             self.rows[page_type.table].append(row)
 
@@ -365,6 +377,15 @@ class PageRows(FootnoteRows):
                     **self.prov(1),
                 )
             )
+
+
+def _relation_targets(entry, checked) -> list[str]:
+    """The targets of a field's edges: each value that is one page link, and
+    the slug of a page-slug field as written."""
+    if checked.declared is not None and checked.declared.type == "page-slug":
+        return [checked.typed] if checked.typed else []
+    values = entry.value if isinstance(entry.value, list) else [entry.value]
+    return [m.group(1).strip() for v in values if isinstance(v, str) and (m := WIKILINK_VALUE.match(v))]
 
 
 def _frontmatter_text_links(entry):

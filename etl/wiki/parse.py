@@ -110,6 +110,12 @@ def coerce(declared: PageField, value, schema: Schema) -> tuple[object, bool]:
     if kind == "wikilink":
         match = WIKILINK_VALUE.match(str(value)) if isinstance(value, str) else None
         return (match.group(1).strip(), True) if match else (None, False)
+    if kind == "page-slug":
+        if not isinstance(value, str):
+            return None, False
+        match = WIKILINK_VALUE.match(value)  # [[digestive-system]] names the same page
+        target = match.group(1).strip() if match else value.strip()
+        return (target, True) if target else (None, False)
     if kind == "wikilinks":
         if not isinstance(value, list):
             return None, False
@@ -158,6 +164,7 @@ def field_problem(declared: PageField, entry, page_type: str | None, schema: Sch
     expected = {
         "wikilinks": 'a list of links like ["[[page]]"]',
         "wikilink": 'a link like "[[page]]"',
+        "page-slug": "a page's slug",
         "list": "a list",
         "date": "a date (YYYY-MM-DD)",
     }.get(declared.type, f"a {declared.type}")
