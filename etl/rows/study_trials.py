@@ -85,10 +85,12 @@ def _frontmatter_facts(parsed: ParsedPage, index, value) -> Facts:
             facts.set("acronym", str(alias))
             break
     for target in value("intervention") or []:
+        # A wikilinks field's typed value is the link target; '[[x]]' kept for safety.
         match = WIKILINK_VALUE.match(str(target))
-        if match and (resolved := index.resolve(match.group(1).strip(), parsed.page)):
+        name = (match.group(1) if match else str(target)).strip()
+        if name and (resolved := index.resolve(name, parsed.page)):
             facts.set("intervention_page", resolved)
-            facts.set("intervention", match.group(1).strip().rsplit("/", 1)[-1])
+            facts.set("intervention", name.rsplit("/", 1)[-1].replace("-", " "))
             break
     return facts
 
