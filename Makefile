@@ -15,9 +15,13 @@ UPSTREAM_COMMIT := $(shell sed -n 's/^  commit: *//p' data/sources.yml)
 # The wiki: WIKI=... if given, else data/aging_wiki/ (made by `make wiki`),
 # else ../shared/aging_wiki/. The two defaults are copies of the pinned commit.
 DEFAULT_WIKI := $(patsubst %/.,%,$(firstword $(wildcard data/aging_wiki/.) $(wildcard ../shared/aging_wiki/.)))
+# A default wiki that is a git checkout is compared with the pin; a plain
+# folder is recorded as "declared, not verified" unless VERIFY_AGAINST names a
+# repository or bundle holding the pin (or a commit whose Upstream-commit
+# trailer names it), e.g. VERIFY_AGAINST=../shared/aging_wiki_history.bundle.
 ifeq ($(origin WIKI),undefined)
 WIKI := $(DEFAULT_WIKI)
-UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)
+UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)$(if $(VERIFY_AGAINST), --verify-against "$(VERIFY_AGAINST)")
 endif
 
 .PHONY: install browser axe wiki build check serve test test-unit fuzz loadtest history bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help bench-gold

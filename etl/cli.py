@@ -57,7 +57,17 @@ def cli():
 @cli.command("build")
 @_wiki_option
 @_out_option
-@click.option("--upstream-commit", help="Upstream wiki commit the input corresponds to (recorded in the snapshot).")
+@click.option(
+    "--upstream-commit",
+    help="Upstream wiki commit the input corresponds to. Recorded as declared, not verified, unless the wiki is a "
+    "git checkout (whose HEAD it must be) or --verify-against is given.",
+)
+@click.option(
+    "--verify-against",
+    type=click.Path(exists=True, path_type=Path),
+    help="A git repository or bundle holding the --upstream-commit (or a commit whose Upstream-commit trailer names "
+    "it): a wiki that is not a checkout is compared with it, and the snapshot says how many files differ.",
+)
 @_jobs_option
 @_max_page_bytes_option
 @click.option(
@@ -70,6 +80,7 @@ def build_command(
     wiki_dir: Path,
     out_dir: Path,
     upstream_commit: str | None,
+    verify_against: Path | None,
     jobs: int | None,
     max_page_bytes: int,
     previous: Path | None,
@@ -81,12 +92,20 @@ def build_command(
     """
     from .compare.snapshots import SnapshotError
     from .release.versioning import previous_release
+    from .wiki.revisions import RevisionError
 
     options = BuildOptions(jobs=jobs, max_page_bytes=max_page_bytes)
     try:
         compared = previous_release(previous) if previous is not None and previous.exists() else None
-        result = build(wiki_dir, out_dir, options, upstream_commit=upstream_commit, previous=compared)
-    except (BuildError, FileNotFoundError, SnapshotError) as error:
+        result = build(
+            wiki_dir,
+            out_dir,
+            options,
+            upstream_commit=upstream_commit,
+            verify_against=verify_against,
+            previous=compared,
+        )
+    except (BuildError, FileNotFoundError, SnapshotError, RevisionError) as error:
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     for line in build_report(result, out_dir):

@@ -13,7 +13,7 @@ import pytest
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 
-from .conftest import ARTIFACTS, ROOT, served
+from .conftest import ARTIFACTS, REAL_WIKI, ROOT, served
 
 HOSTILE_WIKI = ROOT / "tests" / "fixtures" / "hostile_wiki"
 
@@ -111,8 +111,11 @@ def test_robots_policy(datasette_url):
 def test_home_page_says_what_version_and_how_to_cite(datasette_url, real_build):
     html = httpx.get(datasette_url + "/").text
     db = sqlite3.connect(real_build[0] / "agingkb.db")
-    snapshot = db.execute("select snapshot, upstream_commit from snapshots").fetchone()
+    snapshot = db.execute("select snapshot, upstream_commit, commit_source, commit_statement from snapshots").fetchone()
     assert snapshot[0] in html and snapshot[1][:12] in html
+    assert html.count(snapshot[3]) == 2  # the release line and how to cite
+    if not (REAL_WIKI / ".git").exists():  # a plain folder: the declared pin, said to be unchecked
+        assert snapshot[2] == "declared" and snapshot[3] == f"declared commit {snapshot[1][:12]}, not verified"
     assert re.search(r'class="version">\d+\.\d+\.\d+(?:\+[0-9a-f]+)?<', html)
     pages = db.execute("select count(*) from pages").fetchone()[0]
     assert f'data-table="pages">{pages:,}<' in html

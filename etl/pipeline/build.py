@@ -62,13 +62,16 @@ def build(
     *,
     upstream_commit: str | None = None,
     git_commit: str | None = None,
+    verify_against: Path | None = None,
     extra_rows: dict[str, list[dict]] | None = None,
     previous: Path | None = None,
 ) -> BuildResult:
     """Build the package and database into out_dir/.builds/<id>/ and make it
     current only when it is complete and valid. `extra_rows` fills tables
     no page gives rows to (the history tables of `etl history`); `git_commit`
-    names the commit the pages are from when wiki_dir is not a checkout;
+    names the commit the caller wrote the pages from when wiki_dir is not a
+    checkout; `verify_against` (a repository or bundle) is what a plain
+    wiki_dir is compared with the declared upstream_commit against;
     `previous` (a release, build or package directory) fills the changes
     table with what changed since it."""
     options = options or BuildOptions()
@@ -76,7 +79,8 @@ def build(
     (out_dir / ".builds").mkdir(parents=True, exist_ok=True)
     with exclusive(out_dir), ExitStack() as lifetime, staging_directory(out_dir) as staging:
         run = _Build(wiki_dir, out_dir, staging, options, lifetime)
-        return run.all_stages(upstream_commit, git_commit, extra_rows, previous)
+        run.read(upstream_commit, git_commit, verify_against)
+        return run.all_stages(extra_rows, previous)
 
 
 class _Build:
@@ -92,9 +96,7 @@ class _Build:
         self.pages_by_type: Counter = Counter()
         self.invalid_fields = 0
 
-    def all_stages(self, upstream_commit, git_commit, extra_rows, previous) -> BuildResult:
-        with timed(self.timings, "read"):
-            self.read(upstream_commit, git_commit)
+    def all_stages(self, extra_rows, previous) -> BuildResult:
         with timed(self.timings, "parse+rows"):
             self.pages()
         if self.diagnostics.blocking:
@@ -115,9 +117,11 @@ class _Build:
         self.publish(result, loaded.fingerprints)
         return result
 
-    def read(self, upstream_commit, git_commit) -> None:
-        self.discovery = discover(self.wiki_dir, upstream_commit, self.options.data_dir, git_commit)
-        self.index = corpus_index(self.discovery, self.schema, self.cache)
+    def read(self, upstream_commit, git_commit, verify_against) -> None:
+        with timed(self.timings, "read"):
+            data_dir = self.options.data_dir
+            self.discovery = discover(self.wiki_dir, upstream_commit, data_dir, git_commit, verify_against)
+            self.index = corpus_index(self.discovery, self.schema, self.cache)
 
     def pages(self) -> None:
         """Every page's rows written out, its mentions gathered for the corpus."""
@@ -211,7 +215,8 @@ def build_report(result: BuildResult, out_dir: Path) -> list[str]:
     summary = summary_dict(result)
     snap = result.snapshot
     lines = [
-        f"snapshot {snap['snapshot']} (git {snap['git_commit'] or '-'}, upstream {snap['upstream_commit'] or '-'})",
+        f"snapshot {snap['snapshot']} (git {snap['git_commit'] or '-'}, upstream {snap['upstream_commit'] or '-'}): "
+        + (snap["commit_statement"] or "no commit known"),
         f"files: {snap['markdown_files']} Markdown, {snap['pages']} pages, {snap['skipped_files']} skipped by rule",
         "pages per type:",
         *(f"  {name:<16} {count:>6}" for name, count in summary["pages_by_type"].items()),

@@ -32,7 +32,7 @@ def check_wiki(
     options = options or BuildOptions()
     cache = PageCache(cache_dir, code_version(options.data_dir, options.max_page_bytes)) if cache_dir else None
     schema = cache.memo("schema", lambda: load_schema(options.data_dir)) if cache else load_schema(options.data_dir)
-    discovery = discover(wiki_dir, None, options.data_dir)
+    discovery = discover(wiki_dir, None, options.data_dir, compare=False)  # no snapshot is published
     index = corpus_index(discovery, schema, cache)
     diagnostics = check_slugs([p.path for p in discovery.pages])
     corpus_key = PageCache.corpus_key(index, discovery.pages) if cache is not None else None

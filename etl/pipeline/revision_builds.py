@@ -24,7 +24,7 @@ def revision_packages(checkout: Path, old_revision: str, new_revision: str, opti
         out = scratch / "out"
         for revision, commit in ((old_revision, old), (new_revision, new)):
             try:
-                build(tree.show(commit), out, options, upstream_commit=commit)
+                build(tree.show(commit), out, options, upstream_commit=commit, git_commit=commit)
             except BuildError as error:
                 raise BuildError(f"revision {revision} ({commit[:12]}) does not build: {error}") from None
             if commit == old:

@@ -31,6 +31,7 @@ from agingkb_site.serve import METADATA, SETTINGS, app_environment, datasette_ex
 from ..output.archive import ZIP_NAME
 from ..output.validation import validate_package
 from ..wiki.discover import file_sha256
+from ..wiki.provenance import commit_statement
 from .site_wheel import build_site_wheel, wheel_name
 
 # Packages the deployed app installs, pinned like pyproject.toml pins them.
@@ -79,7 +80,8 @@ def release_date() -> str:
 
 def citation_cff(version: str, summary: dict) -> str:
     snapshot = summary["snapshot"]
-    commit = snapshot.get("upstream_commit") or snapshot.get("git_commit")
+    # The full commit, and whether anything checked it (etl/wiki/provenance.py).
+    commit = commit_statement(snapshot, digits=40)
     data = {
         "cff-version": "1.2.0",
         "message": "If you use this dataset, please cite it as below.",
@@ -97,8 +99,7 @@ def citation_cff(version: str, summary: dict) -> str:
             {
                 "type": "other",
                 "value": snapshot["snapshot"],
-                "description": "Snapshot of the wiki the release was built from"
-                + (f" (commit {commit})" if commit else ""),
+                "description": "Snapshot of the wiki the release was built from" + (f" ({commit})" if commit else ""),
             }
         ],
     }
@@ -111,11 +112,12 @@ def citation_cff(version: str, summary: dict) -> str:
 
 def release_notes(version: str, summary: dict, checksums: dict[str, str]) -> str:
     snapshot = summary["snapshot"]
+    commit = commit_statement(snapshot, digits=40)
     lines = [
         f"# agingkb {version}",
         "",
         f"Built from snapshot `{snapshot['snapshot']}` of {snapshot.get('upstream_repository') or 'the wiki'}"
-        + (f" at commit `{snapshot['upstream_commit']}`" if snapshot.get("upstream_commit") else "")
+        + (f", {commit}" if commit else "")
         + f": {snapshot['pages']:,} pages from {snapshot['markdown_files']:,} Markdown files "
         f"({snapshot['skipped_files']} skipped by rule).",
         "",

@@ -7,12 +7,12 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..schema import DATA_DIR, load_yaml
 from ..version import dataset_version
+from .provenance import Provenance, commit_statement, provenance
 
 
 @dataclass(frozen=True)
@@ -51,19 +51,6 @@ def skip_reason(path: str, rules: list[dict]) -> str | None:
     return None
 
 
-def git_commit(wiki_dir: Path) -> str | None:
-    """HEAD of the wiki when it is the top of a git checkout."""
-    if not (wiki_dir / ".git").exists():
-        return None
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(wiki_dir), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    return result.stdout.strip() or None
-
-
 def file_sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -73,11 +60,20 @@ def file_sha256(path: Path) -> str:
 
 
 def discover(
-    wiki_dir: Path, upstream_commit: str | None = None, data_dir: Path = DATA_DIR, commit: str | None = None
+    wiki_dir: Path,
+    upstream_commit: str | None = None,
+    data_dir: Path = DATA_DIR,
+    commit: str | None = None,
+    verify_against: Path | None = None,
+    compare: bool = True,
 ) -> Discovery:
     """List every Markdown file under `wiki_dir`, split into pages and
     skipped files, and fingerprint the snapshot. `commit` names the git
-    commit the files are from when `wiki_dir` is not itself a checkout."""
+    commit the caller wrote the files from when `wiki_dir` is not itself a
+    checkout; `verify_against`, a repository or bundle to compare a plain
+    directory with the declared `upstream_commit` (etl/wiki/provenance.py).
+    `compare=False` leaves the files uncompared and no commit named, for a
+    caller that publishes no snapshot (`etl check`)."""
     wiki_dir = Path(wiki_dir).resolve()
     if not wiki_dir.is_dir():
         raise FileNotFoundError(f"wiki directory not found: {wiki_dir}")
@@ -107,14 +103,14 @@ def discover(
     snapshot = {
         "snapshot": snapshot_id,
         "dataset_version": dataset_version(snapshot_id),
-        "git_commit": commit or git_commit(wiki_dir),
         "upstream_repository": sources["upstream"]["repository"],
-        "upstream_commit": upstream_commit,
+        **(provenance(wiki_dir, upstream_commit, commit, verify_against) if compare else Provenance()).columns(),
         "files_digest": files_digest,
         "markdown_files": len(pages) + len(skipped),
         "pages": len(pages),
         "skipped_files": len(skipped),
     }
+    snapshot["commit_statement"] = commit_statement(snapshot)
     return Discovery(wiki_dir=wiki_dir, pages=pages, skipped=skipped, snapshot=snapshot)
 
 
