@@ -24,6 +24,7 @@ from .trials import (
     find_duration,
     find_phase,
     find_registry_status,
+    intervention_facts,
     parse_count,
     phase_cell,
     unmarked,
@@ -287,6 +288,12 @@ def _fact(column: str):
     return read
 
 
+def _read_intervention(row: _Row, name: str, cell: str, text: str) -> None:
+    # 'Simvastatin 40 mg vs placebo': the drug, its dose and its comparator.
+    row.facts.merge(intervention_facts(text))
+    row.facts.set("intervention", text)
+
+
 CELL_READERS = {
     "registry_id": _read_registry_id,
     "title": _read_title,
@@ -297,7 +304,7 @@ CELL_READERS = {
     "n_randomised": _read_n_randomised,
     "dose": _read_dose,
     "duration": _read_duration,
-    "intervention": _fact("intervention"),
+    "intervention": _read_intervention,
     "design": _read_design,
     "primary_measure": _read_primary_measure,
     "measure": _read_measure,
