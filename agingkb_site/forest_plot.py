@@ -91,13 +91,14 @@ class Axis:
 def _outcome(row: dict, axis: Axis, y: int) -> str:
     """One outcome's row: its label, interval, effect and values."""
     middle = y + ROW_HEIGHT / 2
-    label = f"{row.get('acronym') or row['trial']} · {row['measure']}"
+    label = f"{row.get('acronym') or row['trial']} · {row['measure'] or '(measure not named)'}"
     if len(label) > 64:
         label = label[:63] + "…"
     ci = f"{_number(row['ci_low'])} to {_number(row['ci_high'])}"
     effect = _number(row["effect_value"]) if row["effect_value"] is not None else "–"
     tooltip = (
-        f"{row['trial']} · {row['measure']}: {effect} ({row.get('ci_level') or 95:g}% CI {ci}) "
+        f"{row['trial']} · {row['measure'] or '(measure not named)'}: "
+        f"{effect} ({row.get('ci_level') or 95:g}% CI {ci}) "
         f"{row.get('p_raw') or ''} · {row['source_path']}:{row['source_line']}"
     )
     parts = [f'<g class="outcome" data-trial="{escape(row["trial"])}"><title>{escape(tooltip)}</title>']

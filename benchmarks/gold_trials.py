@@ -43,7 +43,7 @@ TRIAL_COLUMNS = {  # gold field -> how the trials row states it
 }
 OUTCOME_COLUMNS = {
     "measure": lambda o: o["measure"],
-    "metric": lambda o: (o["effect_metric"] or "").lower() or None,
+    "metric": lambda o: o["metric"],
     "value": lambda o: o["effect_value"],
     "ci_low": lambda o: o["ci_low"],
     "ci_high": lambda o: o["ci_high"],

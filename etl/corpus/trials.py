@@ -308,17 +308,17 @@ def _merge_outcomes(members: list[TrialMention]) -> list[tuple[dict, TrialMentio
     """Outcomes of one trial across its mentions: explicit outcomes replace
     extracted ones with the same measure; a result stated the same way on
     several pages is kept once."""
-    explicit_measures = {o["measure"].lower() for m in members if m.kind == "explicit" for o in m.outcomes}
+    explicit_measures = {(o["measure"] or "").lower() for m in members if m.kind == "explicit" for o in m.outcomes}
     kept: dict[tuple, tuple[dict, int]] = {}
     merged = []
     for mention in members:
         for outcome in mention.outcomes:
-            if mention.kind != "explicit" and outcome["measure"].lower() in explicit_measures:
+            if mention.kind != "explicit" and (outcome["measure"] or "").lower() in explicit_measures:
                 continue
             # One result written two ways ('HbA1c' and 'HbA1c between-group
             # difference', same numbers) is one outcome; the first wording
             # is kept and fills its gaps (role, comparison) from the other.
-            first_word = (re.findall(r"\w+", outcome["measure"].lower()) or [""])[0]
+            first_word = (re.findall(r"\w+", (outcome["measure"] or "").lower()) or [""])[0]
             statistics = tuple(
                 outcome[name]
                 for name in ("effect_value", "p_operator", "p_value", "ci_low", "ci_high", "arm_a_value", "arm_b_value")
@@ -326,7 +326,7 @@ def _merge_outcomes(members: list[TrialMention]) -> list[tuple[dict, TrialMentio
             key = (
                 (first_word, statistics)
                 if any(v is not None for v in statistics)
-                else (outcome["measure"].lower(), statistics)
+                else ((outcome["measure"] or "").lower(), statistics)
             )
             # ...and a shorter statement of it ('improved (P=0.02)') too.
             same = (

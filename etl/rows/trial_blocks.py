@@ -17,7 +17,7 @@ from ..schema import Schema
 from ..wiki.frontmatter import plain
 from ..wiki.numbers import find_ci, find_p_value, parse_number, parse_range
 from ..wiki.syntax import REGISTRY_ID, WIKILINK_VALUE, clean_doi
-from ..wiki.trial_outcomes import Outcome, read_outcome
+from ..wiki.trial_outcomes import Outcome, read_outcome, settle
 from ..wiki.trials import Arm, Facts, find_dose, find_duration, phase_cell
 
 # The keys an explicit ```trial block may state, and the column each fills.
@@ -270,6 +270,7 @@ def explicit_outcome(item, line: int, enums: dict[str, set]):
     for key, read in (("arms", _arms), ("ci", _ci), ("p", _p)):
         if item.get(key) is not None and (key != "arms" or item.get(key)):
             problems += read(outcome, item, line)
+    settle(outcome)
     return outcome, problems
 
 

@@ -13,9 +13,9 @@ from typing import NamedTuple
 from ..diagnostics import Diagnostic, diagnose
 from ..schema import Schema
 from ..wiki.citations import SEGMENT_SPLIT
-from ..wiki.markdown import sentence_claim
+from ..wiki.markdown import SENTENCE_END, sentence_claim
 from ..wiki.parse import ParsedPage
-from ..wiki.syntax import DOI, FOOTNOTE_REF, REGISTRY_ID, WIKILINK, clean_doi
+from ..wiki.syntax import DOI, FOOTNOTE_REF, GAP_TAG, REGISTRY_ID, WIKILINK, clean_doi
 from ..wiki.trial_outcomes import Outcome, read_outcomes
 from ..wiki.trial_tables import is_key_value_table, read_key_value_table, read_table_row, trial_table_kind
 from ..wiki.trials import (
@@ -30,7 +30,7 @@ from ..wiki.trials import (
     text_facts,
 )
 from .result import TrialMention
-from .study_trials import code_lines, study_page_trial
+from .study_trials import code_lines, non_prose_lines, study_page_trial
 from .trial_blocks import declared_enums, read_explicit_block
 
 TRIAL_DESIGNS = {"rct", "clinical-trial"}
@@ -48,6 +48,7 @@ def page_trial_mentions(
     found.table_rows()
     found.key_value_tables()
     found.prose_ids()
+    found.prose_results()
     found.explicit_blocks(declared_enums(schema))
     return found.mentions, found.diagnostics
 
@@ -298,6 +299,51 @@ class _PageTrials:
                     gap_tags=sorted(set(self.tags_by_line.get(line, []))),
                 )
 
+    def prose_results(self) -> None:
+        """Paragraphs and sentences stating a result of the one trial they
+        cite: 'X lowered HbA1c by 0.46 pp (95% CI ...) [^trial]'. A sentence
+        citing several footnotes, or a footnote that is not a trial record,
+        is not read: its numbers may be another study's."""
+        trial_labels = {m.label: m for m in self.mentions if m.kind == "footnote"}
+        if not trial_labels:
+            return
+        skip = non_prose_lines(self.body)
+        body_lines = self.parsed.frontmatter.body.split("\n")
+        for offset, text in enumerate(body_lines):
+            line = self.parsed.frontmatter.body_line + offset
+            if line in skip or "[^" not in text:
+                continue
+            # A paragraph or item citing one footnote is read whole ('**FIELD**
+            # [^field2005]: ... p=0.16'); one citing several, sentence by sentence.
+            sentences: dict[str, set[str]] = {}
+            refs = list(FOOTNOTE_REF.finditer(text))
+            if len({m.group(1) for m in refs}) == 1:
+                sentences[text] = {refs[0].group(1)}
+            for match in refs if len(sentences) == 0 else ():
+                sentences.setdefault(sentence_claim(text, match.start(), match.end()), set()).add(match.group(1))
+            for sentence, labels in sentences.items():
+                cited = trial_labels.get(next(iter(labels))) if len(labels) == 1 else None
+                if cited is None:
+                    continue
+                outcomes = [
+                    outcome
+                    for part in SENTENCE_END.split(_plain_sentence(sentence))
+                    for outcome in read_outcomes(BOLD_LEAD.sub("", part))[0]
+                ]
+                if outcomes:
+                    self.add(
+                        "prose",
+                        line,
+                        sentence,
+                        Facts(),
+                        outcomes,
+                        registry_id=cited.registry_id,
+                        work=cited.work,
+                        study_page=cited.study_page,
+                        gap_tags=sorted(set(self.tags_by_line.get(line, []))),
+                        keys=[f"footnote:{self.page}#{cited.label}"],
+                    )
+
     def explicit_blocks(self, enums: dict[str, set]) -> None:
         """Explicit ```trial blocks: the facts that win."""
         by_label = {m.label: m for m in self.mentions if m.kind == "footnote"}
@@ -313,6 +359,17 @@ class _PageTrials:
                 self.add(
                     "explicit", fence.line, fence.content.strip(), explicit.facts, explicit.outcomes, **explicit.keys
                 )
+
+
+# A paragraph's bold lead names its trial or topic, not a measure:
+# '**FIELD Trial (Keech 2005)**:', '**Bone profile:** The PEARL trial ...'.
+BOLD_LEAD = re.compile(r"^\s*\*\*[^*]{1,120}\*\*\s*[:—–-]?\s*")
+
+
+def _plain_sentence(sentence: str) -> str:
+    """A sentence without its footnote references, gap tags and list marker."""
+    text = FOOTNOTE_REF.sub("", GAP_TAG.sub("", sentence))
+    return re.sub(r"^\s*(?:[-*+]|\d+\.)\s+", "", text).strip()
 
 
 class _Cited(NamedTuple):

@@ -62,6 +62,13 @@ SIGNED_EFFECT = re.compile(
     rf"(?:(?<=\s)|(?<=^)|(?<=\())(?P<value>[{M}+]\s?(?:\d+(?:\.\d+)?|\.\d+))(?:\s*(?P<unit>{UNIT}))?"
 )
 BY_EFFECT = re.compile(rf"\bby\s+(?P<value>(?:\d+(?:\.\d+)?|\.\d+))\s*(?P<unit>{UNIT})?")
+# '36% reduction in mortality', '42% lower risk', 'RRR 11%', 'relative risk reduction of 31%'.
+CHANGE_EFFECT = re.compile(
+    r"(?<![\d.,])(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>%)\s+(?:relative\s+)?(?:risk\s+)?"
+    r"(?:reduction|decrease|lower|fewer|increase|higher|more|excess)\b"
+    r"|\b(?:RRR|relative risk reduction)\s*(?:of\s+)?(?P<rrr>\d+(?:\.\d+)?)\s*%",
+    re.I,
+)
 ARM_UNIT = r"%|pp|[A-Za-zµμ]+/[\w/]+"
 DIGIT_AHEAD = rf"(?=[{M}+]?\.?\d)"  # NUMBER alone also matches the empty string
 ARM_COMPARISON = re.compile(
@@ -110,7 +117,7 @@ SKIP_CLAUSE = re.compile(r"^\s*(?:n\s*=|model\s*:|doi:|pmid|\[\[|verified|pdf\b|
 
 @dataclass
 class Outcome:
-    measure: str
+    measure: str | None  # None when the text names no measure for the number
     text: str
     role: str | None = None
     comparison: str | None = None
@@ -130,6 +137,8 @@ class Outcome:
     p_operator: str | None = None
     p_value: float | None = None
     p_raw: str | None = None
+    metric: str | None = None  # the effect's kind, from a fixed list (see settle)
+    scale_problem: str | None = None  # why the effect and its interval are not on one scale
 
     @property
     def has_statistic(self) -> bool:
@@ -166,6 +175,25 @@ def measure_of(clause: str) -> str:
         head = head[: signed.start()]
     head = re.sub(rf"\s+(?:{METRICS})\s*(?:=|:)?\s*[{M}+]?[\d.]*\s*$", "", head)
     return head.strip(" *_:;,—–-")
+
+
+# Words that join a measure to its number: '36% reduction in mortality', 'HR 0.8 for stroke'.
+LINK_WORDS = re.compile(
+    r"^(?:(?:relative\s+)?(?:risk\s+)?(?:reduction|decrease|increase|lower|higher|fewer|more|change|difference)\s+)?"
+    r"(?:in|of|for|on|at)\s+",
+    re.I,
+)
+STATISTIC_WORDS = re.compile(rf"\d\s*%|\bCI\b|\b[Pp]\s*[=<>≤≥]|^\W*[{M}+]?\d|\b(?:{METRICS})\s*[=:]?\s*[{M}+]?\d")
+
+
+def names_a_measure(text: str | None) -> bool:
+    """Whether text can be what was measured: words, not a statistic
+    ('36%', 'HR 0.82 (95% CI ...)') or a connecting word."""
+    if not text or len(re.findall(r"[A-Za-z]", text)) < 2:
+        return False
+    if re.fullmatch(r"(?:at|in|on|for|after|over|vs|and|with|both|the|primary|secondary)\b.*", text, re.I | re.S):
+        return bool(re.match(r"(?:primary|secondary)\s+\w", text, re.I)) and not STATISTIC_WORDS.search(text)
+    return not STATISTIC_WORDS.search(text)
 
 
 def _leftover(text: str, used: list[str | None]) -> str:
@@ -217,7 +245,11 @@ def read_outcome(clause: str, role: str | None = None, measure: str | None = Non
         outcome.effect_raw = effect.group(0).strip()
     elif outcome.arm_raw is None:
         signed = SIGNED_EFFECT.search(statistics_text) or BY_EFFECT.search(statistics_text)
-        if signed and parse_number(signed.group("value").replace(" ", "")) is not None:
+        change = CHANGE_EFFECT.search(statistics_text) if signed is None else None
+        if change:
+            outcome.effect_value = float(change.group("value") or change.group("rrr"))
+            outcome.effect_unit, outcome.effect_raw = "%", change.group(0).strip()
+        elif signed and parse_number(signed.group("value").replace(" ", "")) is not None:
             outcome.effect_value = parse_number(signed.group("value").replace(" ", ""))
             outcome.effect_unit = _unit(signed.group("unit"))
             raw = signed.group(0).strip()
@@ -234,23 +266,59 @@ def read_outcome(clause: str, role: str | None = None, measure: str | None = Non
     if p:
         outcome.p_operator, outcome.p_value, outcome.p_raw = p.operator, p.value, p.raw
     outcome.direction = find_first(DIRECTIONS, text)
-    if (
-        outcome.direction is None
-        and outcome.effect_value is not None
-        and outcome.effect_metric is None
-        and outcome.effect_raw
-        and outcome.effect_raw[0] in MINUS + "+"
-    ):
-        outcome.direction = "increase" if outcome.effect_value > 0 else "decrease" if outcome.effect_value < 0 else None
-    if not outcome.measure:
+    if not names_a_measure(outcome.measure):
         rest = _leftover(text, [outcome.effect_raw, outcome.ci_raw, outcome.p_raw, outcome.arm_raw])
-        usable = len(re.findall(r"[A-Za-z]", rest)) >= 4 and not re.match(
-            r"(?:at|in|on|for|after|over|vs|and|with)\b", rest, re.I
-        )
-        outcome.measure = (rest if usable else " ".join(clause.split()))[:80]
+        rest = LINK_WORDS.sub("", rest)
+        outcome.measure = rest if names_a_measure(rest) and len(rest) <= 80 else None
     if role is None and (found := ROLE_WORD.search(text)):
         outcome.role = found.group("role").lower().replace("co-", "")
+    settle(outcome)
     return (outcome if outcome.has_statistic else None), problems
+
+
+# The effect's kind, whatever its spelling: a hazard ratio is 'hr' whether
+# written HR or aHR, a standardised difference 'smd' whether SMD or Cohen's d.
+METRIC_KINDS = {
+    "hr": "hr", "ahr": "hr", "or": "or", "aor": "or", "rr": "rr", "irr": "irr",
+    "md": "md", "smd": "smd", "d": "smd", "cohen's d": "smd", "wmd": "wmd",
+    "β": "beta", "beta": "beta", "r": "r", "ρ": "r", "rho": "r",
+}  # fmt: skip
+RATIO_KINDS = {"hr", "or", "rr", "irr"}
+
+
+def settle(outcome: Outcome) -> None:
+    """What follows from an outcome's numbers as read: the kind of its
+    effect (metric); whether the effect and its interval can be on one scale
+    (scale_problem: a flag, the numbers stay as written); and, when no
+    word states a direction, the one the numbers state: no-difference when
+    the interval holds the null (1 for a ratio, 0 for a difference) or
+    p >= 0.05, else the effect's side of the null."""
+    written = (outcome.effect_metric or "").strip().lower()
+    unit = (outcome.effect_unit or "").strip().lower()
+    if written in METRIC_KINDS:
+        outcome.metric = METRIC_KINDS[written]
+    elif written:
+        outcome.metric = "ratio" if "ratio" in written else "other"
+    elif outcome.effect_value is not None:
+        outcome.metric = "percent" if unit == "%" else "pp" if unit in ("pp", "percentage points") else "difference"
+    ratio = outcome.metric in RATIO_KINDS
+    low, high, value = outcome.ci_low, outcome.ci_high, outcome.effect_value
+    if low is not None and high is not None:
+        if value is None:
+            outcome.scale_problem = "interval-without-effect"
+        elif ratio and min(low, high) <= 0:
+            outcome.scale_problem = "ratio-interval-not-positive"
+        elif not min(low, high) <= value <= max(low, high):
+            outcome.scale_problem = "effect-outside-interval"
+    if outcome.direction is not None or value is None or outcome.scale_problem:
+        return
+    null = 1.0 if ratio else 0.0
+    if low is not None and high is not None and min(low, high) <= null <= max(low, high):
+        outcome.direction = "no-difference"
+    elif outcome.p_value is not None and outcome.p_operator in ("=", ">", "≥") and outcome.p_value >= 0.05:
+        outcome.direction = "no-difference"
+    elif ratio or (outcome.effect_raw or "")[:1] in MINUS + "+":
+        outcome.direction = "increase" if value > null else "decrease" if value < null else None
 
 
 def read_outcomes(text: str) -> tuple[list[Outcome], list[str]]:
