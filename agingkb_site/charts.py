@@ -172,7 +172,12 @@ async def charts(datasette, request):
 
 # --- /-/what-changed: the history of the wiki, per week ----------------------
 
-WEEK = "date(c.day, '-6 days', 'weekday 1')"  # the Monday of the commit's week
+WEEK = "date(c.day, '-6 days', 'weekday 1')"  # the Monday of the commit's week, as gap_events.week
+# Gap tags are counted from gap_events alone, as every other route counts
+# them (etl/compare/gap_events.py): a claim reworded is changed, not closed.
+GAP_EVENTS_PER_WEEK = (
+    "select week, count(*) from gap_events where event = '{event}' and commit_hash is not null group by 1"
+)
 WEEKLY = [
     (
         "pages-added",
@@ -185,16 +190,16 @@ WEEKLY = [
     (
         "gaps-opened",
         "Gap tags opened",
-        "select {week} as week, sum(c.gaps_opened) from commits c where c.status = 'built' group by 1",
-        "changes",
-        {"table_name": "gaps", "kind": "added"},
+        GAP_EVENTS_PER_WEEK.format(event="opened"),
+        "gap_events",
+        {"event": "opened"},
     ),
     (
         "gaps-closed",
         "Gap tags closed",
-        "select {week} as week, sum(c.gaps_closed) from commits c where c.status = 'built' group by 1",
-        "changes",
-        {"table_name": "gaps", "kind": "removed"},
+        GAP_EVENTS_PER_WEEK.format(event="closed"),
+        "gap_events",
+        {"event": "closed"},
     ),
     (
         "pages-verified",
@@ -274,7 +279,9 @@ async def what_changed(datasette, request):
             f"from {escape(commits[1])} to {escape(commits[2])}. "
             f'Per commit in the <a href="{escape(base)}/commits">commits</a> table, '
             f'per page in <a href="{escape(base)}/page_history">page history</a>, '
-            f'row by row in <a href="{escape(base)}/changes">changes</a>. Click a bar for its rows.'
+            f'row by row in <a href="{escape(base)}/changes">changes</a>, and tag by tag in '
+            f'<a href="{escape(base)}/gap_events">gap events</a> (a claim reworded is a gap changed, '
+            "not one closed and one opened). Click a bar for its rows."
         )
         sections = await weekly_sections(database, base)
         listed = "Latest changes"
@@ -296,7 +303,10 @@ async def what_changed(datasette, request):
 
 
 def _week_filter(table: str, monday: str) -> dict:
-    """page_history has the commit's day: a bar links to its own week."""
+    """A bar links to its own week: gap_events has the week, page_history
+    the commit's day."""
+    if table == "gap_events":
+        return {"week": monday}
     if table != "page_history":
         return {}
     return {"day__gte": monday, "day__lt": (date.fromisoformat(monday) + timedelta(days=7)).isoformat()}

@@ -158,7 +158,7 @@ def page_history(conn, page: str, urls: RowUrls) -> dict:
     commits = fetch_rows(
         conn,
         """select h.commit_hash, h.day, h.change, h.rows_added, h.rows_removed, h.rows_changed, h.gaps_opened,
-            h.gaps_closed, c.subject, c.seq from page_history h join commits c on c.hash = h.commit_hash
+            h.gaps_closed, h.gaps_changed, c.subject, c.seq from page_history h join commits c on c.hash = h.commit_hash
         where h.page = ? order by c.seq desc""",
         [page],
     )

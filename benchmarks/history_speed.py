@@ -53,7 +53,8 @@ def main() -> None:
         ).fetchall()
         kinds = dict(db.execute("select kind, count(*) from changes group by kind").fetchall())
         gaps = db.execute(
-            "select sum(gaps_opened), sum(gaps_closed), min(day), max(day) from commits where status = 'built'"
+            "select sum(gaps_opened), sum(gaps_closed), sum(gaps_changed), min(day), max(day) from commits "
+            "where status = 'built'"
         ).fetchone()
         db.close()
     print(f"{'measure':<44} {'seconds':>8}")
@@ -64,7 +65,10 @@ def main() -> None:
     print(f"changes: {sum(kinds.values()):,} ({', '.join(f'{k} {v:,}' for k, v in sorted(kinds.items()))})")
     for table, count in per_table:
         print(f"  {table:<24} {count:>8,}")
-    print(f"gap tags opened {gaps[0]:,}, closed {gaps[1]:,}, from {gaps[2]} to {gaps[3]} (after the baseline)")
+    print(
+        f"gap tags opened {gaps[0]:,}, closed {gaps[1]:,}, reworded {gaps[2]:,}, from {gaps[3]} to {gaps[4]} "
+        "(after the baseline; gap_events)"
+    )
 
 
 if __name__ == "__main__":

@@ -248,10 +248,11 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
 def history_command(checkout: Path, out_dir: Path, since: str | None, hold_blocked: bool, jobs: int | None):
     """Build every commit of a wiki checkout and what each changed.
 
-    Writes OUT as `etl build` does for the last commit, with three more
+    Writes OUT as `etl build` does for the last commit, with four more
     tables: commits, changes (one row per row added or removed and per
-    column changed) and page_history. The first commit, or --since, is the
-    baseline. On any error the previous output is kept.
+    column changed), page_history and gap_events (each gap tag opened,
+    closed or reworded). The first commit, or --since, is the baseline. On
+    any error the previous output is kept.
     """
     from .pipeline.history import HistoryError, build_history, history_report
     from .wiki.revisions import RevisionError

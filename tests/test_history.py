@@ -23,7 +23,7 @@ from .test_accessibility import BLOCKING, _axe_violations, describe
 KINASE = "molecules/proteins/demo-kinase.md"
 PAGE = "molecules/proteins/demo-kinase"
 UNSOURCED = "- A claim with no source at all #gap/unsourced\n"
-HISTORY_TABLES = ("commits", "changes", "page_history")
+HISTORY_TABLES = ("commits", "changes", "page_history", "gap_events")
 BUNDLE = REAL_WIKI.parent / "aging_wiki_history.bundle"
 
 

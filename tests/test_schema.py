@@ -27,11 +27,10 @@ def test_every_wiki_derived_table_carries_provenance(schema):
     """Each row names its file and line; the file leads to the snapshot.
     The history tables' rows name the commit they describe instead."""
     history = [t for t in schema.tables.values() if t.kind == "history"]
-    assert sorted(t.name for t in history) == ["changes", "commits", "page_history"]
+    assert sorted(t.name for t in history) == ["changes", "commits", "gap_events", "page_history"]
     assert all({"hash", "commit_hash"} & set(t.column_names) for t in history)
-    assert {"source_path", "source_line"} <= set(
-        schema.tables["changes"].column_names
-    )  # where the changed row was read
+    for name in ("changes", "gap_events"):  # where the changed row, the gap's claim, was read
+        assert {"source_path", "source_line"} <= set(schema.tables[name].column_names)
     derived = [
         t
         for t in schema.tables.values()

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from difflib import SequenceMatcher
 
 from ..corpus.trials import TRIAL_FACT_COLUMNS
-from .diff import TableDiff
+from .diff import TableDiff, renames
+from .gap_events import GapEvent, gap_events
 
 SHOWN = 40  # items listed per heading; the rest are counted
 
@@ -21,9 +21,7 @@ class Summary:
     pages_added: list[str] = field(default_factory=list)
     pages_removed: list[str] = field(default_factory=list)
     pages_renamed: list[tuple[str, str]] = field(default_factory=list)
-    gaps_opened: list[tuple[str, str, str]] = field(default_factory=list)  # (page, tag, claim)
-    gaps_closed: list[tuple[str, str, str]] = field(default_factory=list)
-    gaps_reworded: list[tuple[str, str, str, str]] = field(default_factory=list)  # (page, tag, old claim, new claim)
+    gap_events: list[GapEvent] = field(default_factory=list)  # etl/compare/gap_events.py
     grades_changed: list[tuple[str, str, str, str]] = field(
         default_factory=list
     )  # (page, dimension, old, new); '' for none
@@ -38,40 +36,28 @@ class Summary:
     identifiers_added: list[tuple[str, str, str]] = field(default_factory=list)  # (page, field, value)
     identifiers_fixed: list[tuple[str, str, str, str]] = field(default_factory=list)  # (page, field, old, new)
 
+    def gaps(self, event: str) -> list[tuple[str, str, str]]:
+        """(page, tag, claim) of the gap events of one kind."""
+        return [(e.page, e.tag, e.claim) for e in self.gap_events if e.event == event]
+
+    @property
+    def gaps_opened(self) -> list[tuple[str, str, str]]:
+        return self.gaps("opened")
+
+    @property
+    def gaps_closed(self) -> list[tuple[str, str, str]]:
+        return self.gaps("closed")
+
+    @property
+    def gaps_reworded(self) -> list[tuple[str, str, str, str]]:
+        """(page, tag, old claim, new claim)."""
+        return [(e.page, e.tag, e.previous_claim, e.claim) for e in self.gap_events if e.event == "changed"]
+
     @property
     def gap_counts(self) -> dict[str, tuple[int, int]]:
         """Per tag: (opened, closed)."""
         opened, closed = Counter(t for _, t, _ in self.gaps_opened), Counter(t for _, t, _ in self.gaps_closed)
         return {tag: (opened[tag], closed[tag]) for tag in sorted(set(opened) | set(closed))}
-
-
-def _renames(pages: TableDiff) -> list[tuple[str, str]]:
-    """A page removed and one added with the same text, or else the same
-    type and title, is one page renamed."""
-    removed = {row["page"]: row for _, row in pages.removed}
-    renames = []
-    for _, row in pages.added:
-        match = next(
-            (
-                old
-                for old, was in removed.items()
-                if was.get("content_hash") and was.get("content_hash") == row.get("content_hash")
-            ),
-            None,
-        )
-        if match is None:
-            match = next(
-                (
-                    old
-                    for old, was in removed.items()
-                    if was.get("title") and (was["title"], was.get("type")) == (row.get("title"), row.get("type"))
-                ),
-                None,
-            )
-        if match is not None:
-            renames.append((match, row["page"]))
-            del removed[match]
-    return renames
 
 
 def _moved_off_renamed(added: list, removed: list, renames: list[tuple[str, str]], fact) -> tuple[list, list]:
@@ -84,34 +70,12 @@ def _moved_off_renamed(added: list, removed: list, renames: list[tuple[str, str]
     ]
 
 
-def _reworded(added: list, removed: list, similar: float = 0.6) -> tuple[list, list, list]:
-    """A gap whose claim was edited is keyed anew (its claim is part of its
-    key): a tag removed and the same tag added on the same page, with claims
-    at least `similar` alike, is one gap reworded, not closed and opened."""
-    pairs, still_removed = [], list(removed)
-    still_added = []
-    for key, row in added:
-        best, best_ratio = None, similar
-        for index, (_, was) in enumerate(still_removed):
-            if (was["page"], was["tag"]) != (row["page"], row["tag"]):
-                continue
-            matcher = SequenceMatcher(None, was["claim"], row["claim"], autojunk=False)
-            if matcher.quick_ratio() >= best_ratio and matcher.ratio() >= best_ratio:
-                best, best_ratio = index, matcher.ratio()
-        if best is None:
-            still_added.append((key, row))
-        else:
-            was = still_removed.pop(best)[1]
-            pairs.append((row["page"], row["tag"], was["claim"], row["claim"]))
-    return still_added, still_removed, pairs
-
-
 def summarise(diffs: list[TableDiff]) -> Summary:
     by_table = {d.table: d for d in diffs}
     empty = TableDiff("")
     summary = Summary(rows={d.table: (len(d.added), len(d.removed), len(d.changed)) for d in diffs})
     _pages(summary, by_table.get("pages", empty))
-    _gaps(summary, by_table.get("gaps", empty))
+    summary.gap_events = gap_events(diffs)
     _grades(summary, by_table.get("status_assessments", empty))
     footnotes = by_table.get("footnotes", empty)
     added, removed = _moved_off_renamed(
@@ -134,7 +98,7 @@ def summarise(diffs: list[TableDiff]) -> Summary:
 
 def _pages(summary: Summary, pages: TableDiff) -> None:
     """Pages added, removed and renamed; verification passes."""
-    summary.pages_renamed = _renames(pages)
+    summary.pages_renamed = renames(pages)
     renamed_from = {old for old, _ in summary.pages_renamed}
     renamed_to = {new for _, new in summary.pages_renamed}
     summary.pages_added = sorted(row["page"] for _, row in pages.added if row["page"] not in renamed_to)
@@ -147,15 +111,6 @@ def _pages(summary: Summary, pages: TableDiff) -> None:
     for _, row in pages.added:
         if row.get("verified") == "true" and row["page"] not in renamed_to:
             summary.verified.append((row["page"], row.get("verified_date") or ""))
-
-
-def _gaps(summary: Summary, gaps: TableDiff) -> None:
-    opened, closed = _moved_off_renamed(
-        gaps.added, gaps.removed, summary.pages_renamed, lambda row, page: (page, row["tag"], row["claim"])
-    )
-    opened, closed, summary.gaps_reworded = _reworded(opened, closed)
-    summary.gaps_opened = [(row["page"], row["tag"], row["claim"]) for _, row in opened]
-    summary.gaps_closed = [(row["page"], row["tag"], row["claim"]) for _, row in closed]
 
 
 def _grades(summary: Summary, grades: TableDiff) -> None:
@@ -210,6 +165,29 @@ def _short(text: str, limit: int = 140) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _gap_section(summary: Summary) -> list[str]:
+    """Gap tags opened and closed per tag and per page, then each closed or reworded."""
+    if not (summary.gaps_opened or summary.gaps_closed or summary.gaps_reworded):
+        return []
+    out = ["", "## Gap tags", "", "| tag | opened | closed |", "|---|---:|---:|"]
+    out += [f"| `{tag}` | {o:,} | {c:,} |" for tag, (o, c) in summary.gap_counts.items()]
+    per_page = Counter(p for p, _, _ in summary.gaps_opened)
+    closed_per_page = Counter(p for p, _, _ in summary.gaps_closed)
+    out += ["", "| page | opened | closed |", "|---|---:|---:|"]
+    pages = sorted(set(per_page) | set(closed_per_page), key=lambda p: (-(per_page[p] + closed_per_page[p]), p))
+    out += [f"| `{p}` | {per_page[p]:,} | {closed_per_page[p]:,} |" for p in pages[:SHOWN]]
+    if len(pages) > SHOWN:
+        out.append(f"| and {len(pages) - SHOWN:,} more pages | | |")
+    out += [""] + _listed(
+        [f"closed `#{tag}` on `{page}`: {_short(claim)}" for page, tag, claim in summary.gaps_closed]
+        + [
+            f"reworded `#{tag}` on `{page}`: {_short(old, 70)} → {_short(new, 70)}"
+            for page, tag, old, new in summary.gaps_reworded
+        ]
+    )
+    return out
+
+
 def summary_markdown(summary: Summary, title: str) -> str:
     """The summary as Markdown, counts first, then the notable changes."""
     gap_opened, gap_closed = len(summary.gaps_opened), len(summary.gaps_closed)
@@ -218,8 +196,9 @@ def summary_markdown(summary: Summary, title: str) -> str:
         "",
         f"- Pages: {len(summary.pages_added):,} added, {len(summary.pages_removed):,} removed, "
         f"{len(summary.pages_renamed):,} renamed",
-        f"- Gap tags: {gap_opened:,} opened, {gap_closed:,} closed "
-        f"({len(summary.gaps_reworded):,} more kept with their claim reworded)",
+        f"- Gap tags: {gap_opened:,} opened, {gap_closed:,} closed, {len(summary.gaps_reworded):,} reworded "
+        f"({len(summary.gaps('moved')):,} carried to a renamed page, "
+        f"{len(summary.gaps('page-removed')):,} gone with a removed page)",
         f"- Evidence grades changed: {len(summary.grades_changed):,}",
         f"- Pages verified: {len(summary.verified):,}; verification dates moved: {len(summary.verification_moved):,}",
         f"- Footnotes: {len(summary.footnotes_added):,} added, {len(summary.footnotes_removed):,} removed; "
@@ -234,19 +213,7 @@ def summary_markdown(summary: Summary, title: str) -> str:
             + [f"removed `{p}`" for p in summary.pages_removed]
             + [f"renamed `{a}` → `{b}`" for a, b in summary.pages_renamed]
         )
-    if summary.gaps_opened or summary.gaps_closed:
-        out += ["", "## Gap tags", "", "| tag | opened | closed |", "|---|---:|---:|"]
-        out += [f"| `{tag}` | {o:,} | {c:,} |" for tag, (o, c) in summary.gap_counts.items()]
-        per_page = Counter(p for p, _, _ in summary.gaps_opened)
-        closed_per_page = Counter(p for p, _, _ in summary.gaps_closed)
-        out += ["", "| page | opened | closed |", "|---|---:|---:|"]
-        pages = sorted(set(per_page) | set(closed_per_page), key=lambda p: (-(per_page[p] + closed_per_page[p]), p))
-        out += [f"| `{p}` | {per_page[p]:,} | {closed_per_page[p]:,} |" for p in pages[:SHOWN]]
-        if len(pages) > SHOWN:
-            out.append(f"| and {len(pages) - SHOWN:,} more pages | | |")
-        out += [""] + _listed(
-            [f"closed `#{tag}` on `{page}`: {_short(claim)}" for page, tag, claim in summary.gaps_closed]
-        )
+    out += _gap_section(summary)
     if summary.grades_changed:
         out += ["", "## Evidence grades", ""]
         out += _listed(

@@ -88,6 +88,35 @@ def diff_rows(table: Table, old_rows, new_rows) -> TableDiff:
     return result  # columns only one side has are the schema change's business (etl/release/versioning.py)
 
 
+def renames(pages: TableDiff) -> list[tuple[str, str]]:
+    """A page removed and one added with the same text, or else the same
+    type and title, is one page renamed."""
+    removed = {row["page"]: row for _, row in pages.removed}
+    found = []
+    for _, row in pages.added:
+        match = next(
+            (
+                old
+                for old, was in removed.items()
+                if was.get("content_hash") and was.get("content_hash") == row.get("content_hash")
+            ),
+            None,
+        )
+        if match is None:
+            match = next(
+                (
+                    old
+                    for old, was in removed.items()
+                    if was.get("title") and (was["title"], was.get("type")) == (row.get("title"), row.get("type"))
+                ),
+                None,
+            )
+        if match is not None:
+            found.append((match, row["page"]))
+            del removed[match]
+    return found
+
+
 def read_table(package_dir: Path, name: str) -> list[dict]:
     path = Path(package_dir) / f"{name}.csv"
     if not path.is_file():

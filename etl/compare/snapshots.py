@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..output.archive import ZIP_NAME
 from .diff import change_rows, diff_packages
+from .gap_events import gap_event_row, gap_events
 
 
 class SnapshotError(Exception):
@@ -43,10 +44,14 @@ def descriptor_version(package_dir: Path) -> tuple[dict, str]:
     return descriptor, descriptor.get("version", "")
 
 
-def changes_since(previous: Path, package_dir: Path, schema) -> tuple[list[dict], str]:
-    """The `changes` rows of a package compared with a previous release (no
-    commit), and that release's version."""
+def changes_since(previous: Path, package_dir: Path, schema) -> tuple[dict[str, list[dict]], str]:
+    """The `changes` and `gap_events` rows of a package compared with a
+    previous release (no commit), and that release's version."""
     with package_directory(previous) as old:
         _, version = descriptor_version(old)
-        rows = change_rows(diff_packages(old, package_dir, schema), schema)
-    return [{"change": number, "commit_hash": None, **row} for number, row in enumerate(rows, start=1)], version
+        diffs = diff_packages(old, package_dir, schema)
+    rows = change_rows(diffs, schema)
+    return {
+        "changes": [{"change": number, "commit_hash": None, **row} for number, row in enumerate(rows, start=1)],
+        "gap_events": [gap_event_row(seq, None, None, e) for seq, e in enumerate(gap_events(diffs), start=1)],
+    }, version

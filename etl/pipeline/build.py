@@ -143,7 +143,8 @@ class _Build:
 
     def corpus_tables(self, extra_rows, previous) -> tuple[list[str], str | None]:
         """The tables joined across pages (and any extra ones) written; the
-        changes table when there is a previous release to compare with."""
+        changes and gap_events tables when there is a previous release to
+        compare with."""
         corpus_rows, corpus_diagnostics = self.corpus.tables(self.index, self.discovery)
         self.diagnostics.extend(corpus_diagnostics)
         corpus_key = PageCache.corpus_key(self.index, self.discovery.pages)
@@ -158,8 +159,9 @@ class _Build:
             from ..compare.snapshots import changes_since
 
             self.sink.flush()
-            change_rows, compared_with = changes_since(previous, self.staging / "package", self.schema)
-            self.sink.write("changes", change_rows)
+            history_rows, compared_with = changes_since(previous, self.staging / "package", self.schema)
+            for table_name, table_rows in history_rows.items():
+                self.sink.write(table_name, table_rows)
         self.sink.close()
         return gap_tags, compared_with
 

@@ -8,7 +8,9 @@ while its text and every answer it had from the corpus index stay the same
 parsed again, through that cache. Rows of pages that changed are compared
 page by page; the corpus-level tables (works, trials, ...) are made again
 and compared whole when any page changed. The last commit is then built as
-usual, with the commits, changes and page_history tables beside its own.
+usual, with the commits, changes, page_history and gap_events tables beside
+its own. What a commit did to the gap tags is etl/compare/gap_events.py's to
+say; the commits and page_history counts are its events counted.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 
 from ..checks.page import check_slugs
 from ..compare.diff import TableDiff, change_rows, diff_rows
+from ..compare.gap_events import gap_event_row, gap_events
 from ..corpus.tables import Corpus
 from ..options import BuildOptions
 from ..output.csv_text import read_table_text, serialise
@@ -123,9 +126,15 @@ class HistoryRows:
     commits: list[dict] = field(default_factory=list)
     changes: list[dict] = field(default_factory=list)
     page_history: list[dict] = field(default_factory=list)
+    gap_events: list[dict] = field(default_factory=list)
 
     def tables(self) -> dict[str, list[dict]]:
-        return {"commits": self.commits, "changes": self.changes, "page_history": self.page_history}
+        return {
+            "commits": self.commits,
+            "changes": self.changes,
+            "page_history": self.page_history,
+            "gap_events": self.gap_events,
+        }
 
 
 class History:
@@ -252,6 +261,7 @@ class History:
                     0,
                     state.count("gaps"),
                     0,
+                    0,
                     _verified(state),
                 )
             )
@@ -288,18 +298,17 @@ class History:
                 ("changed", difference.changed),
             ):
                 totals[kind] += len(entries)
-                if difference.table == "gaps" and kind != "changed":
-                    totals["gaps_" + kind] += len(entries)
                 if difference.table not in self.tables_by_page:
                     continue
                 for entry in entries:
                     page = (entry[1] if kind != "changed" else entry[2]).get("page")
-                    page_counts = counts.setdefault(page, Counter())
-                    page_counts[kind] += 1
-                    if difference.table == "gaps" and kind != "changed":
-                        page_counts["gaps_" + kind] += 1
+                    counts.setdefault(page, Counter())[kind] += 1
         for change in change_rows(diffs, self.schema):
             self.rows.changes.append({"change": len(self.rows.changes) + 1, "commit_hash": commit.commit, **change})
+        for event in gap_events(diffs):  # the gap tags' counts are the gap_events rows', counted
+            totals["gaps_" + event.event] += 1
+            counts.setdefault(event.page, Counter())["gaps_" + event.event] += 1
+            self.rows.gap_events.append(gap_event_row(len(self.rows.gap_events) + 1, commit.commit, row["day"], event))
         self.rows.commits.append(
             {
                 **row,
@@ -308,8 +317,9 @@ class History:
                 "rows_added": totals["added"],
                 "rows_removed": totals["removed"],
                 "rows_changed": totals["changed"],
-                "gaps_opened": totals["gaps_added"],
-                "gaps_closed": totals["gaps_removed"],
+                "gaps_opened": totals["gaps_opened"],
+                "gaps_closed": totals["gaps_closed"],
+                "gaps_changed": totals["gaps_changed"],
             }
         )
         for page in sorted(counts):
@@ -324,8 +334,9 @@ class History:
                     c["added"],
                     c["removed"],
                     c["changed"],
-                    c["gaps_added"],
-                    c["gaps_removed"],
+                    c["gaps_opened"],
+                    c["gaps_closed"],
+                    c["gaps_changed"],
                     _verified(state),
                 )
             )
@@ -355,10 +366,13 @@ def _commit_row(seq: int, commit: Commit, files_changed: int) -> dict:
         "rows_changed": 0,
         "gaps_opened": 0,
         "gaps_closed": 0,
+        "gaps_changed": 0,
     }
 
 
-def _page_history_row(page, commit: Commit, day, change, added, removed, changed, opened, closed, verified) -> dict:
+def _page_history_row(
+    page, commit: Commit, day, change, added, removed, changed, opened, closed, reworded, verified
+) -> dict:
     return {
         "page": page,
         "commit_hash": commit.commit,
@@ -369,6 +383,7 @@ def _page_history_row(page, commit: Commit, day, change, added, removed, changed
         "rows_changed": changed,
         "gaps_opened": opened,
         "gaps_closed": closed,
+        "gaps_changed": reworded,
         "verified": verified,
     }
 
@@ -389,9 +404,11 @@ def history_report(rows: HistoryRows, out_dir: Path) -> list[str]:
         f"changes: {len(rows.changes)}; page history rows: {len(rows.page_history)}",
         *(f"  {table:<20} {count:>7}" for table, count in Counter(c["table_name"] for c in rows.changes).most_common()),
     ]
-    built = [c for c in rows.commits if c["status"] == "built"]
-    opened, closed = sum(c["gaps_opened"] for c in built), sum(c["gaps_closed"] for c in built)
-    lines.append(f"gap tags opened: {opened}; closed: {closed}")
+    events = Counter(e["event"] for e in rows.gap_events)
+    lines.append(
+        f"gap tags opened: {events['opened']}; closed: {events['closed']}; reworded: {events['changed']}; "
+        f"carried to a renamed page: {events['moved']}; gone with their page: {events['page-removed']}"
+    )
     held = [c for c in rows.commits if c["pages_held"]]
     if held:
         lines.append(f"commits with pages held at their last version that built: {len(held)}")
