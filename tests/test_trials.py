@@ -677,3 +677,14 @@ def test_an_unreadable_trial_number_fails_a_strict_check():
         "trial-number-unparsed.md:13: error: trial block: n-completed: 'twenty-eight' is not a number"
         " [trial-number-unparsed]" in strict.stdout
     )  # --strict: warnings count as errors
+
+
+def test_a_study_pages_outcomes_cite_their_own_lines(trials_db):
+    db, _, _ = trials_db
+    lines = db.execute(
+        "select measure, source_path, source_line from trial_outcomes where trial = 'NCT09990001' order by seq"
+    ).fetchall()
+    assert [tuple(r) for r in lines] == [
+        ("Gait speed", "studies/demo-2020-gait-trial.md", 39),
+        ("Grip strength", "studies/demo-2020-gait-trial.md", 40),
+    ]

@@ -201,15 +201,18 @@ def _arm_rows(trial: str, arm_source: TrialMention) -> list[dict]:
 
 
 def _outcome_rows(trial: str, trial_outcomes: list[tuple[dict, TrialMention]]) -> list[dict]:
+    """One row per outcome, citing the line it was read from: its own line
+    on a study page, else its mention's."""
     return [
         {
             "trial": trial,
             "seq": seq,
-            **{k: v for k, v in outcome.items()},
+            **{name: outcome[name] for name in OUTCOME_COLUMNS},
             "page": mention.page,
             "mention_kind": mention.kind,
             "origin": "explicit" if mention.kind == "explicit" else "extracted",
             **mention.provenance,
+            **({"source_line": outcome["line"]} if outcome.get("line") else {}),
         }
         for seq, (outcome, mention) in enumerate(trial_outcomes, start=1)
     ]
@@ -295,7 +298,7 @@ TRIAL_FACT_COLUMNS = [
     "species",
     "species_origin",
 ]
-OUTCOME_COLUMNS = [f.name for f in fields(Outcome)]  # as read_outcome fills them
+OUTCOME_COLUMNS = [f.name for f in fields(Outcome) if f.name != "line"]  # as read_outcome fills them
 
 
 def _restates(statistics: tuple, fuller: tuple) -> bool:
@@ -348,9 +351,10 @@ def _merge_outcomes(members: list[TrialMention]) -> list[tuple[dict, TrialMentio
                     {name: fuller[name] if fuller[name] is not None else other[name] for name in OUTCOME_COLUMNS}
                 )
                 if fuller is outcome:
+                    row["line"] = outcome.get("line")
                     merged[position] = (row, mention)  # the fuller statement's page and line
                 continue
-            row = {name: outcome[name] for name in OUTCOME_COLUMNS}
+            row = {name: outcome[name] for name in OUTCOME_COLUMNS} | {"line": outcome.get("line")}
             kept[key] = (row, len(merged))
             merged.append((row, mention))
     return merged

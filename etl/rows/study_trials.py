@@ -103,6 +103,8 @@ def _tables(parsed: ParsedPage, facts: Facts, outcomes: list, line_problems: lis
         if is_key_value_table(table.header):
             table_facts, table_outcomes, ids = read_key_value_table(table.rows)
             facts.merge(table_facts)
+            for outcome in table_outcomes:
+                outcome.line = table.line
             outcomes += table_outcomes
             registry_id = registry_id or (ids[0] if ids else None)
             line_problems.append((table.line, table_facts.problems))
@@ -111,6 +113,8 @@ def _tables(parsed: ParsedPage, facts: Facts, outcomes: list, line_problems: lis
             if meanings & {"primary_measure", "measure"} and meanings & {"p_value", "result", "ci"}:
                 for cells, line in zip(table.rows, table.row_lines):
                     reading = read_table_row(table.header, cells)
+                    for outcome in reading.outcomes:
+                        outcome.line = line
                     outcomes += reading.outcomes
                     line_problems.append((line, reading.facts.problems))
     return registry_id
@@ -165,6 +169,7 @@ def _result_sections(parsed: ParsedPage, outcomes: list, line_problems: list) ->
                 outcome, found = read_outcome(clause, role=lead_role, measure=measure)
                 problems += found
                 if outcome:
+                    outcome.line = line
                     outcomes.append(outcome)
             line_problems.append((line, problems))
 

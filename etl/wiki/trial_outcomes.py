@@ -139,6 +139,7 @@ class Outcome:
     p_raw: str | None = None
     metric: str | None = None  # the effect's kind, from a fixed list (see settle)
     scale_problem: str | None = None  # why the effect and its interval are not on one scale
+    line: int | None = None  # the line it was read from, when its mention spans several (a study page)
 
     @property
     def has_statistic(self) -> bool:
