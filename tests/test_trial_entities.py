@@ -11,7 +11,7 @@ import pytest
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.schema import load_schema
-from etl.wiki.trials import find_species, find_trial_name, species_pattern
+from etl.wiki.trials import find_species, find_trial_name, intervention_name, species_pattern
 
 from .conftest import ROOT
 
@@ -35,6 +35,24 @@ STATINS = "interventions/pharmacological/demo-statins"
 )
 def test_a_trial_name_is_read_from_how_records_write_it(record, name):
     assert find_trial_name(record) == name
+
+
+@pytest.mark.parametrize(
+    "written,name",
+    [
+        ("Demostatin 40 mg", "Demostatin"),
+        ("2 doses demomab (10, 30 mg) SC q4w", "demomab"),
+        ("oral demo acid × 8 weeks", "demo acid"),
+        ("6-week topical democream 0.1% gel", "democream"),
+        ("rct (DEMO-IT; demo ethyl 2 g/d", "demo ethyl"),
+        ("DX+DY", "DX + DY"),
+        ("no significant DX effect", None),  # a result, not a treatment
+        ("primary endpoint not met", None),
+        ("REDUCE-DEMO protocol drug", "REDUCE-DEMO protocol drug"),  # an upper-case name is not a verb
+    ],
+)
+def test_an_intervention_is_named_without_dose_route_or_schedule(written, name):
+    assert intervention_name(written) == name
 
 
 def test_species_are_the_earliest_vocabulary_word():

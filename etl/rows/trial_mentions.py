@@ -25,6 +25,7 @@ from ..wiki.trials import (
     find_registry_status,
     find_species,
     find_trial_name,
+    intervention_name,
     sample_size_facts,
     species_pattern,
     text_facts,
@@ -90,7 +91,9 @@ class _PageTrials:
             self.diagnostics.append(diagnose(self.path, line, "trial-number-unparsed", problem))
 
     def add(self, kind: str, line: int, text: str, facts: Facts, outcomes: list[Outcome], **keys) -> None:
-        facts.set("intervention_page", _intervention_page(facts.values.get("intervention"), self.index, self.page))
+        written = facts.values.pop("intervention", None)  # the name, without dose or schedule (dose_raw has those)
+        facts.set("intervention", intervention_name(written) if kind != "explicit" else written)
+        facts.set("intervention_page", _intervention_page(written, self.index, self.page))
         facts.set("species", find_species(text, self.species))
         if kind == "explicit":  # wikilinks in a fenced block are not the page's links: say here what is missing
             for match in WIKILINK.finditer(facts.values.get("intervention") or ""):

@@ -432,6 +432,39 @@ def intervention_facts(clause: str) -> Facts:
     return facts
 
 
+# What an intervention's wording holds besides its name.
+NOT_AN_INTERVENTION = re.compile(  # lower case: 'REDUCE-IT' names a trial
+    r"\b(?:[Nn]o |[Ss]ignificant\w*|endpoint|analysis|post-hoc|efficacy|outcome|reduc\w+|improv\w+|primary|secondary)"
+)
+INTERVENTION_EXTRAS = [
+    re.compile(r"^(?:rct|trial|study)\s*\(\s*", re.I),  # 'rct (REDUCE-IT; icosapent ethyl'
+    re.compile(rf"^(?:{ACRONYM});\s*"),
+    re.compile(r"^\d+\s+doses?\s+", re.I),  # '3 doses canakinumab'
+    re.compile(r"\([^()]*\)?"),  # '(50, 150, 300 mg)', '(non-immunosuppressive dose)', an unclosed '(...'
+    re.compile(r"(?<![\w.])\d[\d.,/–-]*\s*(?:mg/kg|µg/kg|mg|µg|mcg|g|IU|mL|%)(?:\s*/\s*\w+)?(?![\w])", re.I),
+    re.compile(r"(?:[×x]\s*)?\b\d+[\s-]*(?:weeks?|days?|months?|years?|wk|mo|yr)\b", re.I),
+    re.compile(
+        r"\b(?:oral|topical|intravenous|subcutaneous|intranasal|inhaled|cream|gel|tablets?|capsules?|single|"
+        r"doses?|daily|weekly|twice|once|q\d+\w*|qd|bid|tid|s\.?c\.?|i\.?v\.?|SC|IV)(?=\W|$)|\s/\s?g\b",
+        re.I,
+    ),
+]
+
+
+def intervention_name(text: str | None) -> str | None:
+    """An intervention's name from its wording: dose, route, schedule and
+    duration left out ('Semaglutide 2.4 mg' -> 'Semaglutide', 'NMN × 10
+    weeks' -> 'NMN'); None for wording that is a result, not a treatment."""
+    name = unmarked(text or "")
+    if not name or NOT_AN_INTERVENTION.search(name):
+        return None
+    for pattern in INTERVENTION_EXTRAS:
+        name = pattern.sub(" ", name).strip()
+    name = re.sub(r"\s+", " ", name).strip(" ,;:.×-–")
+    name = re.sub(r"\s*\+\s*", " + ", name)
+    return name if len(re.findall(r"[^\W\d_]", name)) >= 2 else None
+
+
 def text_facts(text: str) -> Facts:
     """Facts from a ';'-separated run of design and results clauses, e.g.
     the segments of a footnote record after its design segment."""
