@@ -158,3 +158,12 @@ def test_conflicting_facts_and_missing_pages_are_reported_where_written(entities
     # ... and every mention is kept: the trial row takes the first in rank order.
     omicron = _trial(db, trial="NCT09880001")
     assert (omicron["n_randomised"], omicron["mention_count"]) == (300, 3)
+
+
+def test_an_animal_experiment_called_randomised_is_a_trial_in_animals(entities):
+    db, _ = entities
+    mice = _trial(db, trial="doi:10.5555/demo.mice")
+    assert (mice["randomised"], mice["species"], mice["species_origin"]) == (1, "mouse", "stated")
+    # An in-vivo record that does not say randomised stays a citation, not a trial.
+    assert db.execute("select count(*) from trial_mentions where work = 'doi:10.5555/demo.rats'").fetchone()[0] == 0
+    assert db.execute("select count(*) from footnotes where label = 'rats2018'").fetchone()[0] == 1

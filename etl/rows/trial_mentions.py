@@ -20,6 +20,8 @@ from ..wiki.trial_outcomes import Outcome, read_outcomes
 from ..wiki.trial_tables import is_key_value_table, read_key_value_table, read_table_row, trial_table_kind
 from ..wiki.trials import (
     ACRONYM_BEFORE_ID,
+    NOT_RANDOMISED,
+    RANDOMISED,
     Facts,
     find_phase,
     find_registry_status,
@@ -164,7 +166,11 @@ class _PageTrials:
             if definition.line != self.body.footnote_defs[cited.position].line:
                 continue  # a duplicate definition; readers see the first
             registry_id = cited.registry_id
-            if citation.design not in TRIAL_DESIGNS and not registry_id:
+            if (
+                citation.design not in TRIAL_DESIGNS
+                and not registry_id
+                and not _randomised_animals(definition, citation)
+            ):
                 continue
             facts, outcomes = _footnote_facts(definition.record, citation)
             study_page = self.index.resolve(citation.study_link, self.page) if citation.study_link else None
@@ -369,6 +375,16 @@ class _PageTrials:
 BOLD_LEAD = re.compile(r"^\s*\*\*[^*]{1,120}\*\*\s*[:—–-]?\s*")
 
 
+def _randomised_animals(definition, citation) -> bool:
+    """An animal experiment the record calls randomised ('in-vivo ·
+    randomized · model: UM-HET3 mice'): a trial in animals."""
+    return (
+        citation.design == "in-vivo"
+        and bool(RANDOMISED.search(definition.record))
+        and not NOT_RANDOMISED.search(definition.record)
+    )
+
+
 def _plain_sentence(sentence: str) -> str:
     """A sentence without its footnote references, gap tags and list marker."""
     text = FOOTNOTE_REF.sub("", GAP_TAG.sub("", sentence))
@@ -427,6 +443,8 @@ def _footnote_facts(record: str, citation) -> tuple[Facts, list[Outcome]]:
         facts.set("randomised", True)
     elif citation.design == "clinical-trial":
         facts.set("randomised", False)
+    elif citation.design == "in-vivo" and RANDOMISED.search(record) and not NOT_RANDOMISED.search(record):
+        facts.set("randomised", True)
     for segment in SEGMENT_SPLIT.split(record):
         segment = segment.strip()
         if not segment or DOI.search(segment) and len(segment) < 120 and ";" not in segment:
