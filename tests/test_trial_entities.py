@@ -167,3 +167,9 @@ def test_an_animal_experiment_called_randomised_is_a_trial_in_animals(entities):
     # An in-vivo record that does not say randomised stays a citation, not a trial.
     assert db.execute("select count(*) from trial_mentions where work = 'doi:10.5555/demo.rats'").fetchone()[0] == 0
     assert db.execute("select count(*) from footnotes where label = 'rats2018'").fetchone()[0] == 1
+
+
+def test_a_sentence_naming_an_nct_id_gives_its_n_and_randomisation(entities):
+    db, _ = entities
+    sigma = _trial(db, acronym="SIGMA-D")
+    assert (sigma["n_randomised"], sigma["randomised"], sigma["species"]) == (24, 1, "dog")

@@ -20,6 +20,7 @@ from ..wiki.trial_outcomes import Outcome, read_outcomes
 from ..wiki.trial_tables import is_key_value_table, read_key_value_table, read_table_row, trial_table_kind
 from ..wiki.trials import (
     ACRONYM_BEFORE_ID,
+    N_IN_TEXT,
     NOT_RANDOMISED,
     RANDOMISED,
     Facts,
@@ -402,7 +403,7 @@ class _Cited(NamedTuple):
 
 def _prose_facts(sentence: str, registry_id: str) -> Facts:
     """What the sentence naming an NCT id says of the trial: its acronym,
-    registry status and phase."""
+    registry status, phase, n and whether it was randomised."""
     facts = Facts()
     acronym = ACRONYM_BEFORE_ID.search(sentence[: sentence.find(registry_id) + 11])
     if acronym and not re.fullmatch(r"NCT\d+|RCT|II|III|IV", acronym.group("acronym")):
@@ -411,6 +412,14 @@ def _prose_facts(sentence: str, registry_id: str) -> Facts:
         facts.set("registry_status", status[0])
         facts.set("registry_status_text", status[1])
     facts.set("phase", find_phase(sentence))
+    if sentence.lstrip().startswith("|"):
+        return facts  # a row of a table that lists no trials: its cells are about other things
+    if N_IN_TEXT.search(sentence):
+        facts.merge(sample_size_facts(sentence))
+    if NOT_RANDOMISED.search(sentence):
+        facts.set("randomised", False)
+    elif RANDOMISED.search(sentence):
+        facts.set("randomised", True)
     return facts
 
 
