@@ -114,7 +114,7 @@ class TrialIndex:
                     explicit.add("arms")
                 tables["trial_arms"] += _arm_rows(trial, arm_source)
             trial_outcomes = _merge_outcomes(members)
-            tables["trial_outcomes"] += _outcome_rows(trial, trial_outcomes)
+            tables["trial_outcomes"] += _outcome_rows(trial, trial_outcomes, facts.get("acronym"))
             normalised, unmapped = normalised_facts(facts, self.terms)
             for kind in unmapped:
                 unmapped_terms.setdefault((kind, facts[kind]), fact_mention[kind])
@@ -200,14 +200,23 @@ def _arm_rows(trial: str, arm_source: TrialMention) -> list[dict]:
     ]
 
 
-def _outcome_rows(trial: str, trial_outcomes: list[tuple[dict, TrialMention]]) -> list[dict]:
+def _outcome_rows(trial: str, trial_outcomes: list[tuple[dict, TrialMention]], acronym: str | None) -> list[dict]:
     """One row per outcome, citing the line it was read from: its own line
-    on a study page, else its mention's."""
+    on a study page, else its mention's. A measure that is the trial's
+    name ('LOFT: HR 1.18 ...', 'FOURIER trial showed ...') is no measure."""
+
+    def measure(text: str | None) -> str | None:
+        names_trial = text and (
+            re.search(r"\btrial$", text, re.I) or acronym and re.match(rf"{re.escape(acronym)}(?:\s|$)", text, re.I)
+        )
+        return None if names_trial else text
+
     return [
         {
             "trial": trial,
             "seq": seq,
             **{name: outcome[name] for name in OUTCOME_COLUMNS},
+            "measure": measure(outcome["measure"]),
             "page": mention.page,
             "mention_kind": mention.kind,
             "origin": "explicit" if mention.kind == "explicit" else "extracted",
