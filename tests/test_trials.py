@@ -688,3 +688,11 @@ def test_a_study_pages_outcomes_cite_their_own_lines(trials_db):
         ("Gait speed", "studies/demo-2020-gait-trial.md", 39),
         ("Grip strength", "studies/demo-2020-gait-trial.md", 40),
     ]
+
+
+def test_comma_separated_outcomes_each_with_an_effect_are_several():
+    outcomes, _ = read_outcomes("DEMO-A HR 1.30 (95% CI 1.01–1.64), DEMO-B HR 0.60 (95% CI 0.40–0.90)")
+    assert [(o.measure, o.effect_value, o.ci_low) for o in outcomes] == [("DEMO-A", 1.3, 1.01), ("DEMO-B", 0.6, 0.4)]
+    # One effect with its interval and p-value, comma-separated, stays one outcome.
+    single, _ = read_outcomes("grip HR 0.85, 95% CI 0.74–0.98, p=0.02")
+    assert [(o.effect_value, o.ci_high, o.p_value) for o in single] == [(0.85, 0.98, 0.02)]

@@ -147,8 +147,13 @@ class Outcome:
 
 
 def _split_compound(clause: str) -> list[str]:
-    """'IL-6 (P<0.001) and CRP (P=0.002) reduced' -> two clauses, when each
-    part carries its own p-value."""
+    """'CHD HR 1.29 (1.02–1.63), stroke HR 1.41 (1.07–1.85)' or '+7 CHD,
+    +8 stroke' -> one clause per comma-separated part when each part has
+    its own effect; 'IL-6 (P<0.001) and CRP (P=0.002) reduced' -> two
+    clauses, when each part carries its own p-value."""
+    parts = split_clauses(clause, ",")
+    if len(parts) > 1 and all(EFFECT_METRIC.search(p) or SIGNED_EFFECT.search(p) for p in parts):
+        return parts
     if len(P_LOOKS.findall(clause)) < 2:
         return [clause]
     parts = [p for p in re.split(r"(?<=\))\s*(?:,\s*(?:and\s+)?|\s+and\s+)", clause) if p.strip()]
