@@ -45,7 +45,8 @@ class TrialIndex:
     def _groups(self) -> list[list[TrialMention]]:
         """Mentions joined by their keys. An acronym joins mentions only
         when it would not make one trial of two NCT ids (one acronym can
-        name two registrations: a trial and its extension)."""
+        name two registrations: a trial and its extension); so does a
+        report naming the trial it is part of."""
         parent: dict[str, str] = {}
         registered: dict[str, set[str]] = {}  # a group's root -> its NCT ids
 
@@ -72,8 +73,20 @@ class TrialIndex:
         for soft in (False, True):
             for _, keys in keyed:
                 for key in keys[1:]:
-                    if key.startswith("acronym:") == soft:
+                    if key.startswith("acronym:") == soft and not key.startswith("report-of:"):
                         join(keys[0], key, soft)
+        # A report of part of a trial ('subgroup analysis of CANTOS RCT')
+        # joins the one trial of that acronym that is not itself such a report.
+        named: dict[str, set[str]] = {}
+        for mention, keys in keyed:
+            if mention.facts.get("acronym") and not any(k.startswith("report-of:") for k in keys):
+                named.setdefault(mention.facts["acronym"].upper(), set()).add(find(keys[0]))
+        for _, keys in keyed:
+            for key in keys:
+                if key.startswith("report-of:"):
+                    roots = {find(root) for root in named.get(key[10:], ())} - {find(keys[0])}
+                    if len(roots) == 1:
+                        join(keys[0], roots.pop(), soft=True)
         groups: dict[str, list[TrialMention]] = {}
         for mention, keys in keyed:
             groups.setdefault(find(keys[0]), []).append(mention)
@@ -88,7 +101,8 @@ class TrialIndex:
         registry = sorted({m.registry_id for m in members if m.registry_id})
         if registry:
             return registry[0]
-        works = sorted({m.work for m in members if m.work})
+        # The trial's own report names it, before a report of part of it.
+        works = sorted({m.work for m in _own_reports(members) if m.work}) or sorted({m.work for m in members if m.work})
         if works:
             return works[0]
         studies = sorted({m.study_page for m in members if m.study_page})
@@ -233,7 +247,7 @@ def _trial_row(trial, members, known_works, facts, normalised, explicit, arm_sou
     return {
         "trial": trial,
         "registry_id": next((m.registry_id for m in members if m.registry_id), None),
-        "work": next((m.work for m in members if m.work in known_works), None),
+        "work": next((m.work for m in _own_reports(members) + members if m.work in known_works), None),
         "study_page": next((m.study_page for m in members if m.study_page), None),
         **{name: facts.get(name) for name in TRIAL_FACT_COLUMNS},
         **normalised,
@@ -249,6 +263,11 @@ def _trial_row(trial, members, known_works, facts, normalised, explicit, arm_sou
         "facts_origin": "explicit" if explicit and explicit >= set(facts) else "mixed" if explicit else "extracted",
         **members[0].provenance,
     }
+
+
+def _own_reports(members: list[TrialMention]) -> list[TrialMention]:
+    """The mentions that are not a report of part of the trial."""
+    return [m for m in members if not any(k.startswith("report-of:") for k in m.keys)]
 
 
 def _merged_keys(members: list[TrialMention]) -> list[str] | None:

@@ -29,6 +29,7 @@ from ..wiki.trials import (
     find_species,
     find_trial_name,
     intervention_name,
+    report_of,
     sample_size_facts,
     species_pattern,
     text_facts,
@@ -186,7 +187,8 @@ class _PageTrials:
                 work=cited.work,
                 study_page=study_page,
                 gap_tags=sorted(set(self.tags_by_footnote.get(definition.label, []))),
-                keys=[f"footnote:{self.page}#{definition.label}"],
+                keys=[f"footnote:{self.page}#{definition.label}"]
+                + ([f"report-of:{parent.upper()}"] if (parent := report_of(definition.record)) else []),
             )
 
     def table_rows(self) -> None:
@@ -351,7 +353,8 @@ class _PageTrials:
                         work=cited.work,
                         study_page=cited.study_page,
                         gap_tags=sorted(set(self.tags_by_line.get(line, []))),
-                        keys=[f"footnote:{self.page}#{cited.label}"],
+                        keys=[f"footnote:{self.page}#{cited.label}"]
+                        + [k for k in cited.keys if k.startswith("report-of:")],
                     )
 
     def explicit_blocks(self, enums: dict[str, set]) -> None:

@@ -133,6 +133,23 @@ NOT_TRIAL_NAMES = {
 }
 
 
+# A paper reporting part of a trial: 'subgroup analysis of CANTOS RCT',
+# 'ancillary analysis of the CATIS trial', 'follow-up of TOHP RCT'.
+REPORT_OF = re.compile(
+    r"\b(?:analysis|analyses|substudy|sub-study|follow-up|extension|ancillary study)\b[^·;]{0,40}?\b(?:of|within|in)\s+(?:the\s+)?"
+    rf"(?P<name>{TRIAL_NAME})\s+(?:RCT|trial|study|Trial|Study)\b",
+    re.I,
+)
+
+
+def report_of(text: str) -> str | None:
+    """The trial a record reports part of (a secondary analysis, a
+    follow-up), when it names that trial."""
+    match = REPORT_OF.search(unmarked(text))
+    name = match.group("name") if match else None
+    return name if name and name.upper() not in NOT_TRIAL_NAMES and re.search(r"[A-Z]{2}", name) else None
+
+
 def find_trial_name(text: str) -> str | None:
     """The trial's acronym as a citation record names it, if it does."""
     for match in NAMED_TRIAL.finditer(unmarked(text)):
