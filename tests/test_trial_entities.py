@@ -92,7 +92,8 @@ def test_a_table_row_and_the_footnote_it_cites_are_one_trial(entities):
         "work:doi:10.5555/demo.alpha",
     } <= set(json.loads(alpha["merged_keys"]))
     kinds = db.execute(
-        "select kind, source_line from trial_mentions where trial = ? and page = ? order by seq", [alpha["trial"], STATINS]
+        "select kind, source_line from trial_mentions where trial = ? and page = ? order by seq",
+        [alpha["trial"], STATINS],
     )
     assert [tuple(r) for r in kinds] == [("table-row", 13), ("footnote", 20)]
 

@@ -136,7 +136,8 @@ NOT_TRIAL_NAMES = {
 # A paper reporting part of a trial: 'subgroup analysis of CANTOS RCT',
 # 'ancillary analysis of the CATIS trial', 'follow-up of TOHP RCT'.
 REPORT_OF = re.compile(
-    r"\b(?:analysis|analyses|substudy|sub-study|follow-up|extension|ancillary study)\b[^·;]{0,40}?\b(?:of|within|in)\s+(?:the\s+)?"
+    r"\b(?:analysis|analyses|substudy|sub-study|follow-up|extension|ancillary study)\b"
+    r"[^·;]{0,40}?\b(?:of|within|in)\s+(?:the\s+)?"
     rf"(?P<name>{TRIAL_NAME})\s+(?:RCT|trial|study|Trial|Study)\b",
     re.I,
 )
