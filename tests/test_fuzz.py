@@ -52,6 +52,8 @@ FRAGMENTS = [
     "| Pathway conserved? | yes |\n",
     "| a | [[b|c]] | d |\n",
     "[^x]: doi:10.5555/x · Alpha A · J 2020 · rct · n=5\n",
+    "[^p]: See Beta 2001 (doi:10.5555/p). Gamma G et al. 2002 (Cell) found it in 12 patients; mechanistic review.\n",
+    "[^q]: Candidate replacements: Delta et al. 2003 PMID 123; UniProt Q99999 (X_HUMAN), accessed 2026-01-02.\n",
     "Claim [^x] #gap/needs-replication.\n",
     "[^y]\n",
     "#stub\n",

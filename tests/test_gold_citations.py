@@ -1,9 +1,11 @@
-"""Citation fields against the hand-labelled gold set (tests/gold/footnotes.jsonl):
-per-field exact-match accuracy on the real wiki's build, with precision and
-recall of 'the record states this field'. The labels were written by reading
-each record, never by running the parser (see tests/gold/README.md). The
-styles set (footnotes_styles.jsonl) is held to its seeded rule and to the
-labelling vocabulary; it is not yet measured against the build."""
+"""Citation fields against the hand-labelled gold sets: per-field exact-match
+accuracy on the real wiki's build, with precision and recall of 'the record
+states this field'. tests/gold/footnotes.jsonl is a proportional sample of
+the wiki's records; tests/gold/footnotes_styles.jsonl holds the styles that
+sample has too few of (records written as prose, n in words, a design inside
+a sentence, several works, no DOI, empty definitions). The labels were
+written by reading each record, never by running the parser (see
+tests/gold/README.md); both sets are held to their seeded sampling rules."""
 
 import json
 import re
@@ -50,6 +52,7 @@ FIELDS = [
     "retracted",
 ]
 TARGET = 0.98
+STYLES_TARGET = 0.97  # 78 records: at most two wrong per field
 
 
 def gold_records(path=GOLD) -> list[dict]:
@@ -101,22 +104,37 @@ def stated(value) -> bool:
 
 
 @pytest.fixture(scope="module")
-def comparison(real_build):
+def footnote_rows(real_build):
+    """The build's footnotes, by (path, line), with each venue's canonical name."""
     out, _ = real_build
     db = sqlite3.connect(out / "agingkb.db")
     db.row_factory = sqlite3.Row
-    rows = {
+    return {
         (r["source_path"], r["source_line"]): r
         for r in db.execute(
             "select f.*, v.name as canonical from footnotes f left join venues v on v.venue = f.venue_id"
         )
     }
+
+
+def pairs_for(path, rows) -> list[tuple[dict, dict, dict]]:
+    """(label, the label in the build's terms, what the build says) for each record of a gold set."""
     pairs = []
-    for gold in gold_records():
+    for gold in gold_records(path):
         row = rows.get((gold["path"], gold["line"]))
         assert row is not None, f"{gold['path']}:{gold['line']}: no footnote row"
         pairs.append((gold, labelled_fields(gold), read_fields(row)))
     return pairs
+
+
+@pytest.fixture(scope="module")
+def comparison(footnote_rows):
+    return pairs_for(GOLD, footnote_rows)
+
+
+@pytest.fixture(scope="module")
+def styles_comparison(footnote_rows):
+    return pairs_for(STYLES_GOLD, footnote_rows)
 
 
 def test_the_gold_set_is_the_documented_sample_of_this_snapshot():
@@ -153,7 +171,10 @@ def test_every_styles_label_keeps_to_the_vocabulary():
             assert [gold[field] for field in FIELDS] == [None] * 4 + [[], None, None, None, None, None, None, False]
 
 
-def test_every_field_is_at_least_98_percent_exact(comparison):
+def measure(comparison, target: float, artifact: str) -> None:
+    """Print each field's exact-match accuracy, precision and recall, write
+    the table and every miss to test-artifacts/, and fail on any field below
+    the target."""
     table, failing, wrong = [], [], {}
     for field in FIELDS:
         exact = sum(1 for _, want, have in comparison if want[field] == have[field])
@@ -169,7 +190,7 @@ def test_every_field_is_at_least_98_percent_exact(comparison):
             for g, want, have in comparison
             if want[field] != have[field]
         ]
-        if accuracy < TARGET:
+        if accuracy < target:
             failing.append(field)
     report = "\n".join(
         [
@@ -181,8 +202,16 @@ def test_every_field_is_at_least_98_percent_exact(comparison):
         ]
     )
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "gold_citations.md").write_text(
+    (ARTIFACTS / artifact).write_text(
         report + "\n\n" + "\n".join(f"{field}: {line}" for field in FIELDS for line in wrong[field]) + "\n"
     )
     print(report)
     assert failing == [], "\n".join(f"{field}: " + "; ".join(wrong[field][:8]) for field in failing)
+
+
+def test_every_field_is_at_least_98_percent_exact(comparison):
+    measure(comparison, TARGET, "gold_citations.md")
+
+
+def test_every_field_of_the_styles_set_is_at_least_97_percent_exact(styles_comparison):
+    measure(styles_comparison, STYLES_TARGET, "gold_citations_styles.md")

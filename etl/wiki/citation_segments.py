@@ -29,13 +29,26 @@ SURNAME = (
     rf"|\s(?:de|di|du|da|van|von|der|la|le|y)\s{SURNAME_WORD}){{0,2}}"
 )
 INITIALS = rf"[{UPPER}](?:\.?-?[{UPPER}][a-z]?){{0,3}}\.?"
-NAME_WITH_INITIALS = rf"{SURNAME}\s{INITIALS}"
+# 'Del Greco M F': initials spaced apart, taken only before the next name.
+NAME_WITH_INITIALS = rf"{SURNAME}\s{INITIALS}(?:\s[{UPPER}](?=\s*[,;&]))?"
 ET_AL = r"et\s+al\.?"
+# A group named beside people: 'Promislow DEL and DAP Consortium', 'Lei L et al; BRAVO Collaborative Group'.
+GROUP_WORDS = (
+    r"Consortium|Collaborative Group|Collaboration|Collaborators|Investigators|Study Group|Working Group"
+    r"|Research Group|Cooperative Group|Network|Committee|Society|Association|Task Force|Panel"
+    r"|Therapeutics|Pharmaceuticals"
+)
+GROUP_NAME = rf"(?:[{UPPER}\d][\w'’-]*\s){{1,6}}(?:{GROUP_WORDS})\b"
+# An affiliation after a name, before the next one: 'Creevy KE (Texas A&M), Akey JM (Princeton)'.
+AFFILIATION = r"(?:\s*\((?!\s*(?:18|19|20)\d\d)[^()]{1,80}\))?"
+NAME_SEPARATOR = r"(?:,?\s*(?:…|\.{2,3})\s*,?|,|;|&|\band\b|,\s*(?:&|and))"
 # 'Dorsheimer L, Assmus B, Rasper T et al.', 'Singh R & Green DR',
-# 'Wahl A, van den Akker E et al., Gieger C', 'Adams D, O'Riordan WD, et al.'
+# 'Wahl A, van den Akker E et al., Gieger C', 'Adams D, O'Riordan WD, et al.', 'Bakooshli MA,..., Blau HM'
 AUTHORS_WITH_INITIALS = re.compile(
-    rf"^(?P<names>{NAME_WITH_INITIALS}(?:\s*(?:,\s*(?:…|\.\.\.)|,|;|&|\band\b|,\s*(?:&|and))\s*{NAME_WITH_INITIALS})*)"
-    rf"(?P<etal>,?\s+{ET_AL}(?:,?\s*(?:and\s+|&\s*)?(?P<last>{NAME_WITH_INITIALS}))?)?(?=$|[\s,.;:(\[\"“'])"
+    rf"^(?P<names>{NAME_WITH_INITIALS}(?:{AFFILIATION}\s*{NAME_SEPARATOR}\s*{NAME_WITH_INITIALS})*)"
+    rf"(?P<etal>,?\s+{ET_AL}(?:,?\s*(?:and\s+|&\s*)?(?P<last>{NAME_WITH_INITIALS}))?)?"
+    rf"(?:{AFFILIATION}(?:\s*[,;]\s*|\s+(?:and|&)\s+)(?P<group>{GROUP_NAME})"
+    rf"(?P<more>(?:\s*[,;]\s*{NAME_WITH_INITIALS})*))?(?=$|[\s,.;:(\[\"“'])"
 )
 # 'Savitsky et al.', 'Imai, Guarente', 'Imai & Guarente' (surnames only: only
 # taken when followed by 'et al.' or a year, see authors_prefix).
@@ -44,15 +57,15 @@ SURNAMES_ONLY = re.compile(
 )
 GROUP_AUTHOR = re.compile(
     rf"^(?P<names>(?:The\s)?[{UPPER}\d][\w'’-]*\s(?:(?:[{UPPER}\d][\w'’-]*|for|of|and|on|in|the|&)\s){{0,8}}"
-    r"(?:Consortium|Collaboration|Collaborators|Investigators|Study Group|Working Group|Research Group"
-    r"|Cooperative Group|Network|Committee|Society|Association|Task Force|Panel))\b(?P<rest>.*)$"
+    rf"(?:{GROUP_WORDS}))\b(?P<rest>.*)$"
 )
-SPLIT_NAMES = re.compile(r"\s*(?:,\s*(?:&|and)\s+|,\s*(?:…|\.\.\.)|,|;|&|\band\b)\s*")
+SPLIT_NAMES = re.compile(r"\s*(?:,\s*(?:&|and)\s+|,?\s*(?:…|\.{2,3})\s*,?|,|;|&|\band\b)\s*")
 
 # --- years and journals -------------------------------------------------------
 YEAR = r"(?:18|19|20)\d\d"
 # A year among volume and pages, not a page number ('32(10):1819-1826').
-LOOSE_YEAR = re.compile(rf"(?<![\d:–/.-])(?<!\d\()({YEAR})(?![\d–:/-])")
+# Nor a volume before its issue and pages ('Biochim Biophys Acta 1864(4):1220'; 'Cochrane 2021(5)' is a year).
+LOOSE_YEAR = re.compile(rf"(?<![\d:–/.-])(?<!\d\()({YEAR})(?![\d–:/-]|\(\d+\)\s*:)")
 ISO_DATE = re.compile(rf"\b{YEAR}-\d\d(?:-\d\d)?\b")
 # Dates of the wiki's own upkeep, never a work's year.
 UPKEEP = re.compile(
@@ -81,7 +94,8 @@ ITALIC = re.compile(r"\*{1,2}([^*]{2,120}?)\*{1,2}")
 LOWERCASE_JOURNALS = ("npj ", "eLife", "mBio", "iScience", "bioRxiv", "medRxiv", "eNeuro", "mSphere", "mSystems")
 
 # --- designs ------------------------------------------------------------------
-GENERIC_DESIGN_HEAD = re.compile(r"\b(?:experimental|experiment|study|mechanistic|comparative)\b")
+GENERIC_DESIGN_HEAD = re.compile(r"\b(?:experimental|experiment|study|mechanistic|comparative|preclinical|genetics)\b")
+RANDOMISED = re.compile(r"(?<![\w-])(?:randomi[sz]ed|rcts?)(?![\w-])", re.I)
 DESIGN_LABEL = re.compile(r"^(?:study\s+)?design\s*:\s*", re.I)
 ANIMAL_MODEL = re.compile(
     r"\b(?:mice|mouse|murine|rodents?|crustaceans?|rats?|C57BL|Mus musculus|Rattus|worms?|C\. elegans"
@@ -105,11 +119,11 @@ N_NOT_A_TOTAL = re.compile(
     r"^\s*(?:[–-]\s*\d|/|per\b|each\b|in each\b|a group\b)"
     r"|^\s*(?:(?-i:[A-Z])[\w-]*\s*/\s*\d|[\w-]*\s*/\s*(?:group|arm|genotype|condition|sex))"
     r"|^\+?\s*(?:[\w-]+[\s-]){0,2}(?:RCTs?|trials?|studies|cohorts|meta-analys[ie]s|datasets|countries|sites"
-    r"|centres|centers|cell lines?|lines|clones|families|pedigrees|traits|per arm|per group)\b",
+    r"|centres|centers|cell lines?|lines|clones|families|pedigrees|traits|replicates|biopsies|per arm|per group)\b",
     re.I,
 )
 PARTICIPANTS_BESIDE = re.compile(
-    r"^\s*(?:[\w-]+\s){0,2}(?:studies|trials|RCTs|cohorts),\s*(\d{1,3}(?:,\d{3})+|\d+)\s+(?:adults|participants|patients|subjects|individuals|people|women|men)\b",
+    r"^\s*(?:[\w-]+\s){0,2}(?:studies|trials|RCTs|cohorts|biopsies),\s*(\d{1,3}(?:,\d{3})+|\d+)\s+(?:adults|participants|patients|subjects|individuals|people|women|men)\b",
     re.I,
 )
 
@@ -129,7 +143,7 @@ def looks_like_journal(venue: str, italic: bool = False) -> bool:
 
 def surname(name: str) -> str:
     """'Zhuravleva EYu' -> 'Zhuravleva'; a name without initials is kept."""
-    match = re.match(rf"^(?P<surname>.+?)\s{INITIALS}$", name.strip())
+    match = re.match(rf"^(?P<surname>.+?)\s{INITIALS}(?:\s[{UPPER}])?$", name.strip())
     return match.group("surname") if match else name.strip()
 
 
@@ -138,9 +152,11 @@ def authors_prefix(segment: str) -> tuple[list[str], str, str] | None:
     segment opens with an author list."""
     match = AUTHORS_WITH_INITIALS.match(segment)
     if match:
-        names = [n for n in SPLIT_NAMES.split(match.group("names")) if n.strip()]
-        if match.group("last"):
-            names.append(match.group("last"))
+        without_affiliations = re.sub(r"\s*\([^()]*\)", "", match.group("names"))
+        names = [n for n in SPLIT_NAMES.split(without_affiliations) if n.strip()]
+        names += [match.group(group) for group in ("last", "group") if match.group(group)]
+        # names after the group: '...; NIH SenNet Consortium; Robbins P, Fan R'
+        names += [n for n in SPLIT_NAMES.split(match.group("more") or "") if n.strip()]
         rest = segment[match.end() :]
         # One 'Word AB' followed by prose is a phrase ('Triple KO HSCs ...'),
         # not an author: a lone author stands alone or before a year, a
@@ -166,6 +182,26 @@ def authors_prefix(segment: str) -> tuple[list[str], str, str] | None:
     if match and len(match.group("names")) < 120:
         return [match.group("names").strip()], match.group("names").strip(), match.group("rest")
     return None
+
+
+# One surname each, not an institution ('(Aarhus University Hospital, Denmark)').
+CO_AUTHOR = rf"(?:{PARTICLE}\s)?{SURNAME_WORD}(?:-{SURNAME_WORD})?"
+CO_AUTHORS = re.compile(rf"^(?P<names>{CO_AUTHOR}(?:\s*,\s*{CO_AUTHOR})+)(?:,?\s+{ET_AL})?$")
+# A database cited by its entry: 'UniProt Q00978 (IRF9_HUMAN)', 'GenAge entry 39 (MYC)'.
+DATABASE_ID = re.compile(r"^\s+(?:entry\s+\w+|[A-Z][A-Z0-9]*\d[A-Z0-9]*)\b")
+
+
+def co_authors(inside: str) -> list[str] | None:
+    """Surnames listed in a parenthesis after the first author, 'et al.'
+    allowed at the end: '(Bacqueville, Bogdanowicz, Haure, Duprat, et al.)'."""
+    match = CO_AUTHORS.match(inside.strip())
+    return [name.strip() for name in match.group("names").split(",")] if match else None
+
+
+def database_entry(segment: str, venues: VenueIndex | None) -> str | None:
+    """The declared database a segment cites an entry of, or None."""
+    leading = venues.leading_venue(segment) if venues else None
+    return leading if leading and DATABASE_ID.match(segment[len(leading) :]) else None
 
 
 def venue_and_year(text: str, venues: VenueIndex | None) -> tuple[str | None, int | None, bool] | None:
@@ -295,11 +331,16 @@ def classify_design(segment: str, designs: DesignPatterns) -> str | None:
             and (inside := re.match(r"[^(;]*[(;]\s*([^();]{2,80})", text))
         ):
             found = _designs_in(inside.group(1).lower(), designs)
+            # 'preclinical (mouse burn model + in-vitro cells)': the animals come first.
+            if animals := ANIMAL_MODEL.search(inside.group(1)):
+                found.append((animals.start(), "in-vivo"))
             if not found and (from_model := infer_design_from_model(inside.group(1))):
                 return from_model
         if not found:
             return None
     start, design = min(found, key=lambda item: item[0])
+    if design == "clinical-trial" and RANDOMISED.search(head):
+        design = "rct"  # 'Phase 1b randomised double-blind', 'open-label RCT': randomised is the design
     # 'in-vivo (human, phase 1 trial)': a trial in people, named in the parenthesis.
     if (
         design == "in-vivo"
@@ -331,7 +372,7 @@ def infer_design_from_model(model: str) -> str | None:
     return None
 
 
-def _depth_at(text: str, position: int) -> int:
+def depth_at(text: str, position: int) -> int:
     """How many parentheses are open at `position`."""
     depth = 0
     for character in text[:position]:
@@ -368,16 +409,18 @@ def sample_size(text: str, segments: list[str]) -> tuple[int | None, str | None]
         after = segment[match.end(1) :]
         clause = segment[match.start() :].split(";", 1)[0]
         others = {
-            int(m.group(1).replace(",", "")) for m in N_VALUE.finditer(clause) if _depth_at(clause, m.start()) == 0
+            int(m.group(1).replace(",", "")) for m in N_VALUE.finditer(clause) if depth_at(clause, m.start()) == 0
         }
-        if _depth_at(segment, match.start()):
+        if depth_at(segment, match.start()):
             start = segment.rfind("(", 0, match.start())
             inside = segment[
                 start : segment.find(")", match.start()) if ")" in segment[match.start() :] else len(segment)
             ]
             if len(N_VALUE.findall(inside)) > 1 and not re.match(r"^\s*total\b", after):
                 return None, written
-        if N_NOT_A_TOTAL.match(after) or _sums_groups(after) or len(others) > 1:
+        # 'n=12 randomized, n=8 completers': the randomised are the total.
+        randomised = re.match(r"^\s*(?:randomi[sz]ed|enrolled)\b", after)
+        if N_NOT_A_TOTAL.match(after) or _sums_groups(after) or (len(others) > 1 and not randomised):
             # 'n=25 studies, 63,842 adults': the participants stand beside the studies.
             if people := PARTICIPANTS_BESIDE.match(after):
                 return int(people.group(1).replace(",", "")), written

@@ -5,9 +5,12 @@ Pure: one function from record text to parsed fields. Segment order varies
 across the wiki, so each ' · '-separated segment is recognised by its shape,
 not its position: etl/wiki/citation_segments.py reads what one segment says
 (authors, journal and year, design, sample size); this module reads the
-record, its identifiers, and decides which segment is which. The grammar as
-read here is written out in docs/citations.md; tests/gold/footnotes.jsonl
-measures it.
+record, its identifiers, and decides which segment is which. A record written
+as sentences is cut into its sentences and clauses and read the same way;
+etl/wiki/citation_prose.py reads what sentences say that no segment gave (a
+work named in a sentence, a design in a clause, n in words). The grammar as
+read here is written out in docs/citations.md; tests/gold/footnotes.jsonl and
+tests/gold/footnotes_styles.jsonl measure it.
 
 Every pattern is linear: no nested quantifier can backtrack over a long
 segment, and at most MAX_FIELD_SEGMENT characters of a segment are read.
@@ -19,6 +22,14 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from ..venues import VenueIndex
+from .citation_prose import (
+    count_in_words,
+    design_from_result,
+    design_in_clauses,
+    journal_in_clauses,
+    named_work,
+    sentences,
+)
 from .citation_segments import (
     ANIMAL_MODEL,
     DESIGN_LABEL,
@@ -29,6 +40,8 @@ from .citation_segments import (
     YEAR,
     authors_prefix,
     classify_design,
+    co_authors,
+    database_entry,
     design_patterns,
     infer_design_from_model,
     italic_venue,
@@ -60,6 +73,9 @@ CITATIONS = re.compile(r"(\d[\d,]*)\s+citations\b", re.IGNORECASE)
 RETRACTED = re.compile(r"\bRETRACTED\b")
 QUOTED_TITLE = re.compile(r"[\"“](?P<title>[^\"”]{8,400})[\"”]")
 MODEL_LABEL = re.compile(r"^model\s*:\s*", re.I)
+HUMANS_OR_CELLS = re.compile(r"\bhumans?\b|\bpatients?\b|\bin[ -]vitro\b", re.I)
+N_WRITTEN = re.compile(r"(?<![\w/])n\s*=", re.I)  # 'n=' in any form: the record states n that way
+IDENTIFIER_NOTE = re.compile(r"\bdoi\b|\bPMID\b|\b10\.\d{4,9}/", re.I)
 
 
 @dataclass
@@ -134,7 +150,14 @@ def _read_rest_of_authors(rest: str, citation: Citation, venues: VenueIndex | No
                 citation.venue = citation.venue or venue_year[0]
                 citation.venue_confident = citation.venue_confident or venue_year[2]
                 citation.year = citation.year or venue_year[1]
-            else:
+            elif venues and citation.venue is None and venues.lookup(inside):  # '(Nature)'
+                citation.venue, citation.venue_confident = inside, True
+            elif names := co_authors(inside):  # 'Rouvrais C et al. (Bacqueville, Bogdanowicz, et al.)'
+                # '(Farooqi, Keogh, Yeo, ...)' may repeat the first author.
+                names = [name for name in names if name not in citation.author_surnames[:1]]
+                citation.author_names += names
+                citation.author_surnames += names
+            elif not IDENTIFIER_NOTE.search(inside):
                 citation.author_note = citation.author_note or inside
             rest = rest[paren.end() :].strip(" ,.;")
             continue
@@ -196,42 +219,46 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
     citation = Citation()
     text = record.strip()
     segments = [s for s in SEGMENT_SPLIT.split(text) if s.strip()]
-    _read_whole_record(text, segments, citation)
+    # A record written as prose is read sentence by sentence, clause by clause.
+    prose = len(segments) == 1
+    parts = sentences(text) if prose else segments
+    _read_whole_record(text, parts, citation)
+    citation.segments = len(segments)
 
     standalone_years: list[int] = []
     subjects = None  # an animal named in an n= segment ('n=40 UM-HET3 mice')
     previous_unclaimed = None  # a short segment nothing claimed, kept in case a lone year follows
-    for raw_segment in segments:
+    for raw_segment in parts:
         raw = RETRACTED.sub("", raw_segment[:MAX_FIELD_SEGMENT]).replace("****", "").strip(" _—–-:")
         segment = _strip_markup(raw)
         if not segment:
             continue
-        lowered = segment.lower()
-        if MODEL_LABEL.match(segment):
-            citation.model = citation.model or segment[MODEL_LABEL.match(segment).end() :].strip()
+        if _read_labelled_segment(segment, citation, venues):
             previous_unclaimed = None
             continue
-        if ISO_DATE.search(segment) and UPKEEP.search(segment) or UPKEEP.match(segment):
+        is_statistic = bool(re.match(r"^[np]\s*[=<>≤]|^n\s*/\s*a\b", segment.lower()))
+        # In prose, names are read where a sentence cites them (named_work), not wherever a clause opens.
+        if not prose and citation.authors is None and not is_statistic:
+            if _read_authors_segment(raw, segment, citation, venues):
+                previous_unclaimed = None
+                continue
+        if prose and not is_statistic and authors_prefix(segment):
             previous_unclaimed = None
-            continue  # upkeep notes: 'PDF verified 2026-06-03'
-        is_statistic = bool(re.match(r"^[np]\s*[=<>≤]|^n\s*/\s*a\b", lowered))
-        if citation.authors is None and not is_statistic and _read_authors_segment(raw, segment, citation, venues):
-            previous_unclaimed = None
-            continue
+            continue  # names, not a journal: 'Chen & Parmigiani 2007 PMID ...'
         if (
             citation.venue is None
             and not DOI.search(segment)
             and not is_statistic
-            and (claimed := _read_venue_segment(raw, segment, citation, venues, designs))
+            and (claimed := _read_venue_segment(raw, segment, citation, venues, designs, prose))
         ):
             previous_unclaimed = claimed[1]
             continue
         if is_statistic:
             _read_statistic_segment(segment, citation, designs)
-            subjects = subjects or (animals.group(0) if (animals := ANIMAL_MODEL.search(segment)) else None)
+            subjects = subjects or _animals_counted(segment)
             previous_unclaimed = None
             continue
-        if _read_design_segment(segment, citation, designs, venues):
+        if not prose and _read_design_segment(segment, citation, designs, venues):
             previous_unclaimed = None
             continue
         if year_only := YEAR_SEGMENT.match(segment):
@@ -254,18 +281,43 @@ def parse_citation(record: str, study_designs: list[dict], venues: VenueIndex | 
             and not PMID.search(segment)
         )
         previous_unclaimed = segment if short else None
-    _fill_from_elsewhere(citation, text, venues, standalone_years, subjects)
+    _fill_from_elsewhere(citation, text, parts, venues, designs, (standalone_years, subjects))
     citation.parse_status, citation.missing = completeness(citation, bool(citation.study_link))
     return citation
 
 
+def _read_labelled_segment(segment: str, citation: Citation, venues: VenueIndex | None) -> bool:
+    """A model, a database entry or an upkeep note; True when the segment was one."""
+    if model := MODEL_LABEL.match(segment):
+        citation.model = citation.model or segment[model.end() :].strip()
+        return True
+    if citation.venue is None and (database := database_entry(segment, venues)):
+        citation.venue, citation.venue_confident = database, True  # 'UniProt Q00978 (IRF9_HUMAN), accessed ...'
+        return True
+    # upkeep notes: 'PDF verified 2026-06-03'
+    return bool(ISO_DATE.search(segment) and UPKEEP.search(segment) or UPKEEP.match(segment))
+
+
+def _animals_counted(segment: str) -> str | None:
+    """The animals an n= segment counts, before any people or cells: not
+    'n=human post-mortem brains + mouse infection model'."""
+    counted = ANIMAL_MODEL.search(segment)
+    if counted and (other := HUMANS_OR_CELLS.search(segment)) and other.start() < counted.start():
+        return None
+    return counted.group(0) if counted else None
+
+
 def _read_venue_segment(
-    raw: str, segment: str, citation: Citation, venues: VenueIndex | None, designs
+    raw: str, segment: str, citation: Citation, venues: VenueIndex | None, designs, prose: bool = False
 ) -> tuple[bool, str | None] | None:
     """Read a journal reference ('*Nature Aging* 2025;5:1957', 'Cell Death
     Differ. 25:486', 'Science', 'preprint (bioRxiv)'); returns (True, the
-    segment a lone year may still complete) when the segment was one."""
+    segment a lone year may still complete) when the segment was one. In
+    prose only a declared journal or one in italics is read: a sentence
+    opening 'Li 1997 demonstrated ...' names an author."""
     italic = italic_venue(raw, venues)
+    if italic and prose and not (venues and venues.lookup(italic)) and not re.search(r"\d", segment[len(italic) :]):
+        italic = None  # '**Existence confirmed via secondary citation** — ...' is emphasis
     venue_year = venue_and_year(segment, venues)
     if italic:
         citation.venue, citation.venue_confident = italic, True
@@ -277,7 +329,8 @@ def _read_venue_segment(
     known = bool(venues and venue_year and venues.lookup(venue_year[0]))
     # 'RCT 2019' is a design and a year, not a journal; 'Name 25:486–541' is a journal.
     cited_like_a_journal = bool(venue_year and (venue_year[1] or VOLUME_AND_PAGES.search(segment)))
-    if venue_year and (known or (cited_like_a_journal and classify_design(venue_year[0], designs) is None)):
+    journal_like = cited_like_a_journal and not prose and classify_design(venue_year[0], designs) is None
+    if venue_year and (known or journal_like):
         citation.venue, year, citation.venue_confident = venue_year
         citation.year = citation.year or year
         return True, segment if year is None else None
@@ -321,27 +374,44 @@ def _read_design_segment(segment: str, citation: Citation, designs, venues: Venu
         if cited and (cited[1] or (venues and venues.lookup(cited[0]))):
             citation.venue, year, citation.venue_confident = cited
             citation.year = citation.year or year
-        elif venues and venues.lookup(inside.group(1)):
+        elif venues and venues.lookup(inside.group(1)) and inside.group(1)[:1].isupper():
+            # 'review (Cell)' names a journal; 'in-vivo (human genetics)' a field.
             citation.venue, citation.venue_confident = inside.group(1).strip(), True
     return True
 
 
 def _fill_from_elsewhere(
-    citation: Citation, text: str, venues: VenueIndex | None, standalone_years: list[int], subjects: str | None
+    citation: Citation, text: str, parts: list[str], venues: VenueIndex | None, designs, found: tuple
 ) -> None:
-    """What no segment gave by its shape: a lone year, a journal inside
-    another segment, a design from the model or the animals counted."""
+    """What no segment gave by its shape: a lone year, a work named inside a
+    sentence, a journal inside another segment or clause, a design stated
+    in a clause, by the model, by the animals counted or by a result's subjects."""
+    standalone_years, subjects = found
     if citation.year is None and standalone_years:
         citation.year = standalone_years[0]
-    if citation.venue is None and (cited := journal_anywhere(text, venues)):
+    if citation.authors is None and (named := named_work(text, venues)):
+        names, citation.authors, rest = named
+        citation.author_names, citation.author_surnames = names, [surname(n) for n in names]
+        citation.first_author = names[0]
+        _read_rest_of_authors(rest, citation, venues)
+    if citation.venue is None and (cited := journal_anywhere(text, venues) or journal_in_clauses(parts, venues)):
         citation.venue, year = cited
         citation.venue_confident = True
         citation.year = citation.year or year
+    if citation.design is None and (stated := design_in_clauses(parts, designs)):
+        citation.design, citation.design_text = stated
     if citation.design is None and citation.model:
         citation.design = infer_design_from_model(citation.model)
         citation.design_text = f"model: {citation.model}" if citation.design else None
     if citation.design is None and subjects:
         citation.design, citation.design_text = "in-vivo", citation.n_text
+    # n in words, when the record writes no 'n=': 'RCT (903 adults)', '9 studies / 219 patients';
+    # a review's counts are the reviewed studies' people.
+    if not N_WRITTEN.search(text) and citation.design != "review" and (in_words := count_in_words(text)):
+        citation.n, citation.n_text = in_words
+    names_a_work = citation.doi or citation.pmid or citation.author_names or citation.study_link
+    if citation.design is None and names_a_work and (result := design_from_result(text)):
+        citation.design, citation.design_text = result
 
 
 def completeness(citation: Citation, links_a_study: bool) -> tuple[str, list[str]]:
