@@ -472,4 +472,7 @@ def _footnote_facts(record: str, citation) -> tuple[Facts, list[Outcome]]:
         facts.problems += problems
     if "acronym" not in facts.values:
         facts.set("acronym", find_trial_name(record))
+    if "n_randomised" not in facts.values and citation.n is not None:  # n in words: '~85 patients'
+        facts.set("n_randomised", citation.n)
+        facts.set("n_raw", citation.n_text)
     return facts, outcomes
