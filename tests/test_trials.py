@@ -696,3 +696,11 @@ def test_comma_separated_outcomes_each_with_an_effect_are_several():
     # One effect with its interval and p-value, comma-separated, stays one outcome.
     single, _ = read_outcomes("grip HR 0.85, 95% CI 0.74–0.98, p=0.02")
     assert [(o.effect_value, o.ci_high, o.p_value) for o in single] == [(0.85, 0.98, 0.02)]
+
+
+def test_an_interval_in_brackets_after_a_named_effect():
+    (stroke,), _ = read_outcomes("stroke HR 1.41 (1.07–1.85)")
+    assert (stroke.effect_value, stroke.ci_level, stroke.ci_low, stroke.ci_high) == (1.41, None, 1.07, 1.85)
+    assert stroke.direction == "increase"  # the interval lies above 1
+    (count,), _ = read_outcomes("falls HR 0.80 (n=120)")  # a count in brackets is no interval
+    assert (count.ci_low, count.direction) == (None, "decrease")

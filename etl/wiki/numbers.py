@@ -72,7 +72,7 @@ def parse_range(text: str) -> tuple[float, float] | None:
 
 @dataclass(frozen=True)
 class ConfidenceInterval:
-    level: float
+    level: float | None  # None when the text does not state it
     low: float
     high: float
     raw: str

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .numbers import CI_LOOKS, MINUS, NUMBER, P_LOOKS, M, find_ci, find_p_value, parse_number
+from .numbers import CI_LOOKS, MINUS, NUMBER, P_LOOKS, ConfidenceInterval, M, find_ci, find_p_value, parse_number
 from .trials import clipped, find_first, split_clauses
 
 ROLE_PREFIX = re.compile(
@@ -62,6 +62,9 @@ SIGNED_EFFECT = re.compile(
     rf"(?:(?<=\s)|(?<=^)|(?<=\())(?P<value>[{M}+]\s?(?:\d+(?:\.\d+)?|\.\d+))(?:\s*(?P<unit>{UNIT}))?"
 )
 BY_EFFECT = re.compile(rf"\bby\s+(?P<value>(?:\d+(?:\.\d+)?|\.\d+))\s*(?P<unit>{UNIT})?")
+# An interval in brackets right after a named effect, without 'CI':
+# 'HR 1.29 (1.02–1.63)', 'OR 2.3 (1.1 to 4.8;'.
+BARE_INTERVAL = re.compile(rf"^\s*\(\s*(?P<low>{NUMBER})\s*(?:[–—]|-|\bto\b)\s*(?P<high>{NUMBER})\s*(?=[;,)])")
 # '36% reduction in mortality', '42% lower risk', 'RRR 11%', 'relative risk reduction of 31%'.
 CHANGE_EFFECT = re.compile(
     r"(?<![\d.,])(?P<value>\d+(?:\.\d+)?)\s*(?P<unit>%)\s+(?:relative\s+)?(?:risk\s+)?"
@@ -249,6 +252,11 @@ def read_outcome(clause: str, role: str | None = None, measure: str | None = Non
         outcome.effect_value = parse_number(effect.group("value"))
         outcome.effect_unit = _unit(effect.group("unit"))
         outcome.effect_raw = effect.group(0).strip()
+        bare = BARE_INTERVAL.match(statistics_text[effect.end() :]) if ci is None else None
+        if bare and None not in (low := parse_number(bare.group("low")), high := parse_number(bare.group("high"))):
+            ci = ConfidenceInterval(
+                None, low, high, bare.group(0).strip(" ;,")
+            )  # 'HR 1.29 (1.02–1.63)': level not stated
     elif outcome.arm_raw is None:
         signed = SIGNED_EFFECT.search(statistics_text) or BY_EFFECT.search(statistics_text)
         change = CHANGE_EFFECT.search(statistics_text) if signed is None else None
