@@ -704,3 +704,19 @@ def test_an_interval_in_brackets_after_a_named_effect():
     assert stroke.direction == "increase"  # the interval lies above 1
     (count,), _ = read_outcomes("falls HR 0.80 (n=120)")  # a count in brackets is no interval
     assert (count.ci_low, count.direction) == (None, "decrease")
+
+
+@pytest.mark.parametrize(
+    "clause,direction",
+    [
+        ("demo score d=−0.30 (95% CI −0.50 to −0.10)", "decrease"),  # a named effect's sign
+        ("demo events HR 1.30 (95% CI 1.00–1.70)", "increase"),  # an interval touching 1 is not across it
+        ("demo events HR 0.95 (95% CI 0.80–1.10)", "no-difference"),
+        ("demo score +1.5 points (p=0.20)", "no-difference"),
+        ("demo incidence 40% vs 60% (p=0.01)", "decrease"),  # two arms: the first against the second
+        ("demo score 1.5 points (p=0.01)", None),  # unsigned, unnamed: no side to read
+    ],
+)
+def test_a_direction_read_from_the_numbers(clause, direction):
+    (outcome,), _ = read_outcomes(clause)
+    assert outcome.direction == direction

@@ -324,15 +324,30 @@ def settle(outcome: Outcome) -> None:
             outcome.scale_problem = "ratio-interval-not-positive"
         elif not min(low, high) <= value <= max(low, high):
             outcome.scale_problem = "effect-outside-interval"
-    if outcome.direction is not None or value is None or outcome.scale_problem:
-        return
+    if outcome.direction is None:
+        outcome.direction = _direction_from_numbers(outcome, ratio)
+
+
+def _direction_from_numbers(outcome: Outcome, ratio: bool) -> str | None:
+    """The direction an outcome's numbers state: no-difference when its
+    interval holds the null strictly inside (1 for a ratio, 0 for a
+    difference) or p is 0.05 or more; else the side of the null a named
+    or signed effect lies on ('d=−0.29', '+2.1 kg', 'HR 0.8'), or, for two
+    arms ('43% vs 65%'), the first arm's side of the second."""
+    value, low, high = outcome.effect_value, outcome.ci_low, outcome.ci_high
     null = 1.0 if ratio else 0.0
-    if low is not None and high is not None and min(low, high) <= null <= max(low, high):
-        outcome.direction = "no-difference"
-    elif outcome.p_value is not None and outcome.p_operator in ("=", ">", "≥") and outcome.p_value >= 0.05:
-        outcome.direction = "no-difference"
-    elif ratio or (outcome.effect_raw or "")[:1] in MINUS + "+":
-        outcome.direction = "increase" if value > null else "decrease" if value < null else None
+    not_significant = outcome.p_value is not None and outcome.p_operator in ("=", ">", "≥") and outcome.p_value >= 0.05
+    if value is not None and not outcome.scale_problem and low is not None and high is not None:
+        not_significant = not_significant or min(low, high) < null < max(low, high)
+    if not_significant:
+        return "no-difference"
+    named = outcome.metric not in (None, "difference", "percent", "pp")
+    if value is not None and (named or (outcome.effect_raw or "")[:1] in MINUS + "+"):
+        return "increase" if value > null else "decrease" if value < null else None
+    a, b = outcome.arm_a_value, outcome.arm_b_value
+    if value is None and a is not None and b is not None and a != b:
+        return "increase" if a > b else "decrease"
+    return None
 
 
 def read_outcomes(text: str) -> tuple[list[Outcome], list[str]]:
