@@ -11,7 +11,7 @@ import pytest
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.schema import load_schema
-from etl.wiki.trials import find_species, find_trial_name, intervention_name, species_pattern
+from etl.wiki.trials import find_species, find_trial_name, intervention_name, species_pattern, trial_named_in
 
 from .conftest import ROOT
 
@@ -184,3 +184,28 @@ def test_a_report_of_part_of_a_trial_is_that_trial(entities):
     keys = json.loads(alpha["merged_keys"])
     assert {"report-of:ALPHA", "work:doi:10.5555/demo.alpha.older"} <= set(keys)
     assert alpha["n_randomised"] == 1200  # the trial's n, not the subgroup's
+
+
+@pytest.mark.parametrize(
+    "sentence,name",
+    [
+        ("The LIPO-9 trial showed lower LDL.", "LIPO-9"),
+        ("a well-powered RCT (CALM-2; n=200) found", "CALM-2"),
+        ("In APEX RCT, weight fell.", "APEX"),
+        ("measured by ELISA (ELISA; p=0.04)", None),  # records accept '(X;', prose does not
+        ("the SAPHIR study followed 1,000 adults", None),  # a study is not a trial
+    ],
+)
+def test_a_trial_named_in_prose(sentence, name):
+    assert trial_named_in(sentence) == name
+
+
+def test_a_sentence_naming_a_trial_and_its_result_is_a_trial_with_that_outcome(entities):
+    db, _ = entities
+    lipo = _trial(db, acronym="LIPO-9")
+    outcome = db.execute(
+        "select metric, effect_value, ci_low, p_value, direction, source_line from trial_outcomes where trial = ?",
+        [lipo["trial"]],
+    ).fetchone()
+    assert tuple(outcome) == ("percent", 20.0, 10.0, 0.01, "decrease", 13)
+    assert db.execute("select count(*) from trials where acronym = 'ELISA'").fetchone()[0] == 0

@@ -33,6 +33,7 @@ from ..wiki.trials import (
     sample_size_facts,
     species_pattern,
     text_facts,
+    trial_named_in,
 )
 from .result import TrialMention
 from .study_trials import code_lines, non_prose_lines, study_page_trial
@@ -313,49 +314,68 @@ class _PageTrials:
 
     def prose_results(self) -> None:
         """Paragraphs and sentences stating a result of the one trial they
-        cite: 'X lowered HbA1c by 0.46 pp (95% CI ...) [^trial]'. A sentence
-        citing several footnotes, or a footnote that is not a trial record,
-        is not read: its numbers may be another study's."""
+        cite ('X lowered HbA1c by 0.46 pp (95% CI ...) [^trial]') or name
+        ('The DEMO trial showed ... HR 0.69 (95% CI ...)'). A sentence citing
+        several footnotes, or a footnote that is not a trial record, is not
+        read: its numbers may be another study's."""
         trial_labels = {m.label: m for m in self.mentions if m.kind == "footnote"}
-        if not trial_labels:
-            return
         skip = non_prose_lines(self.body)
         body_lines = self.parsed.frontmatter.body.split("\n")
         for offset, text in enumerate(body_lines):
             line = self.parsed.frontmatter.body_line + offset
-            if line in skip or "[^" not in text:
+            if line in skip or not text.strip():
                 continue
-            # A paragraph or item citing one footnote is read whole ('**FIELD**
-            # [^field2005]: ... p=0.16'); one citing several, sentence by sentence.
-            sentences: dict[str, set[str]] = {}
-            refs = list(FOOTNOTE_REF.finditer(text))
-            if len({m.group(1) for m in refs}) == 1:
-                sentences[text] = {refs[0].group(1)}
-            for match in refs if len(sentences) == 0 else ():
-                sentences.setdefault(sentence_claim(text, match.start(), match.end()), set()).add(match.group(1))
-            for sentence, labels in sentences.items():
-                cited = trial_labels.get(next(iter(labels))) if len(labels) == 1 else None
-                if cited is None:
-                    continue
-                outcomes = [
-                    outcome
-                    for part in SENTENCE_END.split(_plain_sentence(sentence))
-                    for outcome in read_outcomes(BOLD_LEAD.sub("", part))[0]
-                ]
-                if outcomes:
-                    self.add(
-                        "prose",
-                        line,
-                        sentence,
-                        Facts(),
-                        outcomes,
-                        registry_id=cited.registry_id,
-                        work=cited.work,
-                        study_page=cited.study_page,
-                        gap_tags=sorted(set(self.tags_by_line.get(line, []))),
-                        keys=[f"footnote:{self.page}#{cited.label}"]
-                        + [k for k in cited.keys if k.startswith("report-of:")],
-                    )
+            if "[^" in text:
+                self._cited_results(line, text, trial_labels)
+            elif not REGISTRY_ID.search(text):  # a sentence naming an NCT id is read by prose_ids
+                self._named_results(line, text)
+
+    def _cited_results(self, line: int, text: str, trial_labels: dict[str, TrialMention]) -> None:
+        # A paragraph or item citing one footnote is read whole ('**FIELD**
+        # [^field2005]: ... p=0.16'); one citing several, sentence by sentence.
+        sentences: dict[str, set[str]] = {}
+        refs = list(FOOTNOTE_REF.finditer(text))
+        if len({m.group(1) for m in refs}) == 1:
+            sentences[text] = {refs[0].group(1)}
+        for match in refs if len(sentences) == 0 else ():
+            sentences.setdefault(sentence_claim(text, match.start(), match.end()), set()).add(match.group(1))
+        for sentence, labels in sentences.items():
+            cited = trial_labels.get(next(iter(labels))) if len(labels) == 1 else None
+            if cited is not None and (outcomes := _results(sentence)):
+                self.add(
+                    "prose",
+                    line,
+                    sentence,
+                    Facts(),
+                    outcomes,
+                    registry_id=cited.registry_id,
+                    work=cited.work,
+                    study_page=cited.study_page,
+                    gap_tags=sorted(set(self.tags_by_line.get(line, []))),
+                    keys=[f"footnote:{self.page}#{cited.label}"]
+                    + [k for k in cited.keys if k.startswith("report-of:")],
+                )
+
+    def _named_results(self, line: int, text: str) -> None:
+        """A sentence citing nothing that names a trial ('the DEMO trial',
+        'in DEMO-2 (RCT)') and states its result: a mention of that trial,
+        one with the page's other mentions of that acronym."""
+        for sentence in SENTENCE_END.split(text):
+            facts = Facts()
+            facts.set("acronym", trial_named_in(sentence))
+            if facts.values.get("acronym") and (outcomes := _results(sentence)):
+                if RANDOMISED.search(sentence) and not NOT_RANDOMISED.search(sentence):
+                    facts.set("randomised", True)
+                if N_IN_TEXT.search(sentence):
+                    facts.merge(sample_size_facts(sentence))
+                self.add(
+                    "prose",
+                    line,
+                    sentence.strip(),
+                    facts,
+                    outcomes,
+                    gap_tags=sorted(set(self.tags_by_line.get(line, []))),
+                )
 
     def explicit_blocks(self, enums: dict[str, set]) -> None:
         """Explicit ```trial blocks: the facts that win."""
@@ -387,6 +407,16 @@ def _randomised_animals(definition, citation) -> bool:
         and bool(RANDOMISED.search(definition.record))
         and not NOT_RANDOMISED.search(definition.record)
     )
+
+
+def _results(text: str) -> list[Outcome]:
+    """The outcomes a paragraph or sentence states, sentence by sentence,
+    without its footnote references and bold lead."""
+    return [
+        outcome
+        for part in SENTENCE_END.split(_plain_sentence(text))
+        for outcome in read_outcomes(BOLD_LEAD.sub("", part))[0]
+    ]
 
 
 def _plain_sentence(sentence: str) -> str:

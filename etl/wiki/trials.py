@@ -151,6 +151,23 @@ def report_of(text: str) -> str | None:
     return name if name and name.upper() not in NOT_TRIAL_NAMES and re.search(r"[A-Z]{2}", name) else None
 
 
+# A sentence naming a trial as one: 'the COLCOT trial', 'In APPROACH trial',
+# 'GAMMA-1 RCT', 'a well-powered RCT (CALERIE-2; ...)'. Stricter than records:
+# a bare '(ELISA; ...)' or 'SAPHIR study' in prose is not a trial.
+TRIAL_IN_PROSE = re.compile(
+    rf"(?<![\w-])(?P<a>{TRIAL_NAME})\s+(?:trial|RCT)\b|\b(?:RCT|trial)\s*\((?P<b>{TRIAL_NAME})[;,)]"
+)
+
+
+def trial_named_in(sentence: str) -> str | None:
+    """The trial a sentence of prose names as a trial, if any."""
+    for match in TRIAL_IN_PROSE.finditer(unmarked(sentence)):
+        name = match.group("a") or match.group("b")
+        if name.upper() not in NOT_TRIAL_NAMES and not re.fullmatch(r"NCT\d+|[A-Z]\d*|Phase.*", name):
+            return name
+    return None
+
+
 def find_trial_name(text: str) -> str | None:
     """The trial's acronym as a citation record names it, if it does."""
     for match in NAMED_TRIAL.finditer(unmarked(text)):
