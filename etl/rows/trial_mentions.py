@@ -302,12 +302,14 @@ class _PageTrials:
                     continue
                 claimed.add((line, match.group(0)))
                 sentence = sentence_claim(text, match.start(), match.end())
+                # Its results, when the sentence is about this trial alone (not a table's cells).
+                alone = not text.lstrip().startswith("|") and len(REGISTRY_ID.findall(sentence)) == 1
                 self.add(
                     "prose",
                     line,
                     sentence,
                     _prose_facts(sentence, match.group(0)),
-                    [],
+                    _results(sentence) if alone else [],
                     registry_id=match.group(0),
                     gap_tags=sorted(set(self.tags_by_line.get(line, []))),
                 )
