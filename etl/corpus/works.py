@@ -37,26 +37,31 @@ class WorkIndex:
         self.venue_mentions: Counter = Counter()  # venue ID -> footnote records naming it
         self.spellings: dict[str, set[str]] = {}  # venue ID -> spellings seen
         self.unmatched: dict[str, WorkMention] = {}  # venue as written -> first mention naming it
-        self._first_cited: dict[str, tuple] = {}  # work -> (year, surname, venue ID, path, line)
+        self._first_cited: dict[str, dict] = {}  # work -> field -> (first value given, as shown, path, line)
 
     def _check_conflict(self, mention: WorkMention) -> None:
-        """A work cited with another year, first author or journal than before."""
-        authors = mention.authors
+        """A work cited with another year, first author or journal than the
+        first record that gave one (each field against its own first, so a
+        first record giving none hides no later disagreement)."""
         surname = fold(mention.author_surnames[0]) if mention.author_surnames else None
         venue_id = mention.venue_id
-        first = (mention.year, surname, venue_id, mention.source_path, mention.source_line)
-        year, first_surname, first_venue, path, line = self._first_cited.setdefault(mention.work, first)
+        here = {
+            "year": (mention.year, mention.year),
+            "first author": (surname, f"'{mention.authors[0]}'" if surname else None),
+            "journal": (venue_id, f"'{self.venues.venues[venue_id].name}'" if venue_id else None),
+        }
+        firsts = self._first_cited.setdefault(mention.work, {})
         differences = []
-        if year is not None and mention.year is not None and mention.year != year:
-            differences.append(f"year {mention.year} here but {year}")
-        if first_surname and surname and surname != first_surname:
-            differences.append(f"first author '{authors[0]}' here but '{first_surname}'")
-        if first_venue and venue_id and venue_id != first_venue:
-            differences.append(
-                f"journal '{self.venues.venues[venue_id].name}' here but '{self.venues.venues[first_venue].name}'"
+        for name, (value, shown) in here.items():
+            if value is None:
+                continue
+            first, first_shown, path, line = firsts.setdefault(
+                name, (value, shown, mention.source_path, mention.source_line)
             )
+            if first != value:
+                differences.append(f"{name} {shown} here but {first_shown} at {path}:{line}")
         if differences:
-            message = f"{mention.work}: {' and '.join(differences)} at {path}:{line}"
+            message = f"{mention.work}: {' and '.join(differences)}"
             self.conflicts.append(diagnose(mention.source_path, mention.source_line, "work-conflict", message))
 
     def _count_venue(self, mention: WorkMention) -> None:
