@@ -1,7 +1,10 @@
 """Citation fields against the hand-labelled gold set (tests/gold/footnotes.jsonl):
 per-field exact-match accuracy on the real wiki's build, with precision and
 recall of 'the record states this field'. The labels were written by reading
-each record, never by running the parser (see tests/gold/README.md). The
+each record, never by running the parser (see tests/gold/README.md), so they
+are held against what the record states: a year, venue, authors or design a
+footnote takes from the work it cites (its <field>_origin is not 'stated')
+counts as not read from the record. The
 styles set (footnotes_styles.jsonl) is held to its seeded rule and to the
 labelling vocabulary; it is not yet measured against the build."""
 
@@ -50,6 +53,13 @@ FIELDS = [
     "retracted",
 ]
 TARGET = 0.98
+# The columns a footnote may take from its work, by the column saying so.
+INHERITED = {
+    "year_origin": ("year",),
+    "venue_origin": ("venue", "canonical"),
+    "authors_origin": ("author_surnames",),
+    "design_origin": ("design",),
+}
 
 
 def gold_records(path=GOLD) -> list[dict]:
@@ -61,7 +71,12 @@ def slug(target):
 
 
 def read_fields(row: sqlite3.Row) -> dict:
-    """What the build says, in the gold set's terms."""
+    """What the build reads from the record, in the gold set's terms."""
+    row = {
+        name: None if name in INHERITED.get(origin, ()) and row[origin] != "stated" else row[name]
+        for name in row.keys()
+        for origin in [next((o for o, names in INHERITED.items() if name in names), None)]
+    }
     surnames = json.loads(row["author_surnames"]) if row["author_surnames"] else []
     return {
         "doi": row["doi"].lower() if row["doi"] else None,
