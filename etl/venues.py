@@ -1,6 +1,8 @@
 """Journals: the declared list in data/venues.yml plus matching rules, so
 'Nat Commun', 'Nature Communications' and 'Nature communications.' are one
 journal.
+A DOI names a journal only by a prefix data/venues.yml declares for it
+(`doi_prefixes`, e.g. '10.1111/acel.' for Aging Cell).
 
 A venue as written is matched by a key that ignores case, punctuation, a
 leading 'The', '&' and 'and', and the dots of abbreviations. Pure once
@@ -38,6 +40,7 @@ class Venue:
     iso4: str | None
     variants: tuple[str, ...]
     line: int  # where data/venues.yml declares it
+    doi_prefixes: tuple[str, ...] = ()  # lower case; a DOI starting with one is this journal's
 
 
 @dataclass
@@ -45,9 +48,12 @@ class VenueIndex:
     venues: dict[str, Venue] = field(default_factory=dict)
     by_key: dict[str, str] = field(default_factory=dict)  # key -> venue ID
     max_words: int = 1
+    by_doi_prefix: dict[str, str] = field(default_factory=dict)  # declared DOI prefix -> venue ID
 
     def add(self, venue: Venue) -> None:
         self.venues[venue.venue] = venue
+        for prefix in venue.doi_prefixes:
+            self.by_doi_prefix[prefix] = venue.venue
         for written in (venue.name, venue.iso4, *venue.variants):
             if written:
                 key = venue_key(written)
@@ -60,6 +66,15 @@ class VenueIndex:
             return None
         found = self.by_key.get(venue_key(written))
         return self.venues[found] if found else None
+
+    def lookup_doi(self, doi: str | None) -> Venue | None:
+        """The journal whose declared DOI prefix the DOI starts with (the
+        longest such prefix), or None: a DOI names no journal by itself."""
+        if not doi:
+            return None
+        doi = doi.lower()
+        found = [prefix for prefix in self.by_doi_prefix if doi.startswith(prefix)]
+        return self.venues[self.by_doi_prefix[max(found, key=len)]] if found else None
 
     def leading_venue(self, text: str) -> str | None:
         """The declared journal name a text opens with ('Nature — APOE4 ...'
@@ -85,6 +100,13 @@ def venue_index(entries: list[dict], text: str) -> VenueIndex:
     entry_lines = [number for number, row in enumerate(text.split("\n"), start=1) if row.lstrip().startswith("- {")]
     for entry, line in zip(entries, entry_lines):
         index.add(
-            Venue(venue_id(entry["name"]), entry["name"], entry.get("iso4"), tuple(entry.get("variants") or ()), line)
+            Venue(
+                venue_id(entry["name"]),
+                entry["name"],
+                entry.get("iso4"),
+                tuple(entry.get("variants") or ()),
+                line,
+                tuple(prefix.lower() for prefix in entry.get("doi_prefixes") or ()),
+            )
         )
     return index

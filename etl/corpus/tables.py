@@ -12,6 +12,7 @@ from ..rows.result import PageResult, WorkMention
 from ..schema import Schema
 from ..wiki.discover import Discovery, source_file_rows
 from ..wiki.frontmatter import plain
+from .inherited import InheritedFacts
 from .trial_terms import load_trial_terms
 from .trials import TrialIndex
 from .works import WorkIndex
@@ -19,15 +20,22 @@ from .works import WorkIndex
 
 class Corpus:
     """What the pages say about works and trials, gathered page by page;
-    tables() joins it into the corpus-level tables."""
+    tables() joins it into the corpus-level tables. The pages' footnote rows
+    wait here too: after tables(), `footnotes` gives them with what their
+    records leave out taken from the works they cite."""
+
+    # Page tables a build writes only once the corpus has completed them.
+    COMPLETES = ("footnotes",)
 
     def __init__(self, schema: Schema, data_dir: Path):
         self.schema, self.data_dir = schema, data_dir
         self.works, self.trials = WorkIndex(schema.venues), TrialIndex(load_trial_terms(data_dir))
+        self.footnotes = InheritedFacts(self.works)
         self.observed_tags: set[str] = set()
 
     def add_page(self, result: PageResult) -> None:
         self.observed_tags.update(result.gap_tags)
+        self.footnotes.add_page(result)
         for mention in result.work_mentions:
             self.works.add(mention)
         for mention in result.trial_mentions:

@@ -28,6 +28,8 @@ class WorkIndex:
     longest author list, a venue that matches a declared journal before one
     that does not. A study page or the project's bibliography overrides the
     records. Real disagreements (year, first author, journal) are reported.
+    Where each of year, venue, authors and design came from is kept, so a
+    footnote that takes one from its work can say so (etl/corpus/inherited.py).
     """
 
     def __init__(self, venues: VenueIndex | None = None):
@@ -37,26 +39,33 @@ class WorkIndex:
         self.venue_mentions: Counter = Counter()  # venue ID -> footnote records naming it
         self.spellings: dict[str, set[str]] = {}  # venue ID -> spellings seen
         self.unmatched: dict[str, WorkMention] = {}  # venue as written -> first mention naming it
-        self._first_cited: dict[str, tuple] = {}  # work -> (year, surname, venue ID, path, line)
+        self._first_cited: dict[str, dict] = {}  # work -> field -> (first value given, as shown, path, line)
+        # work -> field -> (value, origin) for year, venue, authors, design, as rows() resolves them
+        self.facts: dict[str, dict[str, tuple]] = {}
 
     def _check_conflict(self, mention: WorkMention) -> None:
-        """A work cited with another year, first author or journal than before."""
-        authors = mention.authors
+        """A work cited with another year, first author or journal than the
+        first record that gave one (each field against its own first, so a
+        first record giving none hides no later disagreement)."""
         surname = fold(mention.author_surnames[0]) if mention.author_surnames else None
         venue_id = mention.venue_id
-        first = (mention.year, surname, venue_id, mention.source_path, mention.source_line)
-        year, first_surname, first_venue, path, line = self._first_cited.setdefault(mention.work, first)
+        here = {
+            "year": (mention.year, mention.year),
+            "first author": (surname, f"'{mention.authors[0]}'" if surname else None),
+            "journal": (venue_id, f"'{self.venues.venues[venue_id].name}'" if venue_id else None),
+        }
+        firsts = self._first_cited.setdefault(mention.work, {})
         differences = []
-        if year is not None and mention.year is not None and mention.year != year:
-            differences.append(f"year {mention.year} here but {year}")
-        if first_surname and surname and surname != first_surname:
-            differences.append(f"first author '{authors[0]}' here but '{first_surname}'")
-        if first_venue and venue_id and venue_id != first_venue:
-            differences.append(
-                f"journal '{self.venues.venues[venue_id].name}' here but '{self.venues.venues[first_venue].name}'"
+        for name, (value, shown) in here.items():
+            if value is None:
+                continue
+            first, first_shown, path, line = firsts.setdefault(
+                name, (value, shown, mention.source_path, mention.source_line)
             )
+            if first != value:
+                differences.append(f"{name} {shown} here but {first_shown} at {path}:{line}")
         if differences:
-            message = f"{mention.work}: {' and '.join(differences)} at {path}:{line}"
+            message = f"{mention.work}: {' and '.join(differences)}"
             self.conflicts.append(diagnose(mention.source_path, mention.source_line, "work-conflict", message))
 
     def _count_venue(self, mention: WorkMention) -> None:
@@ -92,31 +101,40 @@ class WorkIndex:
                 "_authors_from_study": False,
                 "_pages": set(),
                 "_footnotes": 0,
+                "_venue_unwritten": 0,  # footnote records that write no venue: they take the work's
                 "_prov": mention.provenance,
                 "_authors_prov": None,
+                "_origins": {},  # field -> the origin of the mention that gave it
             }
+        origins = work["_origins"]
         for name in ("doi", "pmid", "pmc", "isbn", "title", "year", "study_page", "author_note"):
             if getattr(mention, name) is not None and (work[name] is None or authoritative):
                 work[name] = getattr(mention, name)
+                origins[name] = mention.origin
         if mention.venue and (work["venue"] is None or authoritative or (mention.venue_id and not work["venue_id"])):
             work["venue"], work["venue_id"] = mention.venue, mention.venue_id
+            origins["venue"] = mention.origin
         work["retracted"] = work["retracted"] or bool(mention.retracted)
         if authoritative:
-            work["_study_design"] = mention.design or work["_study_design"]
+            if mention.design:
+                work["_study_design"], origins["design"] = mention.design, mention.origin
             if mention.authors:
                 work["_authors"] = list(mention.authors)
                 work["_authors_prov"] = mention.provenance
                 work["_authors_from_study"] = True
+                origins["authors"] = mention.origin
         else:
             self._check_conflict(mention)
             self._count_venue(mention)
             work["_footnotes"] += 1
+            work["_venue_unwritten"] += not mention.venue_written
             work["_pages"].add(mention.page)
             if mention.design:
                 work["_designs"][mention.design] += 1
             if not work["_authors_from_study"] and len(mention.authors) > len(work["_authors"]):
                 work["_authors"] = list(mention.authors)
                 work["_authors_prov"] = mention.provenance
+                origins["authors"] = "footnote"
 
     def unmatched_venues(self) -> list[Diagnostic]:
         """One warning per venue spelling that matches no declared journal,
@@ -128,14 +146,34 @@ class WorkIndex:
             )
         ]
 
+    def resolve(self, work: dict, study_designs: set[str]) -> dict[str, tuple]:
+        """A work's year, venue (as written, ID), authors and design, each
+        with its origin (footnote, study-page, bibliography, doi-prefix)."""
+        origins = work["_origins"]
+        design = work["_study_design"] if work["_study_design"] in study_designs else None
+        design_origin = origins.get("design")
+        if design is None and work["_designs"]:
+            design = sorted(work["_designs"].items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+            design_origin = "footnote"
+        venue, venue_origin = (work["venue"], work["venue_id"]), origins.get("venue")
+        # A DOI names a journal only by a prefix data/venues.yml declares.
+        if work["venue"] is None and (declared := self.venues.lookup_doi(work["doi"])):
+            venue, venue_origin = (declared.name, declared.venue), "doi-prefix"
+        authors = list(dict.fromkeys(a.strip() for a in work["_authors"] if a and a.strip()))
+        return {
+            "year": (work["year"], origins.get("year") if work["year"] is not None else None),
+            "venue": (venue, venue_origin if venue[0] else None),
+            "authors": (authors, origins.get("authors") if authors else None),
+            "design": (design, design_origin if design else None),
+        }
+
     def rows(self, study_designs: set[str]) -> tuple[list[dict], list[dict], list[dict]]:
         works, work_authors, author_counts, author_prov = [], [], Counter(), {}
         for key in sorted(self.works):
             work = self.works[key]
-            design = work["_study_design"] if work["_study_design"] in study_designs else None
-            if design is None and work["_designs"]:
-                design = sorted(work["_designs"].items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
-            authors = list(dict.fromkeys(a.strip() for a in work["_authors"] if a and a.strip()))
+            facts = self.facts[key] = self.resolve(work, study_designs)
+            design, authors = facts["design"][0], facts["authors"][0]
+            (venue, venue_id), venue_origin = facts["venue"]
             works.append(
                 {
                     "work": key,
@@ -144,13 +182,12 @@ class WorkIndex:
                     "pmc": work["pmc"],
                     "isbn": work["isbn"],
                     "title": work["title"],
-                    "label": work_label(
-                        work["title"], authors[0] if authors else None, work["year"], work["venue"], key
-                    ),
+                    "label": work_label(work["title"], authors[0] if authors else None, work["year"], venue, key),
                     "first_author": authors[0] if authors else None,
                     "author_note": work["author_note"],
-                    "venue": work["venue"],
-                    "venue_id": work["venue_id"],
+                    "venue": venue,
+                    "venue_id": venue_id,
+                    "venue_origin": venue_origin,
                     "year": work["year"],
                     "design": design,
                     "study_page": work["study_page"],
@@ -170,8 +207,13 @@ class WorkIndex:
 
     def venue_rows(self, works: list[dict]) -> list[dict]:
         """One row per declared journal, with the spellings seen and how
-        often it is cited."""
+        often it is cited: by the footnote records naming it, and by those
+        naming no venue that take it from the work they cite."""
         works_per_venue = Counter(w["venue_id"] for w in works if w["venue_id"])
+        footnotes = Counter(self.venue_mentions)
+        for w in works:
+            if w["venue_id"]:
+                footnotes[w["venue_id"]] += self.works[w["work"]]["_venue_unwritten"]
         rows = []
         for venue in sorted(self.venues.venues.values(), key=lambda v: v.venue):
             variants = sorted(
@@ -183,7 +225,8 @@ class WorkIndex:
                     "name": venue.name,
                     "iso4": venue.iso4,
                     "variants": variants,
-                    "footnotes": self.venue_mentions[venue.venue],
+                    "doi_prefixes": list(venue.doi_prefixes),
+                    "footnotes": footnotes[venue.venue],
                     "works": works_per_venue[venue.venue],
                     "source_path": "data/venues.yml",
                     "source_line": venue.line,

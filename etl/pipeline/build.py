@@ -19,7 +19,7 @@ from ..checks.page import check_slugs
 from ..corpus.tables import Corpus
 from ..diagnostics import Diagnostic, DiagnosticLog
 from ..options import BuildOptions
-from ..output.csv_text import CsvSink
+from ..output.csv_text import CsvSink, read_table_text, table_text
 from ..output.descriptor import descriptor
 from ..output.validation import validation_workers
 from ..schema import load_schema
@@ -136,7 +136,8 @@ class _Build:
             for result in results:
                 self.pages_by_type[result.page_type or "(none)"] += 1
                 for table_name, text in result.tables.items():
-                    self.sink.write_text(table_name, text)
+                    if table_name not in Corpus.COMPLETES:
+                        self.sink.write_text(table_name, text)
                 self.corpus.add_page(result)
                 self.diagnostics.add_page(result.diagnostics)
                 self.invalid_fields += result.invalid_fields
@@ -151,6 +152,7 @@ class _Build:
         self.cache.store_memo(CORPUS_PROBLEMS_MEMO, {"corpus": corpus_key, "problems": corpus_diagnostics})
         for table_name, table_rows in {**corpus_rows, **(extra_rows or {})}.items():
             self.sink.write(table_name, table_rows)
+        self.write_footnotes()
         gap_tags = [t["tag"] for t in corpus_rows["gap_tags"]]
         del corpus_rows
         self.corpus = None  # written: what the pages said is not needed past here
@@ -164,6 +166,17 @@ class _Build:
                 self.sink.write(table_name, table_rows)
         self.sink.close()
         return gap_tags, compared_with
+
+    def write_footnotes(self) -> None:
+        """Every page's footnote rows, in page order; a page's are read
+        again only when one takes a fact from the work it cites."""
+        table = self.schema.tables["footnotes"]
+        for text, takes_facts in self.corpus.footnotes.pages():
+            if takes_facts:
+                rows = read_table_text(table, text)
+                self.corpus.footnotes.fill(rows)
+                text = table_text(table, rows)
+            self.sink.write_text("footnotes", text)
 
     def result(self, counts: dict[str, int], validated: int, compared_with: str | None) -> BuildResult:
         footnote_status = Counter()

@@ -12,6 +12,13 @@ from .corpus_index import citation_status, work_key
 from .result import WorkMention
 
 
+def stated(value) -> str | None:
+    """A field's origin as the rows stage knows it: 'stated' when the record
+    gives it; what the record leaves out the corpus stage may fill from the
+    cited work (etl/corpus/inherited.py), with its own origin."""
+    return "stated" if value is not None and value != "" else None
+
+
 class FootnoteRows:
     """The footnote steps of PageRows; they use its page, rows and mentions."""
 
@@ -56,12 +63,16 @@ class FootnoteRows:
                     "authors": c.authors,
                     "author_surnames": c.author_surnames,
                     "first_author": c.first_author,
+                    "authors_origin": stated(c.authors),
                     "author_note": c.author_note,
                     "title": c.title,
                     "venue": c.venue,
                     "venue_id": venue.venue if venue else None,
+                    "venue_origin": stated(c.venue),
                     "year": c.year,
+                    "year_origin": stated(c.year),
                     "design": c.design,
+                    "design_origin": stated(c.design),
                     "design_text": c.design_text,
                     "n": c.n,
                     "n_text": c.n_text,
@@ -128,6 +139,7 @@ class FootnoteRows:
                 author_note=c.author_note,
                 venue=c.venue if (venue or c.venue_confident) else None,
                 venue_id=venue.venue if venue else None,
+                venue_written=bool(c.venue),
                 year=c.year,
                 design=c.design,
                 retracted=c.retracted,

@@ -32,6 +32,9 @@ class WorkMention:
     source_line: int
     author_surnames: list[str] = field(default_factory=list)
     author_note: str | None = None
+    # A footnote record writes a venue (`venue` names it only when it is a
+    # declared journal or surely one); one that writes none takes its work's.
+    venue_written: bool = False
 
     @property
     def provenance(self) -> dict:
