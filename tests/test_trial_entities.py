@@ -11,7 +11,7 @@ import pytest
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.schema import load_schema
-from etl.wiki.trials import find_species, find_trial_name, intervention_name, species_pattern, trial_named_in
+from etl.wiki.trial_names import find_species, find_trial_name, intervention_name, species_pattern, trial_named_in
 
 from .conftest import ROOT
 

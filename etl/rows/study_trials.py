@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from ..wiki.parse import ParsedPage
 from ..wiki.syntax import WIKILINK_VALUE
+from ..wiki.trial_names import find_species
 from ..wiki.trial_outcomes import Outcome, read_outcome
 from ..wiki.trial_tables import header_meaning, is_key_value_table, is_trial_table, read_key_value_table, read_table_row
-from ..wiki.trials import ACRONYM, Facts, design_facts, find_duration, find_species, split_clauses
+from ..wiki.trials import ACRONYM, Facts, design_facts, find_duration, split_clauses
 
 RESULT_HEADING = re.compile(r"result|finding|outcome|endpoint|efficacy|safety", re.I)
 DESIGN_HEADING = re.compile(r"tl;?dr|summary|design|method|abstract|overview", re.I)

@@ -1,0 +1,134 @@
+"""Parse stage, trial names: what a trial is called in a citation record or
+a sentence of prose, the trial a report is part of, an intervention's name
+without its dose or schedule, and the species a text names. Pure: text in,
+names out."""
+
+from __future__ import annotations
+
+import re
+
+from .trials import ACRONYM, unmarked
+
+# A trial's name in a citation record: 'Ridker PM et al. (CANTOS trial)',
+# '(WOSCOPS Group)', 'et al. (DOPS)', 'analysis of CANTOS RCT', 'HELIOS-B
+# trial', '(REDUCE-IT; icosapent ethyl ...)'. Several words for
+# 'ODYSSEY OUTCOMES', 'PROVE-IT TIMI 22', 'NSABP P-1'.
+TRIAL_NAME = rf"(?:{ACRONYM})(?:\s+(?:{ACRONYM}|\d+))*"
+GROUP_WORDS = r"(?:\s+(?:Study|Research|Collaborative|Cooperative|Trial|Writing))*\s+(?:Investigators|Group|Trialists)"
+NAMED_TRIAL = re.compile(
+    rf"\((?:the\s+)?(?P<a>{TRIAL_NAME})(?:\s+(?:trial|study|Study|Trial|RCT)|{GROUP_WORDS})\)"
+    rf"|et al\.?,?\s*\((?P<b>{TRIAL_NAME})\)"
+    rf"|\((?P<c>{TRIAL_NAME});"
+    rf"|\b(?:of|from|in)\s+(?:the\s+)?(?P<d>{TRIAL_NAME})\s+(?:RCT|trial|study)\b"
+    rf"|(?<![\w-])(?P<e>{TRIAL_NAME})\s+(?:trial|RCT)\b"
+)
+NOT_TRIAL_NAMES = {
+    "RCT",
+    "RCTS",
+    "NCT",
+    "II",
+    "III",
+    "IV",
+    "MI",
+    "CI",
+    "HR",
+    "ITT",
+    "NS",
+    "NIH",
+    "FDA",
+    "EMA",
+    "US",
+    "UK",
+}
+
+
+# A paper reporting part of a trial: 'subgroup analysis of CANTOS RCT',
+# 'ancillary analysis of the CATIS trial', 'follow-up of TOHP RCT'.
+REPORT_OF = re.compile(
+    r"\b(?:analysis|analyses|substudy|sub-study|follow-up|extension|ancillary study)\b"
+    r"[^·;]{0,40}?\b(?:of|within|in)\s+(?:the\s+)?"
+    rf"(?P<name>{TRIAL_NAME})\s+(?:RCT|trial|study|Trial|Study)\b",
+    re.I,
+)
+
+
+def report_of(text: str) -> str | None:
+    """The trial a record reports part of (a secondary analysis, a
+    follow-up), when it names that trial."""
+    match = REPORT_OF.search(unmarked(text))
+    name = match.group("name") if match else None
+    return name if name and name.upper() not in NOT_TRIAL_NAMES and re.search(r"[A-Z]{2}", name) else None
+
+
+# A sentence naming a trial as one: 'the COLCOT trial', 'In APPROACH trial',
+# 'GAMMA-1 RCT', 'a well-powered RCT (CALERIE-2; ...)'. Stricter than records:
+# a bare '(ELISA; ...)' or 'SAPHIR study' in prose is not a trial.
+TRIAL_IN_PROSE = re.compile(
+    rf"(?<![\w-])(?P<a>{TRIAL_NAME})\s+(?:trial|RCT)\b|\b(?:RCT|trial)\s*\((?P<b>{TRIAL_NAME})[;,)]"
+)
+
+
+def trial_named_in(sentence: str) -> str | None:
+    """The trial a sentence of prose names as a trial, if any."""
+    for match in TRIAL_IN_PROSE.finditer(unmarked(sentence)):
+        name = match.group("a") or match.group("b")
+        if name.upper() not in NOT_TRIAL_NAMES and not re.fullmatch(r"NCT\d+|[A-Z]\d*|Phase.*", name):
+            return name
+    return None
+
+
+def find_trial_name(text: str) -> str | None:
+    """The trial's acronym as a citation record names it, if it does."""
+    for match in NAMED_TRIAL.finditer(unmarked(text)):
+        name = next(group for group in match.groups() if group)
+        if name.upper() not in NOT_TRIAL_NAMES and not re.fullmatch(r"NCT\d+|[A-Z]\d*|Phase.*", name):
+            return name
+    return None
+
+
+def species_pattern(vocabulary: list[dict]) -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern for every species term of data/vocabularies.yml, and the
+    species each term (lower case) names."""
+    species_of = {term.lower(): entry["species"] for entry in vocabulary for term in entry["terms"]}
+    words = sorted(species_of, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.I), species_of
+
+
+def find_species(text: str, pattern: tuple[re.Pattern, dict[str, str]]) -> str | None:
+    """The species the earliest species term in the text names."""
+    regex, species_of = pattern
+    match = regex.search(text or "")
+    return species_of[match.group(1).lower()] if match else None
+
+
+# What an intervention's wording holds besides its name.
+NOT_AN_INTERVENTION = re.compile(  # lower case: 'REDUCE-IT' names a trial
+    r"\b(?:[Nn]o |[Ss]ignificant\w*|endpoint|analysis|post-hoc|efficacy|outcome|reduc\w+|improv\w+|primary|secondary)"
+)
+INTERVENTION_EXTRAS = [
+    re.compile(r"^(?:rct|trial|study)\s*\(\s*", re.I),  # 'rct (REDUCE-IT; icosapent ethyl'
+    re.compile(rf"^(?:{ACRONYM});\s*"),
+    re.compile(r"^\d+\s+doses?\s+", re.I),  # '3 doses canakinumab'
+    re.compile(r"\([^()]*\)?"),  # '(50, 150, 300 mg)', '(non-immunosuppressive dose)', an unclosed '(...'
+    re.compile(r"(?<![\w.])\d[\d.,/–-]*\s*(?:mg/kg|µg/kg|mg|µg|mcg|g|IU|mL|%)(?:\s*/\s*\w+)?(?![\w])", re.I),
+    re.compile(r"(?:[×x]\s*)?\b\d+[\s-]*(?:weeks?|days?|months?|years?|wk|mo|yr)\b", re.I),
+    re.compile(
+        r"\b(?:oral|topical|intravenous|subcutaneous|intranasal|inhaled|cream|gel|tablets?|capsules?|single|"
+        r"doses?|daily|weekly|twice|once|q\d+\w*|qd|bid|tid|s\.?c\.?|i\.?v\.?|SC|IV)(?=\W|$)|\s/\s?g\b",
+        re.I,
+    ),
+]
+
+
+def intervention_name(text: str | None) -> str | None:
+    """An intervention's name from its wording: dose, route, schedule and
+    duration left out ('Semaglutide 2.4 mg' -> 'Semaglutide', 'NMN × 10
+    weeks' -> 'NMN'); None for wording that is a result, not a treatment."""
+    name = unmarked(text or "")
+    if not name or NOT_AN_INTERVENTION.search(name):
+        return None
+    for pattern in INTERVENTION_EXTRAS:
+        name = pattern.sub(" ", name).strip()
+    name = re.sub(r"\s+", " ", name).strip(" ,;:.×-–")
+    name = re.sub(r"\s*\+\s*", " + ", name)
+    return name if len(re.findall(r"[^\W\d_]", name)) >= 2 else None
