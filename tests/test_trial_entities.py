@@ -204,8 +204,12 @@ def test_a_sentence_naming_a_trial_and_its_result_is_a_trial_with_that_outcome(e
     db, _ = entities
     lipo = _trial(db, acronym="LIPO-9")
     outcome = db.execute(
-        "select metric, effect_value, ci_low, p_value, direction, source_line from trial_outcomes where trial = ?",
+        "select metric, effect_value, ci_low, p_value, direction, source_line from trial_outcomes "
+        "where trial = ? and page = 'phenotypes/demo-lipids'",
         [lipo["trial"]],
     ).fetchone()
     assert tuple(outcome) == ("percent", 20.0, 10.0, 0.01, "decrease", 13)
     assert db.execute("select count(*) from trials where acronym = 'ELISA'").fetchone()[0] == 0
+    # Named on another page too, and by no other key: one trial, by its name.
+    assert (lipo["page_count"], lipo["outcome_count"]) == (2, 2)
+    assert "named:LIPO-9" in json.loads(lipo["merged_keys"])

@@ -110,7 +110,8 @@ class ProseMentions:
     def _named_results(self, line: int, text: str) -> None:
         """A sentence citing nothing that names a trial ('the DEMO trial',
         'in DEMO-2 (RCT)') and states its result: a mention of that trial,
-        one with the page's other mentions of that acronym."""
+        one with the page's other mentions of that acronym, and with the one
+        trial elsewhere of that name (etl/corpus/trials.py)."""
         for sentence in SENTENCE_END.split(text):
             facts = Facts()
             facts.set("acronym", trial_named_in(sentence))
@@ -126,6 +127,7 @@ class ProseMentions:
                     facts,
                     outcomes,
                     gap_tags=sorted(set(self.tags_by_line.get(line, []))),
+                    keys=[f"named:{facts.values['acronym'].upper()}"],
                 )
 
 
