@@ -116,8 +116,8 @@ def test_second_reader_agreement_is_measured(capsys):
 
 def test_the_build_is_measured_against_the_gold(real_build, capsys):
     """benchmarks/gold_trials.py pairs the build's trials and outcomes with the
-    gold places and prints per-field figures; the floors here are what the
-    build reached when the gold sets were made, so a regression shows."""
+    gold places and prints per-field figures; the floors (FLOORS) are what the
+    build has reached, less two points, so a regression shows."""
     from benchmarks.gold_trials import outcome_figures, trial_figures
 
     out, _ = real_build
@@ -128,5 +128,38 @@ def test_the_build_is_measured_against_the_gold(real_build, capsys):
         print("\ntrials against the gold: " + ", ".join(f"{k} {v:.0%}" for k, v in trials.items() if "(" in k))
         print("outcomes against the gold: " + ", ".join(f"{k} {v:.0%}" for k, v in outcomes.items() if "(" in k))
     assert trials["gold trials"] == sum(label["is_trial"] for label in _labelled("trials")[0])
-    assert trials["is_trial recall"] >= 0.9 and trials["registry_id (of found)"] >= 0.9
-    assert outcomes["value (of paired)"] >= 0.95 and outcomes["recall"] >= 0.25
+    assert trials["gold trials counted twice"] == 0
+    below = {
+        name: round(figure, 3)
+        for figures in (trials, outcomes)
+        for name, figure in figures.items()
+        if name in FLOORS and figure < FLOORS[name]
+    }
+    assert below == {}
+
+
+# What the build reached, less two points: issue 23's work so far (the
+# target is 0.97 on every field; see the closing notes for the figures).
+FLOORS = {
+    "is_trial recall": 0.92,
+    "is_trial precision": 0.96,
+    "registry_id (of found)": 0.92,
+    "doi (of found)": 0.92,
+    "name (of found)": 0.83,
+    "intervention (of found)": 0.27,
+    "intervention_page (of found)": 0.68,
+    "species (of found)": 0.89,
+    "randomised (of found)": 0.93,
+    "n (of found)": 0.87,
+    "condition (of found)": 0.32,
+    "recall": 0.40,
+    "precision": 0.67,
+    "measure (of paired)": 0.35,
+    "metric (of paired)": 0.94,
+    "value (of paired)": 0.94,
+    "ci_low (of paired)": 0.96,
+    "ci_high (of paired)": 0.96,
+    "p_operator (of paired)": 0.94,
+    "p_value (of paired)": 0.93,
+    "direction (of paired)": 0.76,
+}
