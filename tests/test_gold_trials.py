@@ -146,7 +146,7 @@ FLOORS = {
     "registry_id (of found)": 0.92,
     "doi (of found)": 0.92,
     "name (of found)": 0.83,
-    "intervention (of found)": 0.27,
+    "intervention (of found)": 0.34,
     "intervention_page (of found)": 0.68,
     "species (of found)": 0.89,
     "randomised (of found)": 0.93,

@@ -11,7 +11,14 @@ import pytest
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.schema import load_schema
-from etl.wiki.trial_names import find_species, find_trial_name, intervention_name, species_pattern, trial_named_in
+from etl.wiki.trial_names import (
+    dosed_intervention,
+    find_species,
+    find_trial_name,
+    intervention_name,
+    species_pattern,
+    trial_named_in,
+)
 
 from .conftest import ROOT
 
@@ -213,3 +220,18 @@ def test_a_sentence_naming_a_trial_and_its_result_is_a_trial_with_that_outcome(e
     # Named on another page too, and by no other key: one trial, by its name.
     assert (lipo["page_count"], lipo["outcome_count"]) == (2, 2)
     assert "named:LIPO-9" in json.loads(lipo["merged_keys"])
+
+
+@pytest.mark.parametrize(
+    "segment,name",
+    [
+        ("demofibrate 200 mg/day × 5 yr in type 2 diabetes", "demofibrate"),
+        ("oral demoglutide 14 mg daily", "demoglutide"),
+        ("12-week demo acid 2 g/day", "demo acid"),
+        ("RCT of demotinib 100 mg", "demotinib"),
+        ("received 500 mg/day", None),  # nothing named
+        ("eGFR fell by 20 mg", None),  # a measure, not a treatment
+    ],
+)
+def test_what_a_record_doses_is_its_intervention(segment, name):
+    assert dosed_intervention(segment) == name

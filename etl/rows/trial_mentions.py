@@ -15,7 +15,14 @@ from ..schema import Schema
 from ..wiki.citations import SEGMENT_SPLIT
 from ..wiki.parse import ParsedPage
 from ..wiki.syntax import DOI, FOOTNOTE_REF, REGISTRY_ID, WIKILINK, clean_doi
-from ..wiki.trial_names import find_species, find_trial_name, intervention_name, report_of, species_pattern
+from ..wiki.trial_names import (
+    dosed_intervention,
+    find_species,
+    find_trial_name,
+    intervention_name,
+    report_of,
+    species_pattern,
+)
 from ..wiki.trial_outcomes import Outcome, read_outcomes
 from ..wiki.trial_tables import is_key_value_table, read_key_value_table, read_table_row, trial_table_kind
 from ..wiki.trials import (
@@ -353,6 +360,8 @@ def _footnote_facts(record: str, citation) -> tuple[Facts, list[Outcome]]:
         facts.problems += problems
     if "acronym" not in facts.values:
         facts.set("acronym", find_trial_name(record))
+    if "intervention" not in facts.values:  # 'fenofibrate 200 mg/day × 5 yr': what is dosed
+        facts.set("intervention", next(filter(None, map(dosed_intervention, SEGMENT_SPLIT.split(record))), None))
     if "n_randomised" not in facts.values and citation.n is not None:  # n in words: '~85 patients'
         facts.set("n_randomised", citation.n)
         facts.set("n_raw", citation.n_text)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 
-from .trials import ACRONYM, unmarked
+from .trials import ACRONYM, DOSE, unmarked
 
 # A trial's name in a citation record: 'Ridker PM et al. (CANTOS trial)',
 # '(WOSCOPS Group)', 'et al. (DOPS)', 'analysis of CANTOS RCT', 'HELIOS-B
@@ -132,3 +132,34 @@ def intervention_name(text: str | None) -> str | None:
     name = re.sub(r"\s+", " ", name).strip(" ,;:.×-–")
     name = re.sub(r"\s*\+\s*", " + ", name)
     return name if len(re.findall(r"[^\W\d_]", name)) >= 2 else None
+
+
+# The words right before a dose name what is dosed: 'fenofibrate 200 mg/day',
+# 'oral icosapent ethyl 4 g/d'. Words that are not a treatment end the name.
+NAME_WORD = r"[A-Za-zα-ωΑ-Ω][\w\-+αβγ']*"
+BEFORE_DOSE = re.compile(rf"(?P<name>(?:{NAME_WORD}\s+){{0,2}}{NAME_WORD})\s*$")
+NOT_A_NAME = re.compile(
+    r"^(?:of|at|with|to|and|or|vs|versus|plus|daily|per|in|on|by|from|for|the|a|an|n|dose[sd]?|placebo|"
+    r"mean|median|total|up|low|high|about|approximately|group|arm|each|every|received|given|"
+    r"taking|took|containing|weekly|twice|once|oral|orally|topical|intravenous|subcutaneous|combined|"
+    r"weeks?|days?|months?|years?|declared|rct|trial|study|mtd|rp2d|mw|egfr|bmi|ldl|hdl|tg|hba1c)$",
+    re.I,
+)
+
+
+def dosed_intervention(text: str) -> str | None:
+    """The name of what a text doses, from the words before its first dose;
+    None when those words name no treatment."""
+    plain = unmarked(text or "")
+    for match in DOSE.finditer(plain):
+        before = BEFORE_DOSE.search(plain[: match.start()])
+        if not before:
+            continue
+        words = before.group("name").split()
+        while words and NOT_A_NAME.match(words[0]):
+            words.pop(0)  # 'week semaglutide', 'RCT of saracatinib'
+        if any(NOT_A_NAME.match(w) for w in words):
+            continue
+        if words and not any(NOT_A_NAME.match(w) for w in words[-1:]):
+            return intervention_name(" ".join(words))
+    return None
