@@ -9,8 +9,9 @@ the places the readers call a trial, precision over the places the build
 calls one. One gold trial (one NCT id or DOI) matched to two trial rows is
 a trial counted twice.
 
-Outcomes: the build's outcomes read from a gold line are paired with the
-gold's by value (or, without one, by p-value), then compared field by field.
+Outcomes: the build's outcomes read from a gold line and stated with a
+number (the gold leaves out a bare 'NS') are paired with the gold's by
+value (or, without one, by p-value), then compared field by field.
 
 Run: python -m benchmarks.gold_trials --db build/agingkb.db
 """
@@ -105,7 +106,11 @@ def trial_figures(db: sqlite3.Connection) -> dict:
 
 def outcome_figures(db: sqlite3.Connection) -> dict:
     at: dict[tuple, list] = defaultdict(list)
-    for row in db.execute("select * from trial_outcomes order by source_path, source_line, trial, seq"):
+    # The gold lists outcomes stated with a number; a bare 'NS' is outside it.
+    for row in db.execute(
+        "select * from trial_outcomes where coalesce(effect_value, ci_low, arm_a_value, p_value) is not null "
+        "order by source_path, source_line, trial, seq"
+    ):
         at[row["source_path"], row["source_line"]].append(row)
     gold_outcomes, paired, built_at_gold, right = 0, 0, 0, defaultdict(int)
     for label in _gold("outcomes.jsonl"):

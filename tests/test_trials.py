@@ -720,3 +720,10 @@ def test_an_interval_in_brackets_after_a_named_effect():
 def test_a_direction_read_from_the_numbers(clause, direction):
     (outcome,), _ = read_outcomes(clause)
     assert outcome.direction == direction
+
+
+def test_a_plus_between_two_treatments_is_not_an_effect():
+    (outcome,), _ = read_outcomes("demo laser + 1% demo cream vs demo laser alone (p=0.03)")
+    assert (outcome.effect_value, outcome.effect_raw, outcome.p_value) == (None, None, 0.03)
+    (signed,), _ = read_outcomes("demo score +1.5 points (p=0.03)")
+    assert signed.effect_value == 1.5

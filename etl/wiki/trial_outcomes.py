@@ -58,8 +58,9 @@ UNIT_STOP = {
     "among",
     "relative",
 }
+# '−0.46 pp', '− 0.5 kg', '+2.1 kg'; not '+ 1%' (a combination: 'laser + 1% cream').
 SIGNED_EFFECT = re.compile(
-    rf"(?:(?<=\s)|(?<=^)|(?<=\())(?P<value>[{M}+]\s?(?:\d+(?:\.\d+)?|\.\d+))(?:\s*(?P<unit>{UNIT}))?"
+    rf"(?:(?<=\s)|(?<=^)|(?<=\())(?P<value>(?:[{M}]\s?|\+)(?:\d+(?:\.\d+)?|\.\d+))(?:\s*(?P<unit>{UNIT}))?"
 )
 BY_EFFECT = re.compile(rf"\bby\s+(?P<value>(?:\d+(?:\.\d+)?|\.\d+))\s*(?P<unit>{UNIT})?")
 # An interval in brackets right after a named effect, without 'CI':
