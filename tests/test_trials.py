@@ -727,3 +727,20 @@ def test_a_plus_between_two_treatments_is_not_an_effect():
     assert (outcome.effect_value, outcome.effect_raw, outcome.p_value) == (None, None, 0.03)
     (signed,), _ = read_outcomes("demo score +1.5 points (p=0.03)")
     assert signed.effect_value == 1.5
+
+
+@pytest.mark.parametrize(
+    "written,measure",
+    [
+        ("reduced demo-6", "demo-6"),
+        ("primary endpoint demo-free survival", "demo-free survival"),
+        ("demo fraction ↑", "demo fraction"),
+        ("demoFARS treatment difference", "demoFARS"),
+        ("lower back pain", "lower back pain"),  # an adjective of the measure stays
+        ("difference", None),
+    ],
+)
+def test_a_measure_without_the_words_around_it(written, measure):
+    from etl.wiki.trial_outcomes import tidy_measure
+
+    assert tidy_measure(written) == measure

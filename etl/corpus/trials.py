@@ -359,7 +359,10 @@ def _merge_outcomes(members: list[TrialMention]) -> list[tuple[dict, TrialMentio
                 if any(v is not None for v in statistics)
                 else ((outcome["measure"] or "").lower(), statistics)
             )
-            # ...and a shorter statement of it ('improved (P=0.02)') too.
+            # ...and a shorter statement of it ('improved (P=0.02)') too. Two
+            # outcomes naming no measure are one only when their effects match.
+            if not outcome["measure"] and outcome["effect_value"] is None:
+                key = (id(outcome), statistics)
             same = (
                 key
                 if key in kept
@@ -367,7 +370,9 @@ def _merge_outcomes(members: list[TrialMention]) -> list[tuple[dict, TrialMentio
                     (
                         k
                         for k in kept
-                        if k[0] == first_word and (_restates(statistics, k[1]) or _restates(k[1], statistics))
+                        if k[0] == first_word
+                        and first_word
+                        and (_restates(statistics, k[1]) or _restates(k[1], statistics))
                     ),
                     None,
                 )

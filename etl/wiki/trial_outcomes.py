@@ -196,6 +196,28 @@ LINK_WORDS = re.compile(
 STATISTIC_WORDS = re.compile(rf"\d\s*%|\bCI\b|\b[Pp]\s*[=<>≤≥]|^\W*[{M}+]?\d|\b(?:{METRICS})\s*[=:]?\s*[{M}+]?\d")
 
 
+# Words around a measure that are not the measure: 'reduced IL-6', 'primary
+# endpoint disease-free survival', 'ejection fraction ↑', 'mFARS treatment difference'.
+MEASURE_LEAD = re.compile(
+    r"^(?:(?:`?#gap/\S+`?|[-—–:]|primary|secondary|co-primary|exploratory|notable|key|(?:the\s+)?main|"
+    r"endpoints?|outcomes?|findings?|results?|ITT|per-protocol|specifically|significant(?:ly)?|"
+    r"no\s+(?:significant\s+)?(?:benefit|effect|change|difference)\s+(?:on|in)(?:\s+the)?|"
+    r"improved?|reduced|increased|decreased|lowered|raised|enhanced)\s+)+",
+    re.I,
+)
+MEASURE_TAIL = re.compile(r"(?:\s+(?:treatment|between-group)\s+difference|\s*[Δ↑↓])+$")
+NOT_MEASURES = {"difference", "combination", "change", "effect", "result", "primary endpoint", "endpoint"}
+
+
+def tidy_measure(text: str | None) -> str | None:
+    """A measure without the words around it; None when nothing is left or
+    what is left is a word such as 'difference'."""
+    if not text:
+        return text
+    tidy = MEASURE_TAIL.sub("", MEASURE_LEAD.sub("", text.strip() + " ").strip()).strip(" :;,—–-")
+    return None if not tidy or tidy.lower() in NOT_MEASURES else tidy
+
+
 def names_a_measure(text: str | None) -> bool:
     """Whether text can be what was measured: words, not a statistic
     ('36%', 'HR 0.82 (95% CI ...)') or a connecting word."""
@@ -281,9 +303,10 @@ def read_outcome(clause: str, role: str | None = None, measure: str | None = Non
     if p:
         outcome.p_operator, outcome.p_value, outcome.p_raw = p.operator, p.value, p.raw
     outcome.direction = find_first(DIRECTIONS, text)
+    outcome.measure = tidy_measure(outcome.measure)
     if not names_a_measure(outcome.measure):
         rest = _leftover(text, [outcome.effect_raw, outcome.ci_raw, outcome.p_raw, outcome.arm_raw])
-        rest = LINK_WORDS.sub("", rest)
+        rest = tidy_measure(LINK_WORDS.sub("", rest))
         outcome.measure = rest if names_a_measure(rest) and len(rest) <= 80 else None
     if role is None and (found := ROLE_WORD.search(text)):
         outcome.role = found.group("role").lower().replace("co-", "")
