@@ -235,3 +235,11 @@ def test_a_sentence_naming_a_trial_and_its_result_is_a_trial_with_that_outcome(e
 )
 def test_what_a_record_doses_is_its_intervention(segment, name):
     assert dosed_intervention(segment) == name
+
+
+def test_a_record_of_unnamed_design_that_calls_itself_randomised_is_a_trial(entities):
+    db, _ = entities
+    kappa = _trial(db, trial="doi:10.5555/demo.kappa")
+    assert (kappa["randomised"], kappa["n_randomised"]) == (1, 64)
+    # A record pooling several trials is not one trial.
+    assert db.execute("select count(*) from trials where trial = 'doi:10.5555/demo.pooled'").fetchone()[0] == 0

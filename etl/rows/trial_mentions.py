@@ -170,7 +170,7 @@ class _PageTrials(ProseMentions):
             if (
                 citation.design not in TRIAL_DESIGNS
                 and not registry_id
-                and not _randomised_animals(definition, citation)
+                and not _calls_itself_randomised(definition.record, citation.design)
             ):
                 continue
             facts, outcomes = _footnote_facts(definition.record, citation)
@@ -295,14 +295,22 @@ class _PageTrials(ProseMentions):
                 )
 
 
-def _randomised_animals(definition, citation) -> bool:
-    """An animal experiment the record calls randomised ('in-vivo ·
-    randomized · model: UM-HET3 mice'): a trial in animals."""
-    return (
-        citation.design == "in-vivo"
-        and bool(RANDOMISED.search(definition.record))
-        and not NOT_RANDOMISED.search(definition.record)
+def _calls_itself_randomised(record: str, design: str | None) -> bool:
+    """A record the design vocabulary does not name, or an animal
+    experiment, that calls itself randomised ('randomized placebo-controlled
+    (3-arm ...)', 'in-vivo · randomized · model: UM-HET3 mice'): a trial.
+    Not a record about several trials or none (NOT_ONE_TRIAL)."""
+    if design not in (None, "in-vivo") or not RANDOMISED.search(record) or NOT_RANDOMISED.search(record):
+        return False
+    return design == "in-vivo" or bool(
+        re.search(r"\brandomi[sz]ed\b", record, re.I) and not NOT_ONE_TRIAL.search(record)
     )
+
+
+# A record about several trials or none: a pooled analysis, a protocol.
+NOT_ONE_TRIAL = re.compile(
+    r"meta-analy|systematic|PRISMA|protocol|review|\bRCTs\b|\btrials\b|\bno\b[^·]{0,30}\bRCT", re.I
+)
 
 
 class _Cited(NamedTuple):
@@ -343,7 +351,7 @@ def _footnote_facts(record: str, citation) -> tuple[Facts, list[Outcome]]:
         facts.set("randomised", True)
     elif citation.design == "clinical-trial":
         facts.set("randomised", False)
-    elif citation.design == "in-vivo" and RANDOMISED.search(record) and not NOT_RANDOMISED.search(record):
+    elif _calls_itself_randomised(record, citation.design):
         facts.set("randomised", True)
     for segment in SEGMENT_SPLIT.split(record):
         segment = segment.strip()
