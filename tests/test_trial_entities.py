@@ -243,3 +243,15 @@ def test_a_record_of_unnamed_design_that_calls_itself_randomised_is_a_trial(enti
     assert (kappa["randomised"], kappa["n_randomised"]) == (1, 64)
     # A record pooling several trials is not one trial.
     assert db.execute("select count(*) from trials where trial = 'doi:10.5555/demo.pooled'").fetchone()[0] == 0
+
+
+def test_a_sentence_naming_a_trial_elsewhere_is_that_trial(entities):
+    db, _ = entities
+    alpha = _trial(db, acronym="ALPHA")  # still one row: the sentence on the anaemia page joined it
+    assert "named:ALPHA" in json.loads(alpha["merged_keys"])
+    pages = db.execute("select distinct page from trial_mentions where trial = ? order by 1", [alpha["trial"]])
+    assert [p[0] for p in pages] == [
+        "interventions/pharmacological/demo-statins",
+        "phenotypes/demo-anaemia",
+        "phenotypes/demo-lipids",
+    ]

@@ -14,6 +14,8 @@ from ..wiki.trial_outcomes import Outcome
 from .trial_subjects import tested_and_studied
 from .trial_terms import TrialTerms, normalised_facts, unmapped_term_diagnostics
 
+# Keys that join a trial by its name, elsewhere in the wiki (see _groups).
+BY_NAME = ("report-of:", "named:")
 # Which mention of a trial speaks first when they disagree.
 KIND_RANK = {"explicit": 0, "study-page": 1, "footnote": 2, "table-row": 3, "prose": 4}
 
@@ -45,8 +47,8 @@ class TrialIndex:
     def _groups(self) -> list[list[TrialMention]]:
         """Mentions joined by their keys. An acronym joins mentions only
         when it would not make one trial of two NCT ids (one acronym can
-        name two registrations: a trial and its extension); so does a
-        report naming the trial it is part of."""
+        name two registrations: a trial and its extension); so do a report
+        naming the trial it is part of and a sentence naming a trial."""
         parent: dict[str, str] = {}
         registered: dict[str, set[str]] = {}  # a group's root -> its NCT ids
 
@@ -73,20 +75,23 @@ class TrialIndex:
         for soft in (False, True):
             for _, keys in keyed:
                 for key in keys[1:]:
-                    if key.startswith("acronym:") == soft and not key.startswith("report-of:"):
+                    if key.startswith("acronym:") == soft and not key.startswith(BY_NAME):
                         join(keys[0], key, soft)
-        # A report of part of a trial ('subgroup analysis of CANTOS RCT')
-        # joins the one trial of that acronym that is not itself such a report.
+        # A report of part of a trial ('subgroup analysis of CANTOS RCT'),
+        # or a sentence naming a trial and citing nothing ('the COLCOT trial
+        # showed ...'), joins the one trial of that acronym that is neither;
+        # sentences naming a trial no other mention names are one trial.
         named: dict[str, set[str]] = {}
         for mention, keys in keyed:
-            if mention.facts.get("acronym") and not any(k.startswith("report-of:") for k in keys):
+            if mention.facts.get("acronym") and not any(k.startswith(BY_NAME) for k in keys):
                 named.setdefault(mention.facts["acronym"].upper(), set()).add(find(keys[0]))
         for _, keys in keyed:
-            for key in keys:
-                if key.startswith("report-of:"):
-                    roots = {find(root) for root in named.get(key[10:], ())} - {find(keys[0])}
-                    if len(roots) == 1:
-                        join(keys[0], roots.pop(), soft=True)
+            for key in (k for k in keys if k.startswith(BY_NAME)):
+                roots = {find(root) for root in named.get(key.split(":", 1)[1], ())} - {find(keys[0])}
+                if len(roots) == 1:
+                    join(keys[0], roots.pop(), soft=True)
+                elif not roots and key.startswith("named:"):
+                    join(keys[0], key, soft=True)
         groups: dict[str, list[TrialMention]] = {}
         for mention, keys in keyed:
             groups.setdefault(find(keys[0]), []).append(mention)
