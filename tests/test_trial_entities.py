@@ -12,6 +12,7 @@ from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.schema import load_schema
 from etl.wiki.trial_names import (
+    condition_of,
     dosed_intervention,
     find_species,
     find_trial_name,
@@ -255,3 +256,17 @@ def test_a_sentence_naming_a_trial_elsewhere_is_that_trial(entities):
         "phenotypes/demo-anaemia",
         "phenotypes/demo-lipids",
     ]
+
+
+@pytest.mark.parametrize(
+    "record,condition",
+    [
+        ("model: humans with demo amyloidosis with neuropathy", "demo amyloidosis with neuropathy"),
+        ("n=74 adults aged 60–85 with knee demoarthritis randomized to", "knee demoarthritis"),
+        ("adults with T2D on demoformin", "T2D"),
+        ("patients with LDL 200–400 mg/dL", None),  # an inclusion threshold, not a condition
+        ("healthy older adults", None),
+    ],
+)
+def test_the_condition_of_the_people_a_trial_enrolled(record, condition):
+    assert condition_of(record) == condition

@@ -16,6 +16,7 @@ from ..wiki.citations import SEGMENT_SPLIT
 from ..wiki.parse import ParsedPage
 from ..wiki.syntax import DOI, FOOTNOTE_REF, REGISTRY_ID, WIKILINK, clean_doi
 from ..wiki.trial_names import (
+    condition_of,
     dosed_intervention,
     find_species,
     find_trial_name,
@@ -368,6 +369,8 @@ def _footnote_facts(record: str, citation) -> tuple[Facts, list[Outcome]]:
         facts.problems += problems
     if "acronym" not in facts.values:
         facts.set("acronym", find_trial_name(record))
+    if "condition" not in facts.values:  # 'patients with hATTR amyloidosis'
+        facts.set("condition", condition_of(record))
     if "intervention" not in facts.values:  # 'fenofibrate 200 mg/day × 5 yr': what is dosed
         facts.set("intervention", next(filter(None, map(dosed_intervention, SEGMENT_SPLIT.split(record))), None))
     if "n_randomised" not in facts.values and citation.n is not None:  # n in words: '~85 patients'

@@ -163,3 +163,25 @@ def dosed_intervention(text: str) -> str | None:
         if words and not any(NOT_A_NAME.match(w) for w in words[-1:]):
             return intervention_name(" ".join(words))
     return None
+
+
+# Who a trial enrolled, by the condition they have: 'patients with
+# hATTR amyloidosis with polyneuropathy', 'adults aged 60–85 with knee
+# osteoarthritis'. The condition ends at a clause, a count or a treatment.
+CONDITION_WITH = re.compile(
+    r"\b(?:patients|adults|men|women|participants|people|subjects|children|individuals|humans|carriers|"
+    r"survivors|volunteers|outpatients|veterans)\s+(?:aged\s+[^,;()·]{1,20}?\s+)?with\s+"
+    r"(?P<condition>[^;,.()·\[]{3,80}?)"
+    r"(?=\s*(?:[;,.()·\[]|$|\b(?:on|receiving|who|randomi[sz]ed|vs|treated|taking|after|at|for|in)\b))",
+    re.I,
+)
+
+
+def condition_of(text: str) -> str | None:
+    """The condition of the people a text says a trial enrolled, as written."""
+    match = CONDITION_WITH.search(unmarked(text or ""))
+    condition = match.group("condition").strip(" \"'“”") if match else None
+    # A threshold or a result is an inclusion criterion or an outcome: 'TG 200–499 mg/dL'.
+    if condition and re.search(r"[<>≥≤]|\d\s*(?:mg|pmol|mmol|µg|m\b|%)|\b(?:showed|score)\b", condition, re.I):
+        return None
+    return condition or None
