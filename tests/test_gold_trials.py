@@ -145,7 +145,7 @@ FLOORS = {
     "is_trial precision": 0.96,
     "registry_id (of found)": 0.92,
     "doi (of found)": 0.92,
-    "name (of found)": 0.83,
+    "name (of found)": 0.89,
     "intervention (of found)": 0.34,
     "intervention_page (of found)": 0.68,
     "species (of found)": 0.89,

@@ -17,6 +17,8 @@ from etl.wiki.trial_names import (
     find_species,
     find_trial_name,
     intervention_name,
+    loose_name,
+    name_before_id,
     species_pattern,
     trial_named_in,
 )
@@ -270,3 +272,11 @@ def test_a_sentence_naming_a_trial_elsewhere_is_that_trial(entities):
 )
 def test_the_condition_of_the_people_a_trial_enrolled(record, condition):
     assert condition_of(record) == condition
+
+
+def test_names_in_mixed_case_and_before_an_nct_id():
+    assert loose_name("STEP-DEMOpEF") == "STEP-DEMOpEF" and loose_name("TROFFo") == "TROFFo"
+    assert loose_name("Demostatin") is None  # one capital: a word
+    assert loose_name("IPF") is None  # three capitals or fewer: more often a condition
+    assert name_before_id("The **OPTIMO** (NCT09870001) trial is active.", "NCT09870001") == "OPTIMO"
+    assert name_before_id("patients with IPF (NCT09870002)", "NCT09870002") is None

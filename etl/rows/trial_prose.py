@@ -9,7 +9,7 @@ import re
 
 from ..wiki.markdown import SENTENCE_END, sentence_claim
 from ..wiki.syntax import FOOTNOTE_REF, GAP_TAG, REGISTRY_ID
-from ..wiki.trial_names import trial_named_in
+from ..wiki.trial_names import name_before_id, trial_named_in
 from ..wiki.trial_outcomes import Outcome, read_outcomes
 from ..wiki.trials import (
     ACRONYM_BEFORE_ID,
@@ -20,6 +20,7 @@ from ..wiki.trials import (
     find_phase,
     find_registry_status,
     sample_size_facts,
+    unmarked,
 )
 from .result import TrialMention
 from .study_trials import code_lines, non_prose_lines
@@ -156,9 +157,11 @@ def _prose_facts(sentence: str, registry_id: str) -> Facts:
     """What the sentence naming an NCT id says of the trial: its acronym,
     registry status, phase, n and whether it was randomised."""
     facts = Facts()
-    acronym = ACRONYM_BEFORE_ID.search(sentence[: sentence.find(registry_id) + 11])
+    plain = unmarked(sentence)  # '**SAVVE** trial (NCT...)'
+    acronym = ACRONYM_BEFORE_ID.search(plain[: plain.find(registry_id) + 11])
     if acronym and not re.fullmatch(r"NCT\d+|RCT|II|III|IV", acronym.group("acronym")):
         facts.set("acronym", acronym.group("acronym"))
+    facts.set("acronym", name_before_id(sentence, registry_id))
     if status := find_registry_status(sentence):
         facts.set("registry_status", status[0])
         facts.set("registry_status_text", status[1])

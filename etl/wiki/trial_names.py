@@ -21,6 +21,7 @@ NAMED_TRIAL = re.compile(
     rf"|\((?P<c>{TRIAL_NAME});"
     rf"|\b(?:of|from|in)\s+(?:the\s+)?(?P<d>{TRIAL_NAME})\s+(?:RCT|trial|study)\b"
     rf"|(?<![\w-])(?P<e>{TRIAL_NAME})\s+(?:trial|RCT)\b"
+    rf"|\bthe\s+(?P<f>{TRIAL_NAME}){GROUP_WORDS}\b"
 )
 NOT_TRIAL_NAMES = {
     "RCT",
@@ -40,6 +41,31 @@ NOT_TRIAL_NAMES = {
     "US",
     "UK",
 }
+
+
+# A name as a trial table's name cell or a bold lead writes it, in mixed case
+# too ('STEP-HFpEF', 'TROFFi', 'Can-Prevent-Lung'): at least two capitals.
+LOOSE_NAME = r"[A-Z][A-Za-z0-9]*(?:[-/][A-Za-z0-9]+)*"
+NAME_BEFORE_ID = re.compile(rf"(?P<name>{LOOSE_NAME})\s*\(\s*(?P<id>NCT\d{{8}})")
+
+
+def loose_name(text: str) -> str | None:
+    """The text, when it is a trial's name in mixed case."""
+    text = text.strip()
+    # Three capitals or fewer are more often a condition ('IPF', 'CKD', 'AD') than a trial.
+    fits = (
+        re.fullmatch(LOOSE_NAME, text) and sum(c.isupper() for c in text) >= 2 and not re.fullmatch(r"[A-Z]{2,3}", text)
+    )
+    return text if fits and text.upper() not in NOT_TRIAL_NAMES and not re.fullmatch(r"NCT\d+", text) else None
+
+
+def name_before_id(sentence: str, registry_id: str) -> str | None:
+    """The name written right before an NCT id in brackets: 'OPTIMA
+    (NCT05394116)', '**Can-Prevent-Lung** (NCT04789681)'."""
+    for match in NAME_BEFORE_ID.finditer(unmarked(sentence)):
+        if match.group("id") == registry_id:
+            return loose_name(match.group("name"))
+    return None
 
 
 # A paper reporting part of a trial: 'subgroup analysis of CANTOS RCT',

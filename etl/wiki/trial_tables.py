@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from .numbers import CI_LOOKS, NUMBER, P_LOOKS, parse_number
 from .syntax import FOOTNOTE_REF, REGISTRY_ID
+from .trial_names import loose_name
 from .trial_outcomes import METRICS, Outcome, measure_of, read_outcome, read_outcomes
 from .trials import (
     ACRONYM,
@@ -187,6 +188,8 @@ def _read_title(row: _Row, name: str, cell: str, text: str) -> None:
     )  # 'COSMOS (Sesso 2022)', 'TROFFi — physical function in survivors'
     if match := name_first:
         row.facts.set("acronym", match.group(1))
+    else:  # 'STEP-HFpEF', 'TROFFi — physical function ...': a name in mixed case
+        row.facts.set("acronym", loose_name(re.split(r"\s+[—–(]|\s*\(", text, maxsplit=1)[0]))
     row.facts.set("title", text)
 
 
