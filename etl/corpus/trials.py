@@ -6,6 +6,7 @@ per trial (same NCT id, DOI or study page), explicit facts first.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import fields
 
 from ..diagnostics import Diagnostic, diagnose
@@ -106,9 +107,7 @@ class TrialIndex:
         registry = sorted({m.registry_id for m in members if m.registry_id})
         if registry:
             return registry[0]
-        # The trial's own report names it, before a report of part of it.
-        works = sorted({m.work for m in _own_reports(members) if m.work}) or sorted({m.work for m in members if m.work})
-        if works:
+        if works := _reports(members):
             return works[0]
         studies = sorted({m.study_page for m in members if m.study_page})
         if studies:
@@ -252,7 +251,7 @@ def _trial_row(trial, members, known_works, facts, normalised, explicit, arm_sou
     return {
         "trial": trial,
         "registry_id": next((m.registry_id for m in members if m.registry_id), None),
-        "work": next((m.work for m in _own_reports(members) + members if m.work in known_works), None),
+        "work": next((work for work in _reports(members) if work in known_works), None),
         "study_page": next((m.study_page for m in members if m.study_page), None),
         **{name: facts.get(name) for name in TRIAL_FACT_COLUMNS},
         **normalised,
@@ -270,9 +269,14 @@ def _trial_row(trial, members, known_works, facts, normalised, explicit, arm_sou
     }
 
 
-def _own_reports(members: list[TrialMention]) -> list[TrialMention]:
-    """The mentions that are not a report of part of the trial."""
-    return [m for m in members if not any(k.startswith("report-of:") for k in m.keys)]
+def _reports(members: list[TrialMention]) -> list[str]:
+    """The works reporting a trial, its own report first: works of mentions
+    that are not a report of part of it before the others, the work most
+    of them cite first (a trial's main paper is cited on more pages than a
+    substudy), then in key order."""
+    own = Counter(m.work for m in members if m.work and not any(k.startswith("report-of:") for k in m.keys))
+    every = Counter(m.work for m in members if m.work)
+    return sorted(every, key=lambda work: (-own[work], -every[work], work))
 
 
 def _merged_keys(members: list[TrialMention]) -> list[str] | None:
