@@ -21,26 +21,12 @@ from pathlib import Path
 from ..diagnostics import Diagnostic, diagnose
 from ..rows.result import TrialMention
 from ..schema import DATA_DIR, load_yaml
+from ..wiki.trial_names import strip_parentheticals, without_dosing
 from ..wiki.trials import find_phase, phase_cell
 
 TERMS_FILE = "trial_terms.yml"
 KINDS = ("condition", "intervention", "phase")
-
-PARENTHETICAL = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
-UNCLOSED = re.compile(r"\s*[(\[][^)\]]*$")  # a cell cut inside its parenthesis: 'rct (REDUCE-IT; icosapent ethyl'
 COMPARISON = re.compile(r"\s+(?:vs\.?|versus)\s+.*$|\s+[—–]\s+.*$", re.I)  # the comparator, or a note after a dash
-UNIT = r"(?:mg/kg|mg|g|µg|μg|ug|mcg|iu|ml|%|pts?)(?:\s*/\s*(?:day|d|g|wk|week))?"
-DOSE = re.compile(
-    rf"(?<![\w-])[<≤>≥]?\s*\d[\d.,/–-]*\s*{UNIT}(?![\w])|(?<![\w-])\d[\d.,/–-]*(?=\s|$)|\s*/\s*(?:day|d|g)\b", re.I
-)
-TIMES = r"(?:×|(?<!\S)x(?=[\s\d]))"  # '× 36 wk', 'x 3 mo'; not the x inside 'UBX0101'
-DURATION = re.compile(
-    rf"(?:\bfor\s+|{TIMES}\s*)?\b\d+[\s-]*(?:weeks?|wks?|wk|months?|mo|years?|yrs?|yr|days?|d|hr|hours?)\b|{TIMES}\s*\d+.*$",
-    re.I,
-)
-DOSING_WORDS = re.compile(
-    r"\b(?:alone|orally|daily|twice|once|nightly|b\.i\.d\.?|q\.d\.?|single doses?|single dose|doses?)(?=\W|$)", re.I
-)
 
 
 def fold(text: str) -> str:
@@ -48,13 +34,6 @@ def fold(text: str) -> str:
     'attr cm' are one key."""
     plain = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
     return " ".join(re.findall(r"[^\W_]+", plain))
-
-
-def strip_parentheticals(text: str) -> str:
-    previous = None
-    while previous != text:
-        previous, text = text, PARENTHETICAL.sub(" ", text)
-    return UNCLOSED.sub("", text)
 
 
 def condition_key(raw: str) -> str:
@@ -65,12 +44,7 @@ def intervention_parts(raw: str) -> list[str]:
     """Keys of the components of an intervention as written: the arm before
     'vs', split at '+', without doses, durations or dosing words."""
     text = COMPARISON.sub("", strip_parentheticals(raw))
-    parts = []
-    for part in re.split(r"\s*\+\s*", text):
-        part = DOSING_WORDS.sub(" ", DURATION.sub(" ", part))
-        part = DOSE.sub(" ", part)
-        parts.append(fold(part))
-    return parts
+    return [fold(without_dosing(part)) for part in re.split(r"\s*\+\s*", text)]
 
 
 def phase_key(raw: str) -> str | None:

@@ -127,23 +127,56 @@ def find_species(text: str, pattern: tuple[re.Pattern, dict[str, str]]) -> str |
     return species_of[match.group(1).lower()] if match else None
 
 
-# What an intervention's wording holds besides its name.
+# Wording that states a result, not a treatment.
 NOT_AN_INTERVENTION = re.compile(  # lower case: 'REDUCE-IT' names a trial
-    r"\b(?:[Nn]o |[Ss]ignificant\w*|endpoint|analysis|post-hoc|efficacy|outcome|reduc\w+|improv\w+|primary|secondary)"
+    r"\b(?:[Nn]o |[Ss]ignificant\w*|endpoint|analysis|post-hoc|efficacy|outcome|"
+    r"reduc\w+|improv\w+|increas\w+|decreas\w+|primary|secondary)"
 )
-INTERVENTION_EXTRAS = [
+# What an intervention's wording says besides what it is (shared with the
+# trial_terms lookup, etl/corpus/trial_terms.py): parentheticals, doses,
+# durations and dosing words.
+PARENTHETICAL = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+UNCLOSED = re.compile(r"\s*[(\[][^)\]]*$")  # a cell cut inside its parenthesis: 'rct (REDUCE-IT; icosapent ethyl'
+DOSE_UNIT = r"(?:mg/kg|mg|g|µg|μg|ug|mcg|iu|ml|%|pts?)(?:\s*/\s*(?:day|d|g|wk|week))?"
+# A dose, a bare number or a per-day unit: looser than trials.DOSE, which reads a dose's value.
+DOSE_TEXT = re.compile(
+    rf"(?<![\w-])[<≤>≥]?\s*\d[\d.,/–-]*\s*{DOSE_UNIT}(?![\w])|(?<![\w-])\d[\d.,/–-]*(?=\s|$)|\s*/\s*(?:day|d|g)\b", re.I
+)
+TIMES = r"(?:×|(?<!\S)x(?=[\s\d]))"  # '× 36 wk', 'x 3 mo'; not the x inside 'UBX0101'
+DURATION = re.compile(
+    rf"(?:\bfor\s+|{TIMES}\s*)?\b\d+[\s-]*(?:weeks?|wks?|wk|months?|mo|years?|yrs?|yr|days?|d|hr|hours?)\b|{TIMES}\s*\d+.*$",
+    re.I,
+)
+DOSING_WORDS = re.compile(
+    r"\b(?:alone|orally|daily|twice|once|nightly|b\.i\.d\.?|q\.d\.?|single doses?|single dose|doses?)(?=\W|$)", re.I
+)
+
+
+def strip_parentheticals(text: str) -> str:
+    """Text without its bracketed asides, nested ones and an unclosed one too."""
+    previous = None
+    while previous != text:
+        previous, text = text, PARENTHETICAL.sub(" ", text)
+    return UNCLOSED.sub("", text)
+
+
+def without_dosing(text: str) -> str:
+    """An intervention's wording without its durations, dosing words and
+    doses: 'fisetin 20 mg/kg/day × 2 days' -> 'fisetin'."""
+    return DOSE_TEXT.sub(" ", DOSING_WORDS.sub(" ", DURATION.sub(" ", text)))
+
+
+# A record's label before the name, and the route or form of a dose.
+INTERVENTION_LEADS = [
     re.compile(r"^(?:rct|trial|study)\s*\(\s*", re.I),  # 'rct (REDUCE-IT; icosapent ethyl'
     re.compile(rf"^(?:{ACRONYM});\s*"),
     re.compile(r"^\d+\s+doses?\s+", re.I),  # '3 doses canakinumab'
-    re.compile(r"\([^()]*\)?"),  # '(50, 150, 300 mg)', '(non-immunosuppressive dose)', an unclosed '(...'
-    re.compile(r"(?<![\w.])\d[\d.,/–-]*\s*(?:mg/kg|µg/kg|mg|µg|mcg|g|IU|mL|%)(?:\s*/\s*\w+)?(?![\w])", re.I),
-    re.compile(r"(?:[×x]\s*)?\b\d+[\s-]*(?:weeks?|days?|months?|years?|wk|mo|yr)\b", re.I),
-    re.compile(
-        r"\b(?:oral|topical|intravenous|subcutaneous|intranasal|inhaled|cream|gel|tablets?|capsules?|single|"
-        r"doses?|daily|weekly|twice|once|q\d+\w*|qd|bid|tid|s\.?c\.?|i\.?v\.?|SC|IV)(?=\W|$)|\s/\s?g\b",
-        re.I,
-    ),
 ]
+ROUTES_AND_FORMS = re.compile(
+    r"\b(?:oral|topical|intravenous|subcutaneous|intranasal|inhaled|cream|gel|tablets?|capsules?|single|"
+    r"weekly|q\d+\w*|qd|bid|tid|s\.?c\.?|i\.?v\.?|SC|IV)(?=\W|$)|\s/\s?g\b",
+    re.I,
+)
 
 
 def intervention_name(text: str | None) -> str | None:
@@ -153,8 +186,9 @@ def intervention_name(text: str | None) -> str | None:
     name = unmarked(text or "")
     if not name or NOT_AN_INTERVENTION.search(name):
         return None
-    for pattern in INTERVENTION_EXTRAS:
-        name = pattern.sub(" ", name).strip()
+    for pattern in INTERVENTION_LEADS:
+        name = pattern.sub("", name).strip()
+    name = ROUTES_AND_FORMS.sub(" ", without_dosing(strip_parentheticals(name)))
     name = re.sub(r"\s+", " ", name).strip(" ,;:.×-–")
     name = re.sub(r"\s*\+\s*", " + ", name)
     return name if len(re.findall(r"[^\W\d_]", name)) >= 2 else None
