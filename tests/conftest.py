@@ -229,3 +229,17 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(getattr(pytest.mark, tier))
         if not found | marked:
             item.add_marker(pytest.mark.unit)
+
+
+@pytest.fixture(scope="session")
+def entities(tmp_path_factory):
+    """A build of the trial fixture wiki (tests/fixtures/trial_entities_wiki):
+    its database and the build's result."""
+    out = tmp_path_factory.mktemp("trial-entities")
+    from etl.pipeline.build import build
+
+    result = build(ROOT / "tests" / "fixtures" / "trial_entities_wiki", out, options=BuildOptions(jobs=1))
+    db = sqlite3.connect(out / "agingkb.db")
+    db.row_factory = sqlite3.Row
+    yield db, result
+    db.close()

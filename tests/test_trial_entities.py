@@ -4,12 +4,9 @@ trial tests and in whom with where that was read. A fixture wiki written
 for these rules (tests/fixtures/trial_entities_wiki) and the pure readers."""
 
 import json
-import sqlite3
 
 import pytest
 
-from etl.options import BuildOptions
-from etl.pipeline.build import build
 from etl.schema import load_schema
 from etl.wiki.trial_names import (
     condition_of,
@@ -73,16 +70,6 @@ def test_species_are_the_earliest_vocabulary_word():
     assert find_species("adults with demo anaemia", pattern) == "human"
     assert find_species("a demo drug at 20 mg/day", pattern) is None
     assert find_species("humanised antibody", pattern) is None  # a word, not a prefix
-
-
-@pytest.fixture(scope="module")
-def entities(tmp_path_factory):
-    out = tmp_path_factory.mktemp("trial-entities")
-    result = build(WIKI, out, options=BuildOptions(jobs=1))
-    db = sqlite3.connect(out / "agingkb.db")
-    db.row_factory = sqlite3.Row
-    yield db, result
-    db.close()
 
 
 def _trial(db, **where):

@@ -13,6 +13,7 @@ from ..schema import Schema
 from ..wiki.discover import Discovery, source_file_rows
 from ..wiki.frontmatter import plain
 from .inherited import InheritedFacts
+from .intervention_names import InterventionNames
 from .trial_terms import load_trial_terms
 from .trials import TrialIndex
 from .works import WorkIndex
@@ -29,13 +30,17 @@ class Corpus:
 
     def __init__(self, schema: Schema, data_dir: Path):
         self.schema, self.data_dir = schema, data_dir
-        self.works, self.trials = WorkIndex(schema.venues), TrialIndex(load_trial_terms(data_dir))
+        self.intervention_names = InterventionNames()
+        self.works = WorkIndex(schema.venues)
+        self.trials = TrialIndex(load_trial_terms(data_dir), self.intervention_names)
         self.footnotes = InheritedFacts(self.works)
         self.observed_tags: set[str] = set()
 
     def add_page(self, result: PageResult) -> None:
         self.observed_tags.update(result.gap_tags)
         self.footnotes.add_page(result)
+        if result.page:
+            self.intervention_names.add_page(result.page, result.names)
         for mention in result.work_mentions:
             self.works.add(mention)
         for mention in result.trial_mentions:

@@ -12,6 +12,7 @@ from dataclasses import fields
 from ..diagnostics import Diagnostic, diagnose
 from ..rows.result import TrialMention
 from ..wiki.trial_outcomes import Outcome
+from .intervention_names import InterventionNames
 from .trial_subjects import tested_and_studied
 from .trial_terms import TrialTerms, normalised_facts, unmapped_term_diagnostics
 
@@ -25,8 +26,8 @@ class TrialIndex:
     """Joins trial mentions from every page into trials: mentions sharing
     an NCT id, a work (DOI, PMID) or a study page are one trial."""
 
-    def __init__(self, terms: TrialTerms):
-        self.terms = terms
+    def __init__(self, terms: TrialTerms, names: InterventionNames):
+        self.terms, self.names = terms, names
         self.mentions: list[TrialMention] = []
         self.diagnostics: list[Diagnostic] = []
 
@@ -133,10 +134,10 @@ class TrialIndex:
                 tables["trial_arms"] += _arm_rows(trial, arm_source)
             trial_outcomes = _merge_outcomes(members)
             tables["trial_outcomes"] += _outcome_rows(trial, trial_outcomes, facts.get("acronym"))
+            facts.update(tested_and_studied(members, facts, fact_mention, self.names))
             normalised, unmapped = normalised_facts(facts, self.terms)
             for kind in unmapped:
                 unmapped_terms.setdefault((kind, facts[kind]), fact_mention[kind])
-            facts.update(tested_and_studied(members, facts, fact_mention))
             tables["trials"].append(
                 _trial_row(trial, members, known_works, facts, normalised, explicit, arm_source, len(trial_outcomes))
             )

@@ -13,7 +13,7 @@ from ..checks.page import check_page
 from ..options import BuildOptions
 from ..output.csv_text import table_text
 from ..rows.corpus_index import CorpusIndex
-from ..rows.page_rows import page_rows
+from ..rows.page_rows import names_of, page_rows
 from ..rows.result import PageResult
 from ..rows.trial_mentions import page_trial_mentions
 from ..schema import Schema
@@ -49,6 +49,8 @@ class PageProcessor:
                 diagnostics=parsed.diagnostics + check_page(parsed, index, schema) + trial_diagnostics,
                 invalid_fields=sum(1 for f in parsed.typed_fields.values() if not f.valid),
                 journal=index.journal,
+                page=parsed.page,
+                names=names_of(parsed),
             )
             if self.cache is not None:
                 self.cache.store(key, result, index.digest)

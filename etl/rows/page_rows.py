@@ -40,6 +40,14 @@ def page_rows(
     return {name: table_rows for name, table_rows in made.rows.items() if table_rows}, made.mentions
 
 
+def names_of(parsed: ParsedPage) -> tuple[str, ...]:
+    """What the page is called: its title (first H1, else its slug), then
+    the aliases its frontmatter declares."""
+    aliases = parsed.frontmatter.get("aliases")
+    listed = tuple(str(alias) for alias in aliases) if isinstance(aliases, list) else ()
+    return (parsed.body.title or parsed.slug, *listed)
+
+
 class PageRows(FootnoteRows):
     """The rows of one page, made table by table in file order (each step
     appends to `rows`; identifiers come from frontmatter, prose and

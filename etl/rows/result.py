@@ -83,3 +83,5 @@ class PageResult:
     diagnostics: list  # Diagnostic
     invalid_fields: int  # frontmatter values that do not fit their declared type
     journal: list = field(default_factory=list)  # what the page asked of the corpus index, with the answers
+    page: str | None = None
+    names: tuple[str, ...] = ()  # the page's title, then its aliases: what the corpus may call it

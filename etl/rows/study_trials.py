@@ -85,6 +85,9 @@ def _frontmatter_facts(parsed: ParsedPage, index, value) -> Facts:
         if re.fullmatch(ACRONYM, str(alias)):
             facts.set("acronym", str(alias))
             break
+    # The first intervention that is a page, else the first one named
+    # ('[[tretinoin]]' with no page of its own is still what was tested).
+    named = []
     for target in value("intervention") or []:
         # A wikilinks field's typed value is the link target; '[[x]]' kept for safety.
         match = WIKILINK_VALUE.match(str(target))
@@ -93,6 +96,9 @@ def _frontmatter_facts(parsed: ParsedPage, index, value) -> Facts:
             facts.set("intervention_page", resolved)
             facts.set("intervention", name.rsplit("/", 1)[-1].replace("-", " "))
             break
+        named.append(name)
+    if named and named[0]:
+        facts.set("intervention", named[0].rsplit("/", 1)[-1].replace("-", " "))
     return facts
 
 

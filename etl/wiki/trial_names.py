@@ -245,3 +245,95 @@ def condition_of(text: str) -> str | None:
     if condition and re.search(r"[<>≥≤]|\d\s*(?:mg|pmol|mmol|µg|m\b|%)|\b(?:showed|score)\b", condition, re.I):
         return None
     return condition or None
+
+
+# A drug without a page of its own is recognised by the stem of its
+# International Nonproprietary Name ('alirocumab', 'vutrisiran',
+# 'semagacestat') or by a development code ('AZD4017', 'KT-474').
+INN_STEMS = (
+    "mab",
+    "cept",
+    "tinib",
+    "anib",
+    "rafenib",
+    "ciclib",
+    "parib",
+    "zomib",
+    "lisib",
+    "degib",
+    "gliptin",
+    "gliflozin",
+    "glitazone",
+    "glutide",
+    "enatide",
+    "patide",
+    "pretide",
+    "lanotide",
+    "melanotide",
+    "paratide",
+    "vastatin",
+    "gacestat",
+    "listat",
+    "pril",
+    "sartan",
+    "olol",
+    "dipine",
+    "siran",
+    "rsen",
+    "limus",
+    "mycin",
+    "cycline",
+    "floxacin",
+    "trozole",
+    "dronate",
+    "parin",
+    "xaban",
+    "gatran",
+    "kinra",
+    "formin",
+    "lukast",
+    "afil",
+    "tegravir",
+    "previr",
+    "asvir",
+    "buvir",
+    "lutamide",
+    "setron",
+    "triptan",
+    "semide",
+    "prazole",
+    "oxetine",
+    "methasone",
+    "nisolone",
+    "sonide",
+    "ximab",
+    "kinig",
+    "tercept",
+    "fermin",
+    "teplase",
+)
+# Not inside a link's target or a file name ('[[studies/qin-2026-semaglutide-oa]]').
+INN = re.compile(
+    r"(?<![\w/-])[A-Za-z][a-z]{2,}(?:" + "|".join(sorted(INN_STEMS, key=len, reverse=True)) + r")(?![\w/-])"
+)
+NOT_A_DRUG = re.compile(r"^(?:(?i:concept|intercept|percept|precept)|[A-Z]\w*rsen)s?$")  # 'Petersen' is a surname
+# Letters, a hyphen or not, then three or more digits: a sponsor's code. Not
+# the prefixes of genes, cell lines, registries and databases ('CD206',
+# 'HEK293', 'PMC524230', 'CHEMBL196').
+DEVELOPMENT_CODE = re.compile(
+    r"\b(?!(?:NCT|ISRCTN|ACTRN|PMID|PMC|DRKS|CHICTR|EUDRACT|ICD|ISO|CD|CYP|EP|FIP|ATG|AS|GPR|HEK|HCT|MB|JCI|"
+    r"CHEMBL|DB|HSA|WP|GSE|NDA|BLA|MISEV|NFBC|TMEM|RNF|HSP|RAW|SW|BY|HT|TO|AF|PEG|HB|GM|KP|SV|UMR|BT|SCF|RV)"
+    r"-?\d)[A-Z]{2,6}-?\d{3,6}[A-Z]?\b"
+)
+
+
+def drugs_named(text: str) -> list[tuple[int, int, str]]:
+    """The drugs a text names by an INN stem, in reading order: (start,
+    end, words)."""
+    return [(m.start(), m.end(), m.group(0)) for m in INN.finditer(text or "") if not NOT_A_DRUG.match(m.group(0))]
+
+
+def development_code(text: str) -> str | None:
+    """The first development code a text names ('AZD4017', 'KT-474')."""
+    match = DEVELOPMENT_CODE.search(text or "")
+    return match.group(0) if match else None
