@@ -11,7 +11,13 @@ a trial counted twice.
 
 Outcomes: the build's outcomes read from a gold line and stated with a
 number (the gold leaves out a bare 'NS') are paired with the gold's by
-value (or, without one, by p-value), then compared field by field.
+value (or, without one, by p-value), then compared field by field. A
+result stated on several pages is one outcome of its trial, kept where it
+is stated fullest: "recall (in its trial)" also counts a gold outcome found
+among the outcomes of the trial the build names at that place, and the
+fields of the pairs are compared over both (for an outcome kept from
+another place, only the fields this place states). Precision is over the
+outcomes read from the gold lines.
 
 Run: python -m benchmarks.gold_trials --db build/agingkb.db
 """
@@ -106,32 +112,54 @@ def trial_figures(db: sqlite3.Connection) -> dict:
 
 def outcome_figures(db: sqlite3.Connection) -> dict:
     at: dict[tuple, list] = defaultdict(list)
+    of_trial: dict[str, list] = defaultdict(list)
     # The gold lists outcomes stated with a number; a bare 'NS' is outside it.
     for row in db.execute(
         "select * from trial_outcomes where coalesce(effect_value, ci_low, arm_a_value, p_value) is not null "
         "order by source_path, source_line, trial, seq"
     ):
         at[row["source_path"], row["source_line"]].append(row)
-    gold_outcomes, paired, built_at_gold, right = 0, 0, 0, defaultdict(int)
+        of_trial[row["trial"]].append(row)
+    trials_at: dict[tuple, list] = defaultdict(list)
+    for row in db.execute("select distinct source_path, source_line, trial from trial_mentions"):
+        trials_at[row["source_path"], row["source_line"]].append(row["trial"])
+    gold_outcomes, paired, in_trial, built_at_gold, right = 0, 0, 0, 0, defaultdict(int)
     for label in _gold("outcomes.jsonl"):
-        built = list(at.get((label["path"], label["line"]), []))
+        place = (label["path"], label["line"])
+        built = list(at.get(place, []))
         built_at_gold += len(built)
+        # A result stated on several pages is one outcome of its trial, kept
+        # at its fullest statement: found when the trial named here holds it.
+        elsewhere = [row for trial in trials_at.get(place, []) for row in of_trial[trial] if row not in built]
         for outcome in label["outcomes"]:
             gold_outcomes += 1
             key = "value" if outcome["value"] is not None else "p_value"
-            match = next((b for b in built if _same(key, outcome[key], OUTCOME_COLUMNS[key](b))), None)
+            match = _pair(outcome, key, built)
             if match is None:
+                if (kept := _pair(outcome, key, elsewhere)) is not None:
+                    elsewhere.remove(kept)
+                    in_trial += 1
+                    # Kept from a fuller statement elsewhere: a field this place
+                    # leaves out cannot be judged by its label.
+                    for field, read in OUTCOME_COLUMNS.items():
+                        right[field] += outcome[field] is None or _same(field, outcome[field], read(kept))
                 continue
             built.remove(match)
             paired += 1
             for field, read in OUTCOME_COLUMNS.items():
                 right[field] += _same(field, outcome[field], read(match))
+    found = paired + in_trial
     return {
         "gold outcomes": gold_outcomes,
         "recall": paired / gold_outcomes,
+        "recall (in its trial)": found / gold_outcomes,
         "precision": paired / built_at_gold if built_at_gold else 0.0,
-        **{f"{field} (of paired)": right[field] / paired if paired else 0.0 for field in OUTCOME_COLUMNS},
+        **{f"{field} (of paired)": right[field] / found if found else 0.0 for field in OUTCOME_COLUMNS},
     }
+
+
+def _pair(outcome: dict, key: str, built: list):
+    return next((b for b in built if _same(key, outcome[key], OUTCOME_COLUMNS[key](b))), None)
 
 
 def main() -> None:

@@ -141,7 +141,7 @@ def test_the_build_is_measured_against_the_gold(real_build, capsys):
 # What the build reached, less two points: issue 23's work so far (the
 # target is 0.97 on every field; see the closing notes for the figures).
 FLOORS = {
-    "is_trial recall": 0.92,
+    "is_trial recall": 0.94,
     "is_trial precision": 0.96,
     "registry_id (of found)": 0.92,
     "doi (of found)": 0.92,
@@ -152,14 +152,15 @@ FLOORS = {
     "randomised (of found)": 0.93,
     "n (of found)": 0.87,
     "condition (of found)": 0.39,
-    "recall": 0.41,
-    "precision": 0.70,
-    "measure (of paired)": 0.38,
-    "metric (of paired)": 0.94,
-    "value (of paired)": 0.94,
+    "recall": 0.46,
+    "recall (in its trial)": 0.66,
+    "precision": 0.71,
+    "measure (of paired)": 0.36,
+    "metric (of paired)": 0.96,
+    "value (of paired)": 0.96,
     "ci_low (of paired)": 0.96,
     "ci_high (of paired)": 0.96,
     "p_operator (of paired)": 0.94,
     "p_value (of paired)": 0.93,
-    "direction (of paired)": 0.76,
+    "direction (of paired)": 0.79,
 }

@@ -360,9 +360,9 @@ def _merge_outcomes(members: list[TrialMention]) -> list[tuple[dict, TrialMentio
             # difference', same numbers) is one outcome; the first wording
             # is kept and fills its gaps (role, comparison) from the other.
             first_word = (re.findall(r"\w+", (outcome["measure"] or "").lower()) or [""])[0]
-            statistics = tuple(
-                outcome[name]
-                for name in ("effect_value", "p_operator", "p_value", "ci_low", "ci_high", "arm_a_value", "arm_b_value")
+            # 'HbA1c −0.46 pp' and 'reduced HbA1c by 0.46 pp' are one effect.
+            statistics = (abs(outcome["effect_value"]) if outcome["effect_value"] is not None else None,) + tuple(
+                outcome[name] for name in ("p_operator", "p_value", "ci_low", "ci_high", "arm_a_value", "arm_b_value")
             )
             key = (
                 (first_word, statistics)

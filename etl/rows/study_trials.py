@@ -15,6 +15,8 @@ from ..wiki.trial_tables import header_meaning, is_key_value_table, is_trial_tab
 from ..wiki.trials import ACRONYM, Facts, design_facts, find_duration, split_clauses
 
 RESULT_HEADING = re.compile(r"result|finding|outcome|endpoint|efficacy|safety", re.I)
+# A page's own summary of its trial states its results too.
+SUMMARY_HEADING = re.compile(r"tl;?dr|summary|abstract|bottom line|at a glance", re.I)
 DESIGN_HEADING = re.compile(r"tl;?dr|summary|design|method|abstract|overview", re.I)
 LIST_MARKER = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 BOLD_LEAD = re.compile(r"^\*\*(?P<lead>[^*]{1,80}?)[:.]?\*\*\s*:?\s*")
@@ -142,20 +144,18 @@ def _design(parsed: ParsedPage, facts: Facts) -> None:
 
 
 def _result_sections(parsed: ParsedPage, outcomes: list, line_problems: list) -> None:
-    """Outcomes stated line by line under result headings, a bold lead
-    naming the measure ('**HbA1c:** −0.46 pp ...')."""
+    """Outcomes stated line by line under result and summary headings (or
+    within a section under one) and in the lead under the title, a bold
+    lead naming the measure ('**HbA1c:** −0.46 pp ...')."""
     body = parsed.body
     table_lines = non_prose_lines(body)
+    by_seq = {section.seq: section for section in body.sections}
     for section in body.sections:
-        if not RESULT_HEADING.search(section.heading):
+        headings = _headings(section, by_seq)
+        if section.level != 1 and not any(RESULT_HEADING.search(h) or SUMMARY_HEADING.search(h) for h in headings):
             continue
-        role = (
-            "primary"
-            if re.search(r"\bprimary\b", section.heading, re.I)
-            else "secondary"
-            if re.search(r"\bsecondary\b", section.heading, re.I)
-            else None
-        )
+        roles = [re.search(r"\b(primary|secondary)\b", heading, re.I) for heading in headings]
+        role = next((found.group(1).lower() for found in roles if found), None)
         body_lines = parsed.frontmatter.body.split("\n")
         for line in range(section.line + 1, section.end_line + 1):
             offset = line - parsed.frontmatter.body_line
@@ -179,6 +179,15 @@ def _result_sections(parsed: ParsedPage, outcomes: list, line_problems: list) ->
                     outcome.line = line
                     outcomes.append(outcome)
             line_problems.append((line, problems))
+
+
+def _headings(section, by_seq: dict) -> list[str]:
+    """A section's heading and those of the sections holding it, nearest first."""
+    headings = []
+    while section is not None:
+        headings.append(section.heading)
+        section = by_seq.get(section.parent_seq)
+    return headings
 
 
 def _duration_statement(text: str):

@@ -172,6 +172,7 @@ class _PageTrials(ProseMentions):
                 citation.design not in TRIAL_DESIGNS
                 and not registry_id
                 and not _calls_itself_randomised(definition.record, citation.design)
+                and not (cited.work and _calls_itself_a_trial(definition.record, citation.design))
             ):
                 continue
             facts, outcomes = _footnote_facts(definition.record, citation)
@@ -308,6 +309,14 @@ def _calls_itself_randomised(record: str, design: str | None) -> bool:
     )
 
 
+def _calls_itself_a_trial(record: str, design: str | None) -> bool:
+    """A record of a work whose design the vocabulary does not name but
+    that calls itself one trial ('rct-secondary-analysis', 'split-face
+    clinical trial', 'single-center open trial', 'phase-2 trial')."""
+    return design is None and bool(TRIAL_WORD.search(record)) and not NOT_ONE_TRIAL.search(record)
+
+
+TRIAL_WORD = re.compile(r"\brct\b|\btrial\b", re.I)
 # A record about several trials or none: a pooled analysis, a protocol.
 NOT_ONE_TRIAL = re.compile(
     r"meta-analy|systematic|PRISMA|protocol|review|\bRCTs\b|\btrials\b|\bno\b[^·]{0,30}\bRCT", re.I
@@ -348,7 +357,7 @@ def _intervention_page(text: str | None, index, page: str) -> str | None:
 def _footnote_facts(record: str, citation) -> tuple[Facts, list[Outcome]]:
     facts = Facts()
     outcomes: list[Outcome] = []
-    if citation.design == "rct":
+    if citation.design == "rct" or citation.design is None and re.search(r"\brct\b", record, re.I):
         facts.set("randomised", True)
     elif citation.design == "clinical-trial":
         facts.set("randomised", False)
@@ -358,10 +367,17 @@ def _footnote_facts(record: str, citation) -> tuple[Facts, list[Outcome]]:
         segment = segment.strip()
         if not segment or DOI.search(segment) and len(segment) < 120 and ";" not in segment:
             continue
-        if citation.n_text and segment == citation.n_text or re.match(r"^\s*n\s*[=≈~]", segment, re.I):
+        # Who was studied, and how many: results may follow in the same segment
+        # ('model: adults with ATTR-CM; HR 0.72 ...', 'n=652: ... OR 0.60 ...').
+        counts = citation.n_text and segment == citation.n_text or re.match(r"^\s*n\s*[=≈~]", segment, re.I)
+        if counts:
             facts.merge(sample_size_facts(segment))
+        if segment == citation.authors:
             continue
-        if segment == citation.authors or segment.lower().startswith("model:"):
+        if counts or segment.lower().startswith("model:"):
+            found, problems = read_outcomes(segment)
+            outcomes += found
+            facts.problems += problems
             continue
         facts.merge(text_facts(segment))
         found, problems = read_outcomes(segment)

@@ -22,9 +22,14 @@ ROLE_PREFIX = re.compile(
     re.I,
 )
 ROLE_WORD = re.compile(r"\b(?P<role>(?:co-)?primary|secondary)\b(?:\s+(?:end-?point|outcome))?", re.I)
-METRICS = r"aHR|aOR|HR|OR|RR|IRR|SMD|WMD|MD|β|beta|ρ|rho|Cohen's d|d|r|R²|r²"
+METRICS = (
+    r"(?i:rate ratio|hazard ratio|odds ratio|risk ratio|relative risk)|"
+    r"aHR|aOR|HR|OR|RR|IRR|SMD|WMD|MD|β|beta|ρ|rho|Cohen's d|d|r|R²|r²"
+)
 EFFECT_METRIC = re.compile(
-    rf"(?<![\w-])(?P<metric>{METRICS})\s*(?:=|:)?\s*(?=[{M}+]?\.?\d)(?P<value>{NUMBER})(?!\s*[–—-]\s*\d)(?P<unit>\s*%)?"
+    rf"(?<![\w-])(?P<metric>{METRICS})\s*(?:=|:|of)?\s*(?=[{M}+]?\.?\d)(?P<value>{NUMBER})(?!\s*[–—-]\s*\d)(?P<unit>\s*%)?"
+    # '2.6-fold rise', '3-fold higher': a ratio of the arms or of after to before
+    rf"|(?<![\w.])(?P<fold>\d+(?:\.\d+)?)[\s-]?(?P<fold_word>fold)\b"
 )
 UNIT = r"%|pp|percentage points?|points?|(?:[A-Za-zµμ°][\w/·^²³⁻¹µμ%.]*)"
 UNIT_STOP = {
@@ -175,25 +180,46 @@ def _unit(text: str | None) -> str | None:
     return unit
 
 
+# 'Semaglutide lowered the primary composite, HR 0.80': what a treatment
+# changed is the measure, not the treatment named before the verb.
+VERB_OBJECT = re.compile(
+    r"^(?P<subject>(?:\S+\s+){0,3}?\S+)\s+(?:significantly\s+|also\s+)?"
+    r"(?:lowered|reduced|decreased|increased|improved|raised|slowed|attenuated|worsened|prevented|delayed)\s+"
+    r"(?:the\s+)?(?P<object>[A-Za-z][^,;()]*?)"
+    r"(?=\s*[,;(:]|\s+(?:by|to|from|vs\.?|versus|at|with|compared|in)\b|\s+[-−+~]?\d|$)",
+    re.I,
+)
+
+
 def measure_of(clause: str) -> str:
     text = NO_EFFECT_ON.sub("", clause)
     text = re.sub(r"^\s*(?:and|but|with|while)\s+", "", text, flags=re.I)
+    acted = VERB_OBJECT.match(text.strip())
+    if acted and names_a_measure(acted.group("object")) and len(acted.group("object")) <= 80:
+        return acted.group("object").strip(" *_:;,—–-")
     stop = MEASURE_STOP.search(" " + text)
     head = (" " + text)[: stop.start()] if stop else " " + text
     signed = SIGNED_EFFECT.search(head)
     if signed and signed.start() > 0:
         head = head[: signed.start()]
-    head = re.sub(rf"\s+(?:{METRICS})\s*(?:=|:)?\s*[{M}+]?[\d.]*\s*$", "", head)
+    # 'vertebral fracture 48% lower risk', 'NAD+ 2.6-fold rise'
+    change = re.search(r"\s~?\d+(?:\.\d+)?(?:\s*%|[\s-]?fold\b)", head)
+    if change and re.search(r"[A-Za-z]", head[: change.start()]):
+        head = head[: change.start()]
+    head = re.sub(rf"(?:^|\s+)(?:{METRICS})\s*(?:=|:|of)?\s*(?:[{M}+]?\d[\d.]*.*)?$", "", head)
     return head.strip(" *_:;,—–-")
 
 
 # Words that join a measure to its number: '36% reduction in mortality', 'HR 0.8 for stroke'.
 LINK_WORDS = re.compile(
     r"^(?:(?:relative\s+)?(?:risk\s+)?(?:reduction|decrease|increase|lower|higher|fewer|more|change|difference)\s+)?"
-    r"(?:in|of|for|on|at)\s+",
+    r"(?:in|of|for|on|at)\s+(?:the\s+)?",
     re.I,
 )
-STATISTIC_WORDS = re.compile(rf"\d\s*%|\bCI\b|\b[Pp]\s*[=<>≤≥]|^\W*[{M}+]?\d|\b(?:{METRICS})\s*[=:]?\s*[{M}+]?\d")
+# A number opening a measure's name is part of it: '28-day mortality', '6-minute walk'.
+STATISTIC_WORDS = re.compile(
+    rf"\d\s*%|\bCI\b|\b[Pp]\s*[=<>≤≥]|^\W*[{M}+]?\d(?![\d.,]*-[A-Za-z])|\b(?:{METRICS})\s*[=:]?\s*[{M}+]?\d"
+)
 
 
 # Words around a measure that are not the measure: 'reduced IL-6', 'primary
@@ -270,9 +296,9 @@ def read_outcome(clause: str, role: str | None = None, measure: str | None = Non
             outcome.arm_raw = arms.group(0).strip()
             statistics_text = statistics_text.replace(arms.group(0), " ")
     effect = EFFECT_METRIC.search(statistics_text)
-    if effect and parse_number(effect.group("value")) is not None:
-        outcome.effect_metric = effect.group("metric")
-        outcome.effect_value = parse_number(effect.group("value"))
+    if effect and parse_number(effect.group("value") or effect.group("fold")) is not None:
+        outcome.effect_metric = effect.group("metric") or "fold ratio"
+        outcome.effect_value = parse_number(effect.group("value") or effect.group("fold"))
         outcome.effect_unit = _unit(effect.group("unit"))
         outcome.effect_raw = effect.group(0).strip()
         bare = BARE_INTERVAL.match(statistics_text[effect.end() :]) if ci is None else None
@@ -320,6 +346,7 @@ METRIC_KINDS = {
     "hr": "hr", "ahr": "hr", "or": "or", "aor": "or", "rr": "rr", "irr": "irr",
     "md": "md", "smd": "smd", "d": "smd", "cohen's d": "smd", "wmd": "wmd",
     "β": "beta", "beta": "beta", "r": "r", "ρ": "r", "rho": "r",
+    "hazard ratio": "hr", "odds ratio": "or", "risk ratio": "rr", "relative risk": "rr", "rate ratio": "irr",
 }  # fmt: skip
 RATIO_KINDS = {"hr", "or", "rr", "irr"}
 
