@@ -267,3 +267,20 @@ def test_names_in_mixed_case_and_before_an_nct_id():
     assert loose_name("IPF") is None  # three capitals or fewer: more often a condition
     assert name_before_id("The **OPTIMO** (NCT09870001) trial is active.", "NCT09870001") == "OPTIMO"
     assert name_before_id("patients with IPF (NCT09870002)", "NCT09870002") is None
+
+
+def test_one_name_on_two_pages_is_one_trial_unless_what_they_state_differs(entities):
+    db, _ = entities
+    rows = db.execute(
+        "select acronym, n_randomised, merged_keys from trials where acronym in ('OMEGA-SEVEN', 'ZETA-NINE') "
+        "order by acronym, n_randomised"
+    ).fetchall()
+    # Two reports of OMEGA-SEVEN (same n) are one trial; ZETA-NINE of 100 and of 900 are two.
+    assert [(r["acronym"], r["n_randomised"]) for r in rows] == [
+        ("OMEGA-SEVEN", 640),
+        ("ZETA-NINE", 100),
+        ("ZETA-NINE", 900),
+    ]
+    assert {"work:doi:10.5555/demo.omega.main", "work:doi:10.5555/demo.omega.followup"} <= set(
+        json.loads(rows[0]["merged_keys"])
+    )

@@ -103,6 +103,34 @@ class TrialIndex:
             ordered.append(members)
         return ordered
 
+    def _same_name_across_pages(self, groups: list[list[TrialMention]]) -> list[list[TrialMention]]:
+        """Trials of one acronym on different pages that share no key are
+        one trial when nothing they state tells them apart: no two NCT ids,
+        and the same n stated by both, or the same intervention page with n
+        stated by one at most (ATLAS, TRAVERSE; not PEARL, a rapamycin trial
+        on one page and a lasofoxifene trial of another n on another)."""
+        clusters: dict[str, list[tuple[list[tuple], list[TrialMention]]]] = {}
+        alone = []
+        for members in groups:
+            facts, fact_mention, _ = _facts(members)
+            if not facts.get("acronym"):
+                alone.append(members)
+                continue
+            page = tested_and_studied(members, facts, dict(fact_mention), self.names).get("intervention_page")
+            told = ({m.registry_id for m in members if m.registry_id}, facts.get("n_randomised"), page)
+            same_name = clusters.setdefault(facts["acronym"].upper(), [])
+            joined = next((c for c in same_name if all(_one_trial(told, other) for other in c[0])), None)
+            if joined:
+                joined[0].append(told)
+                joined[1].extend(members)
+            else:
+                same_name.append(([told], list(members)))
+        for same_name in clusters.values():
+            for _, members in same_name:
+                members.sort(key=lambda m: (KIND_RANK[m.kind], m.source_path, m.source_line))
+                alone.append(members)
+        return alone
+
     @staticmethod
     def trial_id(members: list[TrialMention]) -> str:
         registry = sorted({m.registry_id for m in members if m.registry_id})
@@ -122,7 +150,9 @@ class TrialIndex:
         the mention but not on the trial, whose work is a foreign key."""
         self.diagnostics = []
         tables: dict[str, list[dict]] = {"trials": [], "trial_arms": [], "trial_outcomes": [], "trial_mentions": []}
-        groups = sorted(((self.trial_id(m), m) for m in self._groups()), key=lambda pair: pair[0])
+        groups = sorted(
+            ((self.trial_id(m), m) for m in self._same_name_across_pages(self._groups())), key=lambda pair: pair[0]
+        )
         label_owner: dict[str, tuple[str, TrialMention]] = {}
         unmapped_terms: dict[tuple[str, str], TrialMention] = {}  # (kind, value as written) -> first mention stating it
         for trial, members in groups:
@@ -278,6 +308,16 @@ def _reports(members: list[TrialMention]) -> list[str]:
     own = Counter(m.work for m in members if m.work and not any(k.startswith("report-of:") for k in m.keys))
     every = Counter(m.work for m in members if m.work)
     return sorted(every, key=lambda work: (-own[work], -every[work], work))
+
+
+def _one_trial(told: tuple, other: tuple) -> bool:
+    """Whether two trials of one name can be one: (NCT ids, n, intervention page) of each."""
+    (ids, n, page), (other_ids, other_n, other_page) = told, other
+    if ids and other_ids and ids != other_ids:
+        return False
+    if n is not None and other_n is not None:
+        return n == other_n
+    return page is not None and page == other_page
 
 
 def _merged_keys(members: list[TrialMention]) -> list[str] | None:
