@@ -18,8 +18,8 @@ SHORTEST = 3
 # Up to this length, a name declared with capitals is matched only as declared
 # ('ART', 'AIs', 'MCE'), so that 'art' or 'ais' in a sentence is not it.
 ACRONYM_LENGTH = 5
-# Treatment the participants were already on ('women on AIs').
-BACKGROUND = re.compile(r"\b(?:on|already on|concurrently on)\s+$", re.I)
+# Treatment the participants were already on, or had not had ('women on AIs', 'no HRT').
+BACKGROUND = re.compile(r"\b(?:on|already on|concurrently on|no|without|excluding|not on)\s+$", re.I)
 # A name followed by these words is what was measured, not what was given.
 MEASURED = re.compile(
     r"\s+(?:increased|decreased|improved|reduced|worsened|declined|rose|fell|capacity|duration|quality|time|"
@@ -62,7 +62,9 @@ def display_name(title: str | None, page: str) -> str:
 class InterventionNames:
     """Intervention pages by the names they go by; find() reads them in text."""
 
-    def __init__(self) -> None:
+    def __init__(self, canonical=lambda words: None) -> None:
+        # The declared term a wording stands for ('D + Q' -> 'dasatinib + quercetin', data/trial_terms.yml).
+        self.canonical = canonical
         self.titles: dict[str, str] = {}
         self._pages_of: dict[str, set[str]] = {}  # folded name -> pages going by it
         self._cased: dict[str, set[str]] = {}  # short folded name -> its spellings with capitals
@@ -99,6 +101,15 @@ class InterventionNames:
             if (page := self.page_for(words)) is not None:
                 found.append(NamedIntervention(page, words, match.start(), match.end()))
         return found
+
+    def page_of_wording(self, words: str) -> str | None:
+        """The page an intervention's stated wording names, directly or by
+        its declared term ('simvastatin' -> statins, 'D + Q' -> dasatinib)."""
+        for wording in (words, self.canonical(words)):
+            named = self.tested(wording) if wording else None
+            if named and named[0].page:
+                return named[0].page
+        return None
 
     def tested(self, text: str) -> tuple[NamedIntervention, str] | None:
         """What a text says was tested: the first intervention page or drug

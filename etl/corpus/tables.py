@@ -30,9 +30,10 @@ class Corpus:
 
     def __init__(self, schema: Schema, data_dir: Path):
         self.schema, self.data_dir = schema, data_dir
-        self.intervention_names = InterventionNames()
+        terms = load_trial_terms(data_dir)
+        self.intervention_names = InterventionNames(canonical=terms.intervention)
         self.works = WorkIndex(schema.venues)
-        self.trials = TrialIndex(load_trial_terms(data_dir), self.intervention_names)
+        self.trials = TrialIndex(terms, self.intervention_names)
         self.footnotes = InheritedFacts(self.works)
         self.observed_tags: set[str] = set()
 

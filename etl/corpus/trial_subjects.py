@@ -23,11 +23,12 @@ def tested_and_studied(members: list[TrialMention], facts: dict, fact_mention: d
     found = {name: facts.get(name) for name in ("intervention", "intervention_page", "species") if facts.get(name)}
     origins = {f"{name}_origin": _origin(fact_mention[name]) for name in found}
     if "intervention" in found and "intervention_page" not in found:
-        named = names.tested(found["intervention"])  # 'simvastatin' names the statins page
-        if named and named[0].page:
-            found["intervention_page"] = named[0].page
+        if page := names.page_of_wording(found["intervention"]):  # 'simvastatin' names the statins page
+            found["intervention_page"] = page
             origins["intervention_page_origin"] = origins["intervention_origin"]
-    named = None if "intervention_page" in found else first_named(members, names)
+    # A stated intervention that is no page's name is what was tested: another
+    # name in the text ('women >60 yr, no HRT') does not give its page.
+    named = None if "intervention_page" in found or "intervention" in found else first_named(members, names)
     if named:
         mention, first, words = named
         if first.page:
