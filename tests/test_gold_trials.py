@@ -148,7 +148,7 @@ FLOORS = {
     "name (of found)": 0.89,
     "intervention (of found)": 0.59,
     "intervention_page (of found)": 0.76,
-    "species (of found)": 0.89,
+    "species (of found)": 0.95,
     "randomised (of found)": 0.93,
     "n (of found)": 0.87,
     "condition (of found)": 0.40,

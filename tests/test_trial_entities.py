@@ -284,3 +284,13 @@ def test_one_name_on_two_pages_is_one_trial_unless_what_they_state_differs(entit
     assert {"work:doi:10.5555/demo.omega.main", "work:doi:10.5555/demo.omega.followup"} <= set(
         json.loads(rows[0]["merged_keys"])
     )
+
+
+def test_a_trial_record_naming_no_species_is_a_trial_in_people_but_an_animal_experiment_is_not(entities):
+    db, _ = entities
+    species = {
+        row["work"]: (row["species"], row["species_origin"])
+        for row in db.execute("select work, species, species_origin from trials where work like 'doi:10.5555/demo.%'")
+    }
+    assert species["doi:10.5555/demo.tau"] == ("human", "design")
+    assert species["doi:10.5555/demo.upsilon"] == (None, None)

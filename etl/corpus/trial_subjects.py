@@ -3,12 +3,13 @@ mention of the trial (its record, table row, sentence or explicit block),
 read from its study page, taken from the page citing it when that page is
 the intervention's own page (a compound, intervention or class page), or,
 for the species, from its registration (ClinicalTrials.gov registers
-studies in people)."""
+studies in people) or its record's design (the wiki records animal
+experiments as in-vivo, trials in people as rct or clinical-trial)."""
 
 from __future__ import annotations
 
 from ..rows.result import TrialMention
-from ..rows.trial_mentions import INTERVENTION_FOLDERS
+from ..rows.trial_mentions import INTERVENTION_FOLDERS, TRIAL_DESIGNS
 from ..wiki.syntax import REGISTRY_ID
 from .intervention_names import InterventionNames
 
@@ -43,6 +44,10 @@ def tested_and_studied(members: list[TrialMention], facts: dict, fact_mention: d
             fact_mention["intervention"] = next(m for m in members if m.page == page)
     if "species" not in found and any(m.registry_id for m in members):
         found["species"], origins["species_origin"] = "human", "registry"
+    # The wiki records an animal experiment as in-vivo: a trial record
+    # (rct, clinical-trial) that names no species is a trial in people.
+    if "species" not in found and any(m.design in TRIAL_DESIGNS for m in members):
+        found["species"], origins["species_origin"] = "human", "design"
     return found | origins
 
 

@@ -65,6 +65,7 @@ class TrialMention:
     # trial: 'footnote:<page>#<label>' (a table row and the footnote it
     # cites), 'acronym:<page>#<ACRONYM>' (one acronym on one page).
     keys: tuple[str, ...] = ()
+    design: str | None = None  # a footnote record's design, as the study_designs vocabulary names it
 
     @property
     def provenance(self) -> dict:

@@ -125,6 +125,7 @@ class _PageTrials(ProseMentions):
                 source_path=self.path,
                 source_line=line,
                 keys=tuple(merge_keys),
+                design=keys.get("design"),
             )
         )
         self.report(line, facts.problems)
@@ -184,6 +185,7 @@ class _PageTrials(ProseMentions):
                 facts,
                 outcomes,
                 label=definition.label,
+                design=citation.design,
                 registry_id=registry_id,
                 work=cited.work,
                 study_page=study_page,
