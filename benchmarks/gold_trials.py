@@ -84,7 +84,7 @@ def trial_figures(db: sqlite3.Connection) -> dict:
     for row in rows:
         at[row["place_path"], row["place_line"]].append(row)
     gold = _gold("trials.jsonl")
-    said, found, stated, right = 0, 0, 0, defaultdict(int)
+    said, found, stated, right = 0, 0, defaultdict(int), defaultdict(int)
     trials_of: dict[str, set] = defaultdict(set)
     for label in gold:
         here = at.get((label["path"], label["line"]), [])
@@ -95,11 +95,11 @@ def trial_figures(db: sqlite3.Connection) -> dict:
         trial = next((r for r in here if label["registry_id"] and r["mention_id"] == label["registry_id"]), here[0])
         for field, read in TRIAL_COLUMNS.items():
             right[field] += _same(field, label[field], read(trial))
-        # A place that does not state the trial's NCT id cannot judge the one
-        # the trial holds from elsewhere: identity is also read where it does.
-        if label["registry_id"]:
-            stated += 1
-            right["registry_id stated"] += _same("registry_id", label["registry_id"], trial["registry_id"])
+            # A place that does not state a fact cannot judge the one the trial
+            # holds from elsewhere (its NCT id, its n): also read where it does.
+            if label[field] is not None:
+                stated[field] += 1
+                right[f"{field} stated"] += _same(field, label[field], read(trial))
         for key in (label["registry_id"], label["doi"]):
             if key:
                 trials_of[key].add(trial["trial"])
@@ -111,7 +111,7 @@ def trial_figures(db: sqlite3.Connection) -> dict:
         "is_trial recall": both / true,
         "is_trial precision": both / said if said else 0.0,
         **{f"{field} (of found)": right[field] / found for field in TRIAL_COLUMNS},
-        "registry_id (of found stating one)": right["registry_id stated"] / stated if stated else 0.0,
+        **{f"{field} (where the place states it)": right[f"{field} stated"] / n for field, n in stated.items()},
         "gold trials counted twice": sum(1 for trials in trials_of.values() if len(trials) > 1),
     }
 

@@ -152,7 +152,7 @@ FLOORS = {
     "randomised (of found)": 0.93,
     "n (of found)": 0.87,
     "condition (of found)": 0.40,
-    "registry_id (of found stating one)": 0.94,
+    "registry_id (where the place states it)": 0.94,
     "recall": 0.46,
     "recall (in its trial)": 0.66,
     "precision": 0.71,
