@@ -66,3 +66,16 @@ def test_a_study_page_states_results_in_its_lead_and_nested_result_sections_not_
         "where trial = 'NCT09880077' order by seq"
     ).fetchall()
     assert [tuple(r) for r in rows] == [("composite of events", 0.7, 0.004, 14), ("LDL cholesterol", -12.0, 0.02, 24)]
+
+
+def _direction(clause: str) -> str | None:
+    outcome, _ = read_outcome(clause)
+    return outcome.direction
+
+
+def test_a_result_that_did_not_reach_significance_did_not_differ_whatever_its_verb():
+    assert _direction("coronary events non-significantly reduced 11% (p=0.16)") == "no-difference"
+    assert _direction("MACE HR 0.96, neutral") == "no-difference"
+    assert _direction("LDL reduced 20% (p=0.40)") == "no-difference"
+    assert _direction("LDL reduced 20% (p=0.004)") == "decrease"
+    assert _direction("chair-stand −3.4 reps, favours placebo (p=0.007)") == "worsened"

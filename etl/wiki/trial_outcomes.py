@@ -92,14 +92,16 @@ COMPARATOR = re.compile(
 DIRECTIONS = [
     (
         re.compile(
-            r"\bno (?:significant |statistically significant )?(?:effect|change|difference|benefit|improvement)s?\b"
-            r"|\bunchanged\b|\bnot (?:statistically )?significant(?:ly)?\b|\bnull\b|\bns\b|\bn\.s\.",
+            r"\bno (?:significant |statistically significant )?(?:effect|change|difference|benefit|improvement|reduction)s?\b"
+            r"|\bunchanged\b|\bnot (?:statistically )?significant(?:ly)?\b|\bnon-?significant(?:ly)?\b|\bneutral\b"
+            r"|\bdid not (?:significantly )?(?:reduce|improve|change|differ|lower|increase)\b"
+            r"|\bnull\b|\bns\b|\bn\.s\.",
             re.I,
         ),
         "no-difference",
     ),
     (re.compile(r"\bimprov(?:ed|ement|es)\b|\benhanced\b|\bbetter\b", re.I), "improved"),
-    (re.compile(r"\bworse(?:ned)?\b|\bimpaired\b", re.I), "worsened"),
+    (re.compile(r"\bworse(?:ned)?\b|\bimpaired\b|\bfavou?r(?:s|ed|ing)? placebo\b", re.I), "worsened"),
     (
         re.compile(
             r"\breduc(?:ed|tion|es)\b|\bdecreas(?:ed|e|es)\b|\blower(?:ed)?\b|\bslowed\b|\battenuated\b|\bdeclin(?:ed|e)\b|\bfell\b|\bsuppress(?:ed)\b",
@@ -375,8 +377,13 @@ def settle(outcome: Outcome) -> None:
             outcome.scale_problem = "ratio-interval-not-positive"
         elif not min(low, high) <= value <= max(low, high):
             outcome.scale_problem = "effect-outside-interval"
-    if outcome.direction is None:
+    if outcome.direction is None or _not_significant(outcome):
+        # A word can say which way a result went; a p of 0.05 or more says it did not differ.
         outcome.direction = _direction_from_numbers(outcome, ratio)
+
+
+def _not_significant(outcome: Outcome) -> bool:
+    return outcome.p_value is not None and outcome.p_operator in ("=", ">", "≥") and outcome.p_value >= 0.05
 
 
 def _direction_from_numbers(outcome: Outcome, ratio: bool) -> str | None:
@@ -387,7 +394,7 @@ def _direction_from_numbers(outcome: Outcome, ratio: bool) -> str | None:
     arms ('43% vs 65%'), the first arm's side of the second."""
     value, low, high = outcome.effect_value, outcome.ci_low, outcome.ci_high
     null = 1.0 if ratio else 0.0
-    not_significant = outcome.p_value is not None and outcome.p_operator in ("=", ">", "≥") and outcome.p_value >= 0.05
+    not_significant = _not_significant(outcome)
     if value is not None and not outcome.scale_problem and low is not None and high is not None:
         not_significant = not_significant or min(low, high) < null < max(low, high)
     if not_significant:
