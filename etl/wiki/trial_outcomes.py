@@ -92,7 +92,8 @@ COMPARATOR = re.compile(
 DIRECTIONS = [
     (
         re.compile(
-            r"\bno (?:significant |statistically significant )?(?:effect|change|difference|benefit|improvement|reduction)s?\b"
+            r"\bno (?:significant |statistically significant )?"
+            r"(?:effect|change|difference|benefit|improvement|reduction)s?\b"
             r"|\bunchanged\b|\bnot (?:statistically )?significant(?:ly)?\b|\bnon-?significant(?:ly)?\b|\bneutral\b"
             r"|\bdid not (?:significantly )?(?:reduce|improve|change|differ|lower|increase)\b"
             r"|\bnull\b|\bns\b|\bn\.s\.",
