@@ -12,11 +12,13 @@ from etl.wiki.trial_names import (
     condition_of,
     dosed_intervention,
     find_species,
+    find_term,
     find_trial_name,
     intervention_name,
     loose_name,
     name_before_id,
     species_pattern,
+    term_pattern,
     trial_named_in,
 )
 
@@ -294,3 +296,26 @@ def test_a_trial_record_naming_no_species_is_a_trial_in_people_but_an_animal_exp
     }
     assert species["doi:10.5555/demo.tau"] == ("human", "design")
     assert species["doi:10.5555/demo.upsilon"] == (None, None)
+
+
+def test_the_people_a_trial_enrolled_are_the_earliest_group_words_longest_first():
+    pattern = term_pattern(load_schema().vocabularies["population_groups"], "population_group")
+    assert find_term("n=300 healthy older adults aged 70+", pattern) == ("older adults", "healthy older adults")
+    assert find_term("postmenopausal women with osteopenia", pattern) == (
+        "postmenopausal women",
+        "postmenopausal women",
+    )
+    assert find_term("women and men", pattern) == ("women", "women")
+    assert find_term("aged C57BL/6 mice", pattern) is None
+
+
+def test_a_trial_in_people_has_its_population_group_and_a_trial_in_animals_none(entities):
+    db, _ = entities
+    rows = {
+        r["work"]: (r["species"], r["population_group"], r["population_written"], r["population_group_origin"])
+        for r in db.execute("select * from trials where work like 'doi:10.5555/demo.%'")
+    }
+    assert rows["doi:10.5555/demo.mu"] == ("human", "adults", "adults", "stated")
+    assert rows["doi:10.5555/demo.upsilon"] == (None, None, None, None)
+    groups = [r[0] for r in db.execute("select population_group from population_groups")]
+    assert {"older adults", "postmenopausal women", "patients"} <= set(groups)

@@ -197,4 +197,7 @@ def vocabulary_rows(schema: Schema, observed_tags: set[str]) -> dict[str, list[d
             for s in v["identifier_schemes"]
         ],
         "species": [{"species": s["species"], "terms": s["terms"]} for s in v["species"]],
+        "population_groups": [
+            {"population_group": g["population_group"], "terms": g["terms"]} for g in v["population_groups"]
+        ],
     }

@@ -42,6 +42,7 @@ def tested_and_studied(members: list[TrialMention], facts: dict, fact_mention: d
         if "intervention" not in found:
             found["intervention"], origins["intervention_origin"] = names.titles[page], "citing-page"
             fact_mention["intervention"] = next(m for m in members if m.page == page)
+    origins |= population(members, facts, fact_mention, found.get("species"))
     if "species" not in found and any(m.registry_id for m in members):
         found["species"], origins["species_origin"] = "human", "registry"
     # The wiki records an animal experiment as in-vivo: a trial record
@@ -68,3 +69,12 @@ def citing_intervention_page(members: list[TrialMention]) -> str | None:
     pravastatin trial on the statins page, a compound's trial table)."""
     candidates = {m.page for m in members if m.page.startswith(INTERVENTION_FOLDERS)}
     return next(iter(candidates)) if len(candidates) == 1 else None
+
+
+def population(members: list[TrialMention], facts: dict, fact_mention: dict, species: str | None) -> dict:
+    """Which people a trial in humans enrolled: the group of the mention
+    that states it first (in rank order), with its words and origin; none
+    for a trial in animals."""
+    if not facts.get("population_group") or species not in (None, "human"):
+        return {"population_group": None, "population_written": None}
+    return {"population_group_origin": _origin(fact_mention["population_group"])}

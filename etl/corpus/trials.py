@@ -375,6 +375,9 @@ TRIAL_FACT_COLUMNS = [
     "intervention_page_origin",
     "species",
     "species_origin",
+    "population_group",
+    "population_written",
+    "population_group_origin",
 ]
 OUTCOME_COLUMNS = [f.name for f in fields(Outcome) if f.name != "line"]  # as read_outcome fills them
 

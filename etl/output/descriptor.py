@@ -31,6 +31,7 @@ def vocabulary_values(schema: Schema, gap_tags: list[str]) -> dict[str, list]:
         "status_dimensions": [d["dimension"] for d in v["status_dimensions"]],
         "identifier_schemes": [s["scheme"] for s in v["identifier_schemes"]],
         "species": [s["species"] for s in v["species"]],
+        "population_groups": [g["population_group"] for g in v["population_groups"]],
     }
 
 

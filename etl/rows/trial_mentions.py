@@ -19,10 +19,12 @@ from ..wiki.trial_names import (
     condition_of,
     dosed_intervention,
     find_species,
+    find_term,
     find_trial_name,
     intervention_name,
     report_of,
     species_pattern,
+    term_pattern,
 )
 from ..wiki.trial_outcomes import Outcome, read_outcomes
 from ..wiki.trial_tables import is_key_value_table, read_key_value_table, read_table_row, trial_table_kind
@@ -47,7 +49,14 @@ def page_trial_mentions(
 ) -> tuple[list[TrialMention], list[Diagnostic]]:
     """Every trial mention on one page, and the problems found reading them.
     footnote_works maps a footnote's position to its work key."""
-    found = _PageTrials(parsed, index, footnote_works, species_pattern(schema.vocabularies["species"]))
+    vocabularies = schema.vocabularies
+    found = _PageTrials(
+        parsed,
+        index,
+        footnote_works,
+        species_pattern(vocabularies["species"]),
+        term_pattern(vocabularies["population_groups"], "population_group"),
+    )
     found.study_page()
     found.footnotes()
     found.table_rows()
@@ -62,8 +71,8 @@ class _PageTrials(ProseMentions):
     """One page's trial mentions, gathered source by source in the order
     above (the order decides nothing but the order of the rows)."""
 
-    def __init__(self, parsed: ParsedPage, index, footnote_works: dict[int, str | None], species):
-        self.parsed, self.index, self.species = parsed, index, species
+    def __init__(self, parsed: ParsedPage, index, footnote_works: dict[int, str | None], species, groups):
+        self.parsed, self.index, self.species, self.groups = parsed, index, species, groups
         self.page, self.path, self.body = parsed.page, parsed.path, parsed.body
         self.mentions: list[TrialMention] = []
         self.diagnostics: list[Diagnostic] = []
@@ -99,6 +108,11 @@ class _PageTrials(ProseMentions):
         facts.set("intervention", intervention_name(written) if kind != "explicit" else written)
         facts.set("intervention_page", _intervention_page(written, self.index, self.page))
         facts.set("species", find_species(text, self.species))
+        # Who a list of several trials enrolled is not this trial's population.
+        one_trial = len(set(REGISTRY_ID.findall(text))) <= 1
+        if one_trial and facts.values.get("species") in (None, "human") and (group := find_term(text, self.groups)):
+            facts.set("population_group", group[0])
+            facts.set("population_written", group[1])
         if kind == "explicit":  # wikilinks in a fenced block are not the page's links: say here what is missing
             for match in WIKILINK.finditer(facts.values.get("intervention") or ""):
                 if not self.index.resolve(match.group(1).strip(), self.page):

@@ -112,19 +112,30 @@ def find_trial_name(text: str) -> str | None:
     return None
 
 
+def term_pattern(vocabulary: list[dict], key: str) -> tuple[re.Pattern, dict[str, str]]:
+    """One pattern for every term of a data/vocabularies.yml list whose
+    entries name their value under `key`, and the value each term (lower
+    case) names; at one place the longest term wins."""
+    value_of = {term.lower(): entry[key] for entry in vocabulary for term in entry["terms"]}
+    words = sorted(value_of, key=len, reverse=True)
+    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.I), value_of
+
+
 def species_pattern(vocabulary: list[dict]) -> tuple[re.Pattern, dict[str, str]]:
-    """One pattern for every species term of data/vocabularies.yml, and the
-    species each term (lower case) names."""
-    species_of = {term.lower(): entry["species"] for entry in vocabulary for term in entry["terms"]}
-    words = sorted(species_of, key=len, reverse=True)
-    return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w-])", re.I), species_of
+    return term_pattern(vocabulary, "species")
+
+
+def find_term(text: str, pattern: tuple[re.Pattern, dict[str, str]]) -> tuple[str, str] | None:
+    """The value the earliest vocabulary term in the text names, and the term as written."""
+    regex, value_of = pattern
+    match = regex.search(text or "")
+    return (value_of[match.group(1).lower()], match.group(1)) if match else None
 
 
 def find_species(text: str, pattern: tuple[re.Pattern, dict[str, str]]) -> str | None:
     """The species the earliest species term in the text names."""
-    regex, species_of = pattern
-    match = regex.search(text or "")
-    return species_of[match.group(1).lower()] if match else None
+    found = find_term(text, pattern)
+    return found[0] if found else None
 
 
 # Wording that states a result, not a treatment.
