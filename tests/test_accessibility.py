@@ -43,6 +43,7 @@ def reader_pages(db) -> dict[str, str]:
     page = db.execute("select page from pages where page = 'molecules/proteins/il-1ra'").fetchone()[0]
     return {
         "home": "/",
+        "database": "/agingkb",
         "table-pages": "/agingkb/pages",
         "table-trials": "/agingkb/trials",
         "row-page": _row("pages", page),
@@ -63,6 +64,7 @@ def pages(real_db) -> dict[str, str]:
 
 PAGE_NAMES = [
     "home",
+    "database",
     "table-pages",
     "table-trials",
     "row-page",
