@@ -53,6 +53,7 @@ def reader_pages(db) -> dict[str, str]:
         "forest-plot": "/-/forest-plot",
         "charts": "/-/charts",
         "search": "/-/search?q=anakinra",
+        "search-help": "/-/search",
         "stored-query": "/agingkb/gap_board?tag=gap%2Fneeds-replication&type=",
     }
 
@@ -74,6 +75,7 @@ PAGE_NAMES = [
     "forest-plot",
     "charts",
     "search",
+    "search-help",
     "stored-query",
 ]
 
@@ -82,7 +84,7 @@ def _open(browser, url: str, width: int):
     page = browser.new_page(viewport={"width": width, "height": 900})
     response = page.goto(url)
     assert response.status == 200, url
-    page.wait_for_load_state("networkidle")  # the search page fills itself in by script
+    page.wait_for_load_state("networkidle")  # the SQL editor is drawn by script
     return page
 
 
