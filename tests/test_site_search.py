@@ -19,7 +19,7 @@ from .conftest import ARTIFACTS
 SCREEN = 900  # the viewport's height: a "screen"
 # A common word's page at 1366 px: 5 groups of at most 5 hits, each hit a title
 # line and a snippet of at most three lines (about 120 px), is about 3,300 px at
-# the most; measured 2,182 px for "senescence" on the shared wiki (the plugin's
+# the most; measured 2,105 px for "senescence" on the shared wiki (the plugin's
 # page was 94,517 px). Four screens leaves room for longer titles, not for a
 # page that shows whole rows again.
 MAX_SCREENS = 4
