@@ -12,6 +12,7 @@ Modules, by what a reader sees:
   read like a page (a page, a work, a trial, a gap tag);
 - charts.py, forest_plot.py: pictures of the dataset;
 - downloads.py: whole-table downloads as static files;
+- site_search.py: /-/search, every full-text table searched at once;
 - search_hints.py: search that never answers with an SQLite message;
 - table_cells.py: table and query cells drawn in one Python call;
 - assets.py: the site's CSS and scripts (static/).

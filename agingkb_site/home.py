@@ -4,10 +4,10 @@ The home page says what the dataset is, its version and snapshot, row
 counts, licence, attribution and how to cite it (templates/home.html).
 Every page's footer names the data's licence and source (_footer.html).
 
-The template is home.html, not index.html: datasette-search-all ships an
-index.html too, and Datasette puts plugins' template directories in no set
-order, so a template of this package must not share a name with another
-plugin's unless that one is never rendered.
+The template is home.html, not index.html: plugins may ship an index.html
+too (datasette-search-all does), and Datasette puts plugins' template
+directories in no set order, so a template of this package must not share a
+name with another plugin's unless that one is never rendered.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from datasette.utils.asgi import Response
 from .names import DATABASE
 
 SITE_KEYS = ("title", "license", "license_url", "source", "source_url", "about", "about_url")
-FTS_SUFFIXES = ("_fts", "_fts_config", "_fts_data", "_fts_docsize", "_fts_idx")
 
 
 @hookimpl
@@ -56,7 +55,9 @@ async def home_facts(datasette) -> dict:
     # An immutable database's counts are taken once (from the inspect data
     # `etl serve` passes, or on the first request), not on every visit.
     table_counts = await database.table_counts(limit=60 * 60 * 1000)
-    tables = [name for name in table_counts if not name.endswith(FTS_SUFFIXES)]
+    # The tables metadata.yml hides: full-text indexes and SQLite's statistics.
+    declared = (datasette.metadata(database=DATABASE) or {}).get("tables", {})
+    tables = [name for name in table_counts if not declared.get(name, {}).get("hidden")]
     counts = [
         {"table": name, "rows": table_counts[name], "url": datasette.urls.table(DATABASE, name)}
         for name in sorted(tables)

@@ -26,6 +26,7 @@ from datasette.utils import escape_fts
 HOW_TO_SEARCH = "use quotes for a phrase, OR between alternatives and a trailing * for a prefix"
 EMPTY_HINT = f"Type one or more words to search for, then press Run SQL ({HOW_TO_SEARCH})."
 NO_WORDS_HINT = "That search holds no words, so the whole table is shown. Type one or more words to search for."
+NO_WORDS_SITE_HINT = "That search holds no words. Type one or more words to search for."
 PLAIN_WORDS_HINT = (
     "Your search could not be read as a search expression (an unbalanced quote, or an operator such as "
     "OR, AND, NOT or NEAR with nothing on one side), so its words were searched for as plain words. "
@@ -75,7 +76,7 @@ def clean_query_string(path: str, query_string: str) -> tuple[str, str | None] |
     pairs = parse_qsl(query_string, keep_blank_values=True)
     if path.rstrip("/") == "/-/search":
         if any(key == "q" and value.strip() and not escape_fts(value.strip()) for key, value in pairs):
-            return urlencode([(key, "" if key == "q" else value) for key, value in pairs]), NO_WORDS_HINT
+            return urlencode([(key, "" if key == "q" else value) for key, value in pairs]), NO_WORDS_SITE_HINT
         return None
     raw = ("_searchmode", "raw") in pairs
     kept, hint, changed = [], None, False

@@ -43,6 +43,7 @@ def reader_pages(db) -> dict[str, str]:
     page = db.execute("select page from pages where page = 'molecules/proteins/il-1ra'").fetchone()[0]
     return {
         "home": "/",
+        "database": "/agingkb",
         "table-pages": "/agingkb/pages",
         "table-trials": "/agingkb/trials",
         "row-page": _row("pages", page),
@@ -52,6 +53,7 @@ def reader_pages(db) -> dict[str, str]:
         "forest-plot": "/-/forest-plot",
         "charts": "/-/charts",
         "search": "/-/search?q=anakinra",
+        "search-help": "/-/search",
         "stored-query": "/agingkb/gap_board?tag=gap%2Fneeds-replication&type=",
     }
 
@@ -63,6 +65,7 @@ def pages(real_db) -> dict[str, str]:
 
 PAGE_NAMES = [
     "home",
+    "database",
     "table-pages",
     "table-trials",
     "row-page",
@@ -72,6 +75,7 @@ PAGE_NAMES = [
     "forest-plot",
     "charts",
     "search",
+    "search-help",
     "stored-query",
 ]
 
@@ -80,7 +84,7 @@ def _open(browser, url: str, width: int):
     page = browser.new_page(viewport={"width": width, "height": 900})
     response = page.goto(url)
     assert response.status == 200, url
-    page.wait_for_load_state("networkidle")  # the search page fills itself in by script
+    page.wait_for_load_state("networkidle")  # the SQL editor is drawn by script
     return page
 
 

@@ -241,8 +241,10 @@ def test_a_reader_clicks_a_facet_searches_opens_a_page_follows_a_wikilink_downlo
     page.screenshot(path=str(ARTIFACTS / "charts.png"), full_page=True)
     # search across every table
     page.goto(datasette_url + "/-/search?q=anakinra")
-    page.wait_for_selector("h2:has-text('in agingkb: trials')")
-    page.wait_for_selector("h2:has-text('in agingkb: footnotes')")
+    page.wait_for_selector("section#found-trials h2:has-text('Trials')")
+    page.click("section#found-footnotes ol.hits a.hit-title >> nth=0")
+    assert "/agingkb/footnotes/" in page.url
+    page.go_back()
     page.screenshot(path=str(ARTIFACTS / "search-all.png"))
     assert errors == []
     page.close()

@@ -1,7 +1,6 @@
-// Names for the controls and scroll boxes that Datasette's and
-// datasette-search-all's markup leaves unnamed: the table filter's selects
-// and value box, the search box, and any box that scrolls sideways (so a
-// keyboard can reach and scroll it). Search results arrive later by fetch.
+// Names for the controls and scroll boxes that Datasette's markup leaves
+// unnamed: the table filter's selects and value box, the home page's search
+// box, and any box that scrolls sideways (so a keyboard can reach and scroll it).
 (function () {
   var names = [
     ["select[name^=_filter_column]", "Filter: column"],
@@ -17,7 +16,7 @@
       });
     });
     var used = {};
-    document.querySelectorAll(".table-wrapper, .scroll-box, #search-all-results div[style*=overflow]").forEach(function (box) {
+    document.querySelectorAll(".table-wrapper, .scroll-box").forEach(function (box) {
       var heading = box.previousElementSibling;
       var name = box.getAttribute("data-label") || (heading && /^H[1-6]$/.test(heading.tagName) ? heading.textContent.trim() : "Table");
       used[name] = (used[name] || 0) + 1;  // each region's name is unique on its page
@@ -28,6 +27,4 @@
     });
   }
   label();
-  var results = document.getElementById("search-all-results");
-  if (results) new MutationObserver(label).observe(results, {childList: true, subtree: true});
 })();

@@ -42,7 +42,6 @@ DEPLOY_PACKAGES = [
     "nh3==0.3.8",
     "markdown-it-py==4.3.0",
     "mdit-py-plugins==0.7.0",
-    "datasette-search-all==1.1.4",
     "datasette-block-robots==1.1.1",
 ]
 RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md", "CHANGELOG.md")

@@ -59,6 +59,8 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
         if table.fts:
             for suffix in ("_fts", "_fts_config", "_fts_data", "_fts_docsize", "_fts_idx"):
                 tables[name + suffix] = {"hidden": True}
+    # The statistics the build's ANALYZE leaves for SQLite's planner are no table of the dataset.
+    tables["sqlite_stat1"] = {"hidden": True}
     metadata = {
         "title": site["title"],
         "description_html": site["description_html"].strip(),
