@@ -167,7 +167,9 @@ class TrialIndex:
             facts.update(tested_and_studied(members, facts, fact_mention, self.names))
             normalised, unmapped = normalised_facts(facts, self.terms)
             for kind in unmapped:
-                unmapped_terms.setdefault((kind, facts[kind]), fact_mention[kind])
+                # Words read from a page's name, not stated as the intervention, are no curator's spelling to declare.
+                if kind != "intervention" or facts.get("intervention_origin") in ("stated", "study-page"):
+                    unmapped_terms.setdefault((kind, facts[kind]), fact_mention[kind])
             tables["trials"].append(
                 _trial_row(trial, members, known_works, facts, normalised, explicit, arm_source, len(trial_outcomes))
             )
