@@ -48,7 +48,7 @@ help:
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[site,test]'
 	touch $@
 
 # The project's bytecode is written even where PYTHONDONTWRITEBYTECODE is
