@@ -190,3 +190,24 @@ def test_the_schema_rejects_what_is_not_sarif():
     broken = {"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "x"}}, "results": [{"ruleId": "x"}]}]}
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validators.validator_for(schema)(schema).validate(broken)
+
+
+def test_the_curators_workflow_and_hook_config_run_as_written(tmp_path):
+    """docs/curators.md's workflow and pre-commit snippet are valid YAML; the
+    workflow's check step, run in a wiki, annotates and fails on an error."""
+    import shlex
+
+    import yaml
+
+    text = (ROOT / "docs" / "curators.md").read_text(encoding="utf-8")
+    blocks = [yaml.safe_load(block) for block in re.findall(r"```yaml\n(.*?)```", text, re.S)]
+    workflow = next(b for b in blocks if isinstance(b, dict) and "jobs" in b)
+    (step,) = [s for s in workflow["jobs"]["check"]["steps"] if s.get("name") == "Check the pages"]
+    command = shlex.split(step["run"])
+    assert command[:2] == ["etl", "check"]
+    completed = subprocess.run([str(BIN / "etl"), *command[1:]], capture_output=True, text=True, cwd=BAD_WIKI)
+    assert completed.returncode == 1 and "::error file=yaml-syntax.md,line=3,title=yaml-syntax::" in completed.stdout
+
+    config = next(b for b in blocks if isinstance(b, dict) and "repos" in b)
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert [h["id"] for h in config["repos"][0]["hooks"]] == [hooks[0]["id"]] == ["agingkb-check"]
