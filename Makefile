@@ -31,7 +31,7 @@ help:
 	@echo "make test    ruff check and ruff format --check, then every test (tiers unit, wiki, site, browser)"
 	@echo "make test-unit  the unit tests alone: no real wiki, no server, no browser"
 	@echo "make build   build $(OUT)/package and $(OUT)/agingkb.db from WIKI=$(WIKI)"
-	@echo "make check   report problems in the wiki's pages"
+	@echo "make check   report problems in the wiki's pages (CHECK_ARGS=\"--min-severity error\" to pass options)"
 	@echo "make history build every commit of the wiki's history into $(OUT), with what each changed"
 	@echo "make fuzz    long property-based run: etl never crashes on bad input"
 	@echo "make bench   build speed against the floor: full build, one-page edit, one-page check"
@@ -48,7 +48,7 @@ help:
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[site,test]'
 	touch $@
 
 # The project's bytecode is written even where PYTHONDONTWRITEBYTECODE is
@@ -99,9 +99,10 @@ build: install
 	$(require_wiki)
 	$(BIN)/etl build --wiki "$(WIKI)" --out $(OUT) $(UPSTREAM_FLAG)
 
+# CHECK_ARGS: options of etl check, e.g. CHECK_ARGS="--min-severity error".
 check: install
 	$(require_wiki)
-	$(BIN)/etl check --wiki "$(WIKI)"
+	$(BIN)/etl check --wiki "$(WIKI)" $(CHECK_ARGS)
 
 serve: build
 	$(BIN)/etl serve --db $(OUT)/agingkb.db --port $(PORT)

@@ -14,7 +14,7 @@ import click
 from .options import DEFAULT_MAX_PAGE_BYTES, BuildOptions
 from .pipeline.build import BuildError, build, build_report
 from .pipeline.cache import CACHE_DIR
-from .pipeline.check import check_wiki, report_lines
+from .pipeline.check import check_wiki, codes_named, report_lines, selected
 from .schema import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -112,18 +112,37 @@ def build_command(
         click.echo(line)
 
 
+def _codes_option(name: str, help_text: str):
+    return click.option(
+        name,
+        multiple=True,
+        metavar="CODES",
+        help=help_text + " Codes or groups of docs/errors.md, comma-separated or repeated.",
+    )
+
+
 @cli.command("check")
 @_wiki_option
 @click.argument("paths", nargs=-1)
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["text", "json"]),
+    type=click.Choice(["text", "json", "github", "sarif"]),
     default="text",
     show_default=True,
-    help="json: a list of {path, line, column, severity, code, message}.",
+    help="json: a list of {path, line, column, severity, code, message}. github: GitHub Actions annotations, "
+    "errors first, a few per code (docs/curators.md). sarif: a SARIF 2.1.0 log.",
 )
-@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@_codes_option("--select", "Report only these.")
+@_codes_option("--ignore", "Do not report these.")
+@click.option(
+    "--min-severity",
+    type=click.Choice(["warning", "error"]),
+    default="warning",
+    show_default=True,
+    help="error: hide the warnings.",
+)
+@click.option("--strict", is_flag=True, help="Treat the warnings still reported as errors.")
 @_max_page_bytes_option
 @_jobs_option
 @click.option(
@@ -138,15 +157,20 @@ def check_command(
     wiki_dir: Path,
     paths: tuple[str, ...],
     output_format: str,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    min_severity: str,
     strict: bool,
     max_page_bytes: int,
     jobs: int | None,
     cache_dir: Path,
 ):
-    """Report problems in pages as path:line: severity: message [code].
+    """Report problems in pages as path:line: severity: message [code],
+    after the count of each code.
 
     PATHS (relative to the wiki root) limit the report to those files.
-    Exit status: 0 clean, 1 errors (or warnings with --strict), 2 usage error.
+    Exit status: 0 clean, 1 errors (or warnings with --strict) among those
+    reported, 2 usage error.
     """
     wanted = None
     if paths:
@@ -155,18 +179,95 @@ def check_command(
         if missing:
             raise click.UsageError(f"not a file under {wiki_dir}: {', '.join(missing)}")
     options = BuildOptions(jobs=jobs, max_page_bytes=max_page_bytes)
-    diagnostics = check_wiki(wiki_dir, wanted, options, cache_dir=cache_dir if cache_dir.is_dir() else None)
+    codes = load_schema(options.data_dir).codes
+    try:
+        chosen = codes_named(_names(select), codes) if select else None
+        left_out = codes_named(_names(ignore), codes)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--select/--ignore") from None
+    found = check_wiki(wiki_dir, wanted, options, cache_dir=cache_dir if cache_dir.is_dir() else None)
+    diagnostics = selected(found, chosen, left_out, min_severity)
+    kept = set(diagnostics)
+    hidden = [d for d in found if d not in kept]
     if strict:
         diagnostics = [replace(d, severity="error") for d in diagnostics]
+    filters = " ".join(
+        [f"--select {','.join(select)}"] * bool(select)
+        + [f"--ignore {','.join(ignore)}"] * bool(ignore)
+        + [f"--min-severity {min_severity}"] * (min_severity != "warning")
+    )
+    _print_report(output_format, diagnostics, hidden, filters, codes, _location(wiki_dir))
+    sys.exit(1 if any(d.severity == "error" for d in diagnostics) else 0)
+
+
+def hook_main():
+    """`agingkb-check [FILES] [OPTIONS]`, the pre-commit hook
+    (.pre-commit-hooks.yaml): `etl check` of FILES with the current directory
+    as the wiki (a hook runs at the root of the checkout), keeping a page
+    cache in the repository's git directory so that a commit after the first
+    parses only the pages it changed. Any option of `etl check` may follow."""
+    cache = _hook_cache_dir()
+    defaults = ["--wiki", "."] + (["--cache-dir", str(cache)] if cache else [])
+    check_command.main([*defaults, *sys.argv[1:]], prog_name="agingkb-check")
+
+
+def _hook_cache_dir() -> Path | None:
+    """GIT_DIR/agingkb-check-cache holding this checker version's entries
+    alone (each version of the code starts an empty cache), or None
+    outside a git checkout."""
+    import shutil
+    import subprocess
+
+    from .pipeline.cache import code_version
+
+    try:
+        git_dir = subprocess.run(
+            ["git", "rev-parse", "--git-common-dir"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    root = Path(git_dir) / "agingkb-check-cache"
+    current = code_version(BuildOptions().data_dir, DEFAULT_MAX_PAGE_BYTES)
+    for stale in (p for p in root.glob("*") if p.is_dir() and p.name != current):
+        shutil.rmtree(stale, ignore_errors=True)
+    root.mkdir(exist_ok=True)
+    return root
+
+
+def _names(values: tuple[str, ...]) -> list[str]:
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def _location(wiki_dir: Path):
+    """A diagnostic's path as GitHub and SARIF readers want it: relative to
+    the directory etl runs in (a workflow's checkout) when the wiki is in it."""
+    try:
+        prefix = wiki_dir.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        prefix = "."
+    return (lambda d: d.path) if prefix == "." else (lambda d: f"{prefix}/{d.path}")
+
+
+def _print_report(output_format, diagnostics, hidden, filters, codes, location) -> None:
+    from .pipeline.check_formats import github_lines, sarif_log
+    from .version import software_version
+
     if output_format == "json":
         click.echo(json.dumps([d.as_dict() for d in diagnostics], indent=2, ensure_ascii=False))
-    else:
-        problems, totals = report_lines(diagnostics)
-        for line in problems:
+    elif output_format == "sarif":
+        click.echo(json.dumps(sarif_log(diagnostics, codes, software_version(), location), indent=2))
+    elif output_format == "github":
+        for line in github_lines(diagnostics, hidden, filters, location):
             click.echo(line)
-        for line in totals:
+    else:
+        report = report_lines(diagnostics, hidden, filters)
+        for line in report.summary:
             click.echo(line, err=True)
-    sys.exit(1 if any(d.severity == "error" for d in diagnostics) else 0)
+        for line in report.problems:
+            click.echo(line)
+        sys.stdout.flush()  # the closing totals after the problems, also when both go to one pipe
+        for line in report.closing:
+            click.echo(line, err=True)
 
 
 @cli.command("diff")
@@ -299,7 +400,14 @@ def docs_command(output_dir: Path):
 
 
 def main():
-    cli()
+    try:
+        cli()
+    except ModuleNotFoundError as error:
+        # The core install (the pre-commit hook's) has what `etl check` needs, nothing more.
+        if (error.name or "").split(".")[0] in ("etl", "agingkb_site"):
+            raise
+        click.echo(f"error: {error}; this command needs the site extra: pip install 'agingkb[site]'", err=True)
+        sys.exit(2)
 
 
 @cli.command("serve")

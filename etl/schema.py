@@ -18,7 +18,11 @@ from ruamel.yaml import YAML
 from .venues import VenueIndex, venue_index
 from .yaml12 import fast_document
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+# data/ of the checkout; an install that is not editable carries it as etl/data/ (pyproject.toml).
+_INSTALLED_DATA = Path(__file__).resolve().parent / "data"
+DATA_DIR = (
+    _INSTALLED_DATA if (_INSTALLED_DATA / "errors.yml").is_file() else Path(__file__).resolve().parent.parent / "data"
+)
 
 # Column type -> (Frictionless type, SQLite/Python type)
 COLUMN_TYPES = {

@@ -161,4 +161,6 @@ def test_cli_prints_diagnostics_not_tracebacks(tmp_path):
         completed = subprocess.run([str(BIN / "etl"), *command], capture_output=True, text=True)
         assert completed.returncode == 1, completed.stderr
         assert "Traceback" not in completed.stderr + completed.stdout
-        assert "broken.md:4: error: invalid YAML" in completed.stdout + completed.stderr
+        # At the unclosed "[" on line 3; the message names line 4, where parsing stopped.
+        assert "broken.md:3: error: invalid YAML" in completed.stdout + completed.stderr
+        assert "parsing stopped at line 4" in completed.stdout + completed.stderr

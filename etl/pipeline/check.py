@@ -3,8 +3,9 @@ and the report a curator reads."""
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..checks.page import check_slugs
@@ -60,10 +61,76 @@ def check_wiki(
     return sorted(diagnostics, key=lambda d: (d.path, d.line, d.code, d.message))
 
 
-def report_lines(diagnostics: list[Diagnostic]) -> tuple[list[str], list[str]]:
-    """What `etl check` prints: one line per problem (standard output), then
-    the count of errors and warnings and the count per code (standard error)."""
+SEVERITIES = ("warning", "error")  # rising: --min-severity keeps its own and those after it
+
+
+def codes_named(names: list[str], codes: dict[str, dict]) -> set[str]:
+    """The codes `names` stand for: each a code or a group of the catalogue
+    (`frontmatter`, `footnotes`, ...). Raises ValueError naming what is
+    neither, with the nearest code."""
+    groups: dict[str, set[str]] = {}
+    for code, entry in codes.items():
+        groups.setdefault(entry.get("group", ""), set()).add(code)
+    found, unknown = set(), []
+    for name in names:
+        if name in codes:
+            found.add(name)
+        elif name in groups:
+            found |= groups[name]
+        else:
+            nearest = difflib.get_close_matches(name, [*codes, *groups], n=1, cutoff=0.6)
+            unknown.append(f"'{name}'" + (f" (did you mean {nearest[0]}?)" if nearest else ""))
+    if unknown:
+        raise ValueError(f"not a code or group of data/errors.yml: {', '.join(unknown)}")
+    return found
+
+
+def selected(
+    diagnostics: list[Diagnostic],
+    select: set[str] | None = None,
+    ignore: set[str] = frozenset(),
+    min_severity: str = "warning",
+) -> list[Diagnostic]:
+    """The diagnostics a curator asked for: only the codes in `select` (all
+    when None), none of those in `ignore`, none below `min_severity`."""
+    floor = SEVERITIES.index(min_severity)
+    return [
+        d
+        for d in diagnostics
+        if (select is None or d.code in select) and d.code not in ignore and SEVERITIES.index(d.severity) >= floor
+    ]
+
+
+def counts_by_code(diagnostics: list[Diagnostic]) -> list[tuple[str, str, int]]:
+    """(severity, code, count), errors first, then the commonest codes."""
+    counts = Counter((d.severity, d.code) for d in diagnostics)
+    return sorted(((s, c, n) for (s, c), n in counts.items()), key=lambda t: (t[0] != "error", -t[2], t[1]))
+
+
+def totals_line(diagnostics: list[Diagnostic]) -> str:
     errors = sum(1 for d in diagnostics if d.severity == "error")
-    totals = [f"{errors} errors, {len(diagnostics) - errors} warnings"]
-    totals += [f"  {code:<24} {count:>6}" for code, count in sorted(Counter(d.code for d in diagnostics).items())]
-    return [d.format() for d in diagnostics], totals
+    return f"{errors} errors, {len(diagnostics) - errors} warnings"
+
+
+def summary_lines(shown: list[Diagnostic], hidden: list[Diagnostic], filters: str = "") -> list[str]:
+    """The count per code, errors first; then what the filters hid."""
+    lines = [totals_line(shown)] + [f"  {s:<8} {code:<32} {n:>6}" for s, code, n in counts_by_code(shown)]
+    if hidden:
+        lines.append(f"  hidden by {filters or 'the filters'}: {totals_line(hidden)}")
+    return lines
+
+
+def report_lines(diagnostics: list[Diagnostic], hidden: list[Diagnostic] = (), filters: str = "") -> ReportLines:
+    """What `etl check` prints: the count per code first (standard error),
+    one line per problem (standard output), then the totals again (standard
+    error), where a long report ends."""
+    return ReportLines(
+        summary_lines(diagnostics, list(hidden), filters), [d.format() for d in diagnostics], [totals_line(diagnostics)]
+    )
+
+
+@dataclass(frozen=True)
+class ReportLines:
+    summary: list[str]  # standard error, first
+    problems: list[str]  # standard output
+    closing: list[str]  # standard error, last

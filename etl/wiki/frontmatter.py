@@ -16,6 +16,7 @@ import frontmatter
 import yaml as _pyyaml
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, MappingStartEvent, ScalarEvent
 
 from ..yaml12 import FAST_ENABLED, FAST_GUARD, Yaml12CLoader
 
@@ -230,11 +231,7 @@ def parse_frontmatter(text: str) -> Frontmatter:
     try:
         data = HANDLER.load(fm_text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = yaml_first_line + (mark.line if mark else 0)
-        problem = (error.problem or str(error)).strip()
-        code = "yaml-duplicate-key" if "duplicate key" in str(error) else "yaml-syntax"
-        raise FrontmatterError(line, f"invalid YAML: {problem}", code) from None
+        raise _marked_error(error, fm_text, yaml_first_line) from None
     except YAMLError as error:
         raise FrontmatterError(yaml_first_line, f"invalid YAML: {error}", "yaml-syntax") from None
     except (ValueError, OverflowError) as error:
@@ -256,6 +253,74 @@ def parse_frontmatter(text: str) -> Frontmatter:
     return _build(
         [(k, plain(data[k]), data.lc.key(k)[0]) for k in data.keys()], fm_text, body, body_line, yaml_first_line
     )
+
+
+def _marked_error(error: MarkedYAMLError, fm_text: str, yaml_first_line: int) -> FrontmatterError:
+    """A YAML error at the line where the broken construct starts (the
+    opening quote or bracket, the key whose value breaks), its message
+    naming the line where parsing stopped: an unclosed quote is only noticed
+    lines later, where the next quote or the end of the frontmatter is."""
+    stop = error.problem_mark or error.context_mark
+    stop_line = yaml_first_line + (stop.line if stop else 0)
+    problem = (error.problem or str(error)).strip()
+    if "duplicate key" in str(error):  # the second key is the line to fix
+        return FrontmatterError(stop_line, f"invalid YAML: {problem}", "yaml-duplicate-key")
+    start = _construct_start(error, fm_text)
+    if start is None or yaml_first_line + start[0] >= stop_line:
+        return FrontmatterError(stop_line, f"invalid YAML: {problem}", "yaml-syntax")
+    line, what = start
+    message = f"invalid YAML: {what} starts on this line; parsing stopped at line {stop_line}: {problem}"
+    return FrontmatterError(yaml_first_line + line, message, "yaml-syntax")
+
+
+# What ruamel's contexts ("while scanning a quoted scalar") name, in a curator's words.
+_CONSTRUCTS = {
+    "quoted scalar": "a quoted value",
+    "flow sequence": "a [ list",
+    "flow mapping": "a { mapping",
+    "simple key": "a key",
+    "block collection": "a list of '- ' items",
+}
+
+
+def _construct_start(error: MarkedYAMLError, fm_text: str) -> tuple[int, str] | None:
+    """(0-based line in fm_text, what starts there) of the construct the
+    parser was reading when it failed, from the error's context mark. A
+    block mapping's mark is where the mapping starts (the first key), so
+    there the construct is the value of the last key read before the error,
+    found by replaying ruamel's events up to the failure."""
+    mark, context = error.context_mark, (error.context or "").strip()
+    if mark is None or not context:
+        return None
+    construct = context.removeprefix("while scanning ").removeprefix("while parsing ").removeprefix("a ")
+    if construct != "block mapping":
+        return mark.line, _CONSTRUCTS.get(construct, construct if construct.startswith("an ") else f"a {construct}")
+    key = _last_key_of_mapping(fm_text, (mark.line, mark.column))
+    return (key[0], f"the value of '{key[1]}'") if key else (mark.line, "a mapping")
+
+
+def _last_key_of_mapping(fm_text: str, start: tuple[int, int]) -> tuple[int, str] | None:
+    """(line, key) of the last key the mapping starting at `start` had read
+    when parsing failed."""
+    open_collections: list[list] = []  # [is mapping, (line, column), nodes read]
+    last_key = None
+    try:
+        for event in _yaml().parse(fm_text):
+            if isinstance(event, (ScalarEvent, AliasEvent, CollectionStartEvent)) and open_collections:
+                parent = open_collections[-1]
+                if parent[0] and parent[1] == start and parent[2] % 2 == 0:
+                    last_key = (event.start_mark.line, str(getattr(event, "value", "") or "?"))
+            if isinstance(event, CollectionStartEvent):
+                where = (event.start_mark.line, event.start_mark.column)
+                open_collections.append([isinstance(event, MappingStartEvent), where, 0])
+                continue
+            if isinstance(event, CollectionEndEvent) and open_collections:
+                open_collections.pop()
+            if isinstance(event, (ScalarEvent, AliasEvent, CollectionEndEvent)) and open_collections:
+                open_collections[-1][2] += 1
+    except YAMLError:
+        pass
+    return last_key
 
 
 def _build(items, fm_text, body, body_line, yaml_first_line) -> Frontmatter:

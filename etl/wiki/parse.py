@@ -292,7 +292,9 @@ def parse_page(path: str, data: bytes, schema: Schema, max_page_bytes: int = DEF
     try:
         fm = parse_frontmatter(text)
     except FrontmatterError as error:
-        diagnostics.append(diagnose(path, error.line, error.code, error.message + "; frontmatter ignored"))
+        # "ignored" only where the build goes on without it; a blocking code stops the build.
+        outcome = "the build stops until it is fixed" if error.code in schema.blocking_codes else "frontmatter ignored"
+        diagnostics.append(diagnose(path, error.line, error.code, f"{error.message}; {outcome}"))
         fm = Frontmatter(fields=[], body=text, body_line=1)
     else:
         if not fm.fields and text.strip():
