@@ -94,11 +94,16 @@ def test_table_template_copy_matches_datasette():
     assert restored(copy, "        {{ display_rows|agingkb_table_body }}\n", original) == original
 
 
-def test_query_template_copy_matches_datasette_apart_from_the_search_hint():
+def test_query_template_copy_matches_datasette_apart_from_the_search_hint_and_the_tab_title():
     original = (DATASETTE_TEMPLATES / "query.html").read_text()
     copy = (TEMPLATES / "query.html").read_text()
     copy = restored(copy, "    {{ display_rows|agingkb_query_body(columns) }}\n", original)
     copy = re.sub(r"\n\{% if search_hint.*?\{% endif %\}", "", copy)
+    # A stored query's tab is its title; any other query's is Datasette's.
+    title = re.compile(r"\{% block title %\}.*?\{% endblock %\}")
+    ours = "{% if canned_query %}{{ metadata.title or canned_query }} · {{ database }}{% else %}"
+    assert ours in title.search(copy).group(0)
+    copy = title.sub(lambda _: title.search(original).group(0), copy, count=1)
     assert copy == original
 
 
