@@ -59,6 +59,7 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
         if table.fts:
             for suffix in ("_fts", "_fts_config", "_fts_data", "_fts_docsize", "_fts_idx"):
                 tables[name + suffix] = {"hidden": True}
+    history_tables = [name for name, table in schema.tables.items() if table.kind == "history"]
     metadata = {
         "title": site["title"],
         "description_html": site["description_html"].strip(),
@@ -68,7 +69,8 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
         "source_url": site["source_url"],
         "about": site["about"],
         "about_url": site["about_url"],
-        "plugins": site.get("plugins", {}),
+        # The site hides the history tables a build left empty (agingkb_site/history.py).
+        "plugins": {**site.get("plugins", {}), "history": {"tables": history_tables}},
         "databases": {
             DATABASE: {
                 "title": site["title"],
