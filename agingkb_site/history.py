@@ -88,7 +88,9 @@ def startup(datasette):
 @hookimpl
 def get_metadata(datasette, key, database, table):
     empty = history_state(datasette).empty
-    if not empty:
+    # Only a lookup of this database (its table list) or of a hidden table
+    # needs the flags: the rest, most of Datasette's calls, skip the merge.
+    if not empty or database != DATABASE or (table is not None and table not in empty):
         return None
     # A fresh dict on every call: Datasette merges the site's own metadata into it.
     return {"databases": {DATABASE: {"tables": {name: {"hidden": True} for name in empty}}}}
