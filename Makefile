@@ -27,7 +27,7 @@ endif
 .PHONY: install browser axe wiki build check serve test test-unit fuzz loadtest history bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help bench-gold
 
 help:
-	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/"
+	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/ (make history serve: with the wiki's history)"
 	@echo "make test    ruff check and ruff format --check, then every test (tiers unit, wiki, site, browser)"
 	@echo "make test-unit  the unit tests alone: no real wiki, no server, no browser"
 	@echo "make build   build $(OUT)/package and $(OUT)/agingkb.db from WIKI=$(WIKI)"
@@ -84,11 +84,13 @@ wiki:
 	test -d data/aging_wiki/.git || git clone --quiet $(UPSTREAM_REPO) data/aging_wiki
 	git -C data/aging_wiki checkout --quiet $(UPSTREAM_COMMIT)
 
-# The wiki's history: a checkout cloned from the bundle (or pass
-# HISTORY_CHECKOUT=DIR, e.g. data/aging_wiki after `make wiki`).
-HISTORY_CHECKOUT ?= data/aging_wiki_history
+# The wiki's history: WIKI itself when it is a git checkout (the top of its
+# own work tree, not a folder inside another repository), else a checkout
+# cloned from the bundle (or pass HISTORY_CHECKOUT=DIR).
+WIKI_IS_CHECKOUT := $(if $(WIKI),$(shell [ -n "$$(git -C "$(WIKI)" rev-parse --show-toplevel 2>/dev/null)" ] && [ "$$(git -C "$(WIKI)" rev-parse --show-toplevel)" = "$$(cd "$(WIKI)" && pwd -P)" ] && echo yes))
+HISTORY_CHECKOUT ?= $(if $(WIKI_IS_CHECKOUT),$(WIKI),data/aging_wiki_history)
 history: install
-	test -d "$(HISTORY_CHECKOUT)/.git" || git clone --quiet "$(HISTORY)" "$(HISTORY_CHECKOUT)"
+	test -e "$(HISTORY_CHECKOUT)/.git" || git clone --quiet "$(HISTORY)" "$(HISTORY_CHECKOUT)"
 	$(BIN)/etl history --wiki "$(HISTORY_CHECKOUT)" --out $(OUT) --hold-blocked
 
 define require_wiki
@@ -104,7 +106,14 @@ check: install
 	$(require_wiki)
 	$(BIN)/etl check --wiki "$(WIKI)" $(CHECK_ARGS)
 
-serve: build
+# `make serve` serves a plain build: the site then hides the empty history
+# tables. Building the history takes several builds' time (`make
+# bench-history`), so it is asked for: `make history serve` builds it and
+# serves it; a plain `make serve` says so in one line when there is a history.
+SERVE_BUILD := $(if $(filter history,$(MAKECMDGOALS)),history,build)
+HISTORY_SOURCE := $(if $(WIKI_IS_CHECKOUT),$(WIKI),$(if $(wildcard $(HISTORY)),$(HISTORY)))
+serve: $(SERVE_BUILD)
+	@$(if $(and $(filter build,$(SERVE_BUILD)),$(HISTORY_SOURCE)),echo 'no history in this build: `make history serve` builds the history of $(HISTORY_SOURCE) (a few minutes) and serves it')
 	$(BIN)/etl serve --db $(OUT)/agingkb.db --port $(PORT)
 
 # Lint and formatting first (ruff, pinned in the test extra), then every

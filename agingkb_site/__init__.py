@@ -11,6 +11,7 @@ Modules, by what a reader sees:
 - page_view.py, entity_views.py, queries.py, page_body.py: row pages that
   read like a page (a page, a work, a trial, a gap tag);
 - charts.py, forest_plot.py: pictures of the dataset;
+- history.py: the history tables shown where the build has them, hidden where not;
 - downloads.py: whole-table downloads as static files;
 - site_search.py: /-/search, every full-text table searched at once;
 - search_hints.py: search that never answers with an SQLite message;

@@ -15,6 +15,7 @@ from __future__ import annotations
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from .history import history_state
 from .names import DATABASE
 
 SITE_KEYS = ("title", "license", "license_url", "source", "source_url", "about", "about_url")
@@ -55,9 +56,11 @@ async def home_facts(datasette) -> dict:
     # An immutable database's counts are taken once (from the inspect data
     # `etl serve` passes, or on the first request), not on every visit.
     table_counts = await database.table_counts(limit=60 * 60 * 1000)
-    # The tables metadata.yml hides: full-text indexes and SQLite's statistics.
+    # The tables metadata.yml hides (full-text indexes, SQLite's statistics)
+    # and the empty history tables (history.py): a plain build has none.
     declared = (datasette.metadata(database=DATABASE) or {}).get("tables", {})
-    tables = [name for name in table_counts if not declared.get(name, {}).get("hidden")]
+    hidden = history_state(datasette).empty
+    tables = [name for name in table_counts if not declared.get(name, {}).get("hidden") and name not in hidden]
     counts = [
         {"table": name, "rows": table_counts[name], "url": datasette.urls.table(DATABASE, name)}
         for name in sorted(tables)

@@ -40,16 +40,32 @@ def page_identifiers(conn, page: str, urls: RowUrls) -> list[dict]:
 
 
 def page_grades(conn, page: str, urls: RowUrls) -> list[dict]:
+    """The page's evidence-grading tables in page order, each with its
+    section heading and its rows, as the page shows them: one dimension may
+    be graded in several tables (one per finding), and only the section
+    says which finding a row grades."""
     rows = fetch_rows(
         conn,
         """select a.table_seq, a.row, a.dimension, a.dimension_text, a.status, a.status_text, a.qualifier, a.notes,
-          a.section
+          a.section, a.section_seq, a.source_line
         from status_assessments a where a.page = ? order by a.table_seq, a.row""",
         [page],
     )
+    tables: dict[int, dict] = {}
     for row in rows:
         row["row_url"] = urls.row("status_assessments", page, row["table_seq"], row["row"])
-    return rows
+        table = tables.setdefault(
+            row["table_seq"],
+            {
+                "table_seq": row["table_seq"],
+                "section": row["section"],
+                "section_url": urls.row("sections", page, row["section_seq"]) if row["section_seq"] else None,
+                "line": row["source_line"],
+                "rows": [],
+            },
+        )
+        table["rows"].append(row)
+    return [{**table, "position": n} for n, table in enumerate(tables.values(), start=1)]
 
 
 def page_trials(conn, page: str, urls: RowUrls, titles: dict) -> list[dict]:
@@ -193,11 +209,13 @@ def page_entity(conn, page: str, urls: RowUrls, titles: dict) -> dict | None:
     row = fetch_one(conn, PAGE_SQL, [page])
     if row is None:
         return None
+    grade_tables = page_grades(conn, page, urls)
     return {
         "row": row,
         "has_verification": any(row[column] is not None for column in VERIFICATION_COLUMNS),
         "identifiers": page_identifiers(conn, page, urls),
-        "grades": page_grades(conn, page, urls),
+        "grade_tables": grade_tables,
+        "grade_count": sum(len(table["rows"]) for table in grade_tables),
         "trials": page_trials(conn, page, urls, titles),
         "footnotes": page_footnotes(conn, page, urls, titles),
         "gaps": page_gaps(conn, page, urls),

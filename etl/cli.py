@@ -271,8 +271,17 @@ def _print_report(output_format, diagnostics, hidden, filters, codes, location) 
 
 
 @cli.command("diff")
-@click.argument("old")
-@click.argument("new")
+@click.argument("old", required=False)
+@click.argument("new", required=False)
+@click.option(
+    "--out",
+    "out_dir",
+    default="build",
+    show_default=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Build directory whose last two builds OLD and NEW default to: OUT/previous (the build before the last, "
+    "which `etl build` keeps) and OUT.",
+)
 @click.option(
     "--wiki",
     "checkout",
@@ -294,12 +303,23 @@ def _print_report(output_format, diagnostics, hidden, filters, codes, location) 
 @click.option(
     "--jobs", type=click.IntRange(min=1), default=None, help="Parser processes for --wiki builds (default: all cores)."
 )
-def diff_command(old: str, new: str, checkout: Path | None, output_format: str, output: Path | None, jobs: int | None):
+def diff_command(
+    old: str | None,
+    new: str | None,
+    out_dir: Path,
+    checkout: Path | None,
+    output_format: str,
+    output: Path | None,
+    jobs: int | None,
+):
     """What changed, row by row, between two snapshots.
 
     OLD and NEW are build directories, release directories (dist/<version>)
     or package directories; with --wiki, two revisions of that checkout.
-    Rows are matched by each table's stable key (docs/tables.md).
+    NEW defaults to OUT and OLD to OUT/previous, the build that OUT's last
+    build replaced (`etl build` keeps it), so `etl diff` alone says what the
+    last build changed. Rows are matched by each table's stable key
+    (docs/tables.md).
     """
     from .compare.changelog import summarise, summary_markdown
     from .compare.diff import change_rows, change_text, diff_packages
@@ -307,6 +327,19 @@ def diff_command(old: str, new: str, checkout: Path | None, output_format: str, 
     from .pipeline.revision_builds import revision_packages
     from .wiki.revisions import RevisionError
 
+    if checkout is not None and (old is None or new is None):
+        raise click.UsageError("--wiki needs two revisions: etl diff --wiki CHECKOUT OLD NEW")
+    if old is None:
+        from .pipeline.outputs import PREVIOUS_LINK
+
+        old = str(out_dir / PREVIOUS_LINK)
+        if not Path(old).exists():
+            click.echo(
+                f"error: {old}: no previous build kept; it is made when a build into {out_dir} replaces an earlier one",
+                err=True,
+            )
+            sys.exit(2)
+    new = new if new is not None else str(out_dir)
     schema = load_schema()
     try:
         if checkout is not None:

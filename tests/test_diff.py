@@ -3,6 +3,7 @@ exactly the rows it added, removed or changed; the summary in the wiki's
 terms; the command on build directories and on git revisions."""
 
 import json
+import os
 import shutil
 import subprocess
 
@@ -227,3 +228,46 @@ def test_etl_diff_names_what_it_cannot_read(tmp_path):
     broken = _etl("diff", "--wiki", str(wiki), "HEAD~1", "HEAD")
     assert broken.returncode == 1
     assert "revision HEAD (" in broken.stderr and f"{KINASE}:" in broken.stderr
+
+
+def test_etl_diff_alone_compares_the_last_two_builds(tmp_path):
+    """`etl build` keeps the build it replaces as OUT/previous: `etl diff`
+    with no OLD and NEW says what the last build changed; a build that
+    fails leaves both builds as they were; a third build drops the first."""
+    wiki, out = tmp_path / "wiki", tmp_path / "out"
+    shutil.copytree(FIXTURE_WIKI, wiki)
+
+    def etl_build():
+        return _etl("build", "--wiki", str(wiki), "--out", str(out), "--jobs", "1")
+
+    assert etl_build().returncode == 0
+    first = _etl("diff", "--out", str(out))
+    assert first.returncode == 2 and "no previous build kept" in first.stderr
+    first_build = os.path.realpath(out / "agingkb.db")
+
+    replace_in(wiki, KINASE, "- A claim with no source at all #gap/unsourced\n", "")
+    assert etl_build().returncode == 0
+    assert os.path.realpath(out / "previous" / "agingkb.db") == first_build
+    summary = _etl("diff", "--out", str(out))
+    assert summary.returncode == 0, summary.stderr
+    assert summary.stdout.startswith(f"# Changes from {out / 'previous'} to {out}")
+    assert "- Gap tags: 0 opened, 1 closed" in summary.stdout
+    assert f"closed `#gap/unsourced` on `{PAGE}`: A claim with no source at all" in summary.stdout
+    as_csv = _etl("diff", "--out", str(out), "--format", "csv").stdout
+    assert as_csv == _etl("diff", str(out / "previous"), str(out), "--format", "csv").stdout
+
+    # A build that fails changes neither the current build nor the previous one.
+    kept = {name: os.path.realpath(out / name) for name in ("agingkb.db", "previous")}
+    replace_in(wiki, KINASE, "type: protein\n", "type: protein\nbroken: [unclosed\n")
+    assert etl_build().returncode == 1
+    assert {name: os.path.realpath(out / name) for name in kept} == kept
+    assert _etl("diff", "--out", str(out)).stdout == summary.stdout
+
+    # The next good build makes the second one previous, and the first is deleted.
+    replace_in(wiki, KINASE, "type: protein\nbroken: [unclosed\n", "type: protein\n")
+    assert etl_build().returncode == 0
+    assert os.path.realpath(out / "previous") == os.path.dirname(kept["agingkb.db"])
+    assert not os.path.exists(os.path.dirname(first_build))
+    assert len(list((out / ".builds").iterdir())) == 2
+    unchanged = _etl("diff", "--out", str(out))
+    assert "- Gap tags: 0 opened, 0 closed" in unchanged.stdout

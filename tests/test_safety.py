@@ -86,6 +86,7 @@ def test_build_killed_halfway_leaves_previous_build_untouched(tmp_path, stage_ma
     out = tmp_path / "out"
     build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
     before = snapshot_of(out)
+    published = os.path.realpath(out / ".current")
 
     process = subprocess.Popen(
         [str(BIN / "etl"), "build", "--wiki", str(REAL_WIKI), "--out", str(out)],
@@ -107,9 +108,12 @@ def test_build_killed_halfway_leaves_previous_build_untouched(tmp_path, stage_ma
     # asynchronously; the lock they inherited is free once they are gone.
     assert _wait_for_group_to_end(process.pid), "the killed build's processes did not end"
 
-    # The next build cleans up what the killed one left and publishes.
+    # The next build cleans up what the killed one left and publishes; the
+    # build it replaces is kept as the previous one.
     build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
-    assert len(list((out / ".builds").iterdir())) == 1
+    kept = sorted(os.path.realpath(p) for p in (out / ".builds").iterdir())
+    assert kept == sorted([os.path.realpath(out / ".current"), published])
+    assert os.path.realpath(out / "previous") == published
     assert snapshot_of(out)["agingkb.db"] == before["agingkb.db"]
 
 

@@ -6,6 +6,11 @@ out_dir/package, out_dir/agingkb.db, ... are symlinks through
 out_dir/.current, itself a symlink to .builds/<id>. Replacing .current with
 os.replace is atomic, so a reader (or a build killed at any moment) sees
 either the whole previous build or the whole new one.
+
+The build that was current before is kept too, as out_dir/previous (a
+symlink through out_dir/.previous), so `etl diff` can compare the last two
+builds; it is moved there only once the new build is current, and the one
+before it is then deleted. A build that fails changes neither.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from .cache import atomic_file
 OUTPUTS = ("package", ZIP_NAME, "agingkb.db", "diagnostics.txt", "summary.json")
 BUILDS_DIR = ".builds"
 CURRENT = ".current"
+PREVIOUS = ".previous"
+PREVIOUS_LINK = "previous"  # out_dir/previous: the build that was current before
 
 
 class BuildError(Exception):
@@ -56,47 +63,63 @@ def staging_directory(out_dir: Path):
             shutil.rmtree(staging, ignore_errors=True)
 
 
+def _pointed_at(out_dir: Path, name: str) -> Path | None:
+    pointer = out_dir / name
+    if not pointer.is_symlink():
+        return None
+    target = (out_dir / os.readlink(pointer)).resolve()
+    return target if target.is_dir() else None
+
+
 def current_build(out_dir: Path) -> Path | None:
     """The published build directory, if any."""
-    pointer = out_dir / CURRENT
-    return (out_dir / os.readlink(pointer)).resolve() if pointer.is_symlink() else None
+    return _pointed_at(out_dir, CURRENT)
+
+
+def previous_build(out_dir: Path) -> Path | None:
+    """The build that was current before the current one, if any is kept."""
+    return _pointed_at(out_dir, PREVIOUS)
 
 
 def is_current(out_dir: Path, build_dir: Path) -> bool:
     return current_build(out_dir) == build_dir.resolve()
 
 
+def _point(out_dir: Path, name: str, target: str) -> None:
+    """out_dir/name made a symlink to target in one atomic step."""
+    link = out_dir / name
+    if link.is_symlink() and os.readlink(link) == target:
+        return
+    if link.is_dir() and not link.is_symlink():
+        shutil.rmtree(link)  # output of an older layout
+    staged = out_dir / f".{name.lstrip('.')}.link"
+    if staged.is_symlink() or staged.exists():
+        staged.unlink()
+    os.symlink(target, staged)
+    os.replace(staged, link)
+
+
 def publish(build_dir: Path, out_dir: Path) -> None:
-    """Make build_dir the current build in one atomic step."""
-    pointer = out_dir / CURRENT
-    fresh = out_dir / ".current.new"
-    if fresh.is_symlink() or fresh.exists():
-        fresh.unlink()
-    os.symlink(os.path.relpath(build_dir, out_dir), fresh)
-    os.replace(fresh, pointer)
+    """Make build_dir the current build in one atomic step, then the build
+    it replaces the previous one."""
+    replaced = current_build(out_dir)
+    _point(out_dir, CURRENT, os.path.relpath(build_dir, out_dir))
     for name in OUTPUTS:
-        link = out_dir / name
-        target = os.path.join(CURRENT, name)
-        if link.is_symlink() and os.readlink(link) == target:
-            continue
-        if link.is_dir() and not link.is_symlink():
-            shutil.rmtree(link)  # output of an older layout
-        staged = out_dir / f".{name}.link"
-        if staged.is_symlink() or staged.exists():
-            staged.unlink()
-        os.symlink(target, staged)
-        os.replace(staged, link)
+        _point(out_dir, name, os.path.join(CURRENT, name))
+    if replaced is not None and replaced != build_dir.resolve():
+        _point(out_dir, PREVIOUS, os.path.relpath(replaced, out_dir))
+        _point(out_dir, PREVIOUS_LINK, PREVIOUS)
 
 
 def remove_stale_builds(out_dir: Path) -> None:
-    """Delete build directories that are not current: earlier builds and
-    the remains of builds that were killed."""
+    """Delete build directories that are neither current nor previous:
+    older builds and the remains of builds that were killed."""
     builds = out_dir / BUILDS_DIR
     if not builds.is_dir():
         return
-    current = current_build(out_dir)
+    kept = {current_build(out_dir), previous_build(out_dir)}
     for entry in builds.iterdir():
-        if entry.resolve() != current:
+        if entry.resolve() not in kept:
             shutil.rmtree(entry, ignore_errors=True)
 
 

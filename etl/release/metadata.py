@@ -61,6 +61,7 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
                 tables[name + suffix] = {"hidden": True}
     # The statistics the build's ANALYZE leaves for SQLite's planner are no table of the dataset.
     tables["sqlite_stat1"] = {"hidden": True}
+    history_tables = [name for name, table in schema.tables.items() if table.kind == "history"]
     metadata = {
         "title": site["title"],
         "description_html": site["description_html"].strip(),
@@ -70,7 +71,8 @@ def datasette_metadata(schema: Schema, data_dir: Path = DATA_DIR) -> dict:
         "source_url": site["source_url"],
         "about": site["about"],
         "about_url": site["about_url"],
-        "plugins": site.get("plugins", {}),
+        # The site hides the history tables a build left empty (agingkb_site/history.py).
+        "plugins": {**site.get("plugins", {}), "history": {"tables": history_tables}},
         "databases": {
             DATABASE: {
                 "title": site["title"],
