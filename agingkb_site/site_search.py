@@ -96,7 +96,8 @@ class Group:
 
 def ordered_tables(tables: dict) -> list[str]:
     """Full-text tables in the order the page shows them."""
-    searchable = [name for name, entry in tables.items() if entry.get("fts_table")]
+    # A hidden table (an empty history table, history.py) is not searched.
+    searchable = [name for name, entry in tables.items() if entry.get("fts_table") and not entry.get("hidden")]
     first = [name for name in GROUP_ORDER if name in searchable]
     return first + [name for name in searchable if name not in first]
 

@@ -72,8 +72,10 @@ def database_page_tables(url) -> set[str]:
 
 
 def searched_tables(url) -> set[str]:
-    html = httpx.get(url + "/-/search", params={"q": "kinase"}, timeout=30).text
-    return set(re.findall(r'data-searchable-url="/agingkb/(\w+)"', html))
+    """The tables /-/search searches, as its empty page lists them."""
+    html = httpx.get(url + "/-/search", timeout=30).text
+    help_text = html.split('class="search-help"', 1)[1].split("</div>", 1)[0]
+    return set(re.findall(r'<a href="/agingkb/(\w+)">', help_text))
 
 
 def what_changed_links(html: str) -> int:

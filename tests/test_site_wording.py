@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from etl.release.metadata import datasette_metadata
+from etl.schema import load_schema
 
 # A file of the code, a function written as a call (fts_query(), fts_query(:q)),
 # a package of the site or the ETL.
@@ -49,11 +50,23 @@ def metadata(schema):
     return datasette_metadata(schema)
 
 
+def _history_only_queries(metadata) -> set[str]:
+    """Stored queries that read a history table: a build without history does not offer them."""
+    history = [name for name, table in load_schema().tables.items() if table.kind == "history"]
+    queries = metadata["databases"]["agingkb"]["queries"]
+    return {name for name, q in queries.items() if any(re.search(rf"\b{t}\b", q["sql"]) for t in history)}
+
+
 def test_a_stored_query_tab_is_its_title(fixture_url, metadata):
+    shown = 0
     for name, query in metadata["databases"]["agingkb"]["queries"].items():
         page = httpx.get(f"{fixture_url}/agingkb/{name}", timeout=30)
+        if page.status_code == 403 and name in _history_only_queries(metadata):
+            continue
         assert page.status_code == 200, name
+        shown += 1
         assert html_lib.unescape(TAB_TITLE.search(page.text).group(1)).strip() == f"{query['title']} · agingkb", name
+    assert shown >= 10
 
 
 def test_sqlite_statistics_are_not_listed_among_the_tables(fixture_url, fixture_build):
@@ -89,6 +102,8 @@ def test_no_page_names_the_code(fixture_url, metadata):
     named = {}
     for path in reader_paths(metadata):
         response = httpx.get(fixture_url + path, timeout=30)
+        if response.status_code == 403 and path.rsplit("/", 1)[-1] in _history_only_queries(metadata):
+            continue  # not offered by a build without history
         assert response.status_code == 200, path
         found = set(INTERNAL.findall(visible_text(response.text)))
         if found:
