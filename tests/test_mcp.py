@@ -7,6 +7,7 @@ goes on serving."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import time
@@ -256,3 +257,30 @@ def test_bad_input_is_a_json_rpc_error_in_plain_words_and_the_server_goes_on(dat
         assert error.code == -32602 and words in error.message, error.message
         assert "pydantic" not in error.message
     assert call(datasette_url, "execute_sql", {"sql": "select count(*) as n from pages"}).structured_content["rows"]
+
+
+def test_an_mcp_query_holds_the_webs_expensive_slot_and_readers_still_answer(real_build, tmp_path):
+    """The gate is one per worker for the web and MCP: while an assistant's
+    slow query holds the only slot, another assistant's query is busy and a
+    browser's ?sql= gets 429, and a reader's row page answers at once."""
+    out, _ = real_build
+    limits = {"expensive_in_flight": 1, "expensive_queue": 0, "client_in_flight": 5, "client_rate": "1000/minute"}
+    with running_server(out / "agingkb.db", tmp_path / "server.log", workers=1, limits=limits) as url:
+
+        async def beside():
+            async with Client(url + "/-/mcp", mode="legacy") as first, Client(url + "/-/mcp", mode="legacy") as second:
+                slow = asyncio.create_task(first.call_tool("execute_sql", {"sql": HEAVY}))
+                await asyncio.sleep(1.0)  # the slow query now holds the only slot
+                busy = await second.call_tool("execute_sql", {"sql": "select 1"})
+                async with httpx.AsyncClient(timeout=10) as web:
+                    started = time.monotonic()
+                    reader = await web.get(url + f"/agingkb/pages/{tilde_encode(PAGE)}")
+                    read_in = time.monotonic() - started
+                    web_sql = await web.get(url + "/agingkb.json", params={"sql": "select 1"})
+                return await slow, busy, reader, read_in, web_sql
+
+        slow, busy, reader, read_in, web_sql = run_async(beside())
+    assert slow.structured_content["kind"] == "time-limit"
+    assert busy.is_error and busy.structured_content["kind"] == "busy"
+    assert web_sql.status_code == 429
+    assert reader.status_code == 200 and read_in < 1.0
