@@ -38,7 +38,7 @@ help:
 	@echo "make bench-scale  a 1x and a 10x wiki built in one run: time ratio, memory per 1x"
 	@echo "make bench-history  etl history over the wiki's 108 commits against one full build, in one run"
 	@echo "make bench-site  every reader page's p95 against select 1, and 50 clients against etl serve and one datasette process"
-	@echo "make bench-abuse  a reader's p95 beside 8 heavy-SQL clients and beside 8 download clients"
+	@echo "make bench-abuse  a reader's p95 beside 8 heavy-SQL clients, 8 heavy MCP clients and 8 download clients"
 	@echo "make bench-gold  the build's trials and trial outcomes against the hand-labelled gold sets, field by field"
 	@echo "make loadtest  50 concurrent clients against a served build; prints throughput and latency"
 	@echo "make publish build, check, validate, test, then release into dist/<version>/ and deploy"
@@ -161,7 +161,7 @@ bench-site: build
 	  else echo "error: make bench-site needs wrk; run: sudo apt-get install -y wrk" >&2; exit 2; fi; }
 	$(BIN)/python -m benchmarks.site_speed --db $(OUT)/agingkb.db
 
-# A reader beside 8 heavy-SQL clients, then beside 8 download clients.
+# A reader beside 8 heavy-SQL clients, 8 heavy MCP clients, then 8 download clients.
 bench-abuse: build
 	$(BIN)/python -m benchmarks.abuse --db $(OUT)/agingkb.db
 

@@ -14,12 +14,15 @@ Modules, by what a reader sees:
 - history.py: the history tables shown where the build has them, hidden where not;
 - downloads.py: whole-table downloads as static files;
 - site_search.py: /-/search, every full-text table searched at once;
+- mcp_server.py, mcp_tools.py: /-/mcp, the dataset for research assistants
+  (Model Context Protocol); llms_txt.py: /llms.txt and /llms-full.txt;
 - search_hints.py: search that never answers with an SQLite message;
 - table_cells.py: table and query cells drawn in one Python call;
 - assets.py: the site's CSS and scripts (static/).
 And by what keeps the site up:
 - middleware.py: the one ASGI wrapper, composing in a declared order
-  security.py (headers, no off-site redirect, SQLite limits),
+  the MCP transport's lifespan, security.py (headers, no off-site
+  redirect, SQLite limits, read-only SQL),
   search_hints.py's query rewriting, page_cache.py and admission.py;
 - workarounds.py: every change made to Datasette's own code;
 - serve.py, asgi.py: how the site is started (`etl serve`, the release).

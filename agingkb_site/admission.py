@@ -23,6 +23,9 @@ header believed; otherwise anyone could reset their own limit by setting it.
 The limits are declared once in agingkb_site/serve.py and arrive in
 AGINGKB_LIMITS; without it (plain `datasette serve`) there is no gate.
 `gate` is one layer of middleware.py's ASGI stack, not a hook of its own.
+The MCP endpoint (mcp_server.py) runs SQL inside one HTTP request that the
+layer cannot read, so each of its SQL tool calls enters the same per-worker
+`Admission` (`shared_admission`) as a web query does.
 """
 
 from __future__ import annotations
@@ -76,6 +79,7 @@ class Admission:
     """The per-process gate. Every method runs on the event loop thread."""
 
     def __init__(self, limits: dict):
+        self.proxy_header = (limits.get("proxy_client_header") or "").lower().encode() or None
         self.in_flight_limit = int(limits["expensive_in_flight"])
         self.queue_limit = int(limits["expensive_queue"])
         self.queue_wait = float(limits["queue_wait_seconds"])
@@ -87,6 +91,9 @@ class Admission:
         self.waiting = 0
         self.by_client: dict[str, int] = {}
         self._slot_freed: asyncio.Condition | None = None
+
+    def client(self, scope) -> str:
+        return client_of(scope, self.proxy_header)
 
     async def enter(self, client: str) -> None:
         if self.by_client.get(client, 0) >= self.client_in_flight_limit:
@@ -167,16 +174,22 @@ async def refuse(send, path: str, refusal: Refused) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+def shared_admission(datasette) -> Admission | None:
+    """The worker's one gate, for the web layer and the MCP tools alike; None
+    when no limits are declared (plain `datasette serve`)."""
+    if not hasattr(datasette, "_agingkb_admission"):
+        declared = os.environ.get("AGINGKB_LIMITS")
+        datasette._agingkb_admission = Admission(json.loads(declared)) if declared else None
+    return datasette._agingkb_admission
+
+
 def gate(datasette):
     """The ASGI layer: expensive requests admitted or refused with 429."""
-    declared = os.environ.get("AGINGKB_LIMITS")
-    if not declared:
+    admission = shared_admission(datasette)
+    if admission is None:
         return lambda app: app
-    limits = json.loads(declared)
-    proxy_header = (limits.get("proxy_client_header") or "").lower().encode() or None
 
     def wrap(app):
-        admission = Admission(limits)
         stored_queries: frozenset[str] | None = None
 
         async def admitted(scope, receive, send):
@@ -188,7 +201,7 @@ def gate(datasette):
             path = scope.get("path", "")
             if expensive_kind(path, scope.get("query_string", b"").decode("latin-1"), stored_queries) is None:
                 return await app(scope, receive, send)
-            client = client_of(scope, proxy_header)
+            client = admission.client(scope)
             try:
                 await admission.enter(client)
             except Refused as refusal:

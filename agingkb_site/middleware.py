@@ -10,18 +10,22 @@ both), and the order is the list below: nothing else decides it.
 
 The order kept is the one those four hooks had: security outermost, then
 search rewriting, then the page cache, then admission next to Datasette.
+Outside them all, the MCP endpoint's session manager (mcp_server.py) is
+started and stopped with the server's lifespan; requests pass it untouched.
 """
 
 from __future__ import annotations
 
 from datasette import hookimpl
 
-from . import admission, page_cache, search_hints, security
+from . import admission, mcp_server, page_cache, search_hints, security
 
 # Outermost first: a request passes down this list, its answer back up.
 # Each entry is (name, layer); layer(datasette) returns a function that
 # wraps an ASGI app.
 LAYERS = (
+    # Lifespan events only: the MCP transport runs from startup to shutdown.
+    ("mcp_lifespan", mcp_server.lifespan),
     # Security headers on every answer, the answers of the layers below
     # included (a 429 from the gate, a page replayed from the cache); a path
     # a browser would read as another host ends here as a 404.

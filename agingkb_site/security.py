@@ -1,6 +1,12 @@
 """Serve stage: safe serving.
 
 - A length limit on every SQLite connection, and no ATTACH whatever the SQL.
+- Arbitrary SQL that does not arrive through Datasette's own SQL page (the
+  MCP endpoint's execute_sql) is checked by `read_only_refusal`: Datasette's
+  rule for ?sql= (one SELECT or WITH, no PRAGMA statement), then by name what
+  an assistant may be talked into trying. The database is immutable and
+  opened read-only, so SQLite would refuse a write in any case; the check
+  answers with a sentence instead of an SQLite message.
 - Security headers on every response (the Content-Security-Policy allows
   the site's own files and the inline scripts Datasette's pages carry).
 - No redirect that leaves the site: a path that a browser would read as
@@ -12,9 +18,11 @@ The robots policy is datasette-block-robots, configured in data/site.yml.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from datasette import hookimpl
+from datasette.utils import InvalidSql, validate_sql_select
 from datasette.utils.asgi import Response
 
 # Longest string or blob any SQL may build: a query such as
@@ -35,6 +43,41 @@ _REPLACED = {name for name, _ in SECURITY_HEADERS}
 # browsers read as another host.
 OFF_SITE_PATHS = ("//", "/\\")
 OFF_SITE_RAW_PATHS = (b"//", b"/\\", b"/%5C", b"/%5c", b"/%2F", b"/%2f")
+
+
+# Comments, quoted strings and quoted names are blanked before the words
+# below are looked for, so a search for the word 'drop' is no DROP.
+SQL_QUOTED = re.compile(r"--[^\n]*|/\*.*?(?:\*/|$)|'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|\[[^\]]*\]|`[^`]*`", re.S)
+SQL_REFUSED = (
+    (re.compile(r"\b(?:attach|detach)\b", re.I), "ATTACH and DETACH are not allowed: this dataset is one database"),
+    (re.compile(r"\bload_extension\s*\(", re.I), "load_extension() is not allowed"),
+    (re.compile(r"\bpragma\b", re.I), "PRAGMA statements are not allowed"),
+    (
+        re.compile(
+            r"\b(?:insert|update|delete|replace\s+into|create|drop|alter|vacuum|reindex|analyze|begin|commit|"
+            r"rollback|savepoint|release)\b(?!\s*\()",
+            re.I,
+        ),
+        "the dataset is read-only: only SELECT (or WITH ... SELECT) queries run",
+    ),
+)
+
+
+def read_only_refusal(sql: str) -> str | None:
+    """Why `sql` may not run, in a sentence; None when it is one read-only query."""
+    if not sql.strip():
+        return "no SQL was given"
+    bare = SQL_QUOTED.sub(" ", sql)
+    if bare.strip().rstrip(";").count(";"):
+        return "one statement at a time: the SQL holds more than one"
+    for pattern, reason in SQL_REFUSED:
+        if pattern.search(bare):
+            return reason
+    try:
+        validate_sql_select(sql)
+    except InvalidSql as invalid:
+        return str(invalid)
+    return None
 
 
 @hookimpl

@@ -76,10 +76,12 @@ class Group:
     context_sql: str
     has_page: bool
     last_column: int  # the full-text index's last column: a page's body, a section's text, ...
+    has_source: bool = False  # source_path and source_line: the MCP search names them
 
-    def hits_sql(self) -> str:
+    def hits_sql(self, limit: int = HITS_PER_GROUP) -> str:
         keys = ", ".join(f"t.[{key}]" for key in self.keys)
         page = ", t.page as hit_page" if self.has_page else ""
+        page += ", t.source_path as hit_source_path, t.source_line as hit_source_line" if self.has_source else ""
         # The snippet from any column, and from the last (the long text):
         # a title that matches would otherwise be its own snippet.
         return (
@@ -87,7 +89,7 @@ class Group:
             f"snippet([{self.fts}], -1, char(2), char(3), '…', {SNIPPET_TOKENS}) as hit_best, "
             f"snippet([{self.fts}], {self.last_column}, char(2), char(3), '…', {SNIPPET_TOKENS}) as hit_last "
             f"from [{self.fts}] join [{self.table}] t on t.rowid = [{self.fts}].rowid "
-            f"where [{self.fts}] match :query order by [{self.fts}].rank limit {HITS_PER_GROUP}"
+            f"where [{self.fts}] match :query order by [{self.fts}].rank limit {int(limit)}"
         )
 
     def count_sql(self) -> str:
@@ -118,18 +120,26 @@ async def search_groups(datasette) -> list[Group]:
         title_sql, context_sql = HIT_SQL.get(name, (f"t.[{label}]" if label else f"t.[{keys[0]}]", "null"))
         # table_info, not Datasette's table_columns: it lists the index's hidden columns (rank, ...) too.
         indexed = (await database.execute(f"select name from pragma_table_info('{entry['fts_table']}')")).rows
-        has_page = "page" in entry.get("columns", {})
+        columns = entry.get("columns", {})
+        has_page, has_source = "page" in columns, "source_line" in columns
         title = entry.get("title", name)
-        groups.append(Group(name, title, entry["fts_table"], keys, title_sql, context_sql, has_page, len(indexed) - 1))
+        groups.append(
+            Group(name, title, entry["fts_table"], keys, title_sql, context_sql, has_page, len(indexed) - 1, has_source)
+        )
     datasette._agingkb_search_groups = groups
     return groups
 
 
-def snippet_html(text: str | None) -> Markup:
-    """A snippet as a reader sees it: links as their text, no footnote
-    references or emphasis marks, the text escaped, the matches marked."""
+def snippet_text(text: str | None) -> str:
+    """A snippet's words: links as their text, no footnote references or
+    emphasis marks, one line; FTS5's marks around the matches kept."""
     plain = TABLE_RULES.sub("|", MARKDOWN_NOISE.sub("", FOOTNOTE_REF.sub("", link_text(text or ""))))
-    escaped = str(escape(" ".join(plain.split())))
+    return " ".join(plain.split())
+
+
+def snippet_html(text: str | None) -> Markup:
+    """A snippet as a reader sees it: its words (snippet_text) escaped, the matches marked."""
+    escaped = str(escape(snippet_text(text)))
     marked = MARKED.sub(r"<mark>\1</mark>", escaped)
     return Markup(marked.replace(OPEN, "").replace(CLOSE, ""))
 

@@ -6,12 +6,15 @@ A reader browses a row page, a full-text search and the trials table in
 turn (20 s timeout per request) while, beside it:
   - nothing;
   - 8 clients loop a recursive query that only the time limit stops;
+  - 8 MCP clients (the `mcp` SDK's client, at /-/mcp) loop the same query
+    through the execute_sql tool;
   - 8 clients loop the streamed export of the largest table
     (`footnotes.csv?_stream=on&_size=max`);
   - 8 clients loop the same table's whole-file download, where the server
     has one (/-/downloads/).
 It prints the reader's p95 and failures, what the heavy clients got
-(answers by status, slowest answer), and the server's memory before and
+(answers by status, or for MCP by what the tool answered: ok, time-limit,
+busy; slowest answer), and the server's memory before and
 after, for the server as `etl serve` runs it and for one plain
 `datasette serve` process with the same settings, in the same run.
 Only 127.0.0.1 is requested; the servers are started here and stopped.
@@ -38,9 +41,11 @@ READER_PATHS = [
     "/agingkb/pages?_search=inflammation",
     "/agingkb/trials",
 ]
+MCP_PATH = "/-/mcp"
 SCENARIOS = {
     "nothing": None,
     "8 heavy SQL clients": "/agingkb.json?" + str(httpx.QueryParams({"sql": HEAVY_SQL})),
+    "8 heavy MCP clients": MCP_PATH,
     "8 streamed CSV clients": "/agingkb/footnotes.csv?_stream=on&_size=max",
     "8 whole-file CSV clients": "/-/downloads/footnotes.csv",
 }
@@ -89,10 +94,38 @@ async def heavy(url: str, path: str, seconds: float, tally: Tally) -> None:
                 await asyncio.sleep(0.2)  # a polite script; Retry-After asks for more
 
 
+def mcp_answer(result) -> str:
+    """What an MCP tool call came back as: ok, or the kind of error the tool said."""
+    if not result.is_error:
+        return "ok"
+    return (result.structured_content or {}).get("kind", "error")
+
+
+async def mcp_heavy(url: str, seconds: float, tally: Tally) -> None:
+    """One assistant looping the heavy query through the execute_sql tool, as
+    an MCP client does (the initialize handshake, then one POST per call)."""
+    from mcp import Client  # the site extra's SDK, imported where it is used
+
+    deadline = time.monotonic() + seconds
+    async with Client(url + MCP_PATH, mode="legacy", read_timeout_seconds=60) as client:
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            try:
+                status = mcp_answer(await client.call_tool("execute_sql", {"sql": HEAVY_SQL}))
+            except Exception:  # the SDK's transport and protocol errors alike: the call failed
+                status = "failed"
+            tally.latencies.append(time.perf_counter() - started)
+            tally.statuses[status] += 1
+            if status == "busy":
+                await asyncio.sleep(0.2)  # a polite assistant; the answer asks for more
+
+
 async def scenario(url: str, heavy_path: str | None, clients: int, seconds: float) -> tuple[Tally, Tally]:
     reading, heavies = Tally(), Tally()
     tasks = [reader(url, seconds, reading)]
-    if heavy_path:
+    if heavy_path == MCP_PATH:
+        tasks += [mcp_heavy(url, seconds, heavies) for _ in range(clients)]
+    elif heavy_path:
         tasks += [heavy(url, heavy_path, seconds, heavies) for _ in range(clients)]
     await asyncio.gather(*tasks)
     return reading, heavies
@@ -127,7 +160,7 @@ def run_server(db: Path, log: Path, plain: bool, clients: int, seconds: float) -
         pid = url.pid
         # "Before" is a server that has answered each kind of request once.
         with httpx.Client(timeout=30) as warm:
-            for path in READER_PATHS + [path for path in SCENARIOS.values() if path]:
+            for path in READER_PATHS + [path for path in SCENARIOS.values() if path and path != MCP_PATH]:
                 warm.get(url + path)
         time.sleep(1)
         for name, path in SCENARIOS.items():

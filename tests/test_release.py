@@ -26,7 +26,7 @@ from etl.release.dist import ReleaseError, make_release, verify_release
 from etl.release.site_wheel import build_site_wheel
 from etl.wiki.discover import file_sha256 as sha256
 
-from .conftest import BIN, FIXTURE_WIKI, ROOT, served
+from .conftest import BIN, FIXTURE_WIKI, ROOT, run_async, served
 
 
 @pytest.fixture(scope="module")
@@ -119,6 +119,13 @@ def test_the_release_carries_the_site_as_a_wheel(release):
     assert rebuilt.read_bytes() == wheel.read_bytes()
 
 
+async def mcp_tables(url: str) -> list[dict]:
+    from mcp import Client
+
+    async with Client(url + "/-/mcp", mode="legacy") as client:
+        return (await client.call_tool("list_tables", {})).structured_content["tables"]
+
+
 @pytest.mark.site  # runs the app's own uvicorn command
 def test_the_generated_app_serves_the_release(release, tmp_path):
     made, _ = release
@@ -197,6 +204,12 @@ def test_the_generated_app_serves_the_release(release, tmp_path):
         with zipfile.ZipFile(made.directory / "datapackage.zip") as archive:
             assert httpx.get(url + "/-/downloads/pages.csv").content == archive.read("pages.csv")
         assert httpx.get(url + "/-/settings.json").json()["max_returned_rows"] == 1000
+        # Research assistants reach the release too: the MCP endpoint and llms.txt.
+        assert "mcp==2.3.0" in dockerfile
+        listed = run_async(mcp_tables(url))
+        assert {table["table"]: table["rows"] for table in listed}["pages"] == pages
+        llms = httpx.get(url + "/llms.txt")
+        assert llms.status_code == 200 and f"- [pages]({url}/agingkb/pages)" in llms.text
     finally:
         process.terminate()
         process.wait(timeout=10)

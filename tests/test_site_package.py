@@ -78,8 +78,9 @@ def test_a_request_passes_the_layers_in_the_declared_order(monkeypatch):
         return spied
 
     declared = [name for name, _ in middleware.LAYERS]
-    # Today's order, kept from before the hooks were one: security outermost, admission innermost.
-    assert declared == ["security", "search_hints", "page_cache", "admission"]
+    # Today's order, kept from before the hooks were one: security outermost, admission innermost;
+    # outside them, the MCP transport's lifespan, which lets requests through untouched.
+    assert declared == ["mcp_lifespan", "security", "search_hints", "page_cache", "admission"]
     monkeypatch.setattr(middleware, "LAYERS", tuple((name, spy(name, layer)) for name, layer in middleware.LAYERS))
     response = get(Datasette(memory=True).app(), "/-/versions.json")
     assert response.status_code == 200 and "datasette" in response.json()

@@ -43,6 +43,8 @@ DEPLOY_PACKAGES = [
     "markdown-it-py==4.3.0",
     "mdit-py-plugins==0.7.0",
     "datasette-block-robots==1.1.1",
+    "mcp==2.3.0",
+    "jsonschema==4.26.0",
 ]
 RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md", "CHANGELOG.md")
 
