@@ -29,6 +29,7 @@ from datasette.utils import derive_named_parameters
 from datasette.utils.asgi import Request
 
 from .admission import shared_admission
+from .history import history_state
 from .names import DATABASE
 from .queries import RowUrls, cached_titles, fetch_rows
 from .search_hints import HOW_TO_SEARCH, fts_query
@@ -107,7 +108,10 @@ def declared_tables(datasette) -> dict[str, dict]:
 
 
 def stored_queries(datasette) -> dict[str, dict]:
-    return datasette.metadata("queries", database=DATABASE) or {}
+    """The stored queries the site offers: not those of empty history tables (history.py)."""
+    withheld = history_state(datasette).hidden_queries
+    queries = datasette.metadata("queries", database=DATABASE) or {}
+    return {name: query for name, query in queries.items() if name not in withheld}
 
 
 async def query_parameters(datasette, query: dict) -> list[str]:

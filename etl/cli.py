@@ -15,6 +15,7 @@ from .options import DEFAULT_MAX_PAGE_BYTES, BuildOptions
 from .pipeline.build import BuildError, build, build_report
 from .pipeline.cache import CACHE_DIR
 from .pipeline.check import check_wiki, codes_named, report_lines, selected
+from .pipeline.check_places import check_location, hook_cache_dir
 from .schema import load_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,7 +197,7 @@ def check_command(
         + [f"--ignore {','.join(ignore)}"] * bool(ignore)
         + [f"--min-severity {min_severity}"] * (min_severity != "warning")
     )
-    _print_report(output_format, diagnostics, hidden, filters, codes, _location(wiki_dir))
+    _print_report(output_format, diagnostics, hidden, filters, codes, check_location(wiki_dir))
     sys.exit(1 if any(d.severity == "error" for d in diagnostics) else 0)
 
 
@@ -206,46 +207,13 @@ def hook_main():
     as the wiki (a hook runs at the root of the checkout), keeping a page
     cache in the repository's git directory so that a commit after the first
     parses only the pages it changed. Any option of `etl check` may follow."""
-    cache = _hook_cache_dir()
+    cache = hook_cache_dir()
     defaults = ["--wiki", "."] + (["--cache-dir", str(cache)] if cache else [])
     check_command.main([*defaults, *sys.argv[1:]], prog_name="agingkb-check")
 
 
-def _hook_cache_dir() -> Path | None:
-    """GIT_DIR/agingkb-check-cache holding this checker version's entries
-    alone (each version of the code starts an empty cache), or None
-    outside a git checkout."""
-    import shutil
-    import subprocess
-
-    from .pipeline.cache import code_version
-
-    try:
-        git_dir = subprocess.run(
-            ["git", "rev-parse", "--git-common-dir"], capture_output=True, text=True, check=True
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    root = Path(git_dir) / "agingkb-check-cache"
-    current = code_version(BuildOptions().data_dir, DEFAULT_MAX_PAGE_BYTES)
-    for stale in (p for p in root.glob("*") if p.is_dir() and p.name != current):
-        shutil.rmtree(stale, ignore_errors=True)
-    root.mkdir(exist_ok=True)
-    return root
-
-
 def _names(values: tuple[str, ...]) -> list[str]:
     return [name.strip() for value in values for name in value.split(",") if name.strip()]
-
-
-def _location(wiki_dir: Path):
-    """A diagnostic's path as GitHub and SARIF readers want it: relative to
-    the directory etl runs in (a workflow's checkout) when the wiki is in it."""
-    try:
-        prefix = wiki_dir.resolve().relative_to(Path.cwd().resolve()).as_posix()
-    except ValueError:
-        prefix = "."
-    return (lambda d: d.path) if prefix == "." else (lambda d: f"{prefix}/{d.path}")
 
 
 def _print_report(output_format, diagnostics, hidden, filters, codes, location) -> None:

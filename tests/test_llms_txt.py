@@ -13,6 +13,8 @@ from ruamel.yaml import YAML
 
 from agingkb_site.serve import METADATA, SETTINGS, running_server
 
+from .test_mcp import declared_tables, offered_queries
+
 
 def metadata() -> dict:
     return YAML(typ="safe").load(METADATA.read_text(encoding="utf-8"))
@@ -53,9 +55,7 @@ def test_llms_txt_names_every_table_and_query_and_how_to_ask(datasette_url, real
     found = sections(text)
     assert {"Tables", "Stored queries", "How to query", "What the data does not say", "Optional"} <= set(found)
 
-    tables = {
-        name: entry for name, entry in declared["databases"]["agingkb"]["tables"].items() if not entry.get("hidden")
-    }
+    tables = declared_tables(real_db)
     linked = links(found["Tables"])
     assert list(linked) == list(tables)
     lines = {line.split("]", 1)[0][3:]: line for line in text.splitlines() if line.startswith("- [")}
@@ -64,7 +64,7 @@ def test_llms_txt_names_every_table_and_query_and_how_to_ask(datasette_url, real
         keys = [c[1] for c in sorted(real_db.execute(f"pragma table_info([{name}])"), key=lambda c: c[5]) if c[5]]
         rows = real_db.execute(f"select count(*) from [{name}]").fetchone()[0]
         assert f"key: {', '.join(keys)}" in lines[name] and f"({rows:,} row" in lines[name], name
-    assert list(links(found["Stored queries"])) == list(declared["databases"]["agingkb"]["queries"])
+    assert list(links(found["Stored queries"])) == list(offered_queries(real_db))
 
     how = links(found["How to query"])
     assert how["MCP endpoint"] == f"{datasette_url}/-/mcp"
@@ -76,7 +76,7 @@ def test_llms_txt_names_every_table_and_query_and_how_to_ask(datasette_url, real
         assert httpx.get(href, timeout=30).status_code in (200, 405), href
 
 
-def test_llms_full_txt_adds_every_column_with_its_description(datasette_url):
+def test_llms_full_txt_adds_every_column_with_its_description(datasette_url, real_db):
     full = httpx.get(datasette_url + "/llms-full.txt").text
     short = httpx.get(datasette_url + "/llms.txt").text
     assert full.startswith(short.split("## Optional")[0])
@@ -85,7 +85,7 @@ def test_llms_full_txt_adds_every_column_with_its_description(datasette_url):
     named = [
         columns[i + 1].content for i, token in enumerate(columns) if token.type == "heading_open" and token.tag == "h3"
     ]
-    assert named == [name for name, entry in tables.items() if not entry.get("hidden")]
+    assert named == list(declared_tables(real_db))
     for name in named:
         for column, description in tables[name]["columns"].items():
             assert f"- `{column}`: {' '.join(description.split())}" in full, (name, column)

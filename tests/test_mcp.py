@@ -20,7 +20,9 @@ from mcp import Client
 from mcp.shared.exceptions import MCPError
 from ruamel.yaml import YAML
 
+from agingkb_site.history import hidden_queries
 from agingkb_site.serve import METADATA, SETTINGS, running_server
+from etl.schema import load_schema
 
 from .conftest import run_async
 
@@ -47,9 +49,22 @@ def metadata() -> dict:
     return YAML(typ="safe").load(METADATA.read_text(encoding="utf-8"))
 
 
-def declared_tables() -> dict:
+def offered_queries(db) -> dict:
+    """The stored queries the site offers: not those reading only empty history tables."""
+    queries = metadata()["databases"]["agingkb"]["queries"]
+    history = [name for name, table in load_schema().tables.items() if table.kind == "history"]
+    empty = {name for name in history if not db.execute(f"select count(*) from [{name}]").fetchone()[0]}
+    withheld = hidden_queries(queries, history, empty)
+    return {name: query for name, query in queries.items() if name not in withheld}
+
+
+def declared_tables(db) -> dict:
+    """The tables metadata.yml shows, less the history tables a build without
+    history leaves empty (the site hides those: agingkb_site/history.py)."""
     tables = metadata()["databases"]["agingkb"]["tables"]
-    return {name: entry for name, entry in tables.items() if not entry.get("hidden")}
+    history = {name for name, table in load_schema().tables.items() if table.kind == "history"}
+    empty = {name for name in history if not db.execute(f"select count(*) from [{name}]").fetchone()[0]}
+    return {name: entry for name, entry in tables.items() if not entry.get("hidden") and name not in empty}
 
 
 def call(url: str, tool: str, arguments: dict, mode: str = "legacy"):
@@ -79,7 +94,7 @@ def named_parameters(sql: str) -> set[str]:
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])  # the initialize handshake, and 2026's discovery
-def test_initialize_lists_every_tool_with_its_parameters(datasette_url, mode):
+def test_initialize_lists_every_tool_with_its_parameters(datasette_url, real_db, mode):
     async def listing():
         async with Client(datasette_url + "/-/mcp", mode=mode) as client:
             return client.server_info, client.instructions, await client.list_tools()
@@ -88,13 +103,13 @@ def test_initialize_lists_every_tool_with_its_parameters(datasette_url, mode):
     assert server.name == "agingkb"
     assert "source_line" in instructions
     tools = {tool.name: tool for tool in listed.tools}
-    queries = metadata()["databases"]["agingkb"]["queries"]
+    queries = offered_queries(real_db)
     assert list(tools) == BUILTIN + list(queries)
     for name, query in queries.items():
         assert tools[name].description.startswith("Stored query: " + query["title"])
         assert set(tools[name].input_schema["properties"]) == named_parameters(query["sql"]), name
     assert all(tool.annotations.read_only_hint for tool in tools.values())
-    assert tools["get_schema"].input_schema["properties"]["table"]["enum"] == list(declared_tables())
+    assert tools["get_schema"].input_schema["properties"]["table"]["enum"] == list(declared_tables(real_db))
 
 
 def test_get_page_gives_every_row_about_the_page_with_its_file_and_line(datasette_url, real_db):
@@ -137,7 +152,7 @@ def test_a_page_that_does_not_exist_is_a_tool_error_naming_the_page_it_may_be(da
 
 def test_tables_schema_sql_and_a_stored_query_answer_from_the_build(datasette_url, real_db):
     tables = call(datasette_url, "list_tables", {}).structured_content["tables"]
-    declared = declared_tables()
+    declared = declared_tables(real_db)
     assert [table["table"] for table in tables] == list(declared)
     for table in tables:
         assert table["description"] == declared[table["table"]]["description"]
