@@ -9,7 +9,8 @@ This is the only asgi_wrapper of the site (tests/test_site_package.py checks
 both), and the order is the list below: nothing else decides it.
 
 The order kept is the one those four hooks had: security outermost, then
-search rewriting, then the page cache, then admission next to Datasette.
+search rewriting, then the page cache, then admission next to Datasette;
+CORS for the public data came later, just inside security.
 Outside them all, the MCP endpoint's session manager (mcp_server.py) is
 started and stopped with the server's lifespan; requests pass it untouched.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from datasette import hookimpl
 
-from . import admission, mcp_server, page_cache, search_hints, security
+from . import admission, cors, mcp_server, page_cache, search_hints, security
 
 # Outermost first: a request passes down this list, its answer back up.
 # Each entry is (name, layer); layer(datasette) returns a function that
@@ -30,6 +31,9 @@ LAYERS = (
     # included (a 429 from the gate, a page replayed from the cache); a path
     # a browser would read as another host ends here as a 404.
     ("security", security.guard),
+    # CORS on the public data (downloads, JSON, CSV, MCP), its preflight
+    # answered here; inside security, so those headers stay on every answer.
+    ("cors", cors.share),
     # Searches that cannot run are rewritten before anything below reads the
     # query string, and the hint for the reader is put in the scope.
     ("search_hints", search_hints.rewrite),

@@ -79,8 +79,9 @@ def test_a_request_passes_the_layers_in_the_declared_order(monkeypatch):
 
     declared = [name for name, _ in middleware.LAYERS]
     # Today's order, kept from before the hooks were one: security outermost, admission innermost;
-    # outside them, the MCP transport's lifespan, which lets requests through untouched.
-    assert declared == ["mcp_lifespan", "security", "search_hints", "page_cache", "admission"]
+    # outside them, the MCP transport's lifespan, which lets requests through untouched; CORS just
+    # inside security.
+    assert declared == ["mcp_lifespan", "security", "cors", "search_hints", "page_cache", "admission"]
     monkeypatch.setattr(middleware, "LAYERS", tuple((name, spy(name, layer)) for name, layer in middleware.LAYERS))
     response = get(Datasette(memory=True).app(), "/-/versions.json")
     assert response.status_code == 200 and "datasette" in response.json()
@@ -89,13 +90,16 @@ def test_a_request_passes_the_layers_in_the_declared_order(monkeypatch):
 
 def test_security_headers_wrap_the_answers_of_the_inner_layers(monkeypatch):
     """A 429 from the admission gate, the innermost layer, carries the
-    headers the outermost layer adds."""
+    headers the outer layers add: security's, and CORS on a JSON answer, so
+    a page on another site can read the refusal and its Retry-After."""
     closed = {**serve.LIMITS, "expensive_in_flight": 0, "expensive_queue": 0}
     monkeypatch.setenv("AGINGKB_LIMITS", json.dumps(closed))
     response = get(Datasette(memory=True).app(), "/agingkb.json?sql=select+1")
     assert response.status_code == 429 and response.json()["status"] == 429
     assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
     assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["access-control-allow-origin"] == "*"
+    assert "Retry-After" in response.headers["access-control-expose-headers"]
 
 
 def test_the_workarounds_apply_to_the_datasette_they_were_written_for(monkeypatch):
