@@ -2,7 +2,8 @@
 
 /-/downloads/<table>.csv, /-/downloads/datapackage.json,
 /-/downloads/datapackage.zip and /-/downloads/agingkb.db are the build's own
-validated files, read from disk in chunks: no SQL thread, no CSV rendering.
+validated files (listed with size, rows and SHA-256 at /-/downloads/),
+read from disk in chunks: no SQL thread, no CSV rendering.
 Only the names declared here are served (the package's resources, its
 descriptor, the zip and the database), so no request names any other file.
 
@@ -203,6 +204,39 @@ def startup(datasette):
     return open_all
 
 
+FORMATS = {".csv": "CSV", ".json": "JSON", ".zip": "ZIP", ".db": "SQLite"}
+
+
+async def index_rows(datasette) -> list[dict]:
+    """Every served file for the index page: size, rows (a table's CSV:
+    the table's row count, taken once like the home page's), SHA-256 (the
+    ETag, hashed at startup) and format, tables after the package files."""
+    table_counts = await datasette.get_database(DATABASE).table_counts(limit=60 * 60 * 1000)
+    rows = []
+    for name, download in downloads(datasette).items():
+        table = name.removesuffix(".csv") if name.endswith(".csv") else None
+        rows.append(
+            {
+                "name": name,
+                "url": PREFIX + name,
+                "what": HOME_DOWNLOADS.get(name) or f"the {table} table",
+                "table_url": datasette.urls.table(DATABASE, table) if table in table_counts else None,
+                "format": FORMATS[Path(name).suffix],
+                "bytes": download.size,
+                "size": human_size(download.size),
+                "rows": table_counts.get(table) if table else None,
+                "sha256": download.etag.strip('"'),
+            }
+        )
+    return sorted(rows, key=lambda row: (row["rows"] is not None, row["name"]))
+
+
+async def index_view(request, datasette):
+    await datasette.ensure_permissions(request.actor, ["view-instance"])
+    context = {"files": await index_rows(datasette)}
+    return Response.html(await datasette.render_template("downloads.html", context, request=request))
+
+
 @hookimpl
 def register_routes():
     async def download_view(request, send, receive, datasette):
@@ -213,10 +247,10 @@ def register_routes():
             return Response.text("Not found", status=404)
         await serve_download(download, request, send, receive, datasette.setting("default_cache_ttl"))
 
-    # Everything under the prefix comes here, so any name that is not
+    # The index first; everything else under the prefix comes here, so any name that is not
     # declared (a dot segment, an encoded slash, a subdirectory) is this
     # plugin's plain 404.
-    return [(r"^/-/downloads/(?P<name>.*)$", download_view)]
+    return [(r"^/-/downloads/$", index_view), (r"^/-/downloads/(?P<name>.*)$", download_view)]
 
 
 def download_info(datasette, name: str, what: str = "") -> dict | None:

@@ -54,6 +54,7 @@ def reader_pages(db) -> dict[str, str]:
         "charts": "/-/charts",
         "search": "/-/search?q=anakinra",
         "search-help": "/-/search",
+        "downloads": "/-/downloads/",
         "stored-query": "/agingkb/gap_board?tag=gap%2Fneeds-replication&type=",
     }
 
@@ -76,6 +77,7 @@ PAGE_NAMES = [
     "charts",
     "search",
     "search-help",
+    "downloads",
     "stored-query",
 ]
 
