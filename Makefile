@@ -132,7 +132,8 @@ fuzz: install
 	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/test_fuzz.py tests/test_numbers.py tests/test_trial_properties.py
 
 # Build, check (errors stop it), validate, test, then release and deploy.
-publish: install
+# It runs every test, so it installs what `make test` installs (a browser, axe-core).
+publish: install browser $(AXE)
 	$(require_wiki)
 	$(BIN)/etl build --wiki "$(WIKI)" --out $(OUT) $(UPSTREAM_FLAG) --previous "$(PREVIOUS)"
 	$(BIN)/etl check --wiki "$(WIKI)" > $(OUT)/check.txt

@@ -51,3 +51,18 @@ def test_the_check_recognises_build_outputs():
         "dist/0.2.0/agingkb.db",
         ".venv/bin/python",
     ]
+
+
+def make_prerequisites(target: str) -> list[str]:
+    """A Makefile target's prerequisites as make itself reads them (`make -p`)."""
+    database = subprocess.run(
+        ["make", "-pnq", "-C", str(ROOT), "help"], capture_output=True, text=True, check=False
+    ).stdout
+    line = next(line for line in database.splitlines() if line.startswith(f"{target}:"))
+    return line.split(":", 1)[1].split()
+
+
+def test_publish_installs_what_its_tests_need_as_make_test_does():
+    # `make publish` runs every test: on a clone where `make test` has not
+    # run, it must install the browser and axe-core itself.
+    assert set(make_prerequisites("test")) <= set(make_prerequisites("publish"))
