@@ -29,14 +29,19 @@ _wiki_option = click.option(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Wiki checkout (or any directory of pages in its format).",
 )
-_out_option = click.option(
-    "--out",
-    "out_dir",
-    default="build",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Output directory.",
-)
+
+
+def _out_option(help_text: str = "Output directory."):
+    return click.option(
+        "--out",
+        "out_dir",
+        default="build",
+        show_default=True,
+        type=click.Path(file_okay=False, path_type=Path),
+        help=help_text,
+    )
+
+
 _jobs_option = click.option(
     "--jobs", type=click.IntRange(min=1), default=None, help="Parser processes (default: all cores)."
 )
@@ -57,7 +62,7 @@ def cli():
 
 @cli.command("build")
 @_wiki_option
-@_out_option
+@_out_option()
 @click.option(
     "--upstream-commit",
     help="Upstream wiki commit the input corresponds to. Recorded as declared, not verified, unless the wiki is a "
@@ -241,14 +246,9 @@ def _print_report(output_format, diagnostics, hidden, filters, codes, location) 
 @cli.command("diff")
 @click.argument("old", required=False)
 @click.argument("new", required=False)
-@click.option(
-    "--out",
-    "out_dir",
-    default="build",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Build directory whose last two builds OLD and NEW default to: OUT/previous (the build before the last, "
-    "which `etl build` keeps) and OUT.",
+@_out_option(
+    "Build directory whose last two builds OLD and NEW default to: OUT/previous (the build before the last, "
+    "which `etl build` keeps) and OUT."
 )
 @click.option(
     "--wiki",
@@ -338,7 +338,7 @@ def diff_command(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="A git checkout of the wiki, with nothing uncommitted.",
 )
-@_out_option
+@_out_option()
 @click.option("--since", help="Start from this revision: it is the baseline, and the commits after it are compared.")
 @click.option(
     "--hold-blocked",
@@ -437,14 +437,7 @@ def serve_command(db, host, port, workers):
 
 
 @cli.command("release")
-@click.option(
-    "--out",
-    "out_dir",
-    default="build",
-    show_default=True,
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Build directory to release.",
-)
+@_out_option("Build directory to release.")
 @click.option(
     "--dist",
     "dist_dir",

@@ -7,7 +7,7 @@ from __future__ import annotations
 from etl.corpus.intervention_names import InterventionNames, page_names
 from etl.wiki.trial_names import development_code, drugs_named
 
-from .test_trial_entities import STATINS
+from .test_trial_entities import STATINS, trials_by_work
 
 
 def _names() -> InterventionNames:
@@ -68,7 +68,7 @@ def test_a_drug_without_a_page_is_read_by_its_stem_or_its_code():
 
 def test_a_build_reads_what_a_record_names_as_tested(entities):
     db, _ = entities
-    trials = {row["work"]: row for row in db.execute("select * from trials where work like 'doi:10.5555/demo.%'")}
+    trials = trials_by_work(db)
     assert {
         work: (trials[work]["intervention"], trials[work]["intervention_page"], trials[work]["intervention_origin"])
         for work in ("doi:10.5555/demo.lambda", "doi:10.5555/demo.mu", "doi:10.5555/demo.nu")

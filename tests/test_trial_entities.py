@@ -288,12 +288,14 @@ def test_one_name_on_two_pages_is_one_trial_unless_what_they_state_differs(entit
     )
 
 
+def trials_by_work(db) -> dict:
+    """The fixture wiki's trials keyed by the work that reports them."""
+    return {row["work"]: row for row in db.execute("select * from trials where work like 'doi:10.5555/demo.%'")}
+
+
 def test_a_trial_record_naming_no_species_is_a_trial_in_people_but_an_animal_experiment_is_not(entities):
     db, _ = entities
-    species = {
-        row["work"]: (row["species"], row["species_origin"])
-        for row in db.execute("select work, species, species_origin from trials where work like 'doi:10.5555/demo.%'")
-    }
+    species = {work: (row["species"], row["species_origin"]) for work, row in trials_by_work(db).items()}
     assert species["doi:10.5555/demo.tau"] == ("human", "design")
     assert species["doi:10.5555/demo.upsilon"] == (None, None)
 
@@ -312,8 +314,8 @@ def test_the_people_a_trial_enrolled_are_the_earliest_group_words_longest_first(
 def test_a_trial_in_people_has_its_population_group_and_a_trial_in_animals_none(entities):
     db, _ = entities
     rows = {
-        r["work"]: (r["species"], r["population_group"], r["population_written"], r["population_group_origin"])
-        for r in db.execute("select * from trials where work like 'doi:10.5555/demo.%'")
+        work: (r["species"], r["population_group"], r["population_written"], r["population_group_origin"])
+        for work, r in trials_by_work(db).items()
     }
     assert rows["doi:10.5555/demo.mu"] == ("human", "adults", "adults", "stated")
     assert rows["doi:10.5555/demo.upsilon"] == (None, None, None, None)

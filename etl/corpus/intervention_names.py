@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from ..rows.trial_mentions import INTERVENTION_FOLDERS
-from ..wiki.trial_names import development_code, drugs_named
+from ..wiki.trial_names import development_code, drugs_named, slug_words
 
 PARENTHETICAL = re.compile(r"\s*\(([^()]*)\)")
 # Two letters name too many things to be read as an intervention ('IF', 'PA', 'MR').
@@ -43,7 +43,7 @@ class NamedIntervention:
 def page_names(page: str, title: str | None, aliases: tuple[str, ...]) -> list[str]:
     """What a page is called: its title without and within its
     parentheses, its slug as words, its aliases."""
-    names = [page.rsplit("/", 1)[-1].replace("-", " ")]
+    names = [slug_words(page)]
     if title:
         names.append(PARENTHETICAL.sub("", title).strip())
         # '(SS-31)', '(Vitamin C)', '(Tinosorb S, BEMT)' are other names;
@@ -56,7 +56,7 @@ def page_names(page: str, title: str | None, aliases: tuple[str, ...]) -> list[s
 
 def display_name(title: str | None, page: str) -> str:
     """The name a page goes by, without what its title adds in parentheses."""
-    return PARENTHETICAL.sub("", title or "").strip() or page.rsplit("/", 1)[-1].replace("-", " ")
+    return PARENTHETICAL.sub("", title or "").strip() or slug_words(page)
 
 
 class InterventionNames:
@@ -88,7 +88,7 @@ class InterventionNames:
         pages = self._pages_of.get(_fold(name), set())
         if len(pages) == 1:
             return next(iter(pages))
-        own = [page for page in pages if _fold(page.rsplit("/", 1)[-1].replace("-", " ")) == _fold(name)]
+        own = [page for page in pages if _fold(slug_words(page)) == _fold(name)]
         return own[0] if len(own) == 1 else None
 
     def find(self, text: str) -> list[NamedIntervention]:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..wiki.parse import ParsedPage
 from ..wiki.syntax import WIKILINK_VALUE
-from ..wiki.trial_names import find_species
+from ..wiki.trial_names import find_species, slug_words
 from ..wiki.trial_outcomes import Outcome, read_outcome
 from ..wiki.trial_tables import header_meaning, is_key_value_table, is_trial_table, read_key_value_table, read_table_row
 from ..wiki.trials import ACRONYM, Facts, design_facts, find_duration, split_clauses
@@ -96,11 +96,11 @@ def _frontmatter_facts(parsed: ParsedPage, index, value) -> Facts:
         name = (match.group(1) if match else str(target)).strip()
         if name and (resolved := index.resolve(name, parsed.page)):
             facts.set("intervention_page", resolved)
-            facts.set("intervention", name.rsplit("/", 1)[-1].replace("-", " "))
+            facts.set("intervention", slug_words(name))
             break
         named.append(name)
     if named and named[0]:
-        facts.set("intervention", named[0].rsplit("/", 1)[-1].replace("-", " "))
+        facts.set("intervention", slug_words(named[0]))
     return facts
 
 

@@ -348,3 +348,8 @@ def development_code(text: str) -> str | None:
     """The first development code a text names ('AZD4017', 'KT-474')."""
     match = DEVELOPMENT_CODE.search(text or "")
     return match.group(0) if match else None
+
+
+def slug_words(page: str) -> str:
+    """A page id's last part as words: 'molecules/compounds/vitamin-d' -> 'vitamin d'."""
+    return page.rsplit("/", 1)[-1].replace("-", " ")
