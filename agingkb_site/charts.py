@@ -16,6 +16,7 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from .assets import static_url
+from .feed import PATH as FEED_PATH
 from .names import DATABASE
 
 PALETTE = ["#1f5f99", "#d9822b", "#3d9970", "#b03a2e", "#7d3c98", "#8d8d8d", "#c9a227", "#17a2b8"]
@@ -142,9 +143,10 @@ def chart_section(title: str, about_html: str, sql_link: str, svg: str) -> str:
     )
 
 
-async def picture(datasette, request, body: str, title: str) -> Response:
-    """A page of pictures (templates/picture.html) with the charts' style."""
-    context = {"body_html": body, "stylesheet": static_url(datasette, STYLESHEET), "page_title": title}
+async def picture(datasette, request, body: str, title: str, feed: str | None = None) -> Response:
+    """A page of pictures (templates/picture.html) with the charts' style,
+    and the Atom feed it is also offered as, if any."""
+    context = {"body_html": body, "stylesheet": static_url(datasette, STYLESHEET), "page_title": title, "feed": feed}
     return Response.html(await datasette.render_template("picture.html", context, request=request))
 
 
@@ -233,6 +235,12 @@ NO_HISTORY = (
     "records what changed since the release before it; the site then shows it here.</p>"
 )
 
+# The same news as an Atom feed (feed.py), per commit and per release.
+FEED_LINK = (
+    f'<p class="feed">Follow it in a feed reader: <a href="{FEED_PATH}" type="application/atom+xml">'
+    "the Atom feed of what changed</a>, an entry per commit and per release.</p>"
+)
+
 
 def _week_link(table: str, filters: dict):
     return lambda week, series: (table, {**filters, **_week_filter(table, week)})
@@ -271,7 +279,7 @@ async def what_changed(datasette, request):
     commits = (await database.execute("select count(*), min(day), max(day) from commits")).first()
     changes = (await database.execute("select count(*), count(commit_hash) from changes")).first()
     if not commits[0] and not changes[0]:
-        return await picture(datasette, request, NO_HISTORY, "What changed")
+        return await picture(datasette, request, NO_HISTORY + FEED_LINK, "What changed", FEED_PATH)
     sections = []
     if commits[0]:
         intro = (
@@ -293,13 +301,13 @@ async def what_changed(datasette, request):
         listed = "Changes since the previous release"
     items = [change_item(base, *row) for row in (await database.execute(LATEST_SQL, [LATEST])).rows]
     body = (
-        f"<h1>What changed</h1><p>{intro}</p>"
+        f"<h1>What changed</h1><p>{intro}</p>{FEED_LINK}"
         + "".join(sections)
         + f"<section><h2>{listed}</h2><p>The newest {len(items)} changes "
         "(section texts left out; they change with every edit in them).</p>"
         + f'<ol class="latest-changes" reversed>{"".join(items)}</ol></section>'
     )
-    return await picture(datasette, request, body, "What changed")
+    return await picture(datasette, request, body, "What changed", FEED_PATH)
 
 
 def _week_filter(table: str, monday: str) -> dict:

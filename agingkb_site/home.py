@@ -12,9 +12,15 @@ name with another plugin's unless that one is never rendered.
 
 from __future__ import annotations
 
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from .downloads import downloads
 from .history import history_state
 from .names import DATABASE
 
@@ -68,4 +74,59 @@ async def home_facts(datasette) -> dict:
     # The dataset version travels in the database itself (etl/version.py), so
     # a local server and a deployed app show the same string.
     version = snapshot["dataset_version"] if snapshot else "unknown"
-    return {"version": version, "snapshot": dict(snapshot) if snapshot else {}, "counts": counts}
+    facts = dict(snapshot) if snapshot else {}
+    return {"version": version, "snapshot": facts, "counts": counts, "cite": citation(datasette, version, facts)}
+
+
+def served_descriptor(datasette) -> dict:
+    """The package descriptor /-/downloads/ serves (the build's
+    datapackage.json), read once; {} when the site serves no package."""
+    known = getattr(datasette, "_agingkb_descriptor", None)
+    if known is None:
+        download = downloads(datasette).get("datapackage.json")
+        known = json.loads(os.pread(download.descriptor, download.size, 0)) if download is not None else {}
+        datasette._agingkb_descriptor = known
+    return known
+
+
+def dataset_created(datasette) -> str:
+    """When the served dataset was built: the `created` time its package
+    descriptor states, else the time the database file was last written."""
+    created = served_descriptor(datasette).get("created")
+    if created:
+        return created
+    path = Path(datasette.get_database(DATABASE).path)
+    return datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0).isoformat()
+
+
+def citation(datasette, version: str, snapshot: dict) -> dict:
+    """How to cite the served dataset: its authors and DOI as data/site.yml
+    declares them (plugins.citation, as each release's CITATION.cff), the
+    package's title, the version and the year it was built."""
+    declared = datasette.plugin_config("citation") or {}
+    authors = declared.get("authors") or []
+    title = served_descriptor(datasette).get("title") or "agingkb"
+    year = dataset_created(datasette)[:4]
+    doi = str(declared.get("doi") or "").strip()
+    short = ", ".join(
+        f"{a['family-names']} {''.join(part[0] for part in a.get('given-names', '').split())}".strip()
+        if a.get("family-names")
+        else a.get("name", "")
+        for a in authors
+    )
+    bibtex_authors = " and ".join(
+        f"{a['family-names']}, {a.get('given-names', '')}".rstrip(", ") if a.get("family-names") else f"{{{a['name']}}}"
+        for a in authors
+    )
+    fields = [
+        ("author", bibtex_authors),
+        ("title", title),
+        ("year", year),
+        ("version", version),
+        ("note", f"Dataset, snapshot {snapshot.get('snapshot', '')} of the aging wiki. CC BY 4.0"),
+        ("url", snapshot.get("upstream_repository") or ""),
+        ("doi", doi),
+    ]
+    key = "agingkb" + year + "_" + version.split("+")[0].replace(".", "_")
+    bibtex = f"@misc{{{key},\n" + "".join(f"  {name} = {{{value}}},\n" for name, value in fields if value) + "}"
+    return {"authors": short, "title": title, "year": year, "doi": doi, "bibtex": bibtex}

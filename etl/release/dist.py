@@ -1,6 +1,6 @@
 """Release stage: turn a good build into dist/<version>/ (the SQLite file,
-the data package as a zip, CITATION.cff, release notes, SHA256SUMS), verify
-it, then deploy it with `datasette publish fly`, or, without Fly
+the data package as a zip, CITATION.cff and .zenodo.json (citation.py),
+release notes, SHA256SUMS), verify it, then deploy it with `datasette publish fly`, or, without Fly
 credentials, write the deployable app into dist/<version>/app/.
 
 The release directory is written under a temporary name and renamed into
@@ -20,11 +20,7 @@ import subprocess
 import tempfile
 import zipfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from io import StringIO
 from pathlib import Path
-
-from ruamel.yaml import YAML
 
 from agingkb_site.serve import METADATA, SETTINGS, app_environment, datasette_executable
 
@@ -32,6 +28,7 @@ from ..output.archive import ZIP_NAME
 from ..output.validation import validate_package
 from ..wiki.discover import file_sha256
 from ..wiki.provenance import commit_statement
+from .citation import CitationError, citation_cff, citation_facts, zenodo_json
 from .site_wheel import build_site_wheel, wheel_name
 
 # Packages the deployed app installs, pinned like pyproject.toml pins them.
@@ -46,7 +43,7 @@ DEPLOY_PACKAGES = [
     "mcp==2.3.0",
     "jsonschema==4.26.0",
 ]
-RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", "RELEASE_NOTES.md", "CHANGELOG.md")
+RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", ".zenodo.json", "RELEASE_NOTES.md", "CHANGELOG.md")
 
 
 class ReleaseError(Exception):
@@ -71,44 +68,6 @@ def release_version(package_dir: Path, summary: dict) -> str:
             f"{summary['snapshot'].get('dataset_version')!r}; rebuild with `etl build`"
         )
     return version
-
-
-def release_date() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    moment = datetime.fromtimestamp(int(epoch), UTC) if epoch else datetime.now(UTC)
-    return moment.date().isoformat()
-
-
-def citation_cff(version: str, summary: dict) -> str:
-    snapshot = summary["snapshot"]
-    # The full commit, and whether anything checked it (etl/wiki/provenance.py).
-    commit = commit_statement(snapshot, digits=40)
-    data = {
-        "cff-version": "1.2.0",
-        "message": "If you use this dataset, please cite it as below.",
-        "type": "dataset",
-        "title": "agingkb: the aging wiki as data",
-        "abstract": "The aging wiki, a knowledge base on the biology of aging, published as a validated "
-        "Frictionless data package and SQLite database.",
-        "version": version,
-        "date-released": release_date(),
-        "license": "CC-BY-4.0",
-        "authors": [{"family-names": "Adams", "given-names": "Joey"}],
-        "repository": snapshot.get("upstream_repository") or "",
-        "keywords": ["aging", "knowledge base", "clinical trials", "frictionless data package", "datasette"],
-        "identifiers": [
-            {
-                "type": "other",
-                "value": snapshot["snapshot"],
-                "description": "Snapshot of the wiki the release was built from" + (f" ({commit})" if commit else ""),
-            }
-        ],
-    }
-    yaml = YAML()
-    yaml.default_flow_style = False
-    stream = StringIO()
-    yaml.dump(data, stream)
-    return stream.getvalue()
 
 
 def release_notes(version: str, summary: dict, checksums: dict[str, str]) -> str:
@@ -293,7 +252,8 @@ def make_release(
             else None
         )
         changes_md = changelog(version, package_dir, compared, summary)
-    except (VersionError, SnapshotError) as error:
+        citation_facts()  # a citation declaration that cannot be written stops the release here
+    except (VersionError, SnapshotError, CitationError) as error:
         raise ReleaseError(str(error)) from None
     target = dist_dir / version
     dist_dir.mkdir(parents=True, exist_ok=True)
@@ -302,10 +262,11 @@ def make_release(
         shutil.copyfile(database, staging / "agingkb.db")
         shutil.copyfile(package_zip, staging / ZIP_NAME)  # the build's deterministic zip of the validated package
         (staging / "CITATION.cff").write_text(citation_cff(version, summary), encoding="utf-8")
+        (staging / ".zenodo.json").write_text(zenodo_json(version, summary), encoding="utf-8")
         (staging / "CHANGELOG.md").write_text(changes_md, encoding="utf-8")
         checksums = {
             name: file_sha256(staging / name)
-            for name in ("agingkb.db", "datapackage.zip", "CITATION.cff", "CHANGELOG.md")
+            for name in ("agingkb.db", "datapackage.zip", "CITATION.cff", ".zenodo.json", "CHANGELOG.md")
         }
         (staging / "RELEASE_NOTES.md").write_text(release_notes(version, summary, checksums), encoding="utf-8")
         checksums["RELEASE_NOTES.md"] = file_sha256(staging / "RELEASE_NOTES.md")
