@@ -24,7 +24,7 @@ WIKI := $(DEFAULT_WIKI)
 UPSTREAM_FLAG := --upstream-commit $(UPSTREAM_COMMIT)$(if $(VERIFY_AGAINST), --verify-against "$(VERIFY_AGAINST)")
 endif
 
-.PHONY: install browser axe wiki build check serve test test-unit fuzz loadtest history bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help bench-gold
+.PHONY: install browser axe cffconvert wiki build check serve test test-unit fuzz loadtest history bench bench-scale bench-history bench-site bench-abuse publish clean metadata docs help bench-gold
 
 help:
 	@echo "make serve   build, then serve on http://127.0.0.1:$(PORT)/ (make history serve: with the wiki's history)"
@@ -80,6 +80,15 @@ $(AXE): package.json package-lock.json
 
 axe: $(AXE)
 
+# cffconvert, which validates CITATION.cff (tests/test_citation.py), in a venv of its
+# own: cffconvert 2.0.0 pins jsonschema 3 and the site pins jsonschema 4.26.0.
+CFFCONVERT := .venv-cff/bin/cffconvert
+$(CFFCONVERT):
+	$(PYTHON) -m venv .venv-cff
+	.venv-cff/bin/pip install --quiet cffconvert==2.0.0
+
+cffconvert: $(CFFCONVERT)
+
 wiki:
 	test -d data/aging_wiki/.git || git clone --quiet $(UPSTREAM_REPO) data/aging_wiki
 	git -C data/aging_wiki checkout --quiet $(UPSTREAM_COMMIT)
@@ -118,13 +127,13 @@ serve: $(SERVE_BUILD)
 
 # Lint and formatting first (ruff, pinned in the test extra), then every
 # tier of tests: unit, wiki, site and browser (tests/conftest.py marks them).
-test: install browser $(AXE)
+test: install browser $(AXE) $(CFFCONVERT)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 # The unit tier alone: no real wiki, no server, no browser.
-test-unit: install
+test-unit: install $(CFFCONVERT)
 	$(BIN)/pytest -m unit
 
 # Property-based tests with many more examples than `make test` runs.
@@ -133,7 +142,7 @@ fuzz: install
 
 # Build, check (errors stop it), validate, test, then release and deploy.
 # It runs every test, so it installs what `make test` installs (a browser, axe-core).
-publish: install browser $(AXE)
+publish: install browser $(AXE) $(CFFCONVERT)
 	$(require_wiki)
 	$(BIN)/etl build --wiki "$(WIKI)" --out $(OUT) $(UPSTREAM_FLAG) --previous "$(PREVIOUS)"
 	$(BIN)/etl check --wiki "$(WIKI)" > $(OUT)/check.txt

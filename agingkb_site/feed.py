@@ -41,8 +41,8 @@ FEED_COMMITS = 100  # the newest commits; the history tables hold them all
 TAG_DATE = "2026"  # the tag: URIs' date (RFC 4151): fixed, so that ids never change
 
 COMMITS_SQL = (
-    "select hash, upstream_commit, date, subject, author, status, gaps_opened, gaps_closed, gaps_changed, "
-    "pages_held from commits order by seq desc limit ?"
+    "select hash, upstream_commit, date, subject, author, status, pages_changed, gaps_opened, gaps_closed, "
+    "gaps_changed, pages_held from commits order by seq desc limit ?"
 )
 NEWEST = "(select hash from commits order by seq desc limit :limit)"
 PAGES_SQL = (
@@ -108,6 +108,12 @@ def commit_lines(base: str, commit: dict, pages: tuple[int, int], grades: int, v
     """What one commit changed, a line per measure, each linked to its rows."""
     scope = {"commit_hash": commit["hash"]}
     lines = [
+        count_line(
+            commit["pages_changed"],
+            "page with rows changed",
+            "pages with rows changed",
+            table_url(base, "page_history", scope),
+        ),
         count_line(
             pages[0], "page added", "pages added", table_url(base, "page_history", {**scope, "change": "added"})
         ),

@@ -7,9 +7,11 @@ import shutil
 import sqlite3
 import subprocess
 
+import feedparser
 import httpx
 import pytest
 
+from agingkb_site.feed import FEED_COMMITS
 from benchmarks.compare_builds import differences
 from etl.options import BuildOptions
 from etl.pipeline.build import build
@@ -19,6 +21,7 @@ from etl.wiki.revisions import Tree
 
 from .conftest import BIN, FIXTURE_WIKI, REAL_WIKI, ROOT, git, served
 from .test_accessibility import BLOCKING, _axe_violations, describe
+from .test_feed import check_commit_entries
 
 KINASE = "molecules/proteins/demo-kinase.md"
 PAGE = "molecules/proteins/demo-kinase"
@@ -402,6 +405,17 @@ def test_a_page_row_shows_the_commits_that_touched_it(history_url):
         "gaps</a> · stub · #stub — Seeded as a structural anchor for the [[immune-system]]; "
         "not yet written out. · removed" in html
     )
+
+
+def test_the_feed_of_the_real_history(history_url, real_history):
+    """/-/changes.atom on the wiki's 108 commits: the newest 100 and the
+    release, each commit's counts equal to the history tables'."""
+    out, _ = real_history
+    feed = feedparser.parse(httpx.get(history_url + "/-/changes.atom", timeout=60).content)
+    assert feed.bozo == 0, feed.get("bozo_exception")
+    assert check_commit_entries(feed, out / "agingkb.db") == FEED_COMMITS == len(feed.entries) - 1
+    newest = rows(out / "agingkb.db", "select upstream_commit from commits order by seq desc limit 1")[0]
+    assert feed.entries[1].id.endswith("/commit/" + newest["upstream_commit"])  # after the release, built later
 
 
 def test_the_history_pages_pass_axe(browser, history_url):
