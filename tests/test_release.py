@@ -51,6 +51,7 @@ def test_release_directory_is_complete_and_verified(release):
         "agingkb.db",
         "datapackage.zip",
         "CITATION.cff",
+        ".zenodo.json",
         "RELEASE_NOTES.md",
         "CHANGELOG.md",
         "SHA256SUMS",
