@@ -19,6 +19,7 @@ from etl.options import BuildOptions
 from etl.pipeline.build import build
 
 from .conftest import BIN, FIXTURE_WIKI, git, served
+from .test_accessibility import BLOCKING, NARROW, WIDE, _axe_violations, describe
 from .test_history_site import replicate_the_kinase
 
 KINASE = "molecules/proteins/demo-kinase.md"
@@ -230,3 +231,13 @@ def test_a_build_without_history_has_a_feed_of_its_release(sites, builds):
     assert "changes.atom" not in home and "/-/what-changed" not in home
     page = httpx.get(sites["plain"] + "/-/what-changed", timeout=30).text
     assert "This build has no history" in page and ALTERNATE in page
+
+
+@pytest.mark.parametrize("width", [WIDE, NARROW])
+def test_what_changed_with_its_feed_link_passes_axe(browser, sites, width):
+    page = browser.new_page(viewport={"width": width, "height": 900})
+    assert page.goto(sites["history"] + "/-/what-changed").status == 200
+    assert page.locator('a[href="/-/changes.atom"]').count() == 1
+    violations = [v for v in _axe_violations(page) if v["impact"] in BLOCKING]
+    page.close()
+    assert not violations, describe(violations)
