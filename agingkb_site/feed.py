@@ -24,6 +24,7 @@ entry however often the feed is rendered or the site moves.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from html import escape
 from urllib.parse import urlencode, urlsplit
 from xml.etree import ElementTree as ET
 
@@ -69,6 +70,24 @@ RELEASE_SQL = (
     "(select count(*) from gap_events where commit_hash is null and event = 'changed') as reworded"
 )
 
+# What the release entry counts (RELEASE_SQL's columns, and the grades): the
+# words for one and for many, and the rows each count links to.
+RELEASE_COUNTS = [
+    ("changes", "change since the previous release", "changes since the previous release", "changes", {}),
+    ("added", "page added", "pages added", "changes", {"table_name": "pages", "kind": "added"}),
+    ("removed", "page removed", "pages removed", "changes", {"table_name": "pages", "kind": "removed"}),
+    ("opened", "gap tag opened", "gap tags opened", "gap_events", {"event": "opened"}),
+    ("closed", "gap tag closed", "gap tags closed", "gap_events", {"event": "closed"}),
+    ("reworded", "gap tag reworded", "gap tags reworded", "gap_events", {"event": "changed"}),
+    (
+        "grades",
+        "evidence grade changed",
+        "evidence grades changed",
+        "changes",
+        {"table_name": "status_assessments", "column": "status_text"},
+    ),
+]
+
 
 def rfc3339(moment: str) -> str:
     """An ISO 8601 date or time as RFC 3339 in UTC (a date alone: its midnight)."""
@@ -89,11 +108,7 @@ def count_line(n: int, one: str, many: str, href: str | None) -> str | None:
     if not n:
         return None
     text = f"{n:,} {one if n == 1 else many}"
-    return f'<a href="{_escape(href)}">{text}</a>' if href else text
-
-
-def _escape(text: str) -> str:
-    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return f'<a href="{escape(href)}">{text}</a>' if href else text
 
 
 def table_url(base: str, table: str, filters: dict) -> str:
@@ -128,10 +143,11 @@ def commit_lines(base: str, commit: dict, pages: tuple[int, int], grades: int, v
     grades_href = table_url(base, "changes", {**scope, "table_name": "status_assessments", "column": "status_text"})
     lines.append(count_line(grades, "evidence grade changed", "evidence grades changed", grades_href))
     if verified:
-        named = ", ".join(f'<a href="{_escape(page_url(base, page))}">{_escape(page)}</a>' for page in verified)
+        named = ", ".join(f'<a href="{escape(page_url(base, page))}">{escape(page)}</a>' for page in verified)
         lines.append(f"{len(verified):,} {'page' if len(verified) == 1 else 'pages'} verified: {named}")
     if commit["pages_held"]:
-        lines.append(f"{commit['pages_held']:,} pages held at their last version that built")
+        held = commit["pages_held"]
+        lines.append(f"{held:,} {'page' if held == 1 else 'pages'} held at their last version that built")
     return [line for line in lines if line]
 
 
@@ -196,57 +212,16 @@ async def release_entry(database, base: str, snapshot: dict, built: str) -> dict
     release when the build was compared with one."""
     counts = dict((await database.execute(RELEASE_SQL)).first())
     lines = [
-        f"Dataset version {_escape(snapshot['dataset_version'])}, snapshot {_escape(snapshot['snapshot'])}"
-        + (f" ({_escape(snapshot['commit_statement'])})" if snapshot.get("commit_statement") else "")
+        f"Dataset version {escape(snapshot['dataset_version'])}, snapshot {escape(snapshot['snapshot'])}"
+        + (f" ({escape(snapshot['commit_statement'])})" if snapshot.get("commit_statement") else "")
         + f": {snapshot['pages']:,} pages"
     ]
     if counts["changes"]:
-        release = {"commit_hash__isnull": "1"}
         grades = dict((await database.execute(GRADES_SQL.format(scope="is null"))).rows)
-        lines += [
-            count_line(
-                counts["changes"],
-                "change since the previous release",
-                "changes since the previous release",
-                table_url(base, "changes", release),
-            ),
-            count_line(
-                counts["added"],
-                "page added",
-                "pages added",
-                table_url(base, "changes", {**release, "table_name": "pages", "kind": "added"}),
-            ),
-            count_line(
-                counts["removed"],
-                "page removed",
-                "pages removed",
-                table_url(base, "changes", {**release, "table_name": "pages", "kind": "removed"}),
-            ),
-            count_line(
-                counts["opened"],
-                "gap tag opened",
-                "gap tags opened",
-                table_url(base, "gap_events", {**release, "event": "opened"}),
-            ),
-            count_line(
-                counts["closed"],
-                "gap tag closed",
-                "gap tags closed",
-                table_url(base, "gap_events", {**release, "event": "closed"}),
-            ),
-            count_line(
-                counts["reworded"],
-                "gap tag reworded",
-                "gap tags reworded",
-                table_url(base, "gap_events", {**release, "event": "changed"}),
-            ),
-            count_line(
-                next(iter(grades.values()), 0),
-                "evidence grade changed",
-                "evidence grades changed",
-                table_url(base, "changes", {**release, "table_name": "status_assessments", "column": "status_text"}),
-            ),
-        ]
+        counts["grades"] = next(iter(grades.values()), 0)
+        for key, one, many, table, filters in RELEASE_COUNTS:
+            href = table_url(base, table, {"commit_hash__isnull": "1", **filters})
+            lines.append(count_line(counts[key], one, many, href))
     return {
         "key": f"release/{snapshot['dataset_version']}",
         "title": f"agingkb {snapshot['dataset_version']}",
