@@ -177,6 +177,7 @@ async def croissant_view(datasette, request):
         return Response.text("Not found", status=404)
     description = json.loads(path.read_text(encoding="utf-8"))
     base = public_base(datasette, request.scope)
+    description["url"] = f"{base}{datasette.urls.path('/')}"
     for entry in description.get("distribution", []):
         entry["contentUrl"] = f"{base}{datasette.urls.path(PREFIX + entry['contentUrl'])}"
     headers = {"cache-control": f"public, max-age={datasette.setting('default_cache_ttl')}"}
