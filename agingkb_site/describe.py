@@ -11,7 +11,8 @@
   croissant.py) with each file's URL made absolute under the site.
 
 A field that cannot be filled is a DescriptionError when the server starts,
-never an empty value.
+never an empty value. A database served without its package (no
+datapackage.json to describe it from) has neither description.
 
 The site's absolute URL (public_base): the plugin setting `base_url`
 (metadata.yml, from the AGINGKB_BASE_URL environment variable), else the
@@ -21,6 +22,7 @@ scheme and host the request reached, as llms.txt's links are made.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from datasette import hookimpl
@@ -132,13 +134,11 @@ def distribution(datasette) -> list[dict]:
     return filled("distribution (the files /-/downloads/ serves)", files)
 
 
-def package_descriptor(datasette) -> Path:
+def package_descriptor(datasette) -> Path | None:
+    """The datapackage.json downloads.py serves, if there is one."""
     database = datasette.get_database(DATABASE)
     configured = (datasette.plugin_config("downloads") or {}).get("package_dir")
-    files = declared_files(Path(database.path), Path(configured) if configured else None)
-    if "datapackage.json" not in files:
-        raise DescriptionError(f"schema.org Dataset: no datapackage.json beside {database.path} to describe")
-    return files["datapackage.json"]
+    return declared_files(Path(database.path), Path(configured) if configured else None).get("datapackage.json")
 
 
 @hookimpl
@@ -147,7 +147,15 @@ def startup(datasette):
         database = datasette.databases.get(DATABASE)
         if database is None or not database.path:
             return
-        package = json.loads(package_descriptor(datasette).read_text(encoding="utf-8"))
+        descriptor = package_descriptor(datasette)
+        if descriptor is None:
+            # A database served without its package (downloads.py serves the database alone):
+            # there is nothing to describe it from, so no description rather than a thin one.
+            print(
+                f"agingkb: no datapackage.json beside {database.path}: no JSON-LD, no /croissant.json", file=sys.stderr
+            )
+            return
+        package = json.loads(descriptor.read_text(encoding="utf-8"))
         row = (await database.execute("select * from snapshots")).first()
         datasette._agingkb_dataset = dataset(package, dict(row) if row else {})
 
@@ -172,8 +180,9 @@ def extra_template_vars(view_name, request, datasette):
 async def croissant_view(datasette, request):
     """The build's Croissant description, its files' URLs under the site."""
     await datasette.ensure_permissions(request.actor, ["view-instance"])
-    path = package_descriptor(datasette).with_name(CROISSANT)
-    if not path.is_file():
+    descriptor = package_descriptor(datasette)
+    path = descriptor.with_name(CROISSANT) if descriptor else None
+    if path is None or not path.is_file():
         return Response.text("Not found", status=404)
     description = json.loads(path.read_text(encoding="utf-8"))
     base = public_base(datasette, request.scope)

@@ -171,6 +171,22 @@ def test_a_server_whose_package_lacks_a_field_does_not_start(fixture_build, tmp_
         asyncio.run(instance.invoke_startup())
 
 
+def test_a_database_served_without_its_package_has_no_description(fixture_build, tmp_path):
+    from datasette.app import Datasette
+
+    out, _ = fixture_build
+    shutil.copyfile(out / "agingkb.db", tmp_path / "agingkb.db")
+    instance = Datasette([str(tmp_path / "agingkb.db")], immutables=[])
+
+    async def fetch():
+        await instance.invoke_startup()
+        return (await instance.client.get("/")), (await instance.client.get("/croissant.json"))
+
+    home, described = asyncio.run(fetch())
+    assert home.status_code == 200 and "Dataset version" in home.text
+    assert "application/ld+json" not in home.text and described.status_code == 404
+
+
 # Croissant ---------------------------------------------------------------
 
 
@@ -294,6 +310,27 @@ def test_a_croissant_field_that_cannot_be_filled_is_an_error(fixture_build, sche
         croissant(schema, package, {**digests, "pages": None})
     with pytest.raises(CroissantError, match="license"):
         croissant(schema, {**package, "licenses": []}, digests)
+
+
+def test_a_build_whose_declarations_leave_a_field_empty_fails(tmp_path):
+    from etl.options import BuildOptions
+    from etl.pipeline.build import build
+    from etl.pipeline.outputs import BuildError
+
+    from .conftest import FIXTURE_WIKI
+
+    shutil.copytree(ROOT / "data", tmp_path / "data")
+    site = yaml.safe_load((tmp_path / "data" / "site.yml").read_text())
+    site["package"]["keywords"] = []
+    (tmp_path / "data" / "site.yml").write_text(yaml.safe_dump(site))
+    with pytest.raises(BuildError, match="croissant.json: nothing to fill keywords"):
+        build(
+            FIXTURE_WIKI,
+            tmp_path / "out",
+            upstream_commit=None,
+            options=BuildOptions(jobs=1, data_dir=tmp_path / "data"),
+        )
+    assert not (tmp_path / "out" / "agingkb.db").exists()
 
 
 def test_the_site_serves_croissant_with_absolute_urls(fixture_url, fixture_build):

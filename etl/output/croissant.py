@@ -115,7 +115,11 @@ def record_set(table, file_id: str) -> dict:
 
 def croissant(schema: Schema, package: dict, digests: dict[str, str]) -> dict:
     """The Croissant description; `digests`: resource name -> SHA-256 of its CSV."""
-    author = [entry["title"] for entry in package.get("contributors", []) if entry.get("role") == "author"]
+
+    def contributor(role: str) -> str:
+        names = [entry["title"] for entry in package.get("contributors", []) if entry.get("role") == role]
+        return filled(f"{role} (datapackage.json contributors, role {role})", names[0] if names else None)
+
     files = []
     for name in schema.tables:
         path = f"{name}.csv"
@@ -139,7 +143,8 @@ def croissant(schema: Schema, package: dict, digests: dict[str, str]) -> dict:
         "version": filled("version (datapackage.json version)", package.get("version")),
         "license": filled("license (datapackage.json licenses[0].path)", licenses[0].get("path")),
         "url": filled("url (datapackage.json homepage)", package.get("homepage")),
-        "creator": {"@type": "sc:Person", "name": filled("creator (the wiki's author)", author[0] if author else None)},
+        "creator": {"@type": "sc:Person", "name": contributor("author")},
+        "publisher": {"@type": "sc:Organization", "name": contributor("publisher")},
         "keywords": filled("keywords (datapackage.json keywords)", package.get("keywords")),
         "dateModified": filled("dateModified (datapackage.json created)", package.get("created")),
         "distribution": files,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..options import BuildOptions
 from ..output.archive import ZIP_NAME, zip_package
-from ..output.croissant import write_croissant
+from ..output.croissant import CroissantError, write_croissant
 from ..output.csv_text import CsvSink
 from ..output.descriptor import write_descriptor
 from ..output.fingerprints import changed_resources, resource_fingerprints, resources_to_validate
@@ -48,7 +48,10 @@ def validate_and_load(
     fingerprints.update(code=cache.directory.name, build=staging.name)
     # Beside the CSVs and before the zip, with the SHA-256 the fingerprints just took.
     digests = {name: entry["bytes"] for name, entry in fingerprints["resources"].items()}
-    write_croissant(staging / "package", schema, package, digests)
+    try:
+        write_croissant(staging / "package", schema, package, digests)
+    except CroissantError as error:
+        raise BuildError(f"{error}; previous build kept") from None
     last_valid = read_json(out_dir / CACHE_DIR / VALIDATED_FILE)
     to_validate = resources_to_validate(package, fingerprints, last_valid)
     previous_database = _reusable_database(out_dir, last_valid, fingerprints)
