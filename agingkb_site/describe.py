@@ -158,33 +158,39 @@ def startup(datasette):
         package = json.loads(descriptor.read_text(encoding="utf-8"))
         row = (await database.execute("select * from snapshots")).first()
         datasette._agingkb_dataset = dataset(package, dict(row) if row else {})
+        # Read now, as downloads.py opens its files: a later build replacing package/ under a
+        # running server changes neither what is served nor what describes it.
+        croissant = descriptor.with_name(CROISSANT)
+        datasette._agingkb_croissant = json.loads(croissant.read_text("utf-8")) if croissant.is_file() else None
 
     return describe
 
 
-def script_text(description: dict, base: str) -> str:
-    """JSON for a <script> element: no '<' that could close it."""
-    text = json.dumps(description, ensure_ascii=False, separators=(",", ":")).replace(json.dumps(BASE)[1:-1], base)
-    return text.replace("<", "\\u003c")
+def script_text(text: str, base: str) -> str:
+    """The kept JSON under base, for a <script> element: no '<' that could close it."""
+    return text.replace(json.dumps(BASE)[1:-1], base).replace("<", "\\u003c")
 
 
 @hookimpl
 def extra_template_vars(view_name, request, datasette):
     if view_name != "index" or request is None or not hasattr(datasette, "_agingkb_dataset"):
         return {}
-    description = {**datasette._agingkb_dataset, "distribution": distribution(datasette)}
+    # Kept with the mark where the URL goes, made on the first request (after every startup
+    # hook, downloads.py's too) and then once per worker.
+    if not hasattr(datasette, "_agingkb_dataset_text"):
+        description = {**datasette._agingkb_dataset, "distribution": distribution(datasette)}
+        datasette._agingkb_dataset_text = json.dumps(description, ensure_ascii=False, separators=(",", ":"))
     base = json.dumps(public_base(datasette, request.scope))[1:-1]
-    return {"dataset_jsonld": script_text(description, base)}
+    return {"dataset_jsonld": script_text(datasette._agingkb_dataset_text, base)}
 
 
 async def croissant_view(datasette, request):
     """The build's Croissant description, its files' URLs under the site."""
     await datasette.ensure_permissions(request.actor, ["view-instance"])
-    descriptor = package_descriptor(datasette)
-    path = descriptor.with_name(CROISSANT) if descriptor else None
-    if path is None or not path.is_file():
+    kept = getattr(datasette, "_agingkb_croissant", None)
+    if kept is None:
         return Response.text("Not found", status=404)
-    description = json.loads(path.read_text(encoding="utf-8"))
+    description = json.loads(json.dumps(kept))  # a copy: the URLs differ per host
     base = public_base(datasette, request.scope)
     description["url"] = f"{base}{datasette.urls.path('/')}"
     for entry in description.get("distribution", []):
