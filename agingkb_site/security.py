@@ -12,7 +12,8 @@
 - No redirect that leaves the site: a path that a browser would read as
   another host is a 404.
 
-The robots policy is datasette-block-robots, configured in data/site.yml.
+The robots policy is datasette-block-robots, configured in data/site.yml
+(sitemap.py adds its Sitemap line).
 `guard` is one layer of middleware.py's ASGI stack, not a hook of its own.
 """
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ..options import BuildOptions
 from ..output.archive import ZIP_NAME, zip_package
+from ..output.croissant import CroissantError, write_croissant
 from ..output.csv_text import CsvSink
 from ..output.descriptor import write_descriptor
 from ..output.fingerprints import changed_resources, resource_fingerprints, resources_to_validate
@@ -45,6 +46,12 @@ def validate_and_load(
     key_digests = {name: d.hexdigest() for name, d in sink.key_digests.items()}
     fingerprints = resource_fingerprints(package, staging / "package", key_digests)
     fingerprints.update(code=cache.directory.name, build=staging.name)
+    # Beside the CSVs and before the zip, with the SHA-256 the fingerprints just took.
+    digests = {name: entry["bytes"] for name, entry in fingerprints["resources"].items()}
+    try:
+        write_croissant(staging / "package", schema, package, digests)
+    except CroissantError as error:
+        raise BuildError(f"{error}; previous build kept") from None
     last_valid = read_json(out_dir / CACHE_DIR / VALIDATED_FILE)
     to_validate = resources_to_validate(package, fingerprints, last_valid)
     previous_database = _reusable_database(out_dir, last_valid, fingerprints)
