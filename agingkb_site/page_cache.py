@@ -225,10 +225,14 @@ def keep(datasette):
     bound = bound_bytes()
     if bound <= 0:
         return lambda app: app
-    secret = getattr(datasette, "_secret", "") if datasette is not None else ""
-    cache = PageCache(bound, hmac.new(secret.encode(), site_identity(datasette), hashlib.sha256).digest())
-    if datasette is not None:
-        datasette._agingkb_page_cache = cache
+    # Datasette builds its app twice (once for its internal client): one
+    # cache per worker, whichever app a request enters.
+    cache = getattr(datasette, "_agingkb_page_cache", None)
+    if cache is None:
+        secret = getattr(datasette, "_secret", "") if datasette is not None else ""
+        cache = PageCache(bound, hmac.new(secret.encode(), site_identity(datasette), hashlib.sha256).digest())
+        if datasette is not None:
+            datasette._agingkb_page_cache = cache
     watch_interruptions(datasette)
 
     def wrap(app):
