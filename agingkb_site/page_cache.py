@@ -40,6 +40,7 @@ passes it. `keep` is one layer of middleware.py's ASGI stack.
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import hashlib
 import hmac
@@ -141,6 +142,7 @@ class PageCache:
         self.entries: OrderedDict[tuple, tuple[dict, bytes, int]] = OrderedDict()
         self.bytes = 0
         self.hits = self.misses = 0
+        self.drawing: dict[tuple, asyncio.Event] = {}  # keys being drawn now, set when done
 
     def etag(self, key: tuple) -> bytes:
         signed = hmac.new(self.secret, repr(key).encode("utf-8", "backslashreplace"), hashlib.sha256)
@@ -247,9 +249,20 @@ def keep(datasette):
                 # was ever sent this ETag (it is signed with the site's secret).
                 return await send_not_modified(send, etag)
             entry = cache.get(key)
+            if entry is None and key in cache.drawing:
+                # The same page is being drawn for another reader: wait for it
+                # rather than draw it again (the head of the traffic, cold).
+                await cache.drawing[key].wait()
+                entry = cache.get(key)
             if entry is not None:
                 return await replay(send, entry, head)
-            await draw(app, scope, receive, send, cache, key, etag, head)
+            if head or key in cache.drawing:
+                return await draw(app, scope, receive, send, cache, key, etag, head)
+            cache.drawing[key] = asyncio.Event()
+            try:
+                await draw(app, scope, receive, send, cache, key, etag, head)
+            finally:
+                cache.drawing.pop(key).set()
 
         return cached
 

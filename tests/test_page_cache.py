@@ -4,6 +4,7 @@ query's, a cookie-bearing request's or an error's answer served to another;
 ETags that a CDN can revalidate with, and stored queries kept beyond the
 admission gate."""
 
+import asyncio
 import re
 import threading
 import time
@@ -213,3 +214,34 @@ def test_a_kept_stored_query_answers_while_the_gate_is_full_and_a_new_one_is_ref
     assert kept.status_code == 200 and "etag" in kept.headers
     assert replayed.status_code == 200 and replayed.content == kept.content, "a kept result skips the gate"
     assert new.status_code == 429, "a stored query not kept yet is still gated"
+
+
+def test_readers_asking_at_once_for_a_page_being_drawn_wait_for_that_drawing():
+    drawn = []
+
+    async def datasette(scope, receive, send):
+        drawn.append(scope["query_string"])
+        await asyncio.sleep(0.2)  # a slow page
+        status = 404 if scope["query_string"] == b"missing" else 200
+        await send({"type": "http.response.start", "status": status, "headers": HTML})
+        await send({"type": "http.response.body", "body": b"page " + scope["query_string"]})
+
+    cached = page_cache.keep(None)(datasette)
+
+    async def request(query: bytes) -> bytes:
+        sent = []
+
+        async def send(message):
+            sent.append(message)
+
+        scope = {"type": "http", "method": "GET", "scheme": "http", "path": "/agingkb/pages", "query_string": query}
+        await cached({**scope, "headers": [(b"host", b"site.example")]}, None, send)
+        return b"".join(message.get("body", b"") for message in sent)
+
+    async def at_once():
+        return await asyncio.gather(*(request(query) for query in [b"a"] * 5 + [b"b"] * 3 + [b"missing"] * 2))
+
+    answers = run_async(at_once())
+    assert answers == [b"page a"] * 5 + [b"page b"] * 3 + [b"page missing"] * 2
+    # One drawing per kept page; a 404 is not kept, so the second asker drew its own.
+    assert sorted(drawn) == [b"a", b"b", b"missing", b"missing"]
