@@ -11,6 +11,8 @@ time limit. Per worker process they get a bounded share:
 - one client may have `client_in_flight` of them running at once and
   `client_rate` per window (a moving window, from the `limits` library).
 
+A stored query's answer that page_cache.py (the layer outside this one)
+already keeps is replayed there and never reaches the gate: it costs nothing.
 Everything else (table, row, facet and search pages) never waits here, and
 the worker's other SQL threads stay free for it. Datasette's time limit is
 counted from when a query starts, not from when the request arrived: without

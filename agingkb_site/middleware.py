@@ -9,7 +9,8 @@ This is the only asgi_wrapper of the site (tests/test_site_package.py checks
 both), and the order is the list below: nothing else decides it.
 
 The order kept is the one those four hooks had: security outermost, then
-search rewriting, then the page cache, then admission next to Datasette;
+search rewriting (the page cache keys on its rewritten query and hint), then
+the page cache, then admission next to Datasette;
 CORS for the public data came later, just inside security.
 Outside them all, the MCP endpoint's session manager (mcp_server.py) is
 started and stopped with the server's lifespan; requests pass it untouched.
@@ -37,8 +38,9 @@ LAYERS = (
     # Searches that cannot run are rewritten before anything below reads the
     # query string, and the hint for the reader is put in the scope.
     ("search_hints", search_hints.rewrite),
-    # The database page, replayed per host. It keeps only requests without
-    # a query string, which the gate below never counts as expensive.
+    # Reader pages kept per worker and replayed, 304 for a matching ETag.
+    # Outside the gate: a stored query already kept is answered without
+    # entering it; a miss is drawn through it like any other request.
     ("page_cache", page_cache.keep),
     # Innermost: expensive requests wait or are refused right before
     # Datasette would run them, so a slot is held only while one runs.

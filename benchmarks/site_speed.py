@@ -7,11 +7,18 @@
    each entity, every stored query, the forest plot and the charts) is
    requested in turn; each page's p95 is printed next to the p95 of
    `/agingkb.json?sql=select+1` measured on the same server in the same
-   run, as a ratio. Target: every page within 20x.
+   run, as a ratio. Target: every page within 20x. The server keeps pages
+   (agingkb_site/page_cache.py), so after the first request each p95 is a
+   kept page's; `--draw` turns the cache off to time the drawing itself.
 2. Load: 50 connections for a fixed time (wrk, a C load generator)
    against the server as `etl serve` runs it, and against one plain
    `datasette serve` process with the same settings and plugins, in the
    same run: throughput, p95, errors.
+3. Public traffic: a long-tail mix (benchmarks/long_tail.py: every row page
+   of pages, trials, works and gap tags, facet views and searches, drawn by
+   a Zipf law) with 50 connections for 30 s, then 30 s more, against `etl
+   serve` with the page cache turned off (AGINGKB_PAGE_CACHE_MB=0) and on,
+   in the same run: throughput, p95, errors and each worker's memory.
 
 Only 127.0.0.1 is requested; the servers are started here and stopped.
 """
@@ -28,14 +35,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import httpx
-from datasette.utils import tilde_encode
 
+from agingkb_site.page_cache import BOUND_VARIABLE
 from agingkb_site.serve import running_server
 from benchmarks.loadtest import request_paths
+from benchmarks.long_tail import population, row_path, share_of_top, worker_memory, zipf_requests
 
 TRIVIAL = "/agingkb.json?sql=select+1"
 WRK_SCRIPT = Path(__file__).with_name("wrk_paths.lua")
@@ -50,10 +59,6 @@ SAMPLE_PARAMETERS = {
     "page": "molecules/proteins/il-1ra",
 }
 EXCLUDED_TABLE_SUFFIXES = ("_fts", "_fts_config", "_fts_data", "_fts_docsize", "_fts_idx")
-
-
-def row_path(table: str, key: str) -> str:
-    return f"/agingkb/{table}/" + quote(tilde_encode(key), safe="~")
 
 
 def reader_pages(db: Path, canned_queries: dict[str, str]) -> list[tuple[str, str]]:
@@ -127,11 +132,12 @@ def canned_queries(url: str) -> dict[str, str]:
     return {query["name"]: query["sql"] for query in found.get("queries", [])}
 
 
-def load(url: str, db: Path, clients: int, seconds: float) -> dict:
+def load(url: str, paths: list[str], clients: int, seconds: float) -> dict:
     """clients connections for seconds with wrk (a C load generator: a
-    Python one would take a core of the two from the server it measures)."""
+    Python one would take a core of the two from the server it measures),
+    requesting `paths` in turn."""
     with tempfile.NamedTemporaryFile("w", suffix=".txt") as listed:
-        listed.write("\n".join(request_paths(db)) + "\n")
+        listed.write("\n".join(paths) + "\n")
         listed.flush()
         environment = {**os.environ, "WRK_PATHS": listed.name}
         wrk = [shutil.which("wrk") or "wrk", "-s", str(WRK_SCRIPT), "--timeout", "30s"]
@@ -148,12 +154,70 @@ def load(url: str, db: Path, clients: int, seconds: float) -> dict:
     return figures
 
 
+@contextmanager
+def page_cache_bound(megabytes: str | None):
+    """The servers started inside read this page cache bound (None: the default)."""
+    before = os.environ.get(BOUND_VARIABLE)
+    if megabytes is None:
+        os.environ.pop(BOUND_VARIABLE, None)
+    else:
+        os.environ[BOUND_VARIABLE] = megabytes
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(BOUND_VARIABLE, None)
+        else:
+            os.environ[BOUND_VARIABLE] = before
+
+
+def long_tail(db: Path, log: Path, clients: int, seconds: float) -> dict[str, dict]:
+    """The long-tail mix against `etl serve` without and with the page
+    cache, one after the other in this run, each from a fresh start: the
+    first `seconds` of traffic (every worker's cache empty), then the next
+    `seconds` of the same traffic (new draws of the same law)."""
+    requests = zipf_requests(population(db), draws=200_000)
+    halves = {"first": requests[:100_000], "next": requests[100_000:]}
+    results = {}
+    for name, bound in (("page cache off", "0"), ("page cache on", None)):
+        with page_cache_bound(bound), running_server(db, log, limits=UNLIMITED_CLIENT) as url:
+            for half, paths in halves.items():
+                results[f"etl serve, {name}, {half} {seconds:.0f} s"] = load(url, paths, clients, seconds)
+            results[f"etl serve, {name}, next {seconds:.0f} s"]["workers_mb"] = worker_memory(url.pid)
+    return results
+
+
+def print_long_tail(results: dict[str, dict], paths: int, clients: int, seconds: float) -> None:
+    print(
+        f"\nlong-tail mix: {paths} URLs, Zipf s=1.1 (top 100 URLs: {share_of_top(list(range(paths)), 100):.0%} "
+        f"of requests), {clients} connections for {seconds:.0f} s twice per server, same run:"
+    )
+    print("| server | req/s | p50 ms | p95 ms | p99 ms | errors | RSS per worker MB (peak) |")
+    print("|---|---:|---:|---:|---:|---:|---|")
+    for name, figures in results.items():
+        memory = ", ".join(f"{now} ({peak})" for now, peak in figures.get("workers_mb", []))
+        print(
+            f"| {name} | {figures['throughput_per_s']} | {figures['p50_ms']} | {figures['p95_ms']} "
+            f"| {figures['p99_ms']} | {figures['errors']} of {figures['requests']} | {memory} |"
+        )
+    off_first, off_next, on_first, on_next = results.values()
+    for label, off, on in (("first", off_first, on_first), ("next", off_next, on_next)):
+        gain = on["throughput_per_s"] / off["throughput_per_s"] if off["throughput_per_s"] else 0.0
+        print(
+            f"page cache, {label} {seconds:.0f} s: throughput {gain:.2f}x without it (target >= 3x); "
+            f"p95 {on['p95_ms']:.0f} ms (target <= 300); errors {on['errors']}"
+        )
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, default=Path("build/agingkb.db"))
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--long-tail-seconds", type=float, default=30.0)
+    parser.add_argument("--draw", action="store_true", help="the single-client table with the page cache off")
+    parser.add_argument("--only-long-tail", action="store_true", help="only the long-tail mix, cache off and on")
     parser.add_argument("--log", type=Path, default=Path("build/bench-site.log"))
     parser.add_argument("--no-load", action="store_true", help="only the single-client table")
     parser.add_argument(
@@ -161,12 +225,26 @@ def main(argv=None) -> int:
     )
     args = parser.parse_args(argv)
     db = args.db.resolve()
+    failed = [] if args.only_long_tail else single_client(db, args)
+    if not args.no_load and not args.only_long_tail:
+        reader_mix(db, args)
+    if not args.no_load:
+        results = long_tail(db, args.log, args.clients, args.long_tail_seconds)
+        print_long_tail(results, len(population(db)), args.clients, args.long_tail_seconds)
+    return 1 if failed else 0
 
-    with running_server(db, args.log, plain=args.plain, limits=UNLIMITED_CLIENT) as url:
+
+def single_client(db: Path, args) -> list[str]:
+    """Section 1, as `etl serve` runs (--draw: with the page cache off, what
+    drawing each page costs; with it on, the p95 is of kept pages)."""
+    bound = "0" if args.draw else None
+    with page_cache_bound(bound), running_server(db, args.log, plain=args.plain, limits=UNLIMITED_CLIENT) as url:
         pages = reader_pages(db, canned_queries(url))
         trivial, results = time_pages(url, pages, args.repeats)
-        served = None if args.no_load else load(url, db, args.clients, args.seconds)
-    print(f"single client, p95 of {args.repeats} requests each; trivial query {TRIVIAL}: {trivial * 1000:.1f} ms\n")
+    print(
+        f"single client, page cache {'off' if args.draw else 'on'}, p95 of {args.repeats} requests each; "
+        f"trivial query {TRIVIAL}: {trivial * 1000:.1f} ms\n"
+    )
     print("| page | p95 ms | x trivial | status |\n|---|---:|---:|---:|")
     worst = 0.0
     for label, seconds, status in results:
@@ -178,11 +256,15 @@ def main(argv=None) -> int:
     failed = [label for label, _, status in results if status != 200]
     if failed:
         print("not 200: " + ", ".join(failed))
-    if served is None:
-        return 1 if failed else 0
+    return failed
 
+
+def reader_mix(db: Path, args) -> None:
+    """Section 2: a short cycle of reader URLs, etl serve beside one process."""
+    with running_server(db, args.log, limits=UNLIMITED_CLIENT) as url:
+        served = load(url, request_paths(db), args.clients, args.seconds)
     with running_server(db, args.log, workers=1, plain=True) as url:
-        baseline = load(url, db, args.clients, args.seconds)
+        baseline = load(url, request_paths(db), args.clients, args.seconds)
     print(f"\n{args.clients} clients for {args.seconds:.0f} s, same run:")
     print("| server | req/s | p50 ms | p95 ms | errors |\n|---|---:|---:|---:|---:|")
     for name, figures in (("datasette serve (one process)", baseline), ("etl serve", served)):
@@ -195,7 +277,6 @@ def main(argv=None) -> int:
         f"\nthroughput {gain:.2f}x the single process (target >= 1.7x); "
         f"p95 {served['p95_ms']:.0f} ms (target <= 1000); errors {served['errors']}"
     )
-    return 1 if failed else 0
 
 
 if __name__ == "__main__":

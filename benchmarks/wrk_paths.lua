@@ -1,9 +1,21 @@
 -- wrk script for benchmarks/site_speed.py: each connection requests the
--- paths listed in the file named by WRK_PATHS in turn, and the run ends
--- with one JSON line of figures (latencies in ms; errors include non-2xx/3xx).
+-- paths listed in the file named by WRK_PATHS in turn (each wrk thread
+-- from its own point of the list, so that two threads do not send the same
+-- sequence), and the run ends with one JSON line of figures (latencies in
+-- ms; errors include non-2xx/3xx).
 local paths = {}
 for line in io.lines(os.getenv("WRK_PATHS")) do paths[#paths + 1] = line end
 local counter = 0
+local threads = 0
+
+setup = function(thread)
+  thread:set("thread_index", threads)
+  threads = threads + 1
+end
+
+init = function(args)
+  counter = (tonumber(thread_index) or 0) * math.floor(#paths / 2)
+end
 
 request = function()
   counter = counter + 1
