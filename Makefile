@@ -37,7 +37,7 @@ help:
 	@echo "make bench   build speed against the floor: full build, one-page edit, one-page check"
 	@echo "make bench-scale  a 1x and a 10x wiki built in one run: time ratio, memory per 1x"
 	@echo "make bench-history  etl history over the wiki's 108 commits against one full build, in one run"
-	@echo "make bench-site  every reader page's p95 against select 1, and 50 clients against etl serve and one datasette process"
+	@echo "make bench-site  every reader page against select 1, a long-tail mix (Zipf) with the page cache off and on, and 50 clients against etl serve and one datasette process"
 	@echo "make bench-abuse  a reader's p95 beside 8 heavy-SQL clients, 8 heavy MCP clients and 8 download clients"
 	@echo "make bench-gold  the build's trials and trial outcomes against the hand-labelled gold sets, field by field"
 	@echo "make loadtest  50 concurrent clients against a served build; prints throughput and latency"
