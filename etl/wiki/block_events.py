@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pyromark
 from markdown_it import MarkdownIt
@@ -29,11 +29,14 @@ ITEM_MARKER = re.compile(r"[ ]*([-+*]|\d{1,9}[.)])([ ]*)(.?)")
 QUOTE_MARKER = re.compile(r"[ ]{0,3}> ?")
 ATX_OPEN = re.compile(r"[ ]*#{1,6}(?:[ \t]+|$)")
 ATX_CLOSE = re.compile(r"(?:^|[ \t]+)#+[ \t]*$")
+# What may be a table's delimiter row to markdown-it.
+DELIMITER_ROW = re.compile(r"[ \t]*[-:|][-:| \t]*$")
 FOOTNOTE_LABEL = re.compile(r"[ ]*\[\^([^\]]+)\]:")
-# A line that may define a link reference: only then is the block pass asked.
-MAY_DEFINE = re.compile(r"^[ \t>*+\-\d.)]*\[(?!\^)[^\]\n]+\]:", re.MULTILINE)
 # Blocks whose inline events are not read here.
 LEAVES = {"Paragraph", "Heading", "Table", "CodeBlock", "HtmlBlock", "MetadataBlock"}
+# Leaves whose inner events are all inline: skipped up to their end.
+INLINE_LEAVES = {"Paragraph", "Heading", "HtmlBlock"}
+TABLE_PARTS = {"TableHead", "TableRow", "TableCell"}
 BLOCKS = LEAVES | {"BlockQuote", "List", "Item", "FootnoteDefinition", "DefinitionList"}
 
 
@@ -41,15 +44,14 @@ class Unlike(Exception):
     """The page holds a construct the two parsers read differently."""
 
 
-@dataclass(slots=True)
 class Token:
-    type: str
-    map: list[int] | None = None
-    content: str = ""
-    tag: str = ""
-    info: str = ""
-    meta: dict = field(default_factory=dict)
-    level: int = 0
+    """What the walker reads of a markdown-it token."""
+
+    __slots__ = ("type", "map", "content", "tag", "info", "meta", "level")
+
+    def __init__(self, kind: str, line_map=None, content="", tag="", info="", meta=None):
+        self.type, self.map, self.content, self.tag, self.info, self.meta = kind, line_map, content, tag, info, meta
+        self.level = 0
 
 
 @dataclass(slots=True)
@@ -96,7 +98,9 @@ class _Reader:
                     position = match.end()
                 continue
             taken = 0
-            while taken < frame.indent and position < len(line) and line[position] == " ":
+            while taken < frame.indent and position < len(line) and line[position] in " \t":
+                if line[position] == "\t":  # markdown-it splits tabs into columns
+                    raise Unlike("tab in a container's indentation")
                 position += 1
                 taken += 1
         return position
@@ -109,6 +113,8 @@ class _Reader:
         for number in range(first + 1, last + 1):
             line = self.lines[number]
             parts.append(line[self.strip_prefix(line) :])
+            if "|" in parts[-2] and DELIMITER_ROW.match(parts[-1]):
+                raise Unlike("a table markdown-it may find in a paragraph")
         return "\n".join(parts).strip(), [first, last + 1]
 
     def emit(self, kind: str, line_map=None, **fields) -> Token:
@@ -123,7 +129,6 @@ class _Reader:
         self.tight = None
         self.emit("paragraph_open", line_map)
         self.emit("inline", line_map, content=content)
-        self.emit("paragraph_close")
 
     def line_span(self, span: dict) -> list[int]:
         return [self.line_of(span["start"]), self.line_of(max(span["start"], span["end"] - 1)) + 1]
@@ -141,9 +146,11 @@ def _heading(reader: _Reader, span: dict, level: int) -> None:
     else:  # setext: the lines above the underline
         underline = reader.starts[line_map[1] - 1]
         content, _ = reader.inline_text(span["start"], underline)
+        below = reader.lines[line_map[1] - 1]
+        if "|" in reader.lines[line_map[1] - 2] and DELIMITER_ROW.match(below[reader.strip_prefix(below) :]):
+            raise Unlike("a table markdown-it may find in a setext heading")
     reader.emit("heading_open", line_map, tag=f"h{level}")
     reader.emit("inline", line_map, content=content)
-    reader.emit("heading_close")
 
 
 def _check_table(reader: _Reader, line_map: list[int]) -> None:
@@ -162,6 +169,17 @@ def _check_table(reader: _Reader, line_map: list[int]) -> None:
             raise Unlike("table row indented as code")
     if end < reader.line_count and reader.lines[end].strip(" \t"):
         raise Unlike("table ends on a line that is not blank")
+
+
+def _check_quote(reader: _Reader, line_map: list[int]) -> None:
+    """Raise Unlike for a blockquote with a lazy line (no '>') or a line
+    that is not blank right after it: what may continue its paragraph
+    differs between the two (a footnote definition, a table row)."""
+    start, end = line_map
+    for number in range(start, min(end + 1, reader.line_count)):
+        line = reader.lines[number]
+        if line.strip(" \t") and not QUOTE_MARKER.match(line, reader.strip_prefix(line)):
+            raise Unlike("blockquote with a lazy line")
 
 
 def _footnote_end(reader: _Reader, span: dict) -> int:
@@ -204,6 +222,7 @@ def _start(reader: _Reader, name: str, value, span: dict, state: dict) -> None:
         return
     line_map = reader.line_span(span)
     if name == "BlockQuote":
+        _check_quote(reader, line_map)
         reader.emit("blockquote_open", line_map)
         reader.frames.append(Frame("quote"))
     elif name == "List":
@@ -234,7 +253,6 @@ def _end(reader: _Reader, name: str, state: dict, span: dict) -> None:
             content, line_map = reader.inline_text(span["start"], span["end"])
             reader.emit("paragraph_open", line_map)
             reader.emit("inline", line_map, content=content)
-            reader.emit("paragraph_close")
         elif name == "Heading":
             _heading(reader, span, state["level"])
         elif name == "Table":
@@ -280,41 +298,53 @@ def _table_part(reader: _Reader, kind: str, name: str, span: dict) -> None:
             reader.emit("tr_close")
 
 
-def block_tokens(text: str) -> list[Token]:
-    """The body's block tokens, markdown-it's way (see the module doc)."""
+def block_tokens(text: str) -> tuple[list[Token], dict]:
+    """The body's block tokens, markdown-it's way (see the module doc), and
+    its link reference definitions."""
     reader = _Reader(text)
+    definitions = reference_definitions(reader)
     state: dict = {"leaf": None}
-    for event, span in PULLDOWN.events_with_range(text):
+    leaf = None
+    for event, span in PULLDOWN.events_with_range(text, merge_text=True):
+        if leaf in INLINE_LEAVES:  # most events: only the leaf's own end matters here
+            if type(event) is dict and "End" in event:
+                value = event["End"]
+                if (value if type(value) is str else next(iter(value))) == leaf:
+                    _end(reader, leaf, state, span)
+                    leaf = None
+            continue
         if type(event) is str:  # SoftBreak, HardBreak, Rule
             if event == "Rule":
                 reader.flush_tight()
                 reader.emit("hr", reader.line_span(span))
-            elif state["leaf"] is None:
+            elif leaf is None:
                 _extend_tight(reader, span)
             continue
         ((kind, value),) = event.items()
-        if kind in ("Start", "End"):
+        if kind == "Start" or kind == "End":
             name = value if type(value) is str else next(iter(value))
-            if state["leaf"] == "Table" and name in ("TableHead", "TableRow", "TableCell"):
+            if leaf == "Table" and name in TABLE_PARTS:
                 if name != "TableCell":
                     _table_part(reader, kind, name, span)
                 continue
-            if state["leaf"] is None and name not in BLOCKS:  # inline markup of a tight item
+            if leaf is None and name not in BLOCKS:  # inline markup of a tight item
                 _extend_tight(reader, span)
                 continue
-            if state["leaf"] is not None and name != state["leaf"]:
+            if leaf is not None and name != leaf:
                 continue  # inline markup inside a leaf block
-            reader.flush_tight()
+            if reader.tight is not None:
+                reader.flush_tight()
             if kind == "Start":
                 _start(reader, name, value[name] if type(value) is dict else None, span, state)
             else:
                 _end(reader, name, state, span)
-        elif state["leaf"] == "CodeBlock" and kind == "Text":
+            leaf = state["leaf"]
+        elif leaf == "CodeBlock" and kind == "Text":
             state["code"].append(value)
-        elif state["leaf"] is None:
+        elif leaf is None:
             _extend_tight(reader, span)
     reader.flush_tight()
-    return reader.tokens
+    return reader.tokens, definitions
 
 
 def _extend_tight(reader: _Reader, span: dict) -> None:
@@ -326,17 +356,28 @@ def _extend_tight(reader: _Reader, span: dict) -> None:
         reader.tight[1] = max(reader.tight[1], span["end"])
 
 
-def page_env(text: str, labels: list[str], md: MarkdownIt) -> dict:
+def reference_definitions(reader: _Reader) -> dict:
+    """The page's link reference definitions; Unlike when a line that is
+    not blank follows one (markdown-it may end it there, pulldown-cmark may
+    go on: a title, a setext underline)."""
+    definitions = PULLDOWN.reference_definitions(reader.text)
+    for definition in definitions.values():
+        after = reader.line_span(definition["span"])[1]
+        if after < reader.line_count and reader.lines[after].strip(" \t"):
+            raise Unlike("a line right after a link reference definition")
+    return definitions
+
+
+def page_env(definitions: dict, labels: list[str], md: MarkdownIt) -> dict:
     """The env markdown-it's block pass leaves for `md`'s inline parser: the
     footnote labels defined and the link references (first one wins)."""
     env: dict = {"footnotes": {"refs": {":" + label: -1 for label in labels}, "list": {}}} if labels else {}
-    if MAY_DEFINE.search(text):
-        references: dict = {}
-        for label, definition in PULLDOWN.reference_definitions(text).items():
-            href = md.normalizeLink(definition["dest"])
-            key = normalizeReference(label)
-            if key and key not in references and md.validateLink(href):
-                references[key] = {"title": definition["title"], "href": href}
-        if references:
-            env["references"] = references
+    references: dict = {}
+    for label, definition in definitions.items():
+        href = md.normalizeLink(definition["dest"])
+        key = normalizeReference(label)
+        if key and key not in references and md.validateLink(href):
+            references[key] = {"title": definition["title"], "href": href}
+    if references:
+        env["references"] = references
     return env

@@ -218,11 +218,11 @@ class _Walker:
     def tokens(self, text: str) -> list:
         if self.parser == "pyromark":
             try:
-                tokens = block_tokens(text)
+                tokens, definitions = block_tokens(text)
             except Unlike:  # a construct pulldown-cmark reads otherwise
                 return MD.parse(text, self.env)
             labels = [t.meta["label"] for t in tokens if t.type == "footnote_reference_open"]
-            self.env = page_env(text, labels, MD)
+            self.env = page_env(definitions, labels, MD)
             return tokens
         return MD.parse(text, self.env)
 
