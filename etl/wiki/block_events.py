@@ -361,9 +361,10 @@ def reference_definitions(reader: _Reader) -> dict:
     not blank follows one (markdown-it may end it there, pulldown-cmark may
     go on: a title, a setext underline)."""
     definitions = PULLDOWN.reference_definitions(reader.text)
+    starts = {reader.line_of(definition["span"]["start"]) for definition in definitions.values()}
     for definition in definitions.values():
         after = reader.line_span(definition["span"])[1]
-        if after < reader.line_count and reader.lines[after].strip(" \t"):
+        if after < reader.line_count and reader.lines[after].strip(" \t") and after not in starts:
             raise Unlike("a line right after a link reference definition")
     return definitions
 
