@@ -1,5 +1,6 @@
 """Page bodies: headings, links, gap tags, footnotes and pipe tables, each
-with its source line. Uses markdown-it-py token line maps.
+with its source line. Walks markdown-it-py's tokens with their line maps, or
+the same tokens made from pulldown-cmark's events (block_events.py).
 
 Pure: works on text. Line numbers are 1-based lines of the whole page
 (``first_line`` is the page line where the body text starts).
@@ -35,9 +36,13 @@ def _parser() -> MarkdownIt:
 
 
 MD = _parser()
-# Which parser reads the block structure: markdown-it-py, or pulldown-cmark
-# through pyromark (the same tokens, several times faster).
-PARSER = os.environ.get("AGINGKB_MARKDOWN_PARSER", "markdown-it")
+# Which parser reads the block structure: pulldown-cmark through pyromark
+# (block_events.py: markdown-it's tokens, a third of the time; pages it would
+# read otherwise go to markdown-it), or markdown-it-py, the reference its
+# tests compare with (AGINGKB_MARKDOWN_PARSER=markdown-it).
+PARSER = os.environ.get("AGINGKB_MARKDOWN_PARSER", "pyromark")
+if PARSER not in ("pyromark", "markdown-it"):
+    raise ValueError(f"AGINGKB_MARKDOWN_PARSER is {PARSER!r}: 'pyromark' or 'markdown-it'")
 
 
 # A superset of what can open a link token in CommonMark inline text: an
