@@ -36,7 +36,6 @@ FOOTNOTE_LABEL = re.compile(r"[ ]*\[\^([^\]]+)\]:")
 LEAVES = {"Paragraph", "Heading", "Table", "CodeBlock", "HtmlBlock", "MetadataBlock"}
 # Leaves whose inner events are all inline: skipped up to their end.
 INLINE_LEAVES = {"Paragraph", "Heading", "HtmlBlock"}
-TABLE_PARTS = {"TableHead", "TableRow", "TableCell"}
 BLOCKS = LEAVES | {"BlockQuote", "List", "Item", "FootnoteDefinition", "DefinitionList"}
 
 
@@ -83,9 +82,13 @@ class _Reader:
 
     def column(self, offset: int) -> tuple[int, int]:
         line = self.line_of(offset)
-        col = offset - self.starts[line]
+        start = self.starts[line]
+        col = offset - start
         if not self.ascii:
-            col = len(self.encoded[self.starts[line] : offset].decode("utf-8", "ignore"))
+            following = line + 1
+            size = (self.starts[following] - 1 if following < len(self.starts) else len(self.encoded)) - start
+            if size != len(self.lines[line]):  # not ASCII: count characters
+                col = len(self.encoded[start:offset].decode("utf-8", "ignore"))
         return line, col
 
     def strip_prefix(self, line: str, frames=None) -> int:
@@ -313,6 +316,17 @@ def block_tokens(text: str) -> tuple[list[Token], dict]:
                     _end(reader, leaf, state, span)
                     leaf = None
             continue
+        if leaf == "Table":  # rows matter, not their cells' events
+            if type(event) is dict:
+                kind = "Start" if "Start" in event else "End" if "End" in event else None
+                if kind is not None:
+                    value = event[kind]
+                    if value == "TableRow" or value == "TableHead":
+                        _table_part(reader, kind, value, span)
+                    elif value == "Table" or (type(value) is dict and "Table" in value):
+                        _end(reader, "Table", state, span)
+                        leaf = None
+            continue
         if type(event) is str:  # SoftBreak, HardBreak, Rule
             if event == "Rule":
                 reader.flush_tight()
@@ -323,10 +337,6 @@ def block_tokens(text: str) -> tuple[list[Token], dict]:
         ((kind, value),) = event.items()
         if kind == "Start" or kind == "End":
             name = value if type(value) is str else next(iter(value))
-            if leaf == "Table" and name in TABLE_PARTS:
-                if name != "TableCell":
-                    _table_part(reader, kind, name, span)
-                continue
             if leaf is None and name not in BLOCKS:  # inline markup of a tight item
                 _extend_tight(reader, span)
                 continue
