@@ -8,6 +8,9 @@ list items included), lists, blockquotes, footnote definitions, pipe table
 rows, fences, HTML blocks and rules. Inline parsing is left to markdown-it
 (`markdown.inline_children`), which needs the page's link references:
 `page_env` reads them the way markdown-it's reference rule stores them.
+Where the two parsers may read a page differently, `block_tokens` raises
+Unlike and the page is read by markdown-it (tests/test_markdown_parsers.py
+holds both to the same result on every page of the shared wiki).
 
 Pure: works on text.
 """
