@@ -34,11 +34,12 @@ from importlib import metadata as package_metadata
 from pathlib import Path
 
 from ..rows.result import PageResult
+from ..wiki import markdown
 
 CODE_DIR = Path(__file__).resolve().parent.parent  # the etl package
 CACHE_DIR = ".cache"  # under a build's output directory
 CORPUS_PROBLEMS_MEMO = "corpus-problems"  # what joining the pages found, for `etl check`
-LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "ruamel.yaml", "PyYAML", "python-frontmatter")
+LIBRARIES = ("markdown-it-py", "mdit-py-plugins", "pyromark", "ruamel.yaml", "PyYAML", "python-frontmatter")
 
 
 def code_version(data_dir: Path, max_page_bytes: int) -> str:
@@ -50,7 +51,7 @@ def code_version(data_dir: Path, max_page_bytes: int) -> str:
                 digest.update(path.relative_to(folder).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     for library in LIBRARIES:
         digest.update(f"{library}={package_metadata.version(library)}\0".encode())
-    digest.update(f"python={sys.version_info[:3]} max_page_bytes={max_page_bytes}".encode())
+    digest.update(f"python={sys.version_info[:3]} max_page_bytes={max_page_bytes} parser={markdown.PARSER}".encode())
     return digest.hexdigest()[:20]
 
 

@@ -1,5 +1,6 @@
 """Page bodies: headings, links, gap tags, footnotes and pipe tables, each
-with its source line. Uses markdown-it-py token line maps.
+with its source line. Walks markdown-it-py's tokens with their line maps, or
+the same tokens made from pulldown-cmark's events (block_events.py).
 
 Pure: works on text. Line numbers are 1-based lines of the whole page
 (``first_line`` is the page line where the body text starts).
@@ -7,6 +8,7 @@ Pure: works on text. Line numbers are 1-based lines of the whole page
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -14,6 +16,7 @@ from markdown_it import MarkdownIt
 from mdit_py_plugins.anchors.index import slugify
 from mdit_py_plugins.footnote import footnote_plugin
 
+from .block_events import Unlike, block_tokens, page_env
 from .syntax import FOOTNOTE_REF, GAP_TAG, WIKILINK, mask_code
 
 SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z\[*(#\"'])")
@@ -33,6 +36,13 @@ def _parser() -> MarkdownIt:
 
 
 MD = _parser()
+# Which parser reads the block structure: pulldown-cmark through pyromark
+# (block_events.py: markdown-it's tokens, a third of the time; pages it would
+# read otherwise go to markdown-it), or markdown-it-py, the reference its
+# tests compare with (AGINGKB_MARKDOWN_PARSER=markdown-it).
+PARSER = os.environ.get("AGINGKB_MARKDOWN_PARSER", "pyromark")
+if PARSER not in ("pyromark", "markdown-it"):
+    raise ValueError(f"AGINGKB_MARKDOWN_PARSER is {PARSER!r}: 'pyromark' or 'markdown-it'")
 
 
 # A superset of what can open a link token in CommonMark inline text: an
@@ -191,7 +201,8 @@ def sentence_claim(text: str, start: int, end: int) -> str:
 
 
 class _Walker:
-    def __init__(self, body: str, first_line: int):
+    def __init__(self, body: str, first_line: int, parser: str):
+        self.parser = parser
         self.source_lines = body.replace("\r\n", "\n").replace("\r", "\n").split("\n")
         self.first_line = first_line
         self.result = Body()
@@ -209,8 +220,19 @@ class _Walker:
     def source(self, start: int, end: int) -> str:
         return "\n".join(self.source_lines[start:end])
 
+    def tokens(self, text: str) -> list:
+        if self.parser == "pyromark":
+            try:
+                tokens, definitions = block_tokens(text)
+            except Unlike:  # a construct pulldown-cmark reads otherwise
+                return MD.parse(text, self.env)
+            labels = [t.meta["label"] for t in tokens if t.type == "footnote_reference_open"]
+            self.env = page_env(definitions, labels, MD)
+            return tokens
+        return MD.parse(text, self.env)
+
     def walk(self) -> Body:
-        tokens = MD.parse("\n".join(self.source_lines), self.env)
+        tokens = self.tokens("\n".join(self.source_lines))
         result = self.result
         context: list[str] = []  # enclosing block types
         footnote: dict | None = None
@@ -417,9 +439,10 @@ class _Walker:
             )
 
 
-def parse_body(body: str, first_line: int = 1) -> Body:
-    """Parse a page body. `first_line` is the page line of body line 1."""
-    walker = _Walker(body, first_line)
+def parse_body(body: str, first_line: int = 1, parser: str | None = None) -> Body:
+    """Parse a page body. `first_line` is the page line of body line 1;
+    `parser` is 'markdown-it' or 'pyromark' (default: PARSER)."""
+    walker = _Walker(body, first_line, parser or PARSER)
     result = walker.walk()
     result.word_count = len(body.split())
     return result
