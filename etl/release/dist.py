@@ -237,7 +237,10 @@ def make_release(
     try:
         # Written afresh, so its bytes do not depend on how the build got
         # there (a build patched in place keeps free pages and page order).
-        canonical_copy(database, staging / "agingkb.db")
+        try:
+            canonical_copy(database, staging / "agingkb.db")
+        except ValueError as error:
+            raise ReleaseError(str(error)) from None
         shutil.copyfile(package_zip, staging / ZIP_NAME)  # the build's deterministic zip of the validated package
         (staging / "CITATION.cff").write_text(citation_cff(version, summary), encoding="utf-8")
         (staging / "CHANGELOG.md").write_text(changes_md, encoding="utf-8")
