@@ -41,7 +41,7 @@ help:
 	@echo "make bench-abuse  a reader's p95 beside 8 heavy-SQL clients, 8 heavy MCP clients and 8 download clients"
 	@echo "make bench-gold  the build's trials and trial outcomes against the hand-labelled gold sets, field by field"
 	@echo "make loadtest  50 concurrent clients against a served build; prints throughput and latency"
-	@echo "make publish build, check, validate, test, then release into dist/<version>/ and deploy"
+	@echo "make publish build, check, validate, test, then release into dist/<version>/ and deploy (FLY_APP=name: the Fly app)"
 	@echo "make wiki    clone the upstream wiki at the pinned commit into data/aging_wiki/"
 	@echo "make clean   remove build outputs"
 
@@ -142,6 +142,8 @@ fuzz: install
 
 # Build, check (errors stop it), validate, test, then release and deploy.
 # It runs every test, so it installs what `make test` installs (a browser, axe-core).
+# FLY_APP=name picks the Fly app (default: data/site.yml's deploy: fly_app);
+# etl release prints the release directory, version, database SHA-256 and deploy status.
 publish: install browser $(AXE) $(CFFCONVERT)
 	$(require_wiki)
 	$(BIN)/etl build --wiki "$(WIKI)" --out $(OUT) $(UPSTREAM_FLAG) --previous "$(PREVIOUS)"

@@ -446,11 +446,13 @@ def serve_command(db, host, port, workers):
     type=click.Path(file_okay=False, path_type=Path),
     help="Where release directories go.",
 )
-@click.option("--app", default="agingkb", show_default=True, help="Fly app name to deploy to.")
+@click.option(
+    "--app", help="Fly app to deploy to  [default: FLY_APP from the environment, else data/site.yml's deploy: fly_app]"
+)
 @click.option(
     "--deploy/--no-deploy",
     default=None,
-    help="Deploy with `datasette publish fly` (default: when FLY_API_TOKEN is set and flyctl is installed).",
+    help="Deploy with flyctl (default: when FLY_API_TOKEN is set and flyctl is installed).",
 )
 @click.option(
     "--previous",
@@ -464,7 +466,9 @@ def release_command(out_dir, dist_dir, app, deploy, previous):
     credentials. The version must follow the schema change since the
     previous release (major: a table or column removed or a type narrowed;
     minor: added; patch: data only), or nothing is released."""
+    from .release.app import deploy_commands
     from .release.dist import ReleaseError, make_release
+    from .wiki.discover import file_sha256
 
     try:
         release = make_release(out_dir, dist_dir, app, deploy, previous)
@@ -472,10 +476,13 @@ def release_command(out_dir, dist_dir, app, deploy, previous):
         click.echo(f"error: {error}", err=True)
         sys.exit(1)
     click.echo(f"released {release.version} into {release.directory} (verified: checksums, data package, database)")
+    click.echo(f"version: {release.version}")
+    click.echo(f"agingkb.db SHA-256: {file_sha256(release.directory / 'agingkb.db')}")
     if release.deployed:
-        click.echo(f"deployed to Fly app {app}")
+        click.echo(f"deploy: deployed to Fly app {release.app}")
     else:
         click.echo(
-            f"no Fly credentials (FLY_API_TOKEN and flyctl): wrote the deployable app to {release.app_directory}; "
-            f"deploy it with `flyctl deploy` from there"
+            f"deploy: skipped (no FLY_API_TOKEN and flyctl, or --no-deploy); the app for Fly app {release.app} is in "
+            f"{release.app_directory}: from {release.directory}, stage DATASETTE_SECRET as a Fly secret and run "
+            f"`{' '.join(deploy_commands(release.app, '')[1][0])}` (docs/deploy.md)"
         )

@@ -3,9 +3,7 @@ directory, and without Fly credentials the deployable app, which is then
 run the way its Dockerfile runs it and must serve the release."""
 
 import json
-import os
 import re
-import shlex
 import shutil
 import sqlite3
 import subprocess
@@ -16,17 +14,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from datasette.utils import tilde_encode
 from ruamel.yaml import YAML
 
-from agingkb_site.serve import free_port, wait_until_serving
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 from etl.release.dist import ReleaseError, make_release, verify_release
 from etl.release.site_wheel import build_site_wheel
 from etl.wiki.discover import file_sha256 as sha256
 
-from .conftest import BIN, FIXTURE_WIKI, ROOT, run_async, served
+from .conftest import BIN, FIXTURE_WIKI, ROOT, served
 
 
 @pytest.fixture(scope="module")
@@ -118,102 +114,6 @@ def test_the_release_carries_the_site_as_a_wheel(release):
     # The same source gives the same wheel, byte for byte.
     rebuilt = build_site_wheel(Path(tempfile.mkdtemp(prefix="agingkb-wheel-")))
     assert rebuilt.read_bytes() == wheel.read_bytes()
-
-
-async def mcp_tables(url: str) -> list[dict]:
-    from mcp import Client
-
-    async with Client(url + "/-/mcp", mode="legacy") as client:
-        return (await client.call_tool("list_tables", {})).structured_content["tables"]
-
-
-@pytest.mark.site  # runs the app's own uvicorn command
-def test_the_generated_app_serves_the_release(release, tmp_path):
-    made, _ = release
-    app = made.app_directory
-    dockerfile = (app / "Dockerfile").read_text()
-    assert "datasette==0.65.5" in dockerfile and "nh3==0.3.8" in dockerfile
-    assert (app / "agingkb.db").read_bytes() == (made.directory / "agingkb.db").read_bytes()
-    # The site as the Dockerfile installs it: pip installs the wheel (into a
-    # directory put first on the path, beside this environment's packages).
-    (wheel,) = app.glob("agingkb_site-*.whl")
-    installed = tmp_path / "site-packages"
-    subprocess.run(
-        [str(BIN / "pip"), "install", "--quiet", "--no-deps", "--no-index", "--target", str(installed), str(wheel)],
-        check=True,
-    )
-    site_path = {"PYTHONPATH": str(installed)}
-    where = subprocess.run(
-        [
-            str(BIN / "python"),
-            "-c",
-            "import agingkb_site, etl.wiki.syntax; print(agingkb_site.__file__); print(etl.wiki.syntax.__file__)",
-        ],
-        env={**os.environ, **site_path},
-        cwd=app,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    # The site and the one module of the ETL it shares (the wiki's grammar) both come from the wheel.
-    assert where.stdout.split() == [
-        str(installed / "agingkb_site" / "__init__.py"),
-        str(installed / "etl" / "wiki" / "syntax.py"),
-    ]
-    # Run it as the Dockerfile does, with this environment's datasette and uvicorn.
-    inspect = re.search(r"^RUN (datasette inspect .*)$", dockerfile, re.M).group(1)
-    subprocess.run([str(BIN / "datasette"), *shlex.split(inspect)[1:]], cwd=app, check=True)
-    environment = dict(
-        part.split("=", 1) for part in shlex.split(re.search(r"^ENV (AGINGKB_.*)$", dockerfile, re.M).group(1))
-    )
-    command = shlex.split(re.search(r"^CMD (.*)$", dockerfile, re.M).group(1))
-    assert command[0] == "AGINGKB_SECRET=$DATASETTE_SECRET" and command[1] == "uvicorn" and "--workers" in command
-    port = free_port()
-    replacements = {"$PORT": str(port), "0.0.0.0": "127.0.0.1", "$(nproc)": "2"}
-    command = [str(BIN / "uvicorn")] + [replacements.get(part, part) for part in command[2:]]
-    environment = {**os.environ, **environment, **site_path, "AGINGKB_SECRET": "test-secret"}
-    process = subprocess.Popen(command, cwd=app, env=environment, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        assert wait_until_serving(url), "the generated app did not start"
-        versions = httpx.get(url + "/-/versions.json").json()
-        assert f"agingkb {made.version}" in json.dumps(versions)
-        home = httpx.get(url + "/")
-        assert f'class="version">{made.version}<' in home.text and "CC BY 4.0" in home.text
-        assert home.headers["x-content-type-options"] == "nosniff"
-        # The site's stylesheet, served from the installed wheel's static/.
-        stylesheet = re.search(r'href="(/-/static-plugins/agingkb_site/site\.css\?[0-9a-f]+)"', home.text).group(1)
-        css = httpx.get(url + stylesheet)
-        assert css.status_code == 200 and css.content == (installed / "agingkb_site/static/site.css").read_bytes()
-        db = sqlite3.connect(made.directory / "agingkb.db")
-        # A page's body with its wikilinks rendered as links to the pages the build resolved.
-        page, target = db.execute(
-            "select page, target_page from links where kind = 'wikilink' and target_page is not null "
-            "and source_line > 1 order by page, source_line limit 1"
-        ).fetchone()
-        row = httpx.get(url + f"/agingkb/pages/{tilde_encode(page)}").text
-        assert f'href="/agingkb/pages/{tilde_encode(target)}' in row
-        pages = db.execute("select count(*) from pages").fetchone()[0]
-        assert len(httpx.get(url + "/agingkb/pages.json", params={"_shape": "array", "_size": "max"}).json()) == pages
-        intervals = db.execute(
-            "select count(*) from trial_outcomes o join trials t on t.trial = o.trial "
-            "where o.ci_low is not null and o.ci_high is not null"
-        ).fetchone()[0]
-        plot = httpx.get(url + "/-/forest-plot").text
-        assert "<h1>Forest plot of trial outcomes</h1>" in plot  # the plugin's page, not a 404
-        assert plot.count('<g class="outcome"') == intervals  # with every interval drawn
-        with zipfile.ZipFile(made.directory / "datapackage.zip") as archive:
-            assert httpx.get(url + "/-/downloads/pages.csv").content == archive.read("pages.csv")
-        assert httpx.get(url + "/-/settings.json").json()["max_returned_rows"] == 1000
-        # Research assistants reach the release too: the MCP endpoint and llms.txt.
-        assert "mcp==2.3.0" in dockerfile
-        listed = run_async(mcp_tables(url))
-        assert {table["table"]: table["rows"] for table in listed}["pages"] == pages
-        llms = httpx.get(url + "/llms.txt")
-        assert llms.status_code == 200 and f"- [pages]({url}/agingkb/pages)" in llms.text
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def test_one_dataset_version_everywhere(release, tmp_path):

@@ -119,6 +119,47 @@ def _finish(db) -> None:
     db.close()
 
 
+def canonical_copy(source: Path, target: Path) -> None:
+    """target: the database in source written afresh (VACUUM INTO), so its
+    bytes depend on its rows alone, not on how the build got there: a build
+    patched in place (update_database) keeps free pages and pages in the
+    order they were reused, while VACUUM INTO writes every table and index
+    page by page in rowid and key order. Rowids need no renumbering: both
+    paths load each table into an empty table in CSV order, so a row's rowid
+    is its CSV line; a table whose rowids are not 1..n was loaded otherwise,
+    and is refused rather than released with bytes a fresh build would not give."""
+    target.unlink(missing_ok=True)
+    connection = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        for name in _rowid_tables(connection):
+            count, highest = connection.execute(f"select count(*), coalesce(max(rowid), 0) from [{name}]").fetchone()
+            if count != highest:
+                raise ValueError(f"{source}: table {name} has rowids other than 1..{count}; rebuild it from scratch")
+        connection.execute("VACUUM INTO ?", (str(target),))
+    finally:
+        connection.close()
+
+
+def _rowid_tables(connection) -> list[str]:
+    """The tables whose rows are numbered by load order: not FTS tables and
+    their shadow tables (numbered by FTS itself), not SQLite's own, not a
+    table whose INTEGER PRIMARY KEY is its rowid (numbered by its data)."""
+    entries = connection.execute("select name, sql from sqlite_master where type = 'table'").fetchall()
+    virtual = [name for name, sql in entries if sql.upper().startswith("CREATE VIRTUAL TABLE")]
+    names = []
+    for name, sql in entries:
+        if (
+            name.startswith("sqlite_")
+            or "WITHOUT ROWID" in sql.upper()
+            or any(name == v or name.startswith(v + "_") for v in virtual)
+        ):
+            continue
+        keys = [row for row in connection.execute(f"pragma table_info([{name}])") if row[5]]
+        if not (len(keys) == 1 and keys[0][2].upper() == "INTEGER"):
+            names.append(name)
+    return names
+
+
 def _insert_rows(db, table: Table, package_dir: Path) -> None:
     # Plain executemany in one transaction: sqlite-utils makes the schema,
     # indexes and FTS, where its convenience costs little.

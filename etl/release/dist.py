@@ -1,7 +1,8 @@
 """Release stage: turn a good build into dist/<version>/ (the SQLite file,
 the data package as a zip, CITATION.cff and .zenodo.json (citation.py),
-release notes, SHA256SUMS), verify it, then deploy it with `datasette publish fly`, or, without Fly
-credentials, write the deployable app into dist/<version>/app/.
+release notes, SHA256SUMS) with the database written canonically, verify
+it, write the deployable app into dist/<version>/app/ (etl/release/app.py),
+and deploy it with flyctl when there are Fly credentials.
 
 The release directory is written under a temporary name and renamed into
 place only once verified, so a failed release leaves no half-written
@@ -12,37 +13,21 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shlex
 import shutil
 import sqlite3
 import subprocess
 import tempfile
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from agingkb_site.serve import METADATA, SETTINGS, app_environment, datasette_executable
-
 from ..output.archive import ZIP_NAME
+from ..output.database import canonical_copy
 from ..output.validation import validate_package
 from ..wiki.discover import file_sha256
 from ..wiki.provenance import commit_statement
+from .app import deploy_commands, deploy_secret, fly_app_name, write_app
 from .citation import CitationError, citation_cff, citation_facts, zenodo_json
-from .site_wheel import build_site_wheel, wheel_name
 
-# Packages the deployed app installs, pinned like pyproject.toml pins them.
-DEPLOY_PACKAGES = [
-    "datasette==0.65.5",
-    "uvicorn==0.54.0",
-    "limits==5.8.0",
-    "nh3==0.3.8",
-    "markdown-it-py==4.3.0",
-    "mdit-py-plugins==0.7.0",
-    "datasette-block-robots==1.1.1",
-    "mcp==2.3.0",
-    "jsonschema==4.26.0",
-]
 RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", ".zenodo.json", "RELEASE_NOTES.md", "CHANGELOG.md")
 
 
@@ -56,6 +41,7 @@ class Release:
     directory: Path
     app_directory: Path | None
     deployed: bool
+    app: str = ""  # the Fly app it was, or would be, deployed to
 
 
 def release_version(package_dir: Path, summary: dict) -> str:
@@ -176,63 +162,13 @@ def verify_release(directory: Path) -> None:
         raise ReleaseError(f"the database lacks tables the package declares: {sorted(set(declared) - tables)}")
 
 
-def publish_args(db: Path, app: str, version: str) -> list[str]:
-    """`datasette publish fly` arguments: the same metadata and settings as
-    `etl serve`, with pinned packages and the site's wheel (its plugins,
-    templates and static files; serve_with_workers writes it)."""
-    args = [
-        "publish",
-        "fly",
-        str(db),
-        "--app",
-        app,
-        "--metadata",
-        str(METADATA),
-        "--version-note",
-        f"agingkb {version}",
-    ]
-    for package in [*DEPLOY_PACKAGES, wheel_name()]:
-        args += ["--install", package]
-    for name, value in SETTINGS.items():
-        args += ["--setting", name, str(value)]
-    return args
-
-
-def serve_with_workers(app_dir: Path, version: str) -> None:
-    """Make the generated app serve as `etl serve` does: uvicorn workers, one
-    per core, each running agingkb_site/asgi.py (from the site's wheel, which
-    the Dockerfile installs) on the files `datasette publish` put beside it,
-    instead of one Datasette process."""
-    build_site_wheel(app_dir)
-    # The whole-table downloads (agingkb_site/downloads.py) serve package/ and the
-    # zip from beside the database, as in a build.
-    shutil.copyfile(app_dir.parent / "datapackage.zip", app_dir / "datapackage.zip")
-    with zipfile.ZipFile(app_dir / "datapackage.zip") as archive:
-        archive.extractall(app_dir / "package")
-    environment = {
-        **app_environment("agingkb.db", "metadata.json", proxy_client_header="Fly-Client-IP"),
-        "AGINGKB_INSPECT": "inspect-data.json",
-        "AGINGKB_VERSION_NOTE": f"agingkb {version}",
-    }
-    dockerfile = (app_dir / "Dockerfile").read_text(encoding="utf-8")
-    if not re.search(r"^CMD datasette serve ", dockerfile, re.M):
-        raise ReleaseError("the generated Dockerfile has no `CMD datasette serve` line to replace")
-    lines = [
-        "ENV " + " ".join(f"{name}={shlex.quote(value)}" for name, value in environment.items()),
-        "CMD AGINGKB_SECRET=$DATASETTE_SECRET uvicorn --factory agingkb_site.asgi:create_app"
-        " --http agingkb_site.asgi:PromptH11Protocol --loop asyncio --host 0.0.0.0 --port $PORT"
-        " --workers $(nproc) --no-access-log",
-    ]
-    dockerfile = re.sub(r"^CMD datasette serve .*$", lambda _: "\n".join(lines), dockerfile, flags=re.M)
-    (app_dir / "Dockerfile").write_text(dockerfile, encoding="utf-8")
-
-
 def make_release(
-    out_dir: Path, dist_dir: Path, app: str = "agingkb", deploy: bool | None = None, previous: Path | None = None
+    out_dir: Path, dist_dir: Path, app: str | None = None, deploy: bool | None = None, previous: Path | None = None
 ) -> Release:
     """Release the current build in out_dir into dist_dir/<version>/, with
     a changelog against `previous` (a release, build or package directory,
-    or a dist/ directory's newest release; by default dist_dir's)."""
+    or a dist/ directory's newest release; by default dist_dir's). The Fly
+    app is `app`, else FLY_APP, else data/site.yml's."""
     from ..compare.snapshots import SnapshotError
     from .versioning import VersionError, previous_release
 
@@ -259,7 +195,12 @@ def make_release(
     dist_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.", dir=dist_dir))
     try:
-        shutil.copyfile(database, staging / "agingkb.db")
+        # Written afresh, so its bytes do not depend on how the build got
+        # there (a build patched in place keeps free pages and page order).
+        try:
+            canonical_copy(database, staging / "agingkb.db")
+        except ValueError as error:
+            raise ReleaseError(str(error)) from None
         shutil.copyfile(package_zip, staging / ZIP_NAME)  # the build's deterministic zip of the validated package
         (staging / "CITATION.cff").write_text(citation_cff(version, summary), encoding="utf-8")
         (staging / ".zenodo.json").write_text(zenodo_json(version, summary), encoding="utf-8")
@@ -282,22 +223,16 @@ def make_release(
         raise
     os.chmod(target, 0o755)
 
-    app_dir = target / "app"
-    completed = subprocess.run(
-        [datasette_executable(), *publish_args(target / "agingkb.db", app, version), "--generate-dir", str(app_dir)],
-        capture_output=True,
-        text=True,
-    )
-    if completed.returncode != 0:
-        raise ReleaseError(f"datasette publish fly --generate-dir failed:\n{completed.stderr[-2000:]}")
-    serve_with_workers(app_dir, version)
+    app = fly_app_name(app)
+    app_dir = write_app(target, app, version)
     credentials = bool(os.environ.get("FLY_API_TOKEN")) and shutil.which("flyctl") is not None
-    deploy = credentials if deploy is None else deploy
-    if deploy:
-        completed = subprocess.run(["flyctl", "deploy", "--remote-only", "--app", app], cwd=app_dir)
+    if not (credentials if deploy is None else deploy):
+        return Release(version, target, app_dir, False, app)
+    for command, stdin in deploy_commands(app, deploy_secret()):
+        completed = subprocess.run(command, cwd=target, input=stdin, text=True)
         if completed.returncode != 0:
             raise ReleaseError(
-                f"flyctl deploy failed (exit {completed.returncode}); the release in {target} is complete and verified"
+                f"{' '.join(command[:3])} failed (exit {completed.returncode}); "
+                f"the release in {target} is complete and verified"
             )
-        return Release(version, target, app_dir, True)
-    return Release(version, target, app_dir, False)
+    return Release(version, target, app_dir, True, app)

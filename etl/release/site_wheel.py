@@ -2,13 +2,13 @@
 
 The released app installs the site (agingkb_site/: its Datasette plugins,
 templates and static files) from a wheel that `etl release` writes into the
-app directory and names in `datasette publish fly --install`. The wheel
+app directory and its Dockerfile installs. The wheel
 holds the package, and the one module of the ETL the site reads the wiki
 with (etl/wiki/syntax.py, the wiki's grammar, with the two package faces
 above it, which import nothing), under the distribution name agingkb_site, with the
 `datasette` entry points pyproject.toml declares, so Datasette loads it as
 it does in a development install. It declares no dependencies: the app's
-pinned packages (dist.py's DEPLOY_PACKAGES) are installed beside it.
+pinned packages (app.py's DEPLOY_PACKAGES) are installed beside it.
 
 The wheel is written by hand, not by a build backend: it is a zip file of
 the package's files and four metadata files, with fixed timestamps
