@@ -170,7 +170,7 @@ def test_a_rename_and_a_verification_in_page_history(history):
         "select old_value, new_value from changes join commits on hash = commit_hash "
         "where seq = 4 and table_name = 'pages' and [column] = 'verified'",
     )
-    assert verified == [{"old_value": "false", "new_value": "true"}]
+    assert verified == [{"old_value": "0", "new_value": "1"}]
     baseline = rows(
         db,
         "select count(*) as pages, sum(change = 'added') as added "
@@ -342,7 +342,7 @@ def test_five_real_changes_checked_against_git_show(real_history):
     liver = rows(
         out / "agingkb.db",
         "select upstream_commit from commits join changes on hash = commit_hash where table_name = 'pages' "
-        "and key = 'tissues/liver' and [column] = 'verified' and new_value = 'true'",
+        "and key = 'tissues/liver' and [column] = 'verified' and new_value = '1'",
     )
     assert len(liver) == 1
     [date] = _change(out, liver[0]["upstream_commit"][:12], "pages", "changed", "tissues/liver", "verified_date")
