@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from etl.options import BuildOptions
-from etl.output.parquet import ParquetTypeError, arrow_schema, write_table_files
+from etl.output.parquet import ParquetTypeError, arrow_schema, write_table_ndjson, write_table_parquet
 from etl.pipeline.build import BuildError, build
 from etl.schema import DATA_DIR, Column, Table
 
@@ -142,7 +142,8 @@ def test_typed_files_are_the_same_bytes_each_time(fixture_build, schema, tmp_pat
             directory = tmp_path / attempt
             directory.mkdir(exist_ok=True)
             shutil.copyfile(out / "package" / f"{name}.csv", directory / f"{name}.csv")
-            copies.append(write_table_files(directory, schema.tables[name])[0])
+            copies.append(write_table_parquet(directory, schema.tables[name])[0])
+            write_table_ndjson(directory, schema.tables[name])
         assert copies[0] == copies[1]
         assert (tmp_path / "a" / f"{name}.parquet").read_bytes() == (out / "package" / f"{name}.parquet").read_bytes()
         assert (tmp_path / "a" / f"{name}.ndjson").read_bytes() == (tmp_path / "b" / f"{name}.ndjson").read_bytes()
@@ -178,10 +179,10 @@ def test_cells_that_do_not_read_as_their_array_type_name_the_column(tmp_path):
     )
     (tmp_path / "lists.csv").write_text('id,names\n1,"[""a""]"\n2,"[1, 2]"\n', encoding="utf-8")
     with pytest.raises(ParquetTypeError, match="table lists, column names"):
-        write_table_files(tmp_path, table)
+        write_table_parquet(tmp_path, table)
     (tmp_path / "lists.csv").write_text("id,names\n1,[]\nx,[]\n", encoding="utf-8")
     with pytest.raises(ParquetTypeError, match="table lists, column id"):
-        write_table_files(tmp_path, table)
+        write_table_parquet(tmp_path, table)
 
 
 def test_sqlite_counts_match_the_parquet_metadata(real_build, schema):

@@ -41,6 +41,9 @@ ARRAY_ITEMS = {"string": pa.list_(pa.string()), "array": pa.list_(pa.list_(pa.st
 # An enum with more values than this is stored as plain strings.
 DICTIONARY_LIMIT = 1000
 COMPRESSION = "zstd"  # read by DuckDB, pandas (pyarrow), R arrow and DuckDB-WASM
+# Level 3 makes the files 14% smaller than the default 1 for 20% more time (the 4 largest tables:
+# 15.1 against 17.4 MB, 0.39 against 0.32 s); level 6 saves 8% more for twice the time.
+COMPRESSION_LEVEL = 3
 NDJSON_ROWS_PER_BATCH = 4096
 
 
@@ -125,7 +128,7 @@ def _typed_column(table: Table, field: pa.Field, cells: pa.ChunkedArray) -> pa.A
 
 def write_parquet(rows: pa.Table, path: Path) -> None:
     # No creation time is written; the writer's version is, and pyproject pins it.
-    pq.write_table(rows, path, compression=COMPRESSION, store_schema=True)
+    pq.write_table(rows, path, compression=COMPRESSION, compression_level=COMPRESSION_LEVEL, store_schema=True)
 
 
 def _json_value(value):
@@ -150,29 +153,54 @@ def write_ndjson(rows: pa.Table, path: Path) -> None:
             handle.write("\n".join(map(encode, batch_rows)) + "\n" if batch_rows else "")
 
 
-def write_table_files(package_dir: Path, table: Table) -> tuple[TypedFile, dict[str, float]]:
-    """One table's Parquet and NDJSON files beside its CSV (on a build
-    worker): the Parquet file written, and the CPU seconds of each."""
+def write_table_parquet(package_dir: Path, table: Table) -> tuple[TypedFile, float]:
+    """One table's Parquet file beside its CSV (on a build worker), and
+    the CPU seconds it took."""
     start = time.process_time()
-    rows = read_typed(package_dir / f"{table.name}.csv", table)
     path = package_dir / f"{table.name}.parquet"
-    write_parquet(rows, path)
-    middle = time.process_time()
-    write_ndjson(rows, package_dir / f"{table.name}.ndjson")
+    write_parquet(read_typed(package_dir / f"{table.name}.csv", table), path)
     data = path.read_bytes()
-    written = TypedFile(path.name, len(data), hashlib.sha256(data).hexdigest())
-    return written, {"parquet": middle - start, "ndjson": time.process_time() - middle}
+    return TypedFile(path.name, len(data), hashlib.sha256(data).hexdigest()), time.process_time() - start
 
 
-def write_typed_files(package_dir: Path, schema: Schema, workers=None) -> tuple[dict[str, TypedFile], dict]:
-    """Every table's Parquet and NDJSON files, on `workers` (a process pool,
-    the largest CSV first) or here; table name -> its Parquet file, and the
-    CPU seconds spent on each format."""
-    tables = sorted(schema.tables.values(), key=lambda t: -(package_dir / f"{t.name}.csv").stat().st_size)
+def write_table_ndjson(package_dir: Path, table: Table) -> float:
+    """One table's NDJSON file, from its Parquet file (on a build worker);
+    the CPU seconds it took."""
+    start = time.process_time()
+    write_ndjson(pq.read_table(package_dir / f"{table.name}.parquet"), package_dir / f"{table.name}.ndjson")
+    return time.process_time() - start
+
+
+def _largest_first(package_dir: Path, schema: Schema) -> list[Table]:
+    # Each worker takes the next table as it finishes one, so they finish together.
+    return sorted(schema.tables.values(), key=lambda t: -(package_dir / f"{t.name}.csv").stat().st_size)
+
+
+def write_parquet_files(package_dir: Path, schema: Schema, workers=None) -> tuple[dict[str, TypedFile], float]:
+    """Every table's Parquet file, on `workers` (a process pool) or here:
+    table name -> its file, in declaration order, and the CPU seconds."""
+    tables = _largest_first(package_dir, schema)
     if workers is None:
-        done = {table.name: write_table_files(package_dir, table) for table in tables}
+        done = {table.name: write_table_parquet(package_dir, table) for table in tables}
     else:
-        pending = {table.name: workers.apply_async(write_table_files, (package_dir, table)) for table in tables}
+        pending = {table.name: workers.apply_async(write_table_parquet, (package_dir, table)) for table in tables}
         done = {name: task.get() for name, task in pending.items()}
-    seconds = {kind: sum(cpu[kind] for _, cpu in done.values()) for kind in ("parquet", "ndjson")}
-    return {name: done[name][0] for name in schema.tables}, seconds
+    return {name: done[name][0] for name in schema.tables}, sum(seconds for _, seconds in done.values())
+
+
+class NdjsonFiles:
+    """Every table's NDJSON file written on `workers` from its Parquet
+    file, started now and awaited with result() (the CPU seconds): nothing
+    in the package waits for them, so they are written while it is
+    validated and loaded."""
+
+    def __init__(self, package_dir: Path, schema: Schema, workers=None):
+        tables = _largest_first(package_dir, schema)
+        if workers is None:
+            self.seconds = sum(write_table_ndjson(package_dir, table) for table in tables)
+            self.pending = []
+        else:
+            self.pending = [workers.apply_async(write_table_ndjson, (package_dir, table)) for table in tables]
+
+    def result(self) -> float:
+        return sum(task.get() for task in self.pending) if self.pending else self.seconds

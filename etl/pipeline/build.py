@@ -45,6 +45,7 @@ class BuildResult:
     skipped: list = field(default_factory=list)
     pages_from_cache: int = 0
     resources_validated: int = 0  # the rest were unchanged since the last valid build
+    resources: int = 0  # in datapackage.json: each table's CSV and Parquet file
     compared_with: str | None = None  # the version of the release the changes table compares with
 
 
@@ -105,8 +106,13 @@ class _Build:
             raise BuildError(f"{len(blocking)} problems block the build; previous build kept\n{shown}")
         with timed(self.timings, "corpus tables"):
             gap_tags, compared_with = self.corpus_tables(extra_rows, previous)
-        with timed(self.timings, "parquet+ndjson"):
-            parquet = self.typed_files()
+        with timed(self.timings, "parquet"):
+            parquet = self.parquet_files()
+        from ..output.parquet import NdjsonFiles  # pyarrow: a build's, not `etl check`'s
+
+        # The NDJSON files are written on the validation workers, queued
+        # before the package's resources, while this process loads SQLite.
+        ndjson = NdjsonFiles(self.staging / "package", self.schema, self.workers)
         # Frictionless validates the package on worker processes while this
         # one loads SQLite; the build is published only if both succeed.
         with timed(self.timings, "package+validate+sqlite"):
@@ -116,7 +122,10 @@ class _Build:
             loaded = validate_and_load(
                 self.staging, self.out_dir, self.schema, package, self.sink, self.cache, self.options, self.workers
             )
+        with timed(self.timings, "ndjson (waited)"):
+            self.timings["ndjson cpu"] = ndjson.result()
         result = self.result(loaded.counts, len(loaded.validated), compared_with)
+        result.resources = len(package["resources"])
         self.publish(result, loaded.fingerprints)
         return result
 
@@ -170,17 +179,17 @@ class _Build:
         self.sink.close()
         return gap_tags, compared_with
 
-    def typed_files(self) -> dict:
-        """Each table's Parquet and NDJSON files, written on the validation
-        workers (idle until the package is validated); the CPU time of each
-        format is reported with the stages."""
-        from ..output.parquet import ParquetTypeError, write_typed_files  # pyarrow: not for `etl check`
+    def parquet_files(self) -> dict:
+        """Each table's Parquet file, written on the validation workers
+        (idle until the package is validated)."""
+        from ..output.parquet import ParquetTypeError, write_parquet_files
 
         try:
-            parquet, cpu = write_typed_files(self.staging / "package", self.schema, self.workers)
+            parquet, self.timings["parquet cpu"] = write_parquet_files(
+                self.staging / "package", self.schema, self.workers
+            )
         except ParquetTypeError as error:
             raise BuildError(f"{error}; previous build kept") from None
-        self.timings.update({f"{kind} cpu": seconds for kind, seconds in cpu.items()})
         return parquet
 
     def write_footnotes(self) -> None:
@@ -262,7 +271,7 @@ def build_report(result: BuildResult, out_dir: Path) -> list[str]:
         lines.append(f"changes since release {result.compared_with}: {result.rows['changes']}")
     lines += [
         f"pages from the cache: {result.pages_from_cache}; resources validated: {result.resources_validated} "
-        f"of {len(result.rows)} (the rest unchanged since the last valid build)",
+        f"of {result.resources} (the rest unchanged since the last valid build)",
         "time per stage (s):",
         *(f"  {stage:<18} {seconds:>7.2f}" for stage, seconds in result.timings.items()),
         f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'}; "
