@@ -191,3 +191,18 @@ def test_sqlite_counts_match_the_parquet_metadata(real_build, schema):
         for name in schema.tables:
             rows = db.execute(f"select count(*) from [{name}]").fetchone()[0]
             assert pq.ParquetFile(out / "package" / f"{name}.parquet").metadata.num_rows == rows, name
+
+
+def test_frictionless_checks_each_parquet_file_against_its_hash(fixture_build, tmp_path):
+    from etl.output.validation import validate_package
+
+    out, _ = fixture_build
+    package = tmp_path / "package"
+    shutil.copytree(out / "package", package)
+    assert validate_package(package / "datapackage.json") == []
+    changed = bytearray((package / "trials.parquet").read_bytes())
+    changed[len(changed) // 2] ^= 0xFF  # one byte inside the file, its size unchanged
+    (package / "trials.parquet").write_bytes(bytes(changed))
+    problems = validate_package(package / "datapackage.json")
+    assert problems and all(problem.startswith("trials_parquet") for problem in problems), problems
+    assert any("hash" in problem for problem in problems)
