@@ -175,21 +175,46 @@ def write_table_ndjson(package_dir: Path, table: Table) -> float:
     return time.process_time() - start
 
 
-def _largest_first(package_dir: Path, schema: Schema) -> list[Table]:
+def _largest_first(package_dir: Path, tables) -> list[Table]:
     # Each worker takes the next table as it finishes one, so they finish together.
-    return sorted(schema.tables.values(), key=lambda t: -(package_dir / f"{t.name}.csv").stat().st_size)
+    return sorted(tables, key=lambda t: -(package_dir / f"{t.name}.csv").stat().st_size)
+
+
+class ParquetFiles:
+    """Every table's Parquet file, written on `workers` (a process pool) or
+    here. start() may be given the tables whose CSV is complete while the
+    build still writes others (the pages' tables, during the corpus stage);
+    result() writes the rest, and again any table whose row count changed
+    since it was started."""
+
+    def __init__(self, package_dir: Path, schema: Schema, workers=None):
+        self.package_dir, self.schema, self.workers = package_dir, schema, workers
+        self.started: dict[str, tuple[int, object]] = {}  # table -> (its rows then, its task)
+
+    def start(self, names: list[str], counts: dict[str, int]) -> None:
+        if self.workers is None:
+            return
+        for table in _largest_first(self.package_dir, [self.schema.tables[name] for name in names]):
+            task = self.workers.apply_async(write_table_parquet, (self.package_dir, table))
+            self.started[table.name] = (counts[table.name], task)
+
+    def result(self, counts: dict[str, int]) -> tuple[dict[str, TypedFile], float]:
+        """Table name -> its file, in declaration order, and the CPU seconds."""
+        if self.workers is None:
+            tables = _largest_first(self.package_dir, self.schema.tables.values())
+            done = {table.name: write_table_parquet(self.package_dir, table) for table in tables}
+        else:
+            stale = [name for name, (rows, _) in self.started.items() if rows != counts[name]]
+            for name in stale:  # finished before its file is written again
+                self.started.pop(name)[1].wait()
+            self.start([name for name in self.schema.tables if name not in self.started], counts)
+            done = {name: self.started[name][1].get() for name in self.schema.tables}
+        return {name: done[name][0] for name in self.schema.tables}, sum(seconds for _, seconds in done.values())
 
 
 def write_parquet_files(package_dir: Path, schema: Schema, workers=None) -> tuple[dict[str, TypedFile], float]:
-    """Every table's Parquet file, on `workers` (a process pool) or here:
-    table name -> its file, in declaration order, and the CPU seconds."""
-    tables = _largest_first(package_dir, schema)
-    if workers is None:
-        done = {table.name: write_table_parquet(package_dir, table) for table in tables}
-    else:
-        pending = {table.name: workers.apply_async(write_table_parquet, (package_dir, table)) for table in tables}
-        done = {name: task.get() for name, task in pending.items()}
-    return {name: done[name][0] for name in schema.tables}, sum(seconds for _, seconds in done.values())
+    """Every table's Parquet file, on `workers` or here."""
+    return ParquetFiles(package_dir, schema, workers).result({name: 0 for name in schema.tables})
 
 
 class NdjsonFiles:
@@ -199,7 +224,7 @@ class NdjsonFiles:
     validated and loaded."""
 
     def __init__(self, package_dir: Path, schema: Schema, workers=None):
-        tables = _largest_first(package_dir, schema)
+        tables = _largest_first(package_dir, schema.tables.values())
         if workers is None:
             self.seconds = sum(write_table_ndjson(package_dir, table) for table in tables)
             self.pending = []

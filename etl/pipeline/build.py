@@ -104,11 +104,19 @@ class _Build:
             blocking = self.diagnostics.blocking
             shown = "\n".join(d.format() for d in sorted(blocking, key=lambda d: (d.path, d.line)))
             raise BuildError(f"{len(blocking)} problems block the build; previous build kept\n{shown}")
+        from ..output.parquet import NdjsonFiles, ParquetFiles  # pyarrow: a build's, not `etl check`'s
+
         with timed(self.timings, "corpus tables"):
+            # The pages' tables are complete: the idle workers write their
+            # Parquet files while this process joins the corpus.
+            parquet_files = ParquetFiles(self.staging / "package", self.schema, self.workers)
+            self.sink.flush()
+            parquet_files.start(
+                [n for n, rows in self.sink.counts.items() if rows and n not in Corpus.COMPLETES], self.sink.counts
+            )
             gap_tags, compared_with = self.corpus_tables(extra_rows, previous)
         with timed(self.timings, "parquet"):
-            parquet = self.parquet_files()
-        from ..output.parquet import NdjsonFiles  # pyarrow: a build's, not `etl check`'s
+            parquet = self.parquet_files(parquet_files)
 
         # The NDJSON files are written on the validation workers, queued
         # before the package's resources, while this process loads SQLite.
@@ -179,15 +187,12 @@ class _Build:
         self.sink.close()
         return gap_tags, compared_with
 
-    def parquet_files(self) -> dict:
-        """Each table's Parquet file, written on the validation workers
-        (idle until the package is validated)."""
-        from ..output.parquet import ParquetTypeError, write_parquet_files
+    def parquet_files(self, parquet_files) -> dict:
+        """Each table's Parquet file, the ones not started yet written now."""
+        from ..output.parquet import ParquetTypeError
 
         try:
-            parquet, self.timings["parquet cpu"] = write_parquet_files(
-                self.staging / "package", self.schema, self.workers
-            )
+            parquet, self.timings["parquet cpu"] = parquet_files.result(self.sink.counts)
         except ParquetTypeError as error:
             raise BuildError(f"{error}; previous build kept") from None
         return parquet
