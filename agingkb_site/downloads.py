@@ -1,11 +1,12 @@
 """Serve stage: whole-table downloads as static files.
 
-/-/downloads/<table>.csv, /-/downloads/datapackage.json,
+/-/downloads/<table>.csv, <table>.parquet, <table>.ndjson, /-/downloads/datapackage.json,
 /-/downloads/datapackage.zip and /-/downloads/agingkb.db are the build's own
 validated files (listed with size, rows and SHA-256 at /-/downloads/),
 read from disk in chunks: no SQL thread, no CSV rendering.
 Only the names declared here are served (the package's resources, its
-descriptor, the zip and the database), so no request names any other file.
+descriptor, each table's NDJSON file beside its CSV, the zip and the
+database), so no request names any other file.
 
 Where the files are: the plugin setting `package_dir` (metadata.yml, from
 the AGINGKB_PACKAGE_DIR environment variable), else `package/` beside the
@@ -39,6 +40,8 @@ CHUNK = 256 * 1024
 ZIP_NAME = "datapackage.zip"  # as etl/output/archive.py names it; the site does not import the ETL
 CONTENT_TYPES = {
     ".csv": "text/csv; charset=utf-8",
+    ".parquet": "application/vnd.apache.parquet",
+    ".ndjson": "application/x-ndjson; charset=utf-8",
     ".json": "application/json; charset=utf-8",
     ".zip": "application/zip",
     ".db": "application/vnd.sqlite3",
@@ -59,8 +62,10 @@ class Download(NamedTuple):
 
 
 def declared_files(database_path: Path, package_dir: Path | None) -> dict[str, Path]:
-    """Download name -> file: the package's resources and descriptor, the
-    zip beside the package directory and the database; absent files left out."""
+    """Download name -> file: the package's resources and descriptor, each
+    table's NDJSON file (written beside its CSV, not a resource: see
+    etl/output/parquet.py), the zip beside the package directory and the
+    database; absent files left out."""
     package_dir = package_dir or database_path.parent / "package"
     files: dict[str, Path] = {}
     descriptor = package_dir / "datapackage.json"
@@ -69,6 +74,9 @@ def declared_files(database_path: Path, package_dir: Path | None) -> dict[str, P
             # A resource path with a directory part is not one of ours to serve.
             if "/" not in resource["path"] and "\\" not in resource["path"]:
                 files[resource["path"]] = package_dir / resource["path"]
+                if resource["path"].endswith(".csv"):
+                    ndjson = resource["path"].removesuffix(".csv") + ".ndjson"
+                    files[ndjson] = package_dir / ndjson
         files["datapackage.json"] = descriptor
     files[ZIP_NAME] = package_dir.parent / ZIP_NAME
     files[database_path.name] = database_path
@@ -204,17 +212,25 @@ def startup(datasette):
     return open_all
 
 
-FORMATS = {".csv": "CSV", ".json": "JSON", ".zip": "ZIP", ".db": "SQLite"}
+FORMATS = {".csv": "CSV", ".parquet": "Parquet", ".ndjson": "NDJSON", ".json": "JSON", ".zip": "ZIP", ".db": "SQLite"}
+TABLE_FILES = (".csv", ".parquet", ".ndjson")  # a table's whole-table files, in the order pages list them
+
+
+def table_of(name: str) -> str | None:
+    """The table a whole-table file holds (trials.parquet: trials)."""
+    stem, suffix = os.path.splitext(name)
+    return stem if suffix in TABLE_FILES else None
 
 
 async def index_rows(datasette) -> list[dict]:
-    """Every served file for the index page: size, rows (a table's CSV:
-    the table's row count, taken once like the home page's), SHA-256 (the
-    ETag, hashed at startup) and format, tables after the package files."""
+    """Every served file for the index page: size, rows (a table's CSV,
+    Parquet or NDJSON file: the table's row count, taken once like the home
+    page's), SHA-256 (the ETag, hashed at startup) and format, tables after
+    the package files."""
     table_counts = await datasette.get_database(DATABASE).table_counts(limit=60 * 60 * 1000)
     rows = []
     for name, download in downloads(datasette).items():
-        table = name.removesuffix(".csv") if name.endswith(".csv") else None
+        table = table_of(name)
         rows.append(
             {
                 "name": name,
@@ -262,7 +278,7 @@ def download_info(datasette, name: str, what: str = "") -> dict | None:
 
 
 HOME_DOWNLOADS = {
-    ZIP_NAME: "the data package: datapackage.json and one CSV per table",
+    ZIP_NAME: "the data package: datapackage.json and one CSV and one Parquet file per table",
     "datapackage.json": "the package descriptor alone: every table's schema, licence and sources",
     f"{DATABASE}.db": "the SQLite database this site serves",
 }
@@ -301,10 +317,24 @@ def is_whole_table(request) -> bool:
     return request is None or all(key in WHOLE_TABLE_PARAMETERS for key in request.args.keys())
 
 
+async def table_downloads(datasette, table: str) -> dict | None:
+    """A table page's whole-table files (CSV, Parquet, NDJSON) and its row
+    count, beside Datasette's export links, which stop at one page of rows."""
+    files = [info for info in (download_info(datasette, table + suffix) for suffix in TABLE_FILES) if info]
+    if not files:
+        return None
+    counts = await datasette.get_database(DATABASE).table_counts(limit=60 * 60 * 1000)
+    return {"files": files, "rows": counts.get(table)}
+
+
 @hookimpl
 def extra_template_vars(view_name, database, table, request, datasette):
     if view_name == "table" and database == DATABASE and is_whole_table(request):
-        return {"table_download": download_info(datasette, f"{table}.csv")}
+
+        async def whole_table():
+            return {"table_downloads": await table_downloads(datasette, table)}
+
+        return whole_table
     if view_name == "index":
         listed = (download_info(datasette, name, what) for name, what in HOME_DOWNLOADS.items())
         return {"package_downloads": [info for info in listed if info]}

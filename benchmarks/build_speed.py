@@ -78,26 +78,39 @@ def edit_floor(out: Path, changed: list[str], scratch_database: Path) -> dict[st
     """CPU seconds, one after another in this process, of what any rebuild
     whose output must equal a fresh build's redoes for the changed tables:
     frictionless validates each changed resource whole (as the build does,
-    with the package), the zip deflates each changed CSV, and the database
-    reloads each changed table and rebuilds its full-text index."""
+    with the package), each changed table's Parquet and NDJSON files are
+    written again (into a scratch folder), the zip deflates each changed CSV
+    (Parquet is stored), and the database reloads each changed table and
+    rebuilds its full-text index."""
     from etl.output.archive import ZIP_LEVEL
     from etl.output.database import update_database
+    from etl.output.parquet import write_table_ndjson, write_table_parquet
     from etl.output.validation import resource_reports
     from etl.schema import load_schema
 
     package = (out / "package").resolve()
+    schema = load_schema()
+    tables = [name for name in changed if name in schema.tables]  # the rest are their Parquet files
     parts = {}
     start = time.process_time()
     resource_reports(str(package / "datapackage.json"), changed)
     parts["validate"] = time.process_time() - start
     start = time.process_time()
-    for name in changed:
+    typed = scratch_database.parent / "typed"
+    typed.mkdir(exist_ok=True)
+    for name in tables:
+        shutil.copyfile(package / f"{name}.csv", typed / f"{name}.csv")
+        write_table_parquet(typed, schema.tables[name])
+        write_table_ndjson(typed, schema.tables[name])
+    parts["parquet+ndjson"] = time.process_time() - start
+    start = time.process_time()
+    for name in tables:
         compressor = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15)
         compressor.compress((package / f"{name}.csv").read_bytes())
         compressor.flush()
     parts["deflate"] = time.process_time() - start
     start = time.process_time()
-    update_database((out / "agingkb.db").resolve(), package, scratch_database, load_schema(), set(changed))
+    update_database((out / "agingkb.db").resolve(), package, scratch_database, schema, set(tables))
     parts["reload with FTS"] = time.process_time() - start
     return parts
 

@@ -79,6 +79,7 @@ class Column:
     vocabulary: str | None = None
     facet: bool = False
     example: str | None = None
+    items: str = "string"  # an array's items: strings, or arrays of strings (the Parquet list type)
 
     def frictionless(self, vocabulary_values: dict[str, list]) -> dict:
         descriptor = {
@@ -88,6 +89,9 @@ class Column:
         }
         if self.type == "date":
             descriptor["format"] = "%Y-%m-%d"
+        if self.type == "boolean":
+            # Written 1 and 0, as SQLite stores them and Datasette's CSV writes them.
+            descriptor["trueValues"], descriptor["falseValues"] = ["1"], ["0"]
         if self.example is not None:
             descriptor["example"] = self.example
         constraints = {"required": self.required}
@@ -247,6 +251,7 @@ def _column(spec: dict) -> Column:
         vocabulary=spec.get("vocabulary"),
         facet=bool(spec.get("facet", False)),
         example=spec.get("example"),
+        items=spec.get("items", "string"),
     )
 
 

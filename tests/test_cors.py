@@ -159,13 +159,15 @@ def test_the_downloads_index_lists_every_file_of_the_real_build(datasette_url, r
     listed = _index_rows(response.text)
     files = declared_files(out / "agingkb.db", None)
     assert set(listed) == set(files) and len(files) > 3
+    assert {"trials.csv", "trials.parquet", "trials.ndjson"} <= set(listed)
     for name, path in files.items():
         data = path.read_bytes()
         assert listed[name]["bytes"] == len(data), name
         assert listed[name]["sha256"] == hashlib.sha256(data).hexdigest(), name
-        assert listed[name]["format"] == {".csv": "CSV", ".json": "JSON", ".zip": "ZIP", ".db": "SQLite"}[path.suffix]
-        if name.endswith(".csv"):
-            table = name.removesuffix(".csv")
+        formats = {".csv": "CSV", ".parquet": "Parquet", ".ndjson": "NDJSON", ".json": "JSON", ".zip": "ZIP"}
+        assert listed[name]["format"] == {**formats, ".db": "SQLite"}[path.suffix]
+        if path.suffix in (".csv", ".parquet", ".ndjson"):
+            table = path.stem
             assert listed[name]["rows"] == real_db.execute(f'select count(*) from "{table}"').fetchone()[0], name
         else:
             assert listed[name]["rows"] is None, name

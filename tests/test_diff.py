@@ -142,9 +142,7 @@ def test_a_renamed_page_is_reported_as_renamed_and_its_rows_move_with_it(before,
     changed_links = {
         (key, column): values for key, _, _, columns in diffs["links"].changed for column, values in columns.items()
     }
-    assert any(
-        column == "target_exists" and values == ("true", "false") for (_, column), values in changed_links.items()
-    )
+    assert any(column == "target_exists" and values == ("1", "0") for (_, column), values in changed_links.items())
 
 
 def test_grades_verification_and_identifier_fixes_in_the_wiki_terms(before, tmp_path, schema):

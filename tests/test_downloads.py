@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import socket
+import sqlite3
 import zipfile
 from urllib.parse import urlsplit
 
@@ -48,6 +49,8 @@ def test_every_declared_file_is_served_whole(fixture_url, fixture_build):
     out, _ = fixture_build
     descriptor = json.loads((_package(fixture_build) / "datapackage.json").read_text())
     files = {r["path"]: _package(fixture_build) / r["path"] for r in descriptor["resources"]}
+    files |= {path.name: path for path in _package(fixture_build).glob("*.ndjson")}
+    assert {"pages.csv", "pages.parquet", "pages.ndjson"} <= set(files)
     files |= {
         "datapackage.json": _package(fixture_build) / "datapackage.json",
         "datapackage.zip": out / "datapackage.zip",
@@ -57,6 +60,26 @@ def test_every_declared_file_is_served_whole(fixture_url, fixture_build):
         response = httpx.get(f"{fixture_url}/-/downloads/{name}", timeout=30)
         assert response.status_code == 200, name
         assert hashlib.sha256(response.content).digest() == hashlib.sha256(path.read_bytes()).digest(), name
+
+
+@pytest.mark.parametrize(
+    "name, content_type",
+    [("trials.parquet", "application/vnd.apache.parquet"), ("trials.ndjson", "application/x-ndjson; charset=utf-8")],
+)
+def test_parquet_and_ndjson_are_served_with_etag_and_ranges(fixture_url, fixture_build, name, content_type):
+    whole = (_package(fixture_build) / name).read_bytes()
+    url = f"{fixture_url}/-/downloads/{name}"
+    response = httpx.get(url, timeout=30)
+    assert response.status_code == 200 and response.content == whole
+    assert response.headers["content-type"] == content_type
+    assert response.headers["etag"] == f'"{hashlib.sha256(whole).hexdigest()}"'
+    assert httpx.get(url, headers={"If-None-Match": response.headers["etag"]}, timeout=30).status_code == 304
+    # A Parquet reader asks for the footer first: the last bytes of the file.
+    tail = httpx.get(url, headers={"Range": "bytes=-8"}, timeout=30)
+    assert tail.status_code == 206 and tail.content == whole[-8:]
+    assert tail.headers["content-range"] == f"bytes {len(whole) - 8}-{len(whole) - 1}/{len(whole)}"
+    if name.endswith(".parquet"):
+        assert tail.content.endswith(b"PAR1")
 
 
 def test_a_matching_etag_gets_304_without_a_body(fixture_url):
@@ -139,18 +162,20 @@ def test_undeclared_names_and_traversal_get_404(fixture_url, path):
     assert b"x-frame-options: deny" in received.lower()
 
 
-def test_the_table_page_links_to_its_file(fixture_url, fixture_build):
+def test_the_table_page_links_to_its_whole_table_files(fixture_url, fixture_build):
+    out, _ = fixture_build
     page = httpx.get(f"{fixture_url}/agingkb/footnotes", timeout=30).text
-    line = re.search(
-        r'<p class="table-download">Download the whole table: '
-        r'<a href="([^"]+)"[^>]*>footnotes\.csv</a> \(([^)]+), validated\)',
-        page,
-    )
+    line = re.search(r'<p class="table-download">Download the whole table, ([\d,]+) rows:(.*?)</p>', page, re.S)
     assert line, "no whole-table download line"
-    assert line.group(1) == "/-/downloads/footnotes.csv"
-    assert re.fullmatch(r"\d+(\.\d)? [kM]B", line.group(2))
-    linked = httpx.get(fixture_url + line.group(1), timeout=30)
-    assert linked.status_code == 200 and linked.content == (_package(fixture_build) / "footnotes.csv").read_bytes()
+    with sqlite3.connect(out / "agingkb.db") as db:
+        assert int(line.group(1).replace(",", "")) == db.execute("select count(*) from footnotes").fetchone()[0]
+    links = re.findall(r'<a href="([^"]+)" download>([^<]+)</a> \(([^)]+)\)', line.group(2))
+    assert [name for _, name, _ in links] == ["footnotes.csv", "footnotes.parquet", "footnotes.ndjson"]
+    for url, name, size in links:
+        assert url == f"/-/downloads/{name}"
+        assert re.fullmatch(r"\d+(\.\d)? [kM]B", size)
+        linked = httpx.get(fixture_url + url, timeout=30)
+        assert linked.status_code == 200 and linked.content == (_package(fixture_build) / name).read_bytes()
 
 
 def test_a_filtered_view_keeps_datasettes_exports_only(fixture_url):
@@ -179,7 +204,11 @@ def test_the_build_zip_is_the_package_and_deterministic(fixture_build, tmp_path)
     zip_package(package, tmp_path / "again.zip")
     assert (tmp_path / "again.zip").read_bytes() == (out / "datapackage.zip").read_bytes()
     with zipfile.ZipFile(out / "datapackage.zip") as archive:
-        assert archive.namelist() == sorted(p.name for p in package.iterdir())
+        # The package: its descriptor and every file a resource names; the NDJSON downloads are not in it.
+        assert archive.namelist() == sorted(p.name for p in package.iterdir() if p.suffix != ".ndjson")
+        assert "trials.parquet" in archive.namelist()
+        assert archive.getinfo("trials.parquet").compress_type == zipfile.ZIP_STORED
+        assert archive.read("trials.parquet") == (package / "trials.parquet").read_bytes()
         assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
         assert archive.read("footnotes.csv") == (package / "footnotes.csv").read_bytes()
 

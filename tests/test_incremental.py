@@ -107,7 +107,7 @@ def test_an_edit_revalidates_and_reloads_only_what_changed(wiki, tmp_path):
     page = wiki / "molecules" / "proteins" / "demo-kinase.md"
     page.write_text(page.read_text() + "\nOne more sentence.\n")
     result = rebuild_and_compare(wiki, tmp_path, "sentence")
-    assert 0 < result.resources_validated < len(result.rows)  # pages, sections, source files, the snapshot...
+    assert 0 < result.resources_validated < result.resources  # pages, sections, source files, the snapshot...
     assert build(wiki, tmp_path / "out", options=BuildOptions(jobs=1)).resources_validated == 0  # nothing changed since
 
 

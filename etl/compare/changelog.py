@@ -104,12 +104,12 @@ def _pages(summary: Summary, pages: TableDiff) -> None:
     summary.pages_added = sorted(row["page"] for _, row in pages.added if row["page"] not in renamed_to)
     summary.pages_removed = sorted(row["page"] for _, row in pages.removed if row["page"] not in renamed_from)
     for _, old, new, columns in pages.changed:
-        if "verified" in columns and new.get("verified") == "true":
+        if "verified" in columns and new.get("verified") == "1":
             summary.verified.append((new["page"], new.get("verified_date") or ""))
-        elif "verified_date" in columns and new.get("verified") == "true" and old.get("verified_date"):
+        elif "verified_date" in columns and new.get("verified") == "1" and old.get("verified_date"):
             summary.verification_moved.append((new["page"], old["verified_date"], new.get("verified_date") or ""))
     for _, row in pages.added:
-        if row.get("verified") == "true" and row["page"] not in renamed_to:
+        if row.get("verified") == "1" and row["page"] not in renamed_to:
             summary.verified.append((row["page"], row.get("verified_date") or ""))
 
 

@@ -117,12 +117,24 @@ def renames(pages: TableDiff) -> list[tuple[str, str]]:
     return found
 
 
-def read_table(package_dir: Path, name: str) -> list[dict]:
+# Packages written before booleans were 1 and 0 wrote them true and false.
+OLD_BOOLEANS = {"true": "1", "false": "0"}
+
+
+def read_table(package_dir: Path, name: str, table: Table | None = None) -> list[dict]:
+    """A package CSV's rows; with its table, boolean cells as this build
+    writes them (1 and 0), so an older package's true and false are no change."""
     path = Path(package_dir) / f"{name}.csv"
     if not path.is_file():
         return []
     with open(path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+        rows = list(csv.DictReader(handle))
+    booleans = [c.name for c in table.columns if c.type == "boolean"] if table else []
+    for row in rows if booleans else ():
+        for column in booleans:
+            if column in row:
+                row[column] = OLD_BOOLEANS.get(row[column], row[column])
+    return rows
 
 
 def diff_packages(old_dir: Path, new_dir: Path, schema: Schema) -> list[TableDiff]:
@@ -134,7 +146,7 @@ def diff_packages(old_dir: Path, new_dir: Path, schema: Schema) -> list[TableDif
     for name, table in schema.tables.items():
         if table.diff_key is None:
             continue
-        difference = diff_rows(table, read_table(old_dir, name), read_table(new_dir, name))
+        difference = diff_rows(table, read_table(old_dir, name, table), read_table(new_dir, name, table))
         if difference:
             diffs.append(difference)
     return diffs

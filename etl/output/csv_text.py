@@ -22,11 +22,13 @@ ROWS_PER_WRITE = 2000
 
 
 def serialise(value) -> str:
-    """One CSV cell. Empty string is the only missing value."""
+    """One CSV cell. Empty string is the only missing value; booleans are
+    1 and 0, as SQLite stores them and Datasette's CSV export writes them
+    (the Table Schema declares them as trueValues and falseValues)."""
     if value is None:
         return ""
     if isinstance(value, bool):
-        return "true" if value else "false"
+        return "1" if value else "0"
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)

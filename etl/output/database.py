@@ -24,7 +24,7 @@ def _converters(table: Table):
         if column_type == "number":
             return float
         if column_type == "boolean":
-            return lambda v: 1 if v == "true" else 0
+            return lambda v: 1 if v == "1" else 0
         return str
 
     return [(c.name, convert(c.type)) for c in table.columns]

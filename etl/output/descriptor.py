@@ -35,10 +35,11 @@ def vocabulary_values(schema: Schema, gap_tags: list[str]) -> dict[str, list]:
     }
 
 
-def resource_descriptors(schema: Schema, gap_tags: list[str]) -> list[dict]:
-    """One tabular resource per declared table, in declaration order."""
+def resource_descriptors(schema: Schema, gap_tags: list[str], parquet: dict | None = None) -> list[dict]:
+    """One tabular resource per declared table, in declaration order, then
+    each table's Parquet file (`parquet`: table name -> its TypedFile)."""
     vocab = vocabulary_values(schema, gap_tags)
-    return [
+    tables = [
         {
             "name": name,
             "type": "table",
@@ -53,9 +54,34 @@ def resource_descriptors(schema: Schema, gap_tags: list[str]) -> list[dict]:
         }
         for name, table in schema.tables.items()
     ]
+    return tables + [parquet_descriptor(name, written) for name, written in (parquet or {}).items()]
 
 
-def descriptor(schema: Schema, sources: dict, snapshot: dict, gap_tags: list[str], data_dir: Path = DATA_DIR) -> dict:
+def parquet_descriptor(table: str, written) -> dict:
+    """A table's Parquet twin as a file resource, named <table>_parquet
+    (resource names are unique; the suffix keeps the table's name in front).
+    Its types are the Arrow schema the file carries, made from the CSV
+    resource's Table Schema; frictionless checks its bytes and SHA-256,
+    since its Parquet reader (pandas rows) reads a nullable integer column
+    as floats with NaN and reports every empty cell of one as a type error."""
+    return {
+        "name": f"{table}_parquet",
+        "type": "file",
+        "path": written.name,
+        "scheme": "file",
+        "format": "parquet",
+        "mediatype": "application/vnd.apache.parquet",
+        "title": f"{table} (Parquet)",
+        "description": f"The rows of {table}.csv in the same order, typed as its schema declares (Arrow types, "
+        "required columns not nullable, enumerations dictionary-encoded).",
+        "bytes": written.bytes,
+        "hash": f"sha256:{written.sha256}",
+    }
+
+
+def descriptor(
+    schema: Schema, sources: dict, snapshot: dict, gap_tags: list[str], data_dir: Path = DATA_DIR, parquet=None
+) -> dict:
     """The package descriptor; its text is data/site.yml's `package` entry."""
     site = load_yaml(data_dir / "site.yml")
     text, upstream = site["package"], sources["upstream"]
@@ -86,7 +112,7 @@ def descriptor(schema: Schema, sources: dict, snapshot: dict, gap_tags: list[str
             {"title": text["publisher"], "role": "publisher"},
         ],
         "keywords": list(text["keywords"]),
-        "resources": resource_descriptors(schema, gap_tags),
+        "resources": resource_descriptors(schema, gap_tags, parquet),
     }
 
 

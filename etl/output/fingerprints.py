@@ -55,7 +55,7 @@ def resources_to_validate(descriptor: dict, current: dict, previous: dict | None
     changed = []
     for resource in descriptor["resources"]:
         name = resource["name"]
-        targets = {fk["reference"]["resource"] or name for fk in resource["schema"].get("foreignKeys", [])}
+        targets = {fk["reference"]["resource"] or name for fk in resource.get("schema", {}).get("foreignKeys", [])}
         if not same(name, "bytes", "descriptor") or not all(same(target, "descriptor", "keys") for target in targets):
             changed.append(name)
     return changed

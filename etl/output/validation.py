@@ -38,7 +38,7 @@ def validation_cost(descriptor: dict, directory: Path) -> dict[str, float]:
     sizes = {r["name"]: (directory / r["path"]).stat().st_size for r in descriptor["resources"]}
     return {
         r["name"]: sizes[r["name"]]
-        + sum(sizes[fk["reference"]["resource"] or r["name"]] for fk in r["schema"].get("foreignKeys", []))
+        + sum(sizes[fk["reference"]["resource"] or r["name"]] for fk in r.get("schema", {}).get("foreignKeys", []))
         for r in descriptor["resources"]
     }
 

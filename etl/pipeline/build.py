@@ -45,6 +45,7 @@ class BuildResult:
     skipped: list = field(default_factory=list)
     pages_from_cache: int = 0
     resources_validated: int = 0  # the rest were unchanged since the last valid build
+    resources: int = 0  # in datapackage.json: each table's CSV and Parquet file
     compared_with: str | None = None  # the version of the release the changes table compares with
 
 
@@ -103,17 +104,36 @@ class _Build:
             blocking = self.diagnostics.blocking
             shown = "\n".join(d.format() for d in sorted(blocking, key=lambda d: (d.path, d.line)))
             raise BuildError(f"{len(blocking)} problems block the build; previous build kept\n{shown}")
+        from ..output.parquet import NdjsonFiles, ParquetFiles  # pyarrow: a build's, not `etl check`'s
+
         with timed(self.timings, "corpus tables"):
+            # The pages' tables are complete: the idle workers write their
+            # Parquet files while this process joins the corpus.
+            parquet_files = ParquetFiles(self.staging / "package", self.schema, self.workers)
+            self.sink.flush()
+            parquet_files.start(
+                [n for n, rows in self.sink.counts.items() if rows and n not in Corpus.COMPLETES], self.sink.counts
+            )
             gap_tags, compared_with = self.corpus_tables(extra_rows, previous)
+        with timed(self.timings, "parquet"):
+            parquet = self.parquet_files(parquet_files)
+
+        # The NDJSON files are written on the validation workers, queued
+        # before the package's resources, while this process loads SQLite.
+        ndjson = NdjsonFiles(self.staging / "package", self.schema, self.workers)
         # Frictionless validates the package on worker processes while this
         # one loads SQLite; the build is published only if both succeed.
         with timed(self.timings, "package+validate+sqlite"):
             data_dir = self.options.data_dir
-            package = descriptor(self.schema, load_sources(data_dir), self.discovery.snapshot, gap_tags, data_dir)
+            sources, snapshot = load_sources(data_dir), self.discovery.snapshot
+            package = descriptor(self.schema, sources, snapshot, gap_tags, data_dir, parquet)
             loaded = validate_and_load(
                 self.staging, self.out_dir, self.schema, package, self.sink, self.cache, self.options, self.workers
             )
+        with timed(self.timings, "ndjson (waited)"):
+            self.timings["ndjson cpu"] = ndjson.result()
         result = self.result(loaded.counts, len(loaded.validated), compared_with)
+        result.resources = len(package["resources"])
         self.publish(result, loaded.fingerprints)
         return result
 
@@ -166,6 +186,16 @@ class _Build:
                 self.sink.write(table_name, table_rows)
         self.sink.close()
         return gap_tags, compared_with
+
+    def parquet_files(self, parquet_files) -> dict:
+        """Each table's Parquet file, the ones not started yet written now."""
+        from ..output.parquet import ParquetTypeError
+
+        try:
+            parquet, self.timings["parquet cpu"] = parquet_files.result(self.sink.counts)
+        except ParquetTypeError as error:
+            raise BuildError(f"{error}; previous build kept") from None
+        return parquet
 
     def write_footnotes(self) -> None:
         """Every page's footnote rows, in page order; a page's are read
@@ -246,7 +276,7 @@ def build_report(result: BuildResult, out_dir: Path) -> list[str]:
         lines.append(f"changes since release {result.compared_with}: {result.rows['changes']}")
     lines += [
         f"pages from the cache: {result.pages_from_cache}; resources validated: {result.resources_validated} "
-        f"of {len(result.rows)} (the rest unchanged since the last valid build)",
+        f"of {result.resources} (the rest unchanged since the last valid build)",
         "time per stage (s):",
         *(f"  {stage:<18} {seconds:>7.2f}" for stage, seconds in result.timings.items()),
         f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'}; "

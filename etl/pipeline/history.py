@@ -392,7 +392,7 @@ def _verified(state: PageState | None) -> bool | None:
     """The page's verified flag in this state (None for a page that is gone)."""
     if state is None or not state.count("pages"):
         return None
-    return {"true": True, "false": False}.get(state.cells("pages")[0]["verified"])
+    return {"1": True, "0": False}.get(state.cells("pages")[0]["verified"])
 
 
 def history_report(rows: HistoryRows, out_dir: Path) -> list[str]:

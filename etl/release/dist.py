@@ -149,9 +149,10 @@ def verify_release(directory: Path) -> None:
         problems = validate_package(unpacked / "datapackage.json")
         if problems:
             raise ReleaseError("the zipped data package is not valid:\n" + "\n".join(problems[:20]))
-        declared = [
+        declared = [  # the tables; each one's Parquet file is a file resource beside it
             resource["name"]
             for resource in json.loads((unpacked / "datapackage.json").read_text(encoding="utf-8"))["resources"]
+            if resource.get("type") == "table"
         ]
     connection = sqlite3.connect(f"file:{directory / 'agingkb.db'}?mode=ro", uri=True)
     try:
