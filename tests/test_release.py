@@ -46,6 +46,7 @@ def test_release_directory_is_complete_and_verified(release):
     assert {p.name for p in made.directory.iterdir()} == {
         "agingkb.db",
         "datapackage.zip",
+        "ndjson.zip",
         "CITATION.cff",
         ".zenodo.json",
         "RELEASE_NOTES.md",

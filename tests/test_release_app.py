@@ -83,7 +83,7 @@ def test_the_app_folder_refers_to_the_release_files(release):
     steps = instructions((app / "Dockerfile").read_text())
     copies = [shlex.split(argument)[:-1] for kind, argument in steps if kind == "COPY"]
     sources = [source for copy in copies for source in copy]
-    assert "agingkb.db" in sources and "datapackage.zip" in sources
+    assert {"agingkb.db", "datapackage.zip", "ndjson.zip"} <= set(sources)
     for source in sources:
         assert (made.directory / source).is_file(), source
     released = {sha256(path) for path in made.directory.iterdir() if path.is_file()}
@@ -95,6 +95,7 @@ def test_the_app_folder_refers_to_the_release_files(release):
     }
     assert not any(sha256(path) in released for path in app.rglob("*") if path.is_file())
     assert ("RUN", "python -m zipfile -e datapackage.zip package/") in steps
+    assert ("RUN", "python -m zipfile -e ndjson.zip package/") in steps
     # The deploy builds from the release directory with this Dockerfile and fly.toml.
     _, (deploy, _) = deploy_commands("agingkb-test", "x")
     assert deploy[:7] == ["flyctl", "deploy", ".", "--config", "app/fly.toml", "--dockerfile", "app/Dockerfile"]
@@ -153,7 +154,8 @@ def build_image(made, image: Path) -> tuple[dict, str]:
             )
         elif kind == "RUN":
             words = shlex.split(argument)
-            subprocess.run([str(BIN / words[0]), *words[1:]], cwd=image, check=True)
+            tool = BIN / words[0] if (BIN / words[0]).exists() else shutil.which(words[0])
+            subprocess.run([str(tool), *words[1:]], cwd=image, check=True)
         elif kind == "ENV":
             environment.update(part.split("=", 1) for part in shlex.split(argument))
         elif kind == "CMD":
@@ -223,6 +225,10 @@ def check_serving(made, url: str, installed: Path) -> None:
     # The downloads, from the package the image unzipped from the release's zip.
     with zipfile.ZipFile(made.directory / "datapackage.zip") as archive:
         assert httpx.get(url + "/-/downloads/pages.csv").content == archive.read("pages.csv")
+        assert httpx.get(url + "/croissant.json").status_code == 200 and "croissant.json" in archive.namelist()
+    # The NDJSON downloads, from the release's ndjson.zip, as the build wrote them.
+    with zipfile.ZipFile(made.directory / "ndjson.zip") as archive:
+        assert httpx.get(url + "/-/downloads/trials.ndjson").content == archive.read("trials.ndjson")
     assert httpx.get(url + "/-/settings.json").json()["max_returned_rows"] == 1000
     # Research assistants reach the release too: the MCP endpoint and llms.txt.
     listed = run_async(mcp_tables(url))

@@ -3,10 +3,10 @@
 dist/<version>/app/ holds what only the app needs (Dockerfile, fly.toml,
 metadata.json and the site's wheel); the database and the zipped package
 stay where the release keeps them, once. The Docker build context is the
-release directory itself: the Dockerfile copies agingkb.db and
-datapackage.zip from it and unzips the package at image build, so the
-whole-table downloads (agingkb_site/downloads.py) find package/ and the zip
-beside the database, as in a build.
+release directory itself: the Dockerfile copies agingkb.db,
+datapackage.zip and ndjson.zip from it and unzips both at image build, so
+the whole-table downloads (agingkb_site/downloads.py) find package/ (with
+the NDJSON files) and the zip beside the database, as in a build.
 
 No secret is written to disk. The app signs with DATASETTE_SECRET from its
 environment, which the deploy sets as a Fly secret (read on stdin by
@@ -48,7 +48,7 @@ BASE_IMAGE = "python:3.11.0-slim-bullseye"
 PORT = 8080
 APP_DIR = "app"  # inside the release directory, which is the build context
 # The release's own files the image is built from (paths in the build context).
-CONTEXT_FILES = ("agingkb.db", "datapackage.zip")
+CONTEXT_FILES = ("agingkb.db", "datapackage.zip", "ndjson.zip")
 
 # Fly's services for one HTTP app (as datasette-publish-fly wrote them).
 FLY_SERVICES = """
@@ -110,6 +110,8 @@ def dockerfile(version: str, wheel: str) -> str:
         f"RUN pip install -U --no-cache-dir {' '.join(DEPLOY_PACKAGES)} {wheel}",
         f"COPY {' '.join(CONTEXT_FILES)} ./",
         "RUN python -m zipfile -e datapackage.zip package/",
+        "RUN python -m zipfile -e ndjson.zip package/",
+        "RUN rm ndjson.zip",
         "RUN datasette inspect agingkb.db --inspect-file inspect-data.json",
         f"ENV PORT={PORT}",
         f"EXPOSE {PORT}",

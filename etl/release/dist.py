@@ -20,7 +20,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..output.archive import ZIP_NAME
+from ..output.archive import NDJSON_ZIP, ZIP_NAME, ndjson_files, zip_files
 from ..output.database import canonical_copy
 from ..output.validation import validate_package
 from ..wiki.discover import file_sha256
@@ -28,7 +28,15 @@ from ..wiki.provenance import commit_statement
 from .app import deploy_commands, deploy_secret, fly_app_name, write_app
 from .citation import CitationError, citation_cff, citation_facts, zenodo_json
 
-RELEASE_FILES = ("agingkb.db", "datapackage.zip", "CITATION.cff", ".zenodo.json", "RELEASE_NOTES.md", "CHANGELOG.md")
+RELEASE_FILES = (
+    "agingkb.db",
+    "datapackage.zip",
+    NDJSON_ZIP,
+    "CITATION.cff",
+    ".zenodo.json",
+    "RELEASE_NOTES.md",
+    "CHANGELOG.md",
+)
 
 
 class ReleaseError(Exception):
@@ -203,12 +211,16 @@ def make_release(
         except ValueError as error:
             raise ReleaseError(str(error)) from None
         shutil.copyfile(package_zip, staging / ZIP_NAME)  # the build's deterministic zip of the validated package
+        # The NDJSON downloads are not in the package (frictionless does not
+        # check them); zipped apart, so the released site serves them too.
+        zip_files(ndjson_files(package_dir), staging / NDJSON_ZIP)
         (staging / "CITATION.cff").write_text(citation_cff(version, summary), encoding="utf-8")
         (staging / ".zenodo.json").write_text(zenodo_json(version, summary), encoding="utf-8")
         (staging / "CHANGELOG.md").write_text(changes_md, encoding="utf-8")
         checksums = {
             name: file_sha256(staging / name)
-            for name in ("agingkb.db", "datapackage.zip", "CITATION.cff", ".zenodo.json", "CHANGELOG.md")
+            for name in RELEASE_FILES
+            if name != "RELEASE_NOTES.md"  # it lists the others' checksums
         }
         (staging / "RELEASE_NOTES.md").write_text(release_notes(version, summary, checksums), encoding="utf-8")
         checksums["RELEASE_NOTES.md"] = file_sha256(staging / "RELEASE_NOTES.md")
