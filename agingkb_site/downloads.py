@@ -329,7 +329,8 @@ async def table_downloads(datasette, table: str) -> dict | None:
 
 @hookimpl
 def extra_template_vars(view_name, database, table, request, datasette):
-    if view_name == "table" and database == DATABASE and is_whole_table(request):
+    # A stored query's page is drawn as view "table" too, with no table.
+    if view_name == "table" and table and database == DATABASE and is_whole_table(request):
 
         async def whole_table():
             return {"table_downloads": await table_downloads(datasette, table)}

@@ -144,6 +144,27 @@ def git(directory, *args):
     ).stdout
 
 
+def fixture_repository(scratch: Path) -> Path:
+    """The fixture wiki copied into scratch/wiki as a git repository, its
+    pages committed as "First pages"."""
+    wiki = scratch / "wiki"
+    shutil.copytree(FIXTURE_WIKI, wiki)
+    git(wiki, "init", "-q", "-b", "main")
+    git(wiki, "add", "-A")
+    git(wiki, "commit", "-q", "-m", "First pages")
+    return wiki
+
+
+def history_build(wiki: Path, out: Path) -> None:
+    """`etl history` of the repository into out, on one worker; it must succeed."""
+    completed = subprocess.run(
+        [str(BIN / "etl"), "history", "--wiki", str(wiki), "--out", str(out), "--jobs", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 0, completed.stderr + completed.stdout
+
+
 # --- test tiers -----------------------------------------------------------
 # Each test is marked with the tiers of what it reaches (markers registered in
 # pyproject.toml): `wiki` reads the real wiki or its history in ../shared,

@@ -5,9 +5,7 @@ previous one (--previous) and a plain build. Every count an entry states
 is checked against the history tables and by following its link."""
 
 import re
-import shutil
 import sqlite3
-import subprocess
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -18,7 +16,7 @@ import pytest
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 
-from .conftest import BIN, FIXTURE_WIKI, git, served
+from .conftest import fixture_repository, git, history_build, served
 from .test_accessibility import BLOCKING, NARROW, WIDE, _axe_violations, describe
 from .test_history_site import replicate_the_kinase
 
@@ -46,23 +44,14 @@ def query(db, sql, *params):
 def builds(tmp_path_factory):
     """Output directory per build: history (three commits), compared, plain."""
     scratch = tmp_path_factory.mktemp("feed")
-    wiki = scratch / "wiki"
-    shutil.copytree(FIXTURE_WIKI, wiki)
-    git(wiki, "init", "-q", "-b", "main")
-    git(wiki, "add", "-A")
-    git(wiki, "commit", "-q", "-m", "First pages")
+    wiki = fixture_repository(scratch)
     build(wiki, scratch / "plain", options=BuildOptions(jobs=1))
     replicate_the_kinase(wiki)
     git(wiki, "commit", "-q", "-am", "The kinase replicated")
     verify_the_kinase(wiki)
     git(wiki, "commit", "-q", "-am", "Verify the kinase")
     build(wiki, scratch / "compared", options=BuildOptions(jobs=1), previous=scratch / "plain")
-    completed = subprocess.run(
-        [str(BIN / "etl"), "history", "--wiki", str(wiki), "--out", str(scratch / "history"), "--jobs", "1"],
-        capture_output=True,
-        text=True,
-    )
-    assert completed.returncode == 0, completed.stderr + completed.stdout
+    history_build(wiki, scratch / "history")
     return {name: scratch / name for name in ("history", "compared", "plain")}
 
 

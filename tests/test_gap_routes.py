@@ -30,7 +30,7 @@ from etl.pipeline.build import build
 from etl.release.dist import changelog
 from etl.wiki.revisions import Tree
 
-from .conftest import BIN, FIXTURE_WIKI, git, served
+from .conftest import BIN, FIXTURE_WIKI, git, history_build, served
 
 KINASE = "molecules/proteins/demo-kinase.md"
 GLUCOSE = "phenotypes/demo-glucose-control.md"
@@ -125,12 +125,7 @@ def routes(tmp_path_factory):
         apply(wiki, edits)
         git(wiki, "add", "-A")
         git(wiki, "commit", "-q", "-m", subject, "--date", f"{day}T12:00:00+00:00")
-    completed = subprocess.run(
-        [str(BIN / "etl"), "history", "--wiki", str(wiki), "--out", str(scratch / "history"), "--jobs", "1"],
-        capture_output=True,
-        text=True,
-    )
-    assert completed.returncode == 0, completed.stderr + completed.stdout
+    history_build(wiki, scratch / "history")
     hashes = git(wiki, "log", "--reverse", "--format=%H").split()
     tree, builds = Tree(wiki, scratch / "tree"), []
     for seq, commit in enumerate(hashes):

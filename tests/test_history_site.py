@@ -6,8 +6,6 @@ so hidden, and no link to them), a build compared with the one before
 git repository of two commits (every history table filled)."""
 
 import re
-import shutil
-import subprocess
 
 import httpx
 import pytest
@@ -15,7 +13,7 @@ import pytest
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 
-from .conftest import BIN, FIXTURE_WIKI, git, served
+from .conftest import fixture_repository, git, history_build, served
 
 KINASE = "molecules/proteins/demo-kinase.md"
 KINASE_ROW = "/agingkb/pages/molecules~2Fproteins~2Fdemo-kinase"
@@ -40,21 +38,12 @@ def replicate_the_kinase(wiki):
 def sites(tmp_path_factory):
     """URL per build: plain, compared with the previous build, history."""
     scratch = tmp_path_factory.mktemp("history-site")
-    wiki = scratch / "wiki"
-    shutil.copytree(FIXTURE_WIKI, wiki)
-    git(wiki, "init", "-q", "-b", "main")
-    git(wiki, "add", "-A")
-    git(wiki, "commit", "-q", "-m", "First pages")
+    wiki = fixture_repository(scratch)
     build(wiki, scratch / "plain", options=BuildOptions(jobs=1))
     replicate_the_kinase(wiki)
     git(wiki, "commit", "-q", "-am", "The kinase replicated")
     build(wiki, scratch / "compared", options=BuildOptions(jobs=1), previous=scratch / "plain")
-    completed = subprocess.run(
-        [str(BIN / "etl"), "history", "--wiki", str(wiki), "--out", str(scratch / "history"), "--jobs", "1"],
-        capture_output=True,
-        text=True,
-    )
-    assert completed.returncode == 0, completed.stderr + completed.stdout
+    history_build(wiki, scratch / "history")
     with (
         served(scratch / "plain" / "agingkb.db", scratch / "plain.log") as plain,
         served(scratch / "compared" / "agingkb.db", scratch / "compared.log") as compared,
