@@ -263,8 +263,8 @@ def test_mlcroissant_loads_records_equal_to_the_sqlite_table(fixture_build, sche
 
 
 def test_booleans_load_whether_the_csv_writes_true_false_or_1_0(fixture_build, schema, tmp_path):
-    """The package's CSV may write booleans as 1/0 instead of true/false:
-    the same croissant.json loads the same values."""
+    """The package's CSV writes booleans as 1/0; written true/false
+    instead, the same croissant.json loads the same values."""
     import csv
 
     import mlcroissant as mlc
@@ -277,15 +277,15 @@ def test_booleans_load_whether_the_csv_writes_true_false_or_1_0(fixture_build, s
         path = tmp_path / "package" / f"{table}.csv"
         with path.open(newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle))
-        assert any(row[flag] in ("true", "false") for row in rows for flag in flags), table
+        assert any(row[flag] in ("1", "0") for row in rows for flag in flags), table
         for row in rows:
-            row.update({flag: {"true": "1", "false": "0"}.get(row[flag], row[flag]) for flag in flags})
+            row.update({flag: {"1": "true", "0": "false"}.get(row[flag], row[flag]) for flag in flags})
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
             writer.writeheader()
             writer.writerows(rows)
         flags_of[table] = flags
-    # as a build writing 1/0 would: mlcroissant checks every file against its SHA-256
+    # as a build writing true/false would: mlcroissant checks every file against its SHA-256
     described_path = tmp_path / "package" / "croissant.json"
     described = json.loads(described_path.read_text())
     for entry in described["distribution"]:
