@@ -1,5 +1,5 @@
 """Whether two build directories hold the same output: every CSV byte for
-byte, datapackage.json apart from its `created` time, and every table of the
+byte, datapackage.json and croissant.json apart from the build's time, and every table of the
 database (schema and rows)."""
 
 from __future__ import annotations
@@ -7,6 +7,9 @@ from __future__ import annotations
 import json
 import sqlite3
 from pathlib import Path
+
+# The descriptors that state when the build ran, and under which key.
+BUILD_TIME = {"datapackage.json": "created", "croissant.json": "dateModified"}
 
 
 def _database_dump(path: Path) -> dict[str, tuple]:
@@ -41,12 +44,12 @@ def differences(first: Path, second: Path) -> list[str]:
         a, b = first_package / name, second_package / name
         if not a.exists() or not b.exists():
             found.append(f"package/{name}: only in one build")
-        elif name == "datapackage.json":
+        elif name in BUILD_TIME:
             left, right = json.loads(a.read_text()), json.loads(b.read_text())
-            left.pop("created", None)
-            right.pop("created", None)
+            left.pop(BUILD_TIME[name], None)
+            right.pop(BUILD_TIME[name], None)
             if left != right:
-                found.append("package/datapackage.json differs (apart from created)")
+                found.append(f"package/{name} differs (apart from {BUILD_TIME[name]})")
         elif a.read_bytes() != b.read_bytes():
             found.append(f"package/{name} differs")
     left, right = _database_dump(Path(first) / "agingkb.db"), _database_dump(Path(second) / "agingkb.db")

@@ -4,7 +4,6 @@ build's croissant.json (etl/output/croissant.py), validated and loaded by
 mlcroissant; /sitemap.xml and robots.txt (agingkb_site/sitemap.py), from a
 real Datasette on loopback serving the fixture wiki's build."""
 
-import asyncio
 import datetime as dt
 import hashlib
 import json
@@ -27,7 +26,7 @@ from agingkb_site.describe import DescriptionError, dataset
 from agingkb_site.sitemap import NAMESPACE, sitemap_documents
 from etl.output.croissant import CroissantError, croissant
 
-from .conftest import served
+from .conftest import run_async, served
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA_ORG = "https://schema.org/"
@@ -168,7 +167,7 @@ def test_a_server_whose_package_lacks_a_field_does_not_start(fixture_build, tmp_
     descriptor.write_text(json.dumps(package))
     instance = Datasette([str(tmp_path / "agingkb.db")], immutables=[])
     with pytest.raises(DescriptionError, match="publisher"):
-        asyncio.run(instance.invoke_startup())
+        run_async(instance.invoke_startup())
 
 
 def test_a_database_served_without_its_package_has_no_description(fixture_build, tmp_path):
@@ -182,7 +181,7 @@ def test_a_database_served_without_its_package_has_no_description(fixture_build,
         await instance.invoke_startup()
         return (await instance.client.get("/")), (await instance.client.get("/croissant.json"))
 
-    home, described = asyncio.run(fetch())
+    home, described = run_async(fetch())
     assert home.status_code == 200 and "Dataset version" in home.text
     assert "application/ld+json" not in home.text and described.status_code == 404
 
