@@ -144,6 +144,15 @@ def git(directory, *args):
     ).stdout
 
 
+def query(db, sql, *params):
+    """The rows of one SQL statement on a database file, its connection closed."""
+    connection = sqlite3.connect(db)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
 def fixture_repository(scratch: Path) -> Path:
     """The fixture wiki copied into scratch/wiki as a git repository, its
     pages committed as "First pages"."""

@@ -5,7 +5,6 @@ previous one (--previous) and a plain build. Every count an entry states
 is checked against the history tables and by following its link."""
 
 import re
-import sqlite3
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -16,7 +15,7 @@ import pytest
 from etl.options import BuildOptions
 from etl.pipeline.build import build
 
-from .conftest import fixture_repository, git, history_build, served
+from .conftest import fixture_repository, git, history_build, query, served
 from .test_accessibility import BLOCKING, NARROW, WIDE, _axe_violations, describe
 from .test_history_site import replicate_the_kinase
 
@@ -30,14 +29,6 @@ def verify_the_kinase(wiki):
     text = page.read_text()
     assert "verified: false\nverified-date: null" in text
     page.write_text(text.replace("verified: false\nverified-date: null", "verified: true\nverified-date: 2026-02-01"))
-
-
-def query(db, sql, *params):
-    connection = sqlite3.connect(db)
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
 
 
 @pytest.fixture(scope="module")

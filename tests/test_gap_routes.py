@@ -17,7 +17,6 @@ removed, a frontmatter gap closed), then, per week:
 import json
 import re
 import shutil
-import sqlite3
 import subprocess
 from collections import Counter
 from datetime import date, timedelta
@@ -30,7 +29,7 @@ from etl.pipeline.build import build
 from etl.release.dist import changelog
 from etl.wiki.revisions import Tree
 
-from .conftest import BIN, FIXTURE_WIKI, git, history_build, served
+from .conftest import BIN, FIXTURE_WIKI, git, history_build, query, served
 
 KINASE = "molecules/proteins/demo-kinase.md"
 GLUCOSE = "phenotypes/demo-glucose-control.md"
@@ -141,14 +140,6 @@ def per_week(counts_by_commit) -> dict[str, Counter]:
     for (day, _, _), counts in zip(COMMITS[1:], counts_by_commit):
         weeks.setdefault(monday(day), Counter()).update(counts)
     return {week: +counts for week, counts in weeks.items()}  # zero counts dropped
-
-
-def query(db, sql, *params):
-    connection = sqlite3.connect(db)
-    try:
-        return connection.execute(sql, params).fetchall()
-    finally:
-        connection.close()
 
 
 SUMMARY_GAPS = re.compile(r"^- Gap tags: (\d+) opened, (\d+) closed, (\d+) reworded", re.MULTILINE)
