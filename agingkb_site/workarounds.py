@@ -66,7 +66,24 @@ def cache_table_permissions(instance) -> bool:
     return True
 
 
+def inherit_metadata_once(instance) -> bool:
+    """Datasette's database and table views fill their metadata with the
+    instance's licence and source by updating the shared dict in place
+    (update_with_inherited_metadata), so a row page showed the licence block
+    only on a worker that had already drawn its table page, and the page
+    cache kept whichever drawing came first. Filled once at startup, every
+    worker draws the same row page from its first request."""
+    if not written_for_this_datasette("inherit_metadata_once (update_with_inherited_metadata at startup)"):
+        return False
+    for database in (instance.metadata("databases") or {}).values():
+        instance.update_with_inherited_metadata(database)
+        for table in (database.get("tables") or {}).values():
+            instance.update_with_inherited_metadata(table)
+    return True
+
+
 @hookimpl
 def startup(datasette):
     quiet_error_tracebacks()
     cache_table_permissions(datasette)
+    inherit_metadata_once(datasette)
