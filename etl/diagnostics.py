@@ -14,7 +14,7 @@ import heapq
 import os
 import pickle
 import tempfile
-from dataclasses import asdict, astuple, dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from functools import cache
 from pathlib import Path
 
@@ -55,6 +55,10 @@ class Diagnostic:
     def as_dict(self) -> dict:
         return asdict(self)
 
+    def as_tuple(self) -> tuple:
+        """The fields in order (dataclasses.astuple, without its deep copy of each)."""
+        return (self.path, self.line, self.severity, self.code, self.message, self.column)
+
 
 def diagnose(path: str, line: int, code: str, message: str, column: int | None = None) -> Diagnostic:
     """A diagnostic whose severity comes from the catalogue."""
@@ -93,7 +97,7 @@ class DiagnosticLog:
             self._in_order = False
         self._last_key = sort_key(ordered[-1])
         self._file.seek(0, os.SEEK_END)  # a reader may have moved the shared offset
-        pickle.dump([astuple(d) for d in ordered], self._file, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump([d.as_tuple() for d in ordered], self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self.blocking += [d for d in ordered if self._blocks(d.code)]
 
     def extend(self, diagnostics: list[Diagnostic]) -> None:

@@ -42,7 +42,8 @@ class InheritedFacts:
 
     def __init__(self, works: WorkIndex):
         self.works = works
-        self._pages: list[tuple[object, tuple]] = []  # (TableText, ((work, fields left out), ...))
+        # (page ID, TableText, ((work, fields left out), ...)) of each page with footnotes
+        self._pages: list[tuple[str | None, object, tuple]] = []
 
     def add_page(self, result: PageResult) -> None:
         text = result.tables.get("footnotes")
@@ -51,15 +52,16 @@ class InheritedFacts:
         wanting = tuple(
             (m.work, fields) for m in result.work_mentions if m.origin == "footnote" and (fields := missing_fields(m))
         )
-        self._pages.append((text, wanting))
+        self._pages.append((result.page, text, wanting))
 
     def pages(self):
-        """Each page's footnote rows as CSV text, in page order, and whether
-        one of them takes something from its work (only those are read
-        again). After WorkIndex.rows(), which resolves the works' facts."""
+        """Each page with footnotes: its ID, its footnote rows as CSV text,
+        in page order, and whether one of them takes something from its work
+        (only those are read again). After WorkIndex.rows(), which resolves
+        the works' facts."""
         facts = self.works.facts
-        for text, wanting in self._pages:
-            yield text, any(facts[work][name][1] for work, fields in wanting for name in fields)
+        for page, text, wanting in self._pages:
+            yield page, text, any(facts[work][name][1] for work, fields in wanting for name in fields)
 
     def fill(self, rows: list[dict]) -> int:
         """Fill the footnote rows (cells as the CSV holds them) from their

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 import zipfile
+import zlib
+from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 ZIP_NAME = "datapackage.zip"  # beside the package directory, in a build and in a release
@@ -36,21 +40,112 @@ def ndjson_files(package_dir: Path) -> list[Path]:
     return sorted(package_dir.glob("*.ndjson"))
 
 
-def zip_package(package_dir: Path, target: Path) -> None:
+@dataclass(frozen=True)
+class Deflated:
+    """A file deflated ahead of the zip that stores it (deflate_members)."""
+
+    path: Path  # the raw deflate stream
+    crc: int
+    size: int
+    compressed: int
+
+
+def deflate_members(paths: list[Path], scratch: Path) -> dict[str, Deflated]:
+    """Each file deflated as zip_files deflates a member (the same level
+    and stream, however the input is cut), into a file under scratch, so
+    the zip can be written later without waiting for it."""
+    folder = scratch / ".deflated"
+    folder.mkdir(exist_ok=True)
+    done = {}
+    for path in paths:
+        if path.suffix == ".parquet":
+            continue
+        compressor, crc, size = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15), 0, 0
+        with open(path, "rb") as source, open(folder / path.name, "wb") as target:
+            while block := source.read(1 << 20):
+                crc, size = zlib.crc32(block, crc), size + len(block)
+                target.write(compressor.compress(block))
+            target.write(compressor.flush())
+        done[path.name] = Deflated(folder / path.name, crc, size, (folder / path.name).stat().st_size)
+    return done
+
+
+def zip_package(
+    package_dir: Path,
+    target: Path,
+    reuse: tuple[Path, set[str]] | None = None,
+    deflated: dict[str, Deflated] | None = None,
+) -> None:
     """The data package as one zip (see zip_files)."""
-    zip_files(package_files(package_dir), target)
+    zip_files(package_files(package_dir), target, reuse, deflated)
 
 
-def zip_files(paths: list[Path], target: Path) -> None:
+def zip_files(
+    paths: list[Path],
+    target: Path,
+    reuse: tuple[Path, set[str]] | None = None,
+    deflated: dict[str, Deflated] | None = None,
+) -> None:
     """paths as a zip with fixed timestamps, permissions and order, so the
-    same files give one archive, byte for byte."""
-    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    same files give one archive, byte for byte. `reuse` names an earlier
+    such zip and the members whose files have not changed since: those are
+    copied from it as they are stored, not compressed again (the same
+    bytes); `deflated` holds members deflated already (deflate_members)."""
+    deflated = deflated or {}
+    old_zip, unchanged = reuse if reuse is not None and reuse[0].is_file() else (None, set())
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as archive, ExitStack() as stack:
+        old = stack.enter_context(zipfile.ZipFile(old_zip)) if old_zip is not None else None
+        raw = stack.enter_context(open(old_zip, "rb")) if old_zip is not None else None
         for path in paths:
-            info = zipfile.ZipInfo(path.name, date_time=(1980, 1, 1, 0, 0, 0))
-            # Parquet is compressed inside (zstd): deflating it again gains little and costs time.
-            info.compress_type = zipfile.ZIP_STORED if path.suffix == ".parquet" else zipfile.ZIP_DEFLATED
-            info._compresslevel = ZIP_LEVEL  # open(info, "w") does not take the archive's level
-            info.create_system = 3  # Unix, wherever the build runs
-            info.external_attr = 0o644 << 16
+            if old is not None and path.name in unchanged and path.name in old.NameToInfo:
+                _copy_member(archive, old.getinfo(path.name), raw)
+                continue
+            info = _member_info(path)
+            if path.name in deflated:
+                _write_deflated(archive, info, deflated[path.name])
+                continue
             with open(path, "rb") as source, archive.open(info, "w") as entry:
                 shutil.copyfileobj(source, entry, 1 << 20)
+
+
+def _member_info(path: Path) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(path.name, date_time=(1980, 1, 1, 0, 0, 0))
+    # Parquet is compressed inside (zstd): deflating it again gains little and costs time.
+    info.compress_type = zipfile.ZIP_STORED if path.suffix == ".parquet" else zipfile.ZIP_DEFLATED
+    info._compresslevel = ZIP_LEVEL  # open(info, "w") does not take the archive's level
+    info.create_system = 3  # Unix, wherever the build runs
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def _write_deflated(archive: zipfile.ZipFile, info: zipfile.ZipInfo, member: Deflated) -> None:
+    """A member deflated ahead, written as archive.open(info, "w") writes
+    one: the header it leaves (sizes and CRC filled in), then the stream."""
+    info.CRC, info.file_size, info.compress_size = member.crc, member.size, member.compressed
+    info.flag_bits = 0
+    info.header_offset = archive.fp.tell()
+    archive.fp.write(info.FileHeader(False))
+    with open(member.path, "rb") as source:
+        shutil.copyfileobj(source, archive.fp, 1 << 20)
+    _appended(archive, info)
+
+
+def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, raw) -> None:
+    """One member of another zip appended as stored there: its local header
+    and compressed bytes, and its central-directory entry. Nothing in
+    either depends on where in the archive the member lies but its offset."""
+    raw.seek(info.header_offset)
+    header = raw.read(30)
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    stored = header + raw.read(name_length + extra_length + info.compress_size)
+    info.header_offset = archive.fp.tell()
+    archive.fp.write(stored)
+    _appended(archive, info)
+
+
+def _appended(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    """A member written past zipfile's own writer, entered in its directory."""
+    archive.start_dir = archive.fp.tell()
+    archive.filelist.append(info)
+    archive.NameToInfo[info.filename] = info
+    archive._didModify = True

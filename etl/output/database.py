@@ -10,8 +10,6 @@ import sqlite3
 import sys
 from pathlib import Path
 
-import sqlite_utils
-
 from ..schema import Schema, Table
 
 csv.field_size_limit(sys.maxsize)
@@ -30,22 +28,26 @@ def _converters(table: Table):
     return [(c.name, convert(c.type)) for c in table.columns]
 
 
-def read_rows(path: Path, table: Table):
-    """Typed rows from a package CSV, as tuples in declared column order;
-    empty cells become NULL."""
+def typed_rows(table: Table, rows):
+    """CSV cell rows as SQLite values in declared column order; empty cells become NULL."""
     # Text cells need no conversion: only the other columns are visited.
     typed = [(position, convert) for position, (_, convert) in enumerate(_converters(table)) if convert is not str]
+    for cells in rows:
+        row = [cell or None for cell in cells]
+        for position, convert in typed:
+            if row[position] is not None:
+                row[position] = convert(row[position])
+        yield row
+
+
+def read_rows(path: Path, table: Table):
+    """Typed rows from a package CSV, as lists in declared column order."""
     with open(path, encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         header = next(reader)
         if header != table.column_names:
             raise ValueError(f"{path}: header does not match the declaration of {table.name}")
-        for cells in reader:
-            row = [cell or None for cell in cells]
-            for position, convert in typed:
-                if row[position] is not None:
-                    row[position] = convert(row[position])
-            yield row
+        yield from typed_rows(table, reader)
 
 
 def creation_order(schema: Schema) -> list[str]:
@@ -99,6 +101,8 @@ def build_database(package_dir: Path, db_path: Path, schema: Schema) -> dict[str
 
 
 def _open_for_loading(db_path: Path):
+    import sqlite_utils  # here: patching a database row by row needs only sqlite3 (and pandas loads with it)
+
     # A build writes into its own staging file: a crash loses only that file.
     db = sqlite_utils.Database(db_path)
     db.execute("PRAGMA journal_mode = OFF")

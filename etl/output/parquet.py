@@ -146,24 +146,73 @@ def _json_value(value):
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def write_ndjson(rows: pq.ParquetFile, path: Path) -> None:
+def _ndjson_lines(rows: pq.ParquetFile, batches: Iterable[pa.RecordBatch]) -> Iterator[str]:
     """One JSON object a line, typed: booleans true/false, numbers as
     numbers, dates as ISO text, arrays and objects as JSON, nulls as null."""
     # One encoder for every row: json.dumps with options makes one per call.
     encode = json.JSONEncoder(ensure_ascii=False, default=_json_value).encode
     objects = [f.name for f in rows.schema_arrow if isinstance(f.type, pa.JsonType)]
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        for batch in rows.iter_batches(NDJSON_ROWS_PER_BATCH):
-            batch_rows = batch.to_pylist()
-            for name in objects:
-                for row in batch_rows:
-                    if row[name] is not None:
-                        row[name] = json.loads(row[name])
-            # Line by line: a batch joined into one string held pages.ndjson
-            # several times over (150 MB more at the peak).
+    for batch in batches:
+        batch_rows = batch.to_pylist()
+        for name in objects:
             for row in batch_rows:
-                handle.write(encode(row))
-                handle.write("\n")
+                if row[name] is not None:
+                    row[name] = json.loads(row[name])
+        for row in batch_rows:
+            yield encode(row) + "\n"
+
+
+def write_ndjson(rows: pq.ParquetFile, path: Path) -> None:
+    """A table's NDJSON file from its Parquet file (see _ndjson_lines)."""
+    with open(path, "w", encoding="utf-8", newline="\n") as handle:
+        # Line by line: a batch joined into one string held pages.ndjson
+        # several times over (150 MB more at the peak).
+        handle.writelines(_ndjson_lines(rows, rows.iter_batches(NDJSON_ROWS_PER_BATCH)))
+
+
+def _line_offset(path: Path, lines: int) -> int:
+    """Where line number `lines` (0-based) of a text file starts."""
+    offset, seen = 0, 0
+    with open(path, "rb") as handle:
+        while seen < lines:
+            block = handle.read(1 << 20)
+            if not block:
+                raise ValueError(f"{path} has {seen} lines, not {lines}")
+            count = block.count(b"\n")
+            if seen + count < lines:
+                seen, offset = seen + count, offset + len(block)
+                continue
+            position = -1
+            for _ in range(lines - seen):
+                position = block.index(b"\n", position + 1)
+            return offset + position + 1
+    return offset
+
+
+def splice_ndjson(package_dir: Path, previous_dir: Path, table: Table, start: int, old: int, new: int) -> float:
+    """A table's NDJSON file made from the previous build's: its lines from
+    row `start` on, `old` of them, give way to the `new` rows the table's
+    Parquet file holds there (written as write_ndjson writes them); the
+    CPU seconds it took."""
+    from .row_changes import splice
+
+    begin = time.process_time()
+    with pq.ParquetFile(package_dir / f"{table.name}.parquet") as rows:
+        groups, first_row, at = [], None, 0
+        for group in range(rows.num_row_groups):
+            size = rows.metadata.row_group(group).num_rows
+            if at + size > start and at < start + new:
+                groups.append(group)
+                first_row = at if first_row is None else first_row
+            at += size
+        chosen = rows.read_row_groups(groups) if groups else pa.table([], schema=rows.schema_arrow)
+        wanted = chosen.slice(start - (first_row or 0), new).to_batches(NDJSON_ROWS_PER_BATCH)
+        text = "".join(_ndjson_lines(rows, wanted)).encode("utf-8")
+    old_path = previous_dir / f"{table.name}.ndjson"
+    keep = _line_offset(old_path, start)
+    replaced = _line_offset(old_path, start + old) - keep
+    splice(old_path, package_dir / f"{table.name}.ndjson", keep, replaced, text)
+    return time.process_time() - begin
 
 
 def write_table_parquet(package_dir: Path, table: Table) -> tuple[TypedFile, float]:

@@ -26,7 +26,9 @@ from ..schema import load_schema
 from ..wiki.discover import discover, load_sources
 from .cache import CACHE_DIR, CORPUS_PROBLEMS_MEMO, PageCache, code_version
 from .index import corpus_index
+from .layout import LayoutWriter, forget_layout
 from .outputs import BuildError, exclusive, publish, remove_stale_builds, staging_directory, write_json_atomically
+from .patch import patch_in_place
 from .validate_and_load import VALIDATED_FILE, validate_and_load
 from .workers import page_results
 
@@ -47,6 +49,7 @@ class BuildResult:
     resources_validated: int = 0  # the rest were unchanged since the last valid build
     resources: int = 0  # in datapackage.json: each table's CSV and Parquet file
     compared_with: str | None = None  # the version of the release the changes table compares with
+    patched: list[str] | None = None  # the tables a build patched in place changed (etl/pipeline/patch.py)
 
 
 @contextmanager
@@ -81,6 +84,11 @@ def build(
     with exclusive(out_dir), ExitStack() as lifetime, staging_directory(out_dir) as staging:
         run = _Build(wiki_dir, out_dir, staging, options, lifetime)
         run.read(upstream_commit, git_commit, verify_against)
+        if extra_rows is None and previous is None:
+            patched = patch_in_place(run, timed)
+            if patched is not None:
+                return patched
+            run.cache.hits = 0  # the pages it read are read again
         return run.all_stages(extra_rows, previous)
 
 
@@ -96,8 +104,11 @@ class _Build:
         self.diagnostics = DiagnosticLog(self.schema.codes)
         self.pages_by_type: Counter = Counter()
         self.invalid_fields = 0
+        self.layout: LayoutWriter | None = None  # recorded for the next build to patch
 
     def all_stages(self, extra_rows, previous) -> BuildResult:
+        if extra_rows is None and previous is None:  # tables from the pages alone: worth a record
+            self.layout = LayoutWriter(self.staging, self.staging.name, self.cache.directory.name, self.index.digest)
         with timed(self.timings, "parse+rows"):
             self.pages()
         if self.diagnostics.blocking:
@@ -153,7 +164,9 @@ class _Build:
             # work (frictionless loads meanwhile) and before this process
             # holds anything: a process forked later carries a copy of it.
             self.workers = self.lifetime.enter_context(validation_workers(self.options.processes))
-            for result in results:
+            for source, result in zip(self.discovery.pages, results):
+                if self.layout is not None:
+                    self.layout.page(result, source.path, source.sha256)
                 self.pages_by_type[result.page_type or "(none)"] += 1
                 for table_name, text in result.tables.items():
                     if table_name not in Corpus.COMPLETES:
@@ -174,7 +187,10 @@ class _Build:
             self.sink.write(table_name, table_rows)
         self.write_footnotes()
         gap_tags = [t["tag"] for t in corpus_rows["gap_tags"]]
+        written = list(corpus_rows)
         del corpus_rows
+        if self.layout is not None:
+            self.layout_trailer = (self.corpus.works.facts, gap_tags, written, corpus_diagnostics)
         self.corpus = None  # written: what the pages said is not needed past here
         compared_with = None
         if previous is not None:  # compared with the tables written so far
@@ -201,12 +217,14 @@ class _Build:
         """Every page's footnote rows, in page order; a page's are read
         again only when one takes a fact from the work it cites."""
         table = self.schema.tables["footnotes"]
-        for text, takes_facts in self.corpus.footnotes.pages():
+        for page, text, takes_facts in self.corpus.footnotes.pages():
             if takes_facts:
                 rows = read_table_text(table, text)
                 self.corpus.footnotes.fill(rows)
                 text = table_text(table, rows)
             self.sink.write_text("footnotes", text)
+            if self.layout is not None:
+                self.layout.footnotes(page, text, takes_facts)
 
     def result(self, counts: dict[str, int], validated: int, compared_with: str | None) -> BuildResult:
         footnote_status = Counter()
@@ -233,8 +251,13 @@ class _Build:
             handle.writelines(d.format() + "\n" for d in self.diagnostics)
         summary = json.dumps(summary_dict(result), indent=2) + "\n"
         (self.staging / "summary.json").write_text(summary, encoding="utf-8")
+        if self.layout is not None:
+            self.layout.finish(*self.layout_trailer, result.footnote_status)
+        forget_layout(self.out_dir)  # a record of the build being replaced must not outlive it
         publish(self.staging, self.out_dir)
         write_json_atomically(self.out_dir / CACHE_DIR / VALIDATED_FILE, fingerprints)
+        if self.layout is not None:
+            self.layout.publish(self.out_dir)
         remove_stale_builds(self.out_dir)
         self.cache.prune({PageCache.key(p.path, p.sha256) for p in self.discovery.pages})
 
@@ -277,6 +300,11 @@ def build_report(result: BuildResult, out_dir: Path) -> list[str]:
     lines += [
         f"pages from the cache: {result.pages_from_cache}; resources validated: {result.resources_validated} "
         f"of {result.resources} (the rest unchanged since the last valid build)",
+        *(
+            [f"patched in place: the rows of {', '.join(result.patched) or 'no table'} changed; the rest as built last"]
+            if result.patched is not None
+            else []
+        ),
         "time per stage (s):",
         *(f"  {stage:<18} {seconds:>7.2f}" for stage, seconds in result.timings.items()),
         f"wrote {out_dir / 'package'}/datapackage.json (valid), {out_dir / 'agingkb.db'}; "

@@ -1,0 +1,82 @@
+"""The rows an edit changed in one table (a TableChange), found without
+reading the rest of the table: a page table's CSV is spliced, the pages'
+rows before and after the edited ones copied byte for byte from the last
+build's file; a small table written whole is compared row by row.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass
+class TableChange:
+    """From row `start` (0-based, in CSV order) of a table, the rows `old`
+    gave way to the rows `new` (cells as the CSV holds them); every other
+    row is the same, in the same order."""
+
+    table: str
+    start: int
+    old: list[list[str]]
+    new: list[list[str]]
+
+    @property
+    def shift(self) -> int:
+        """How far the rows after the change moved."""
+        return len(self.new) - len(self.old)
+
+
+def csv_rows(text: str) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(text)))
+
+
+def narrowed(table: str, start: int, old: list[list[str]], new: list[list[str]]) -> TableChange | None:
+    """The change of old into new at `start`, without the rows both begin
+    and end with; None when they are the same."""
+    head = 0
+    while head < len(old) and head < len(new) and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < len(old) - head and tail < len(new) - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    if head == len(old) == len(new):
+        return None
+    return TableChange(table, start + head, old[head : len(old) - tail], new[head : len(new) - tail])
+
+
+def copy_range(source, target, offset: int, length: int) -> None:
+    """length bytes of the file `source` from offset appended to `target`
+    (both binary files), in the kernel where it can."""
+    target.flush()
+    while length > 0:
+        try:
+            copied = os.copy_file_range(source.fileno(), target.fileno(), length, offset)
+        except OSError:
+            copied = 0
+        if copied <= 0:  # not supported here: through this process
+            source.seek(offset)
+            data = source.read(min(length, 1 << 24))
+            target.write(data)
+            target.flush()
+            copied = len(data)
+        offset, length = offset + copied, length - copied
+
+
+def splice(old_path: Path, new_path: Path, keep_before: int, replaced: int, text: bytes) -> None:
+    """new_path: old_path with the `replaced` bytes after its first
+    `keep_before` bytes given way to `text`."""
+    size = old_path.stat().st_size
+    with open(old_path, "rb") as source, open(new_path, "wb") as target:
+        copy_range(source, target, 0, keep_before)
+        target.write(text)
+        copy_range(source, target, keep_before + replaced, size - keep_before - replaced)
+
+
+def read_range(path: Path, offset: int, length: int) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(offset)
+        return handle.read(length)

@@ -1,0 +1,191 @@
+"""The package stage of a build patched in place (etl/pipeline/patch.py),
+its parts run side by side: on worker processes each changed table's
+Parquet and NDJSON files and frictionless's verdicts (on the new rows, on
+the descriptor and the changed files); on a thread the changed CSVs
+deflated for the zip; here the database patched and its whole-table rules
+asked. Every other file is the last build's, linked."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from ..output.archive import ZIP_NAME, deflate_members, zip_package
+from ..output.croissant import write_croissant
+from ..output.descriptor import descriptor, resource_descriptors, write_descriptor
+from ..output.row_changes import TableChange
+from ..wiki.discover import load_sources
+from .outputs import BuildError
+from .patch_tables import link
+
+
+def _typed_file(package_dir: str, previous_dir: str, table, start: int, old: int, new: int):
+    """One changed table's Parquet file (whole) and NDJSON file (spliced); on a worker."""
+    from ..output.parquet import splice_ndjson, write_table_parquet
+
+    typed, seconds = write_table_parquet(Path(package_dir), table)
+    return typed, seconds + splice_ndjson(Path(package_dir), Path(previous_dir), table, start, old, new)
+
+
+def _row_problems(tables: list[dict], changes: dict[str, TableChange]) -> list[str]:
+    from ..output.edit_validation import row_problems
+
+    return row_problems({"resources": tables}, changes)
+
+
+def _file_problems(package_dir: str, files: list[str], described: list[str]) -> list[str]:
+    from ..output.edit_validation import file_problems
+
+    return file_problems(Path(package_dir), files, described)
+
+
+class _Inline:
+    """A pool's apply_async, run at once in this process (one process allowed)."""
+
+    class Done:
+        def __init__(self, value):
+            self.value = value
+
+        def get(self):
+            return self.value
+
+    def apply_async(self, function, args):
+        return self.Done(function(*args))
+
+
+class PatchedPackage:
+    def __init__(self, run, plan, changes: dict[str, TableChange]):
+        self.run, self.plan, self.changes = run, plan, changes
+        self.package_dir, self.previous_dir = run.staging / "package", plan.previous / "package"
+        self.timings = run.timings
+
+    def make(self):
+        """(descriptor, rows per table, fingerprints, resources validated)."""
+        from ..output.parquet import TypedFile  # noqa: F401 - pyarrow, loaded once before the workers fork
+
+        processes = self.run.options.processes
+        with ThreadPoolExecutor(1) as deflater:
+            deflating = deflater.submit(
+                deflate_members, [self.package_dir / f"{name}.csv" for name in self.changes], self.run.staging
+            )
+            if processes > 1 and self.changes:
+                with multiprocessing.get_context("fork").Pool(processes) as pool:
+                    return self._stages(pool, deflating)
+            return self._stages(_Inline(), deflating)
+
+    def _stages(self, pool, deflating):
+        run, plan, changes, schema = self.run, self.plan, self.changes, self.run.schema
+        typed = {
+            name: pool.apply_async(
+                _typed_file,
+                (str(self.package_dir), str(self.previous_dir), schema.tables[name], c.start, len(c.old), len(c.new)),
+            )
+            for name, c in sorted(
+                changes.items(), key=lambda item: -(self.package_dir / f"{item[0]}.csv").stat().st_size
+            )
+        }
+        tables = resource_descriptors(schema, plan.layout.gap_tags)
+        rows_checked = pool.apply_async(_row_problems, (tables, changes))
+        counts, problems = self._database()
+        parquet, self.timings["parquet+ndjson cpu"] = self._parquet({name: task.get() for name, task in typed.items()})
+        sources = load_sources(run.options.data_dir)
+        package = descriptor(
+            schema, sources, run.discovery.snapshot, plan.layout.gap_tags, run.options.data_dir, parquet
+        )
+        write_descriptor(self.package_dir, package)
+        fingerprints, validated, described = self._fingerprints(package)
+        files_checked = pool.apply_async(
+            _file_problems, (str(self.package_dir), [n for n in validated if n not in changes], described)
+        )
+        digests = {name: entry["bytes"] for name, entry in fingerprints["resources"].items()}
+        write_croissant(self.package_dir, schema, package, digests)
+        unchanged = self._unchanged_files(package, fingerprints)
+        zip_package(self.package_dir, run.staging / ZIP_NAME, (plan.previous / ZIP_NAME, unchanged), deflating.result())
+        problems = files_checked.get() or (problems + rows_checked.get())
+        if problems:
+            shown = "\n".join(problems[:50])
+            raise BuildError(f"the data package is not valid ({len(problems)} problems); previous build kept\n{shown}")
+        self._key_digests(fingerprints)
+        return package, counts, fingerprints, validated
+
+    def _database(self):
+        """The database patched, and the whole-table rules asked of it."""
+        from ..output.database_patch import patch_database
+        from ..output.edit_validation import foreign_key_problems, key_problems
+
+        previous, target = self.plan.previous / "agingkb.db", self.run.staging / "agingkb.db"
+        problems = key_problems(previous, self.run.schema, self.changes)
+        if problems:  # the database would refuse the rows: nothing to load
+            return {}, problems
+        counts = patch_database(previous, target, self.run.schema, self.changes)
+        tables = resource_descriptors(self.run.schema, self.plan.layout.gap_tags)
+        return counts, foreign_key_problems(target, {"resources": tables}, self.changes)
+
+    def _parquet(self, written: dict):
+        """Each table's Parquet file as the descriptor names it: the changed
+        tables' as just written, the others' the last build's (linked, with
+        their NDJSON files)."""
+        from ..output.parquet import TypedFile
+
+        old = {r["name"]: r for r in json.loads((self.previous_dir / "datapackage.json").read_text())["resources"]}
+        typed = {name: files for name, (files, _) in written.items()}
+        for name in self.run.schema.tables:
+            if name not in typed:
+                for suffix in ("parquet", "ndjson"):
+                    link(self.previous_dir / f"{name}.{suffix}", self.package_dir / f"{name}.{suffix}")
+                resource = old[f"{name}_parquet"]
+                typed[name] = TypedFile(resource["path"], resource["bytes"], resource["hash"].removeprefix("sha256:"))
+        return {name: typed[name] for name in self.run.schema.tables}, sum(seconds for _, seconds in written.values())
+
+    def _fingerprints(self, package: dict):
+        """validated.json's record of this build: the last build's for every
+        resource whose file is the same, the others' taken afresh (their key
+        digests once the database holds their rows); the names of those, and
+        of the resources whose descriptors changed."""
+        from ..output.fingerprints import resource_fingerprints
+
+        changed = [r for r in package["resources"] if Path(r["path"]).stem in self.changes]
+        fresh = resource_fingerprints({"resources": changed}, self.package_dir, {})
+        old = self.plan.last_valid["resources"]
+        resources = {}
+        for resource in package["resources"]:
+            name = resource["name"]
+            resources[name] = fresh["resources"].get(name) or dict(old[name])
+            if name not in fresh["resources"]:
+                resources[name]["descriptor"] = hashlib.sha256(
+                    json.dumps(resource, sort_keys=True).encode()
+                ).hexdigest()
+        fingerprints = {**fresh, "resources": resources, "code": self.plan.layout.code, "build": self.run.staging.name}
+        described = [
+            name for name, entry in resources.items() if old.get(name, {}).get("descriptor") != entry["descriptor"]
+        ]
+        return fingerprints, [r["name"] for r in changed], described
+
+    def _key_digests(self, fingerprints: dict) -> None:
+        """The key digest of each changed table, as the CSV writer takes it
+        (every row's primary key in order), read from the patched database."""
+        import sqlite3
+
+        connection = sqlite3.connect(f"file:{self.run.staging / 'agingkb.db'}?mode=ro", uri=True)
+        try:
+            for name in self.changes:
+                keys = ", ".join(f"[{k}]" for k in self.run.schema.tables[name].primary_key)
+                digest = hashlib.sha256()
+                # A table without a key gives each row an empty one, as the writer does.
+                for row in connection.execute(f"select {keys or 'null'} from [{name}] order by rowid"):
+                    digest.update(("\x1f".join(str(v) for v in row) if keys else "").encode() + b"\x1e")
+                fingerprints["resources"][name]["keys"] = digest.hexdigest()
+        finally:
+            connection.close()
+
+    def _unchanged_files(self, package: dict, fingerprints: dict) -> set[str]:
+        """The package's files that are the last build's, byte for byte."""
+        old = self.plan.last_valid["resources"]
+        return {
+            r["path"]
+            for r in package["resources"]
+            if old.get(r["name"], {}).get("bytes") == fingerprints["resources"][r["name"]]["bytes"]
+        }

@@ -1,0 +1,166 @@
+"""The tables of a build patched in place (etl/pipeline/patch.py), written
+into its staging package: each page table's CSV spliced from the last
+build's around the edited pages' rows, the snapshot's tables written
+afresh, and every other file linked to the last build's, unchanged. Each
+table that changed gives a TableChange: the rows the edit replaced."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+from types import SimpleNamespace
+
+from ..corpus.inherited import InheritedFacts
+from ..output.csv_text import ROWS_PER_WRITE, read_table_text, table_text
+from ..output.row_changes import TableChange, csv_rows, narrowed, read_range, splice
+from ..schema import Schema
+from ..wiki.discover import Discovery, source_file_rows
+from .layout import BuildLayout, page_entry
+
+# The corpus stage's tables a page edit changes without changing what the
+# pages told the corpus: they list the snapshot's files.
+SNAPSHOT_TABLES = ("snapshots", "source_files")
+
+
+def completed_footnotes(schema: Schema, layout: BuildLayout, results: dict[int, object]) -> dict[int, object]:
+    """Each edited page's footnote rows as a build writes them: with what
+    their records leave out taken from the works (whose facts the layout
+    kept, unchanged as what the pages told the corpus is)."""
+    inherited = InheritedFacts(SimpleNamespace(facts=layout.works_facts))
+    positions = {}
+    for position, result in results.items():
+        inherited.add_page(result)
+        if "footnotes" in result.tables:
+            positions[result.page] = position
+    table, completed = schema.tables["footnotes"], {}
+    for page, text, takes_facts in inherited.pages():
+        if takes_facts:
+            rows = read_table_text(table, text)
+            inherited.fill(rows)
+            text = table_text(table, rows)
+        completed[positions[page]] = (text, takes_facts)
+    return completed
+
+
+class PatchedTables:
+    """The staging package's CSV files and the changes they hold."""
+
+    def __init__(self, schema: Schema, layout: BuildLayout, previous: Path, package: Path):
+        self.schema, self.layout, self.previous, self.package = schema, layout, previous, package
+        self.changes: dict[str, TableChange] = {}
+        self.footnote_status = Counter(layout.footnote_status)
+
+    def page_tables(self, results: dict[int, object]) -> set[str]:
+        """Tables whose rows come page by page: those any page gave rows to,
+        before or now, and the footnotes."""
+        names = {name for entry in self.layout.pages for name in entry.chunks}
+        names |= {name for result in results.values() for name in result.tables}
+        return (names | {"footnotes"}) - set(self.layout.corpus_tables)
+
+    def write(self, results: dict[int, object], discovery: Discovery, data_dir: Path, corpus=None) -> BuildLayout:
+        """Every table's CSV in the staging package; the layout of the build
+        it makes. `corpus` is the corpus stage made again (patch.JoinedAgain),
+        when the edited pages told it something new."""
+        if corpus is None:
+            footnotes = completed_footnotes(self.schema, self.layout, results)
+            corpus_rows = {}
+        else:  # any page's footnotes may take other facts now
+            footnotes, corpus_rows = corpus.footnotes, corpus.tables
+        texts = {position: dict(result.tables) for position, result in results.items()}
+        texts.update({position: {} for position in footnotes if position not in texts})
+        for position, tables in texts.items():
+            tables["footnotes"] = footnotes[position][0] if position in footnotes else None
+        for name in sorted(self.page_tables(results)):
+            # An edited page gives each table its rows (or none now); another only its footnotes.
+            edited = {p: tables.get(name) for p, tables in texts.items() if p in results or name in tables}
+            self._splice(name, edited)
+        for name in SNAPSHOT_TABLES:
+            rows = [discovery.snapshot] if name == "snapshots" else source_file_rows(discovery, data_dir)
+            corpus_rows[name] = rows
+        for name, rows in corpus_rows.items():
+            self._rewrite(name, _text(self.schema.tables[name], rows))
+        for name in self.schema.tables:
+            if not (self.package / f"{name}.csv").exists():
+                link(self.previous / f"{name}.csv", self.package / f"{name}.csv")
+        layout = self._layout_after(results, discovery, footnotes)
+        if corpus is not None:
+            layout.works_facts, layout.corpus_diagnostics = corpus.works_facts, corpus.diagnostics
+        return layout
+
+    def _splice(self, name: str, new_texts: dict[int, object]) -> None:
+        """The table's CSV with the edited pages' rows in place of theirs."""
+        layout, old_path = self.layout, self.previous / f"{name}.csv"
+        header = len(read_range(old_path, 0, 1 << 16).split(b"\n", 1)[0]) + 1
+        offsets = layout.offsets(name)
+        new_bytes = {p: (t.lines.encode("utf-8") if t is not None else b"") for p, t in new_texts.items()}
+
+        def old_bytes(position: int) -> bytes:
+            start, end = offsets[position][0], offsets[position + 1][0]
+            return read_range(old_path, header + start, end - start)
+
+        edited = [p for p in sorted(new_bytes) if new_bytes[p] != old_bytes(p)]
+        if not edited:
+            return
+        first, last = edited[0], edited[-1]
+        before, after = offsets[first], offsets[last + 1]
+        region = b"".join(new_bytes[p] if p in new_bytes else old_bytes(p) for p in range(first, last + 1))
+        splice(old_path, self.package / f"{name}.csv", header + before[0], after[0] - before[0], region)
+        old_rows = csv_rows(read_range(old_path, header + before[0], after[0] - before[0]).decode("utf-8"))
+        self._changed(narrowed(name, before[1], old_rows, csv_rows(region.decode("utf-8"))))
+
+    def _rewrite(self, name: str, body: bytes) -> None:
+        """A table written whole, compared with the last build's row by row."""
+        old_path = self.previous / f"{name}.csv"
+        old = old_path.read_bytes()
+        header, _, old_body = old.partition(b"\n")
+        if old_body == body:
+            return
+        (self.package / f"{name}.csv").write_bytes(header + b"\n" + body)
+        self._changed(narrowed(name, 0, csv_rows(old_body.decode("utf-8")), csv_rows(body.decode("utf-8"))))
+
+    def _changed(self, change: TableChange | None) -> None:
+        if change is None:
+            return
+        self.changes[change.table] = change
+        if change.table == "footnotes":  # the parse-status counts follow the rows
+            position = self.schema.tables["footnotes"].column_names.index("parse_status")
+            self.footnote_status.subtract(row[position] for row in change.old)
+            self.footnote_status.update(row[position] for row in change.new)
+            self.footnote_status = +self.footnote_status
+
+    def _layout_after(self, results, discovery: Discovery, footnotes) -> BuildLayout:
+        layout = self.layout
+        pages, chunks, takes = list(layout.pages), dict(layout.footnote_chunks), set(layout.takes_facts)
+        for position, result in results.items():
+            source = discovery.pages[position]
+            pages[position] = page_entry(result, source.path, source.sha256)
+            chunks.pop(layout.pages[position].page, None)
+            takes.discard(layout.pages[position].page)
+        for position, (text, takes_facts) in footnotes.items():
+            page = pages[position].page
+            chunks[page] = (len(text.lines.encode("utf-8")), text.count)
+            if takes_facts:
+                takes.add(page)
+            elif position not in results:
+                takes.discard(page)
+        return BuildLayout(
+            **{**vars(layout), "pages": pages, "footnote_chunks": chunks, "takes_facts": takes},
+        )
+
+
+def _text(table, rows: list[dict]) -> bytes:
+    # In slices, as CsvSink.write makes a corpus table's text.
+    step = ROWS_PER_WRITE
+    return b"".join(table_text(table, rows[i : i + step]).lines.encode("utf-8") for i in range(0, len(rows), step))
+
+
+def link(source: Path, target: Path) -> None:
+    """target: the same file as source (the last build's files are never
+    written again), or a copy where links cannot be made."""
+    try:
+        os.link(source, target)
+    except OSError:
+        import shutil
+
+        shutil.copyfile(source, target)
