@@ -10,14 +10,12 @@ import csv
 import json
 import time
 from collections import Counter
-from collections.abc import Iterable
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks.page import check_slugs
 from ..corpus.tables import Corpus
-from ..diagnostics import Diagnostic, DiagnosticLog
+from ..diagnostics import DiagnosticLog
 from ..options import BuildOptions
 from ..output.csv_text import CsvSink, read_table_text, table_text
 from ..output.descriptor import descriptor
@@ -29,27 +27,11 @@ from .index import corpus_index
 from .layout import LayoutWriter, forget_layout
 from .outputs import BuildError, exclusive, publish, remove_stale_builds, staging_directory, write_json_atomically
 from .patch import patch_in_place
+from .result import BuildResult, summary_dict
 from .validate_and_load import VALIDATED_FILE, validate_and_load
 from .workers import page_results
 
 __all__ = ["CACHE_DIR", "BuildError", "BuildResult", "build", "build_report", "summary_dict"]
-
-
-@dataclass
-class BuildResult:
-    snapshot: dict
-    rows: dict[str, int]
-    pages_by_type: Counter
-    diagnostics: Iterable[Diagnostic]  # a DiagnosticLog after a build
-    timings: dict[str, float] = field(default_factory=dict)
-    footnote_status: Counter = field(default_factory=Counter)
-    invalid_fields: int = 0
-    skipped: list = field(default_factory=list)
-    pages_from_cache: int = 0
-    resources_validated: int = 0  # the rest were unchanged since the last valid build
-    resources: int = 0  # in datapackage.json: each table's CSV and Parquet file
-    compared_with: str | None = None  # the version of the release the changes table compares with
-    patched: list[str] | None = None  # the tables a build patched in place changed (etl/pipeline/patch.py)
 
 
 @contextmanager
@@ -260,21 +242,6 @@ class _Build:
             self.layout.publish(self.out_dir)
         remove_stale_builds(self.out_dir)
         self.cache.prune({PageCache.key(p.path, p.sha256) for p in self.discovery.pages})
-
-
-def summary_dict(result: BuildResult) -> dict:
-    return {
-        "snapshot": result.snapshot,
-        "pages_by_type": dict(sorted(result.pages_by_type.items())),
-        "rows": result.rows,
-        "footnote_parse_status": dict(sorted(result.footnote_status.items())),
-        "invalid_frontmatter_values": result.invalid_fields,
-        "diagnostics_by_code": dict(sorted(Counter(f"{d.severity}:{d.code}" for d in result.diagnostics).items())),
-        "skipped_files": len(result.skipped),
-        "pages_from_cache": result.pages_from_cache,
-        "resources_validated": result.resources_validated,
-        "compared_with": result.compared_with,
-    }
 
 
 def build_report(result: BuildResult, out_dir: Path) -> list[str]:

@@ -37,6 +37,7 @@ from .layout import BuildLayout, corpus_digest, forget_layout, load_layout, writ
 from .outputs import BuildError, current_build, publish, read_json, remove_stale_builds, write_json_atomically
 from .patch_package import PatchedPackage
 from .patch_tables import PatchedTables
+from .result import BuildResult, summary_dict
 from .validate_and_load import VALIDATED_FILE
 from .workers import page_results
 
@@ -131,8 +132,6 @@ def patch_in_place(run, timed):
     with timed(run.timings, "package+validate+sqlite"):
         package, counts, fingerprints, validated = PatchedPackage(run, plan, tables.changes).make()
     shutil.rmtree(run.staging / ".deflated", ignore_errors=True)
-    from .build import BuildResult
-
     result = BuildResult(
         snapshot=run.discovery.snapshot,
         rows=counts,
@@ -173,8 +172,6 @@ def _pages_by_type(layout: BuildLayout) -> Counter:
 
 def _publish(run, result, fingerprints: dict, layout: BuildLayout) -> None:
     staging, out_dir = run.staging, run.out_dir
-    from .build import summary_dict
-
     with open(staging / "diagnostics.txt", "w", encoding="utf-8") as handle:
         handle.writelines(d.format() + "\n" for d in result.diagnostics)
     (staging / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n", encoding="utf-8")
