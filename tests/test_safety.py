@@ -2,6 +2,7 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -142,3 +143,45 @@ def test_a_second_build_into_the_same_directory_is_refused(tmp_path):
         with pytest.raises(BuildError, match="another build is writing"):
             build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))
     build(FIXTURE_WIKI, out, options=BuildOptions(jobs=1))  # free again once the holder is gone
+
+
+def test_a_patch_killed_halfway_leaves_the_previous_build_and_its_record(tmp_path, monkeypatch):
+    """A build patching the last one in place (etl/pipeline/patch.py),
+    killed while it writes its CSVs, its database or its zip, leaves the
+    published build and the record of it whole: the next build patches it."""
+    from benchmarks.compare_builds import differences
+
+    if not REAL_WIKI.is_dir():
+        pytest.fail(f"the wiki snapshot is missing at {REAL_WIKI}")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
+    wiki, out = tmp_path / "wiki", tmp_path / "out"
+    shutil.copytree(REAL_WIKI, wiki, ignore=shutil.ignore_patterns(".git"))
+    build(wiki, out)
+    page = wiki / "molecules" / "proteins" / "il-1ra.md"
+    for step, stage_marker in enumerate(["package/pages.csv", "agingkb.db", "datapackage.zip"]):
+        before = snapshot_of(out)
+        page.write_text(page.read_text(encoding="utf-8") + f"\nA sentence for step {step}.\n", encoding="utf-8")
+        process = subprocess.Popen(
+            [str(BIN / "etl"), "build", "--wiki", str(wiki), "--out", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            reached = _wait_for(lambda: _staged(out, stage_marker), process)
+            assert reached, f"the patch never reached {stage_marker}"
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
+        finally:
+            if process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+        assert snapshot_of(out) == before, stage_marker
+        assert _wait_for_group_to_end(process.pid)
+    result = build(wiki, out)
+    assert result.patched, "the build after the killed ones patched the last published one"
+    assert differences(out, build_fresh(wiki, tmp_path / "fresh")) == []
+
+
+def build_fresh(wiki: Path, out: Path) -> Path:
+    build(wiki, out)
+    return out

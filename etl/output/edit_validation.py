@@ -90,7 +90,11 @@ def _duplicates(connection, table, change: TableChange, error: str, columns: tup
     first_old, last_old = change.start + 1, change.start + len(change.old)
     where = " and ".join(f"[{c}] = ?" for c in columns)
     rows_by_key: dict[tuple, list[int]] = {}
-    for offset, row in enumerate(typed_rows(table, change.new)):
+    for offset, cells in enumerate(change.new):
+        try:
+            (row,) = typed_rows(table, [cells])
+        except ValueError:  # a key cell not of its type: frictionless reports the cell
+            continue
         key = tuple(row[p] for p in positions)
         if any(value is None for value in key):
             continue
@@ -169,6 +173,39 @@ def descriptor_problems(package_dir: Path, changed: list[str], scratch: Path) ->
     path = scratch / "datapackage.json"
     path.write_text(json.dumps(descriptor), encoding="utf-8")
     return _descriptor_errors(str(path))
+
+
+def edit_verdict(
+    previous_db: Path, db_path: Path, schema: Schema, tables: list[dict], changes: dict[str, TableChange]
+) -> tuple[dict[str, int] | None, list[str]]:
+    """The edit's rows written into a copy of the previous database and the
+    verdict on them (without the descriptor's and the files'): the rows
+    per table, None when the database could not take them. In this
+    process; a build asks the row verdict on a worker meanwhile (see
+    etl/pipeline/patch_package.py), in the same order."""
+
+    problems = key_problems(previous_db, schema, changes)
+    rows = row_problems({"resources": tables}, changes)
+    if problems:  # the database would refuse the rows
+        return None, problems + rows
+    loaded = load_for_judging(previous_db, db_path, schema, changes, bool(rows))
+    if loaded is None:
+        return None, rows
+    return loaded, rows + foreign_key_problems(db_path, {"resources": tables}, changes)
+
+
+def load_for_judging(previous_db: Path, db_path: Path, schema: Schema, changes, rows_wrong: bool):
+    """The edit written into the database; None when a row it cannot take
+    (a cell not of its type, an empty required cell) is one frictionless
+    found wrong already: the verdict stands on the rows."""
+    from .database_patch import patch_database
+
+    try:
+        return patch_database(previous_db, db_path, schema, changes)
+    except (ValueError, sqlite3.IntegrityError):
+        if rows_wrong:
+            return None
+        raise
 
 
 def file_problems(package_dir: Path, files: list[str], described: list[str]) -> list[str]:

@@ -42,6 +42,16 @@ def _file_problems(package_dir: str, files: list[str], described: list[str]) -> 
     return file_problems(Path(package_dir), files, described)
 
 
+class _Later:
+    """Whether a pending row verdict found something, asked only when needed."""
+
+    def __init__(self, pending):
+        self.pending = pending
+
+    def __bool__(self) -> bool:
+        return bool(self.pending.get())
+
+
 class _Inline:
     """A pool's apply_async, run at once in this process (one process allowed)."""
 
@@ -89,7 +99,7 @@ class PatchedPackage:
         }
         tables = resource_descriptors(schema, plan.layout.gap_tags)
         rows_checked = pool.apply_async(_row_problems, (tables, changes))
-        counts, problems = self._database()
+        counts, problems = self._database(rows_checked)
         parquet, self.timings["parquet+ndjson cpu"] = self._parquet({name: task.get() for name, task in typed.items()})
         sources = load_sources(run.options.data_dir)
         package = descriptor(
@@ -104,25 +114,27 @@ class PatchedPackage:
         write_croissant(self.package_dir, schema, package, digests)
         unchanged = self._unchanged_files(package, fingerprints)
         zip_package(self.package_dir, run.staging / ZIP_NAME, (plan.previous / ZIP_NAME, unchanged), deflating.result())
-        problems = files_checked.get() or (problems + rows_checked.get())
+        problems = files_checked.get() or problems
         if problems:
             shown = "\n".join(problems[:50])
             raise BuildError(f"the data package is not valid ({len(problems)} problems); previous build kept\n{shown}")
         self._key_digests(fingerprints)
         return package, counts, fingerprints, validated
 
-    def _database(self):
-        """The database patched, and the whole-table rules asked of it."""
-        from ..output.database_patch import patch_database
-        from ..output.edit_validation import foreign_key_problems, key_problems
+    def _database(self, rows_checked):
+        """The database patched, and the whole-table rules asked of it (as
+        edit_validation.edit_verdict asks them, the row verdict on a worker)."""
+        from ..output.edit_validation import foreign_key_problems, key_problems, load_for_judging
 
         previous, target = self.plan.previous / "agingkb.db", self.run.staging / "agingkb.db"
         problems = key_problems(previous, self.run.schema, self.changes)
         if problems:  # the database would refuse the rows: nothing to load
-            return {}, problems
-        counts = patch_database(previous, target, self.run.schema, self.changes)
+            return {}, problems + rows_checked.get()
+        counts = load_for_judging(previous, target, self.run.schema, self.changes, _Later(rows_checked))
+        if counts is None:
+            return {}, rows_checked.get()
         tables = resource_descriptors(self.run.schema, self.plan.layout.gap_tags)
-        return counts, foreign_key_problems(target, {"resources": tables}, self.changes)
+        return counts, rows_checked.get() + foreign_key_problems(target, {"resources": tables}, self.changes)
 
     def _parquet(self, written: dict):
         """Each table's Parquet file as the descriptor names it: the changed
