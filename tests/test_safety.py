@@ -168,7 +168,7 @@ def test_a_patch_killed_halfway_leaves_the_previous_build_and_its_record(tmp_pat
             start_new_session=True,
         )
         try:
-            reached = _wait_for(lambda: _staged(out, stage_marker), process)
+            reached = _wait_for(lambda marker=stage_marker: _staged(out, marker), process)
             assert reached, f"the patch never reached {stage_marker}"
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
