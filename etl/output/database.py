@@ -28,16 +28,25 @@ def _converters(table: Table):
     return [(c.name, convert(c.type)) for c in table.columns]
 
 
-def typed_rows(table: Table, rows):
-    """CSV cell rows as SQLite values in declared column order; empty cells become NULL."""
+def converter(table: Table):
+    """A function from one CSV cell row to SQLite values in declared column
+    order; empty cells become NULL."""
     # Text cells need no conversion: only the other columns are visited.
     typed = [(position, convert) for position, (_, convert) in enumerate(_converters(table)) if convert is not str]
-    for cells in rows:
+
+    def convert_row(cells):
         row = [cell or None for cell in cells]
         for position, convert in typed:
             if row[position] is not None:
                 row[position] = convert(row[position])
-        yield row
+        return row
+
+    return convert_row
+
+
+def typed_rows(table: Table, rows):
+    """CSV cell rows as SQLite values (see converter)."""
+    return map(converter(table), rows)
 
 
 def read_rows(path: Path, table: Table):

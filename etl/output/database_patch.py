@@ -17,7 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from ..schema import Schema, Table
-from .database import creation_order, typed_rows
+from .database import converter, creation_order, typed_rows
 from .row_changes import TableChange
 
 
@@ -48,6 +48,9 @@ def patch_database(previous: Path, db_path: Path, schema: Schema, changes: dict[
 def _patch_table(connection, table: Table, change: TableChange) -> None:
     if _rowid_is_key(connection, table.name):
         raise ValueError(f"table {table.name}: rows numbered by their key are not patched in place")
+    if not change.shift:
+        _update_in_place(connection, table, change)
+        return
     columns = ", ".join(f"[{c}]" for c in table.column_names)
     first, last = change.start + 1, change.start + len(change.old)  # the old rows' rowids
     moved = connection.execute(f"select count(*) from [{table.name}] where rowid > ?", (last,)).fetchone()[0]
@@ -67,6 +70,21 @@ def _patch_table(connection, table: Table, change: TableChange) -> None:
     if table.fts:
         end = first + len(change.new) - 1
         _index(connection, table, "insert", first, end + (moved if change.shift else 0))
+
+
+def _update_in_place(connection, table: Table, change: TableChange) -> None:
+    """As many rows came as went: each differing one rewritten where it is."""
+    convert = converter(table)
+    rowids = [change.start + 1 + offset for offset in change.differing]
+    assignments = ", ".join(f"[{c}] = ?" for c in table.column_names)
+    for rowid in rowids if table.fts else ():
+        _index(connection, table, "delete", rowid, rowid)
+    connection.executemany(
+        f"update [{table.name}] set {assignments} where rowid = ?",
+        ([*convert(change.new[rowid - change.start - 1]), rowid] for rowid in rowids),
+    )
+    for rowid in rowids if table.fts else ():
+        _index(connection, table, "insert", rowid, rowid)
 
 
 def _index(connection, table: Table, command: str, first: int, last: int) -> None:

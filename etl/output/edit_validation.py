@@ -24,10 +24,11 @@ import csv
 import json
 import sqlite3
 import tempfile
+from collections import Counter
 from pathlib import Path
 
 from ..schema import Schema
-from .database import typed_rows
+from .database import converter
 from .row_changes import TableChange
 from .validation import _descriptor_errors, _problems
 
@@ -40,7 +41,8 @@ def row_problems(descriptor: dict, changes: dict[str, TableChange]) -> list[str]
     resources = {resource["name"]: resource for resource in descriptor["resources"]}
     with tempfile.TemporaryDirectory(prefix="edit-rows-") as scratch:
         for name, change in changes.items():
-            if not change.new:
+            differing = change.differing
+            if not differing:
                 continue
             declared = json.loads(json.dumps(resources[name]))
             schema = declared["schema"]
@@ -52,20 +54,22 @@ def row_problems(descriptor: dict, changes: dict[str, TableChange]) -> list[str]
             with open(path, "w", encoding="utf-8", newline="") as handle:
                 writer = csv.writer(handle, lineterminator="\n")
                 writer.writerow([column["name"] for column in schema["fields"]])
-                writer.writerows(change.new)
+                writer.writerows(change.new[offset] for offset in differing)
             declared.update(path=path.name)
             report = Resource(declared, basepath=scratch).validate(checklist=Checklist())
-            # Row r of these rows is row start + r of the table's file.
-            problems += [_renumbered(line, change.start) for line in _problems(report)]
+            # Row r of this file (the header is row 1) is the table's row start + differing[r - 2] + 2.
+            numbers = [change.start + offset + 2 for offset in differing]
+            problems += [_renumbered(line, numbers) for line in _problems(report)]
     return problems
 
 
-def _renumbered(line: str, start: int) -> str:
+def _renumbered(line: str, numbers: list[int]) -> str:
     head, _, rest = line.partition(" row ")
     if not rest:
         return line
     number, _, tail = rest.partition(" ")
-    return f"{head} row {int(number.rstrip(':')) + start}{':' if number.endswith(':') else ''} {tail}".rstrip()
+    row = numbers[int(number.rstrip(":")) - 2]
+    return f"{head} row {row}{':' if number.endswith(':') else ''} {tail}".rstrip()
 
 
 def key_problems(db_path: Path, schema: Schema, changes: dict[str, TableChange]) -> list[str]:
@@ -87,12 +91,20 @@ def key_problems(db_path: Path, schema: Schema, changes: dict[str, TableChange])
 
 def _duplicates(connection, table, change: TableChange, error: str, columns: tuple[str, ...]) -> list[str]:
     positions = [table.column_names.index(c) for c in columns]
+    cell_keys = [tuple(cells[p] for p in positions) for cells in change.new]
+    replaced = Counter(tuple(cells[p] for p in positions) for cells in change.old)
+    # The last build was valid: its keys were unique, and the rows that
+    # went held each of theirs once. The same keys coming back collide
+    # with nothing; only a key new here, or one coming more often, may.
+    if Counter(cell_keys) - replaced == Counter():
+        return []
     first_old, last_old = change.start + 1, change.start + len(change.old)
     where = " and ".join(f"[{c}] = ?" for c in columns)
     rows_by_key: dict[tuple, list[int]] = {}
+    convert = converter(table)
     for offset, cells in enumerate(change.new):
         try:
-            (row,) = typed_rows(table, [cells])
+            row = convert(cells)
         except ValueError:  # a key cell not of its type: frictionless reports the cell
             continue
         key = tuple(row[p] for p in positions)
@@ -138,8 +150,12 @@ def _broken_references(connection, child: str, fk: dict, changes: dict[str, Tabl
     suspects = set()  # rowids of the child's rows to look at
     change = changes.get(child)
     if change is not None and change.new:
+        # A value the replaced rows held pointed at a key then; if the edit
+        # removed that key, the rows pointing at it are found below.
+        position = columns[child].index(column)
+        before = {cells[position] for cells in change.old}
         first = change.start + 1
-        suspects.update(range(first, first + len(change.new)))
+        suspects.update(first + o for o, cells in enumerate(change.new) if cells[position] not in before)
     moved = changes.get(parent)
     if moved is not None:
         position = columns[parent].index(key)

@@ -29,6 +29,15 @@ class TableChange:
         """How far the rows after the change moved."""
         return len(self.new) - len(self.old)
 
+    @property
+    def differing(self) -> list[int]:
+        """The new rows (by offset) that differ from the rows they replace:
+        where as many rows came as went, each row is the one in its place
+        before; else every new row."""
+        if self.shift:
+            return list(range(len(self.new)))
+        return [offset for offset, (old, new) in enumerate(zip(self.old, self.new)) if old != new]
+
 
 def csv_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
