@@ -91,12 +91,16 @@ def key_problems(db_path: Path, schema: Schema, changes: dict[str, TableChange])
 
 def _duplicates(connection, table, change: TableChange, error: str, columns: tuple[str, ...]) -> list[str]:
     positions = [table.column_names.index(c) for c in columns]
-    cell_keys = [tuple(cells[p] for p in positions) for cells in change.new]
-    replaced = Counter(tuple(cells[p] for p in positions) for cells in change.old)
+    # Rows in place that did not change bring their keys back where they were.
+    compared = change.differing if not change.shift else range(len(change.new))
+    came = Counter(tuple(change.new[o][p] for p in positions) for o in compared)
+    went = Counter(
+        tuple(change.old[o][p] for p in positions) for o in (compared if not change.shift else range(len(change.old)))
+    )
     # The last build was valid: its keys were unique, and the rows that
     # went held each of theirs once. The same keys coming back collide
     # with nothing; only a key new here, or one coming more often, may.
-    if Counter(cell_keys) - replaced == Counter():
+    if came - went == Counter():
         return []
     first_old, last_old = change.start + 1, change.start + len(change.old)
     where = " and ".join(f"[{c}] = ?" for c in columns)
