@@ -82,6 +82,12 @@ def cli():
     help="Fill the changes table with what changed since this release (a release, build or package directory, or a "
     "dist/ directory: its newest release). Nothing is compared when it holds no release yet.",
 )
+@click.option(
+    "--whole",
+    is_flag=True,
+    help="Make every table from the pages, even when only a few pages changed since the last build and it could be "
+    "patched in place.",
+)
 def build_command(
     wiki_dir: Path,
     out_dir: Path,
@@ -90,17 +96,20 @@ def build_command(
     jobs: int | None,
     max_page_bytes: int,
     previous: Path | None,
+    whole: bool,
 ):
     """Build build/package/ (CSV + datapackage.json) and build/agingkb.db.
 
     Runs the same checks as `etl check`; problems marked as blocking in
     docs/errors.md stop the build and leave the previous one in place.
+    When a few pages changed since the last build into the same directory,
+    their rows are patched into it (the same result, in a fraction of the time).
     """
     from .compare.snapshots import SnapshotError
     from .release.versioning import previous_release
     from .wiki.revisions import RevisionError
 
-    options = BuildOptions(jobs=jobs, max_page_bytes=max_page_bytes)
+    options = BuildOptions(jobs=jobs, max_page_bytes=max_page_bytes, patch=not whole)
     try:
         compared = previous_release(previous) if previous is not None and previous.exists() else None
         result = build(

@@ -17,6 +17,7 @@ class BuildOptions:
     data_dir: Path = DATA_DIR  # the declarations: tables, page types, vocabularies, errors, venues, ...
     jobs: int | None = None  # page-parsing processes; None means one per core
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES  # a larger page is refused, not parsed
+    patch: bool = True  # a build may patch the last one in place when few pages changed (etl/pipeline/patch.py)
 
     @property
     def processes(self) -> int:

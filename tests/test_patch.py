@@ -138,3 +138,17 @@ def test_the_full_text_index_after_a_patch_answers_like_a_fresh_one(wiki, tmp_pa
         assert page == PAGE.removesuffix(".md")
     finally:
         connection.close()
+
+
+def test_whole_makes_every_table_from_the_pages(wiki, tmp_path):
+    from etl.options import BuildOptions as Options
+
+    edit(wiki, lambda text: text + "\nA sentence for a whole build.\n")
+    result = build(wiki, tmp_path / "out", options=Options(jobs=2, patch=False))
+    assert result.patched is None and result.resources_validated < result.resources
+    assert differences(tmp_path / "out", build_fresh(wiki, tmp_path / "fresh")) == []
+
+
+def build_fresh(wiki, out):
+    build(wiki, out, options=BuildOptions(jobs=2))
+    return out

@@ -66,7 +66,7 @@ def build(
     with exclusive(out_dir), ExitStack() as lifetime, staging_directory(out_dir) as staging:
         run = _Build(wiki_dir, out_dir, staging, options, lifetime)
         run.read(upstream_commit, git_commit, verify_against)
-        if extra_rows is None and previous is None:
+        if extra_rows is None and previous is None and run.options.patch:
             patched = patch_in_place(run, timed)
             if patched is not None:
                 return patched
