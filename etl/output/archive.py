@@ -6,10 +6,10 @@ import json
 import shutil
 import struct
 import zipfile
-import zlib
 from contextlib import ExitStack
-from dataclasses import dataclass
 from pathlib import Path
+
+from .segments import Deflated, ReusableSegments, deflate_file
 
 ZIP_NAME = "datapackage.zip"  # beside the package directory, in a build and in a release
 
@@ -40,33 +40,29 @@ def ndjson_files(package_dir: Path) -> list[Path]:
     return sorted(package_dir.glob("*.ndjson"))
 
 
-@dataclass(frozen=True)
-class Deflated:
-    """A file deflated ahead of the zip that stores it (deflate_members)."""
-
-    path: Path  # the raw deflate stream
-    crc: int
-    size: int
-    compressed: int
-
-
-def deflate_members(paths: list[Path], scratch: Path) -> dict[str, Deflated]:
-    """Each file deflated as zip_files deflates a member (the same level
-    and stream, however the input is cut), into a file under scratch, so
-    the zip can be written later without waiting for it."""
+def deflate_members(
+    paths: list[Path],
+    scratch: Path,
+    segment_ends: dict[str, list] | None = None,
+    reuse: tuple[Path, Path, dict] | None = None,
+) -> dict[str, Deflated]:
+    """Each CSV deflated as its zip member (Parquet is stored), into a file
+    under scratch, so the zip is written later without waiting for it: a
+    page table's in segments (`segment_ends`, etl/output/segments.py), the
+    rest as one stream. `reuse` (an earlier zip, the package it zipped, its
+    members' segments) gives the compressed bytes of unchanged segments."""
     folder = scratch / ".deflated"
     folder.mkdir(exist_ok=True)
     done = {}
     for path in paths:
         if path.suffix == ".parquet":
             continue
-        compressor, crc, size = zlib.compressobj(ZIP_LEVEL, zlib.DEFLATED, -15), 0, 0
-        with open(path, "rb") as source, open(folder / path.name, "wb") as target:
-            while block := source.read(1 << 20):
-                crc, size = zlib.crc32(block, crc), size + len(block)
-                target.write(compressor.compress(block))
-            target.write(compressor.flush())
-        done[path.name] = Deflated(folder / path.name, crc, size, (folder / path.name).stat().st_size)
+        ends = (segment_ends or {}).get(path.stem)
+        reusable = None
+        if ends is not None and reuse is not None and path.name in reuse[2]:
+            old_zip, old_package, segments = reuse
+            reusable = ReusableSegments(old_zip, old_package / path.name, segments[path.name])
+        done[path.name] = deflate_file(path, folder / path.name, ZIP_LEVEL, ends, reusable)
     return done
 
 

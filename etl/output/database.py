@@ -137,7 +137,8 @@ def canonical_copy(source: Path, target: Path) -> None:
     bytes depend on its rows alone, not on how the build got there: a build
     patched in place (update_database) keeps free pages and pages in the
     order they were reused, while VACUUM INTO writes every table and index
-    page by page in rowid and key order. Rowids need no renumbering: both
+    page by page in rowid and key order, its full-text indexes rebuilt
+    (_rebuild_full_text). Rowids need no renumbering: both
     paths load each table into an empty table in CSV order, so a row's rowid
     is its CSV line; a table whose rowids are not 1..n was loaded otherwise,
     and is refused rather than released with bytes a fresh build would not give."""
@@ -149,6 +150,28 @@ def canonical_copy(source: Path, target: Path) -> None:
             if count != highest:
                 raise ValueError(f"{source}: table {name} has rowids other than 1..{count}; rebuild it from scratch")
         connection.execute("VACUUM INTO ?", (str(target),))
+    finally:
+        connection.close()
+    _rebuild_full_text(target)
+
+
+def _rebuild_full_text(path: Path) -> None:
+    """Every full-text index rebuilt from its table, the statistics taken
+    again, and the file written afresh: an index kept row by row by a build
+    patched in place holds the same rows in other segments, so the copy
+    gets the index a fresh build's copy gets, byte for byte."""
+    connection = sqlite3.connect(path, isolation_level=None)
+    try:
+        entries = connection.execute("select name, sql from sqlite_master where type = 'table'").fetchall()
+        indexes = [
+            name for name, sql in entries if sql.upper().startswith("CREATE VIRTUAL TABLE") and "FTS5" in sql.upper()
+        ]
+        for name in indexes:
+            connection.execute(f"insert into [{name}]([{name}]) values ('rebuild')")
+        # Whole: a patched build analysed its changed tables again, which
+        # moved their statistics' rows to the end of sqlite_stat1.
+        connection.execute("ANALYZE")
+        connection.execute("VACUUM")
     finally:
         connection.close()
 

@@ -19,6 +19,7 @@ from ..diagnostics import DiagnosticLog
 from ..options import BuildOptions
 from ..output.csv_text import CsvSink, read_table_text, table_text
 from ..output.descriptor import descriptor
+from ..output.segments import SegmentEnds
 from ..output.validation import validation_workers
 from ..schema import load_schema
 from ..wiki.discover import discover, load_sources
@@ -87,6 +88,7 @@ class _Build:
         self.pages_by_type: Counter = Counter()
         self.invalid_fields = 0
         self.layout: LayoutWriter | None = None  # recorded for the next build to patch
+        self.segment_ends = SegmentEnds()  # of the page tables' zip members
 
     def all_stages(self, extra_rows, previous) -> BuildResult:
         if extra_rows is None and previous is None:  # tables from the pages alone: worth a record
@@ -121,13 +123,21 @@ class _Build:
             sources, snapshot = load_sources(data_dir), self.discovery.snapshot
             package = descriptor(self.schema, sources, snapshot, gap_tags, data_dir, parquet)
             loaded = validate_and_load(
-                self.staging, self.out_dir, self.schema, package, self.sink, self.cache, self.options, self.workers
+                self.staging,
+                self.out_dir,
+                self.schema,
+                package,
+                self.sink,
+                self.cache,
+                self.options,
+                self.workers,
+                self.segment_ends.ends,
             )
         with timed(self.timings, "ndjson (waited)"):
             self.timings["ndjson cpu"] = ndjson.result()
         result = self.result(loaded.counts, len(loaded.validated), compared_with)
         result.resources = len(package["resources"])
-        self.publish(result, loaded.fingerprints)
+        self.publish(result, loaded.fingerprints, loaded.zip_segments)
         return result
 
     def read(self, upstream_commit, git_commit, verify_against) -> None:
@@ -153,6 +163,7 @@ class _Build:
                 for table_name, text in result.tables.items():
                     if table_name not in Corpus.COMPLETES:
                         self.sink.write_text(table_name, text)
+                        self.segment_ends.add(table_name, result.page, len(text.lines.encode("utf-8")))
                 self.corpus.add_page(result)
                 self.diagnostics.add_page(result.diagnostics)
                 self.invalid_fields += result.invalid_fields
@@ -205,6 +216,7 @@ class _Build:
                 self.corpus.footnotes.fill(rows)
                 text = table_text(table, rows)
             self.sink.write_text("footnotes", text)
+            self.segment_ends.add("footnotes", page, len(text.lines.encode("utf-8")))
             if self.layout is not None:
                 self.layout.footnotes(page, text, takes_facts)
 
@@ -227,14 +239,14 @@ class _Build:
             compared_with=compared_with,
         )
 
-    def publish(self, result: BuildResult, fingerprints: dict) -> None:
+    def publish(self, result: BuildResult, fingerprints: dict, zip_segments: dict) -> None:
         """diagnostics.txt and summary.json written, then the build made current."""
         with open(self.staging / "diagnostics.txt", "w", encoding="utf-8") as handle:
             handle.writelines(d.format() + "\n" for d in self.diagnostics)
         summary = json.dumps(summary_dict(result), indent=2) + "\n"
         (self.staging / "summary.json").write_text(summary, encoding="utf-8")
         if self.layout is not None:
-            self.layout.finish(*self.layout_trailer, result.footnote_status)
+            self.layout.finish(*self.layout_trailer, result.footnote_status, zip_segments)
         forget_layout(self.out_dir)  # a record of the build being replaced must not outlive it
         publish(self.staging, self.out_dir)
         write_json_atomically(self.out_dir / CACHE_DIR / VALIDATED_FILE, fingerprints)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..diagnostics import Diagnostic
+from ..output.segments import SegmentEnds
 from ..rows.result import PageResult
 from .cache import CACHE_DIR
 
@@ -64,11 +65,22 @@ class BuildLayout:
     corpus_tables: list[str]  # the tables the corpus stage writes whole
     corpus_diagnostics: list[Diagnostic]
     footnote_status: Counter
+    zip_segments: dict  # a page table's member of the zip -> its segments (etl/output/segments.py)
 
     def chunk(self, position: int, table: str) -> tuple[int, int]:
         if table == "footnotes":
             return self.footnote_chunks.get(self.pages[position].page, (0, 0))
         return self.pages[position].chunks.get(table, (0, 0))
+
+    def segment_ends(self) -> dict[str, list[tuple[str, int]]]:
+        """Where each page table's zip segments end, as a build writing
+        these pages' rows takes them (SegmentEnds)."""
+        ends = SegmentEnds()
+        tables = {name for entry in self.pages for name in entry.chunks} | {"footnotes"}
+        for name in sorted(tables - set(self.corpus_tables)):
+            for position, entry in enumerate(self.pages):
+                ends.add(name, entry.page, self.chunk(position, name)[0])
+        return ends.ends
 
     def offsets(self, table: str) -> list[tuple[int, int]]:
         """Per page, where its rows of `table` start in the CSV after the
@@ -112,7 +124,9 @@ class LayoutWriter:
         if takes_facts:
             self.takes_facts.add(page)
 
-    def finish(self, works_facts, gap_tags, corpus_tables, corpus_diagnostics, footnote_status: Counter) -> None:
+    def finish(
+        self, works_facts, gap_tags, corpus_tables, corpus_diagnostics, footnote_status: Counter, zip_segments: dict
+    ) -> None:
         trailer = {
             "footnote_chunks": self.footnote_chunks,
             "takes_facts": self.takes_facts,
@@ -121,6 +135,7 @@ class LayoutWriter:
             "corpus_tables": sorted(corpus_tables),
             "corpus_diagnostics": list(corpus_diagnostics),
             "footnote_status": footnote_status,
+            "zip_segments": zip_segments,
         }
         pickle.dump(_TRAILER, self.stream, pickle.HIGHEST_PROTOCOL)
         pickle.dump(trailer, self.stream, pickle.HIGHEST_PROTOCOL)
@@ -143,7 +158,12 @@ def write_layout(staging: Path, layout: BuildLayout) -> LayoutWriter:
         pickle.dump(entry, writer.stream, pickle.HIGHEST_PROTOCOL)
     writer.footnote_chunks, writer.takes_facts = layout.footnote_chunks, layout.takes_facts
     writer.finish(
-        layout.works_facts, layout.gap_tags, layout.corpus_tables, layout.corpus_diagnostics, layout.footnote_status
+        layout.works_facts,
+        layout.gap_tags,
+        layout.corpus_tables,
+        layout.corpus_diagnostics,
+        layout.footnote_status,
+        layout.zip_segments,
     )
     return writer
 

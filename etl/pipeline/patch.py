@@ -35,7 +35,7 @@ from ..diagnostics import DiagnosticLog
 from .cache import CACHE_DIR, CORPUS_PROBLEMS_MEMO, PageCache
 from .layout import BuildLayout, corpus_digest, forget_layout, load_layout, write_layout
 from .outputs import BuildError, current_build, publish, read_json, remove_stale_builds, write_json_atomically
-from .patch_package import PatchedPackage
+from .patch_package import PatchedPackage, workers
 from .patch_tables import PatchedTables
 from .result import BuildResult, summary_dict
 from .validate_and_load import VALIDATED_FILE
@@ -118,19 +118,22 @@ def join_again(run) -> JoinedAgain:
 
 def patch_in_place(run, timed):
     """The build made by patching the last one (a BuildResult), or None."""
-    with timed(run.timings, "parse+rows"):
-        plan = plan_patch(run)
-    if plan is None:
-        return None
-    diagnostics = _diagnostics(run, plan)
-    package_dir = run.staging / "package"
-    package_dir.mkdir()
-    with timed(run.timings, "tables"):
-        tables = PatchedTables(run.schema, plan.layout, plan.previous / "package", package_dir)
-        layout = tables.write(plan.results, run.discovery, run.options.data_dir, plan.corpus)
-        layout.build = run.staging.name
-    with timed(run.timings, "package+validate+sqlite"):
-        package, counts, fingerprints, validated = PatchedPackage(run, plan, tables.changes).make()
+    with workers(run.options.processes) as pool:
+        with timed(run.timings, "parse+rows"):
+            plan = plan_patch(run)
+        if plan is None:
+            return None
+        diagnostics = _diagnostics(run, plan)
+        package_dir = run.staging / "package"
+        package_dir.mkdir()
+        with timed(run.timings, "tables"):
+            tables = PatchedTables(run.schema, plan.layout, plan.previous / "package", package_dir)
+            layout = tables.write(plan.results, run.discovery, run.options.data_dir, plan.corpus)
+            layout.build = run.staging.name
+        with timed(run.timings, "package+validate+sqlite"):
+            patched = PatchedPackage(run, plan, tables.changes, layout.segment_ends())
+            package, counts, fingerprints, validated = patched.make(pool)
+            layout.zip_segments = patched.zip_segments
     shutil.rmtree(run.staging / ".deflated", ignore_errors=True)
     result = BuildResult(
         snapshot=run.discovery.snapshot,

@@ -11,6 +11,7 @@ import hashlib
 import json
 import multiprocessing
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..output.archive import ZIP_NAME, deflate_members, zip_package
@@ -66,25 +67,40 @@ class _Inline:
         return self.Done(function(*args))
 
 
+def _load_libraries() -> None:
+    """A worker's first task: the libraries its tasks use, loaded while
+    the build is still planning."""
+    import frictionless  # noqa: F401
+    import pyarrow.parquet  # noqa: F401
+
+
+@contextmanager
+def workers(processes: int):
+    """The patch's worker processes, forked at once (before anything is
+    read) so they load frictionless and pyarrow meanwhile; this process
+    itself when one is allowed."""
+    if processes <= 1:
+        yield _Inline()
+        return
+    with multiprocessing.get_context("fork").Pool(processes, initializer=_load_libraries) as pool:
+        yield pool
+
+
 class PatchedPackage:
-    def __init__(self, run, plan, changes: dict[str, TableChange]):
-        self.run, self.plan, self.changes = run, plan, changes
+    def __init__(self, run, plan, changes: dict[str, TableChange], segment_ends: dict):
+        self.run, self.plan, self.changes, self.segment_ends = run, plan, changes, segment_ends
+        self.zip_segments = dict(plan.layout.zip_segments)  # this build's, once its zip is written
         self.package_dir, self.previous_dir = run.staging / "package", plan.previous / "package"
         self.timings = run.timings
 
-    def make(self):
-        """(descriptor, rows per table, fingerprints, resources validated)."""
-        from ..output.parquet import TypedFile  # noqa: F401 - pyarrow, loaded once before the workers fork
-
-        processes = self.run.options.processes
+    def make(self, pool):
+        """(descriptor, rows per table, fingerprints, resources validated),
+        the work shared with `pool` (see workers())."""
         with ThreadPoolExecutor(1) as deflater:
-            deflating = deflater.submit(
-                deflate_members, [self.package_dir / f"{name}.csv" for name in self.changes], self.run.staging
-            )
-            if processes > 1 and self.changes:
-                with multiprocessing.get_context("fork").Pool(processes) as pool:
-                    return self._stages(pool, deflating)
-            return self._stages(_Inline(), deflating)
+            reuse = (self.plan.previous / ZIP_NAME, self.previous_dir, self.plan.layout.zip_segments)
+            changed = [self.package_dir / f"{name}.csv" for name in self.changes]
+            deflating = deflater.submit(deflate_members, changed, self.run.staging, self.segment_ends, reuse)
+            return self._stages(pool, deflating)
 
     def _stages(self, pool, deflating):
         run, plan, changes, schema = self.run, self.plan, self.changes, self.run.schema
@@ -113,7 +129,12 @@ class PatchedPackage:
         digests = {name: entry["bytes"] for name, entry in fingerprints["resources"].items()}
         write_croissant(self.package_dir, schema, package, digests)
         unchanged = self._unchanged_files(package, fingerprints)
-        zip_package(self.package_dir, run.staging / ZIP_NAME, (plan.previous / ZIP_NAME, unchanged), deflating.result())
+        deflated = deflating.result()
+        zip_package(self.package_dir, run.staging / ZIP_NAME, (plan.previous / ZIP_NAME, unchanged), deflated)
+        for name, member in deflated.items():
+            self.zip_segments.pop(name, None)
+            if member.segments:
+                self.zip_segments[name] = member.segments
         problems = files_checked.get() or problems
         if problems:
             shown = "\n".join(problems[:50])

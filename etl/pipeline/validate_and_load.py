@@ -5,12 +5,13 @@ thread zips the package."""
 
 from __future__ import annotations
 
+import shutil
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..options import BuildOptions
-from ..output.archive import ZIP_NAME, zip_package
+from ..output.archive import ZIP_NAME, deflate_members, package_files, zip_package
 from ..output.croissant import CroissantError, write_croissant
 from ..output.csv_text import CsvSink
 from ..output.descriptor import write_descriptor
@@ -27,6 +28,7 @@ class Loaded:
     counts: dict[str, int]  # rows per table in the database
     fingerprints: dict  # to record once published: what this build's resources were
     validated: list[str]  # the resources frictionless validated (the rest were unchanged)
+    zip_segments: dict  # each page table's zip member's segments (etl/output/segments.py)
 
 
 def validate_and_load(
@@ -38,6 +40,7 @@ def validate_and_load(
     cache: PageCache,
     options: BuildOptions,
     workers,
+    segment_ends: dict,
 ) -> Loaded:
     """Validate, load and zip at once; a BuildError when the package is not valid."""
     from ..output.database import build_database, update_database  # here: `etl check` needs no sqlite-utils
@@ -59,7 +62,7 @@ def validate_and_load(
     # The zip is written meanwhile too (zlib works outside the GIL); it is
     # published only with a valid package.
     with ThreadPoolExecutor(1) as zipper:
-        zipped = zipper.submit(zip_package, staging / "package", staging / ZIP_NAME)
+        zipped = zipper.submit(_zip, staging, segment_ends)
         try:
             if previous_database is None:
                 counts = build_database(staging / "package", staging / "agingkb.db", schema)
@@ -72,11 +75,21 @@ def validate_and_load(
             validation.cancel()
             raise
         problems = validation.result()
-        zipped.result()
+        zip_segments = zipped.result()
     if problems:
         shown = "\n".join(problems[:50])
         raise BuildError(f"the data package is not valid ({len(problems)} problems); previous build kept\n{shown}")
-    return Loaded(counts, fingerprints, to_validate)
+    return Loaded(counts, fingerprints, to_validate, zip_segments)
+
+
+def _zip(staging: Path, segment_ends: dict) -> dict:
+    """The package's zip, its CSVs deflated first (page tables in segments);
+    the segments of each member that has them."""
+    package = staging / "package"
+    deflated = deflate_members(package_files(package), staging, segment_ends)
+    zip_package(package, staging / ZIP_NAME, deflated=deflated)
+    shutil.rmtree(staging / ".deflated", ignore_errors=True)
+    return {name: member.segments for name, member in deflated.items() if member.segments}
 
 
 def _reusable_database(out_dir: Path, previous: dict | None, current: dict) -> Path | None:
