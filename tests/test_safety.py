@@ -91,20 +91,7 @@ def test_build_killed_halfway_leaves_previous_build_untouched(tmp_path, stage_ma
     before = snapshot_of(out)
     published = os.path.realpath(out / ".current")
 
-    process = subprocess.Popen(
-        [str(BIN / "etl"), "build", "--wiki", str(REAL_WIKI), "--out", str(out)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        reached = _wait_for(lambda: _staged(out, stage_marker), process)
-        assert reached, f"the build never reached {stage_marker}"
-        os.killpg(process.pid, signal.SIGKILL)  # the build and its parser processes
-        process.wait(timeout=30)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
+    process = _killed_at(REAL_WIKI, out, stage_marker)
     assert process.returncode == -signal.SIGKILL
     assert snapshot_of(out) == before
     # The parser processes die with the group, but the kernel ends them
@@ -118,6 +105,26 @@ def test_build_killed_halfway_leaves_previous_build_untouched(tmp_path, stage_ma
     assert kept == sorted([os.path.realpath(out / ".current"), published])
     assert os.path.realpath(out / "previous") == published
     assert snapshot_of(out)["agingkb.db"] == before["agingkb.db"]
+
+
+def _killed_at(wiki: Path, out: Path, stage_marker: str) -> subprocess.Popen:
+    """`etl build` run and killed, with its worker processes, once its
+    staging directory holds stage_marker."""
+    process = subprocess.Popen(
+        [str(BIN / "etl"), "build", "--wiki", str(wiki), "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        reached = _wait_for(lambda: _staged(out, stage_marker), process)
+        assert reached, f"the build never reached {stage_marker}"
+        os.killpg(process.pid, signal.SIGKILL)  # the build and its worker processes
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+    return process
 
 
 def _wait_for_group_to_end(group: int, timeout: float = 30.0) -> bool:
@@ -161,20 +168,7 @@ def test_a_patch_killed_halfway_leaves_the_previous_build_and_its_record(tmp_pat
     for step, stage_marker in enumerate(["package/pages.csv", "agingkb.db", "datapackage.zip"]):
         before = snapshot_of(out)
         page.write_text(page.read_text(encoding="utf-8") + f"\nA sentence for step {step}.\n", encoding="utf-8")
-        process = subprocess.Popen(
-            [str(BIN / "etl"), "build", "--wiki", str(wiki), "--out", str(out)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
-        try:
-            reached = _wait_for(lambda marker=stage_marker: _staged(out, marker), process)
-            assert reached, f"the patch never reached {stage_marker}"
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=30)
-        finally:
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGKILL)
+        process = _killed_at(wiki, out, stage_marker)
         assert snapshot_of(out) == before, stage_marker
         assert _wait_for_group_to_end(process.pid)
     result = build(wiki, out)
