@@ -42,8 +42,9 @@ def missing_fields(mention: WorkMention) -> tuple[str, ...]:
 class InheritedFacts:
     """Every page's footnote rows as the page gave them (CSV text), held
     until the works are joined, with what each record leaves out. The text
-    waits in a temporary file, in page order: at 100x the wiki it was the
-    largest thing the build process held (600 MB)."""
+    waits in a temporary file, in page order: held, it was the largest
+    thing the build process kept while it read the pages (11.6 MB for the
+    shared wiki, a hundred times that at 100x)."""
 
     def __init__(self, works: WorkIndex):
         self.works = works
