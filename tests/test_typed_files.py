@@ -206,3 +206,51 @@ def test_frictionless_checks_each_parquet_file_against_its_hash(fixture_build, t
     problems = validate_package(package / "datapackage.json")
     assert problems and all(problem.startswith("trials_parquet") for problem in problems), problems
     assert any("hash" in problem for problem in problems)
+
+
+def test_a_csv_is_read_a_few_blocks_ahead_into_the_row_groups_its_blocks_make(tmp_path, monkeypatch):
+    """Arrow's reader alone reads up to 32 blocks ahead; read_typed lets it
+    run BLOCKS_AHEAD blocks ahead of the batch being written, and the row
+    groups are still the blocks Arrow makes of the file."""
+    import time
+
+    import pyarrow.csv as pa_csv
+
+    from etl.output import parquet
+
+    table = Table(
+        "notes",
+        "Notes",
+        "A fixture table.",
+        [Column("id", "integer", "Row.", required=True), Column("body", "text", "Text over lines.")],
+        ["id"],
+    )
+    rows = "".join(f'{n},"line one of {n}\nline two, {"x" * (n % 50)}"\n' for n in range(3000))
+    (tmp_path / "notes.csv").write_text("id,body\n" + rows, encoding="utf-8")
+    monkeypatch.setattr(parquet, "CSV_BLOCK", 4096)
+    reads = []
+
+    class Counted(parquet._PacedCsv):
+        def read(self, size=-1):
+            data = super().read(size)
+            reads.append(len(data))
+            return data
+
+    monkeypatch.setattr(parquet, "_PacedCsv", Counted)
+    sizes = []
+    for position, batch in enumerate(parquet.read_typed(tmp_path / "notes.csv", table)):
+        time.sleep(0.01)  # time for the reader's thread to run ahead if it may
+        assert len(reads) <= position + parquet.BLOCKS_AHEAD, (position, len(reads))
+        sizes.append(batch.num_rows)
+    unpaced = pa_csv.open_csv(
+        tmp_path / "notes.csv", pa_csv.ReadOptions(block_size=4096), pa_csv.ParseOptions(newlines_in_values=True)
+    )
+    assert len(sizes) > 40 and sizes == [batch.num_rows for batch in unpaced]
+    # A reader left after one batch lets go of the file.
+    partial = parquet.read_typed(tmp_path / "notes.csv", table)
+    next(partial)
+    partial.close()
+    write_table_parquet(tmp_path, table)
+    assert [
+        g.num_rows for g in map(pq.ParquetFile(tmp_path / "notes.parquet").metadata.row_group, range(len(sizes)))
+    ] == sizes

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -48,6 +49,9 @@ COMPRESSION_LEVEL = 3
 NDJSON_ROWS_PER_BATCH = 256
 # CSV bytes read at a time: a row group of the Parquet file each.
 CSV_BLOCK = 16 << 20
+# Blocks Arrow's CSV reader may read before the one being written is done
+# (it reads one past a batch to end the batch's last row).
+BLOCKS_AHEAD = 2
 
 
 class ParquetTypeError(ValueError):
@@ -84,6 +88,39 @@ def arrow_schema(table: Table) -> pa.Schema:
     return pa.schema([pa.field(c.name, arrow_type(table, c), nullable=not c.required) for c in table.columns])
 
 
+class _PacedCsv:
+    """A CSV file that Arrow's streaming reader reads at most BLOCKS_AHEAD
+    blocks ahead of the batch being written. On its own, the reader queues
+    up to 32 blocks (512 MB) on an I/O thread: the whole of a 10x wiki's
+    pages.csv, a third of a 100x one's. The blocks, and so the row groups,
+    are the ones it reads from the path."""
+
+    def __init__(self, path: Path):
+        self._file = open(path, "rb")
+        self._permits = threading.Semaphore(BLOCKS_AHEAD)
+        self._stopped = False
+
+    def read(self, size: int = -1) -> bytes:
+        self._permits.acquire()  # on Arrow's I/O thread, until a batch is done
+        return b"" if self._stopped else self._file.read(size)
+
+    def batch_done(self) -> None:
+        self._permits.release()
+
+    def readable(self) -> bool:
+        return True
+
+    @property
+    def closed(self) -> bool:
+        return self._file.closed
+
+    def close(self) -> None:
+        # A reader left before the end must not wait for a permit forever.
+        self._stopped = True
+        self._permits.release(BLOCKS_AHEAD + 1)
+        self._file.close()
+
+
 def read_typed(path: Path, table: Table) -> Iterator[pa.RecordBatch]:
     """A package CSV as record batches of the declared Arrow types, read a
     block at a time (a table is never whole in memory: a 100x wiki's
@@ -103,18 +140,22 @@ def read_typed(path: Path, table: Table) -> Iterator[pa.RecordBatch]:
         false_values=["0"],
     )
     parse = pa_csv.ParseOptions(newlines_in_values=True)
+    paced = _PacedCsv(path)
     try:
-        reader = pa_csv.open_csv(path, pa_csv.ReadOptions(block_size=CSV_BLOCK), parse, options)
+        reader = pa_csv.open_csv(paced, pa_csv.ReadOptions(block_size=CSV_BLOCK), parse, options)
         if reader.schema.names != table.column_names:
             raise ParquetTypeError(f"table {table.name}: {path.name} has columns {reader.schema.names}")
         for batch in reader:
             columns = [_typed_column(table, field, batch.column(field.name)) for field in schema]
             yield pa.RecordBatch.from_arrays(columns, schema=schema)
+            paced.batch_done()
     except pa.ArrowInvalid as error:
         # pyarrow names the column by position ("In CSV column #3: ...").
         position = re.search(r"column #(\d+)", str(error))
         column = f", column {table.column_names[int(position.group(1))]}" if position else ""
         raise ParquetTypeError(f"table {table.name}{column}: a cell is not of its declared type: {error}") from None
+    finally:
+        paced.close()
 
 
 def _typed_column(table: Table, field: pa.Field, cells: pa.Array) -> pa.Array:
@@ -222,6 +263,7 @@ def write_table_parquet(package_dir: Path, table: Table) -> tuple[TypedFile, flo
     path = package_dir / f"{table.name}.parquet"
     write_parquet(read_typed(package_dir / f"{table.name}.csv", table), arrow_schema(table), path)
     typed = TypedFile(path.name, path.stat().st_size, file_sha256(path))
+    pa.default_memory_pool().release_unused()  # kept otherwise by the worker that validates next
     return typed, time.process_time() - start
 
 
@@ -231,6 +273,7 @@ def write_table_ndjson(package_dir: Path, table: Table) -> float:
     start = time.process_time()
     with pq.ParquetFile(package_dir / f"{table.name}.parquet") as rows:
         write_ndjson(rows, package_dir / f"{table.name}.ndjson")
+    pa.default_memory_pool().release_unused()
     return time.process_time() - start
 
 

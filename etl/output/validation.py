@@ -104,9 +104,8 @@ def _descriptor_errors(path: str) -> list[str]:
 
 def validation_workers(jobs: int):
     """A pool of `jobs` processes for PackageValidation. A build makes it
-    as soon as its parsers have started: a process forked later carries a
-    copy of everything the build then holds (at 4x the wiki, 60 MB more per
-    worker)."""
+    before it reads the wiki: a process forked later carries a copy of
+    everything the build then holds (at 100x the wiki, 175 MB against 60)."""
     import multiprocessing
 
     import frictionless  # noqa: F401 - imported once here, inherited by the workers
