@@ -187,12 +187,12 @@ def _json_value(value):
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-def _ndjson_lines(rows: pq.ParquetFile, batches: Iterable[pa.RecordBatch]) -> Iterator[str]:
+def _ndjson_lines(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[str]:
     """One JSON object a line, typed: booleans true/false, numbers as
     numbers, dates as ISO text, arrays and objects as JSON, nulls as null."""
     # One encoder for every row: json.dumps with options makes one per call.
     encode = json.JSONEncoder(ensure_ascii=False, default=_json_value).encode
-    objects = [f.name for f in rows.schema_arrow if isinstance(f.type, pa.JsonType)]
+    objects = [f.name for f in schema if isinstance(f.type, pa.JsonType)]
     for batch in batches:
         batch_rows = batch.to_pylist()
         for name in objects:
@@ -208,7 +208,7 @@ def write_ndjson(rows: pq.ParquetFile, path: Path) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as handle:
         # Line by line: a batch joined into one string held pages.ndjson
         # several times over (150 MB more at the peak).
-        handle.writelines(_ndjson_lines(rows, rows.iter_batches(NDJSON_ROWS_PER_BATCH)))
+        handle.writelines(_ndjson_lines(rows.schema_arrow, rows.iter_batches(NDJSON_ROWS_PER_BATCH)))
 
 
 def _line_offset(path: Path, lines: int) -> int:
@@ -230,25 +230,25 @@ def _line_offset(path: Path, lines: int) -> int:
     return offset
 
 
-def splice_ndjson(package_dir: Path, previous_dir: Path, table: Table, start: int, old: int, new: int) -> float:
+def splice_ndjson(package_dir: Path, previous_dir: Path, table: Table, start: int, old: int, new_rows) -> float:
     """A table's NDJSON file made from the previous build's: its lines from
-    row `start` on, `old` of them, give way to the `new` rows the table's
-    Parquet file holds there (written as write_ndjson writes them); the
-    CPU seconds it took."""
+    row `start` on, `old` of them, give way to `new_rows` (CSV cells), read
+    with the types read_typed gives the table's CSV and written as
+    write_ndjson writes them (so it needs no Parquet file); the CPU
+    seconds it took."""
+    import csv
+    import tempfile
+
     from .row_changes import splice
 
     begin = time.process_time()
-    with pq.ParquetFile(package_dir / f"{table.name}.parquet") as rows:
-        groups, first_row, at = [], None, 0
-        for group in range(rows.num_row_groups):
-            size = rows.metadata.row_group(group).num_rows
-            if at + size > start and at < start + new:
-                groups.append(group)
-                first_row = at if first_row is None else first_row
-            at += size
-        chosen = rows.read_row_groups(groups) if groups else pa.table([], schema=rows.schema_arrow)
-        wanted = chosen.slice(start - (first_row or 0), new).to_batches(NDJSON_ROWS_PER_BATCH)
-        text = "".join(_ndjson_lines(rows, wanted)).encode("utf-8")
+    with tempfile.TemporaryDirectory(dir=package_dir.parent, prefix=".ndjson-") as scratch:
+        rows_path = Path(scratch) / f"{table.name}.csv"
+        with open(rows_path, "w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(table.column_names)
+            writer.writerows(new_rows)
+        text = "".join(_ndjson_lines(arrow_schema(table), read_typed(rows_path, table))).encode("utf-8")
     old_path = previous_dir / f"{table.name}.ndjson"
     keep = _line_offset(old_path, start)
     replaced = _line_offset(old_path, start + old) - keep

@@ -23,12 +23,18 @@ from .outputs import BuildError
 from .patch_tables import link
 
 
-def _typed_file(package_dir: str, previous_dir: str, table, start: int, old: int, new: int):
-    """One changed table's Parquet file (whole) and NDJSON file (spliced); on a worker."""
-    from ..output.parquet import splice_ndjson, write_table_parquet
+def _parquet_file(package_dir: str, table):
+    """One changed table's Parquet file, written whole; on a worker."""
+    from ..output.parquet import write_table_parquet
 
-    typed, seconds = write_table_parquet(Path(package_dir), table)
-    return typed, seconds + splice_ndjson(Path(package_dir), Path(previous_dir), table, start, old, new)
+    return write_table_parquet(Path(package_dir), table)
+
+
+def _ndjson_file(package_dir: str, previous_dir: str, table, change: TableChange) -> float:
+    """One changed table's NDJSON file, spliced; on a worker, beside its Parquet file."""
+    from ..output.parquet import splice_ndjson
+
+    return splice_ndjson(Path(package_dir), Path(previous_dir), table, change.start, len(change.old), change.new)
 
 
 def _row_problems(tables: list[dict], changes: dict[str, TableChange]) -> list[str]:
@@ -104,19 +110,18 @@ class PatchedPackage:
 
     def _stages(self, pool, deflating):
         run, plan, changes, schema = self.run, self.plan, self.changes, self.run.schema
-        typed = {
-            name: pool.apply_async(
-                _typed_file,
-                (str(self.package_dir), str(self.previous_dir), schema.tables[name], c.start, len(c.old), len(c.new)),
-            )
-            for name, c in sorted(
-                changes.items(), key=lambda item: -(self.package_dir / f"{item[0]}.csv").stat().st_size
-            )
-        }
+        largest_first = sorted(changes, key=lambda name: -(self.package_dir / f"{name}.csv").stat().st_size)
+        package_dir, previous_dir = str(self.package_dir), str(self.previous_dir)
+        typed = {name: pool.apply_async(_parquet_file, (package_dir, schema.tables[name])) for name in largest_first}
+        ndjson = [
+            pool.apply_async(_ndjson_file, (package_dir, previous_dir, schema.tables[name], changes[name]))
+            for name in largest_first
+        ]
         tables = resource_descriptors(schema, plan.layout.gap_tags)
         rows_checked = pool.apply_async(_row_problems, (tables, changes))
         counts, problems = self._database(rows_checked)
-        parquet, self.timings["parquet+ndjson cpu"] = self._parquet({name: task.get() for name, task in typed.items()})
+        parquet, parquet_seconds = self._parquet({name: task.get() for name, task in typed.items()})
+        self.timings["parquet+ndjson cpu"] = parquet_seconds + sum(task.get() for task in ndjson)
         sources = load_sources(run.options.data_dir)
         package = descriptor(
             schema, sources, run.discovery.snapshot, plan.layout.gap_tags, run.options.data_dir, parquet
