@@ -17,7 +17,7 @@ from ..checks.page import check_slugs
 from ..corpus.tables import Corpus
 from ..diagnostics import DiagnosticLog
 from ..options import BuildOptions
-from ..output.csv_text import CsvSink, read_table_text, table_text
+from ..output.csv_text import CsvSink
 from ..output.descriptor import descriptor
 from ..output.segments import SegmentEnds
 from ..output.validation import validation_workers
@@ -28,6 +28,7 @@ from .index import corpus_index
 from .layout import LayoutWriter, forget_layout, layout_path
 from .outputs import BuildError, exclusive, publish, remove_stale_builds, staging_directory, write_json_atomically
 from .patch import patch_in_place
+from .patch_tables import completed
 from .result import BuildResult, summary_dict
 from .validate_and_load import VALIDATED_FILE, validate_and_load
 from .workers import page_results
@@ -217,12 +218,7 @@ class _Build:
     def write_footnotes(self) -> None:
         """Every page's footnote rows, in page order; a page's are read
         again only when one takes a fact from the work it cites."""
-        table = self.schema.tables["footnotes"]
-        for page, text, takes_facts in self.corpus.footnotes.pages():
-            if takes_facts:
-                rows = read_table_text(table, text)
-                self.corpus.footnotes.fill(rows)
-                text = table_text(table, rows)
+        for page, text, takes_facts in completed(self.corpus.footnotes, self.schema.tables["footnotes"]):
             self.sink.write_text("footnotes", text)
             self.segment_ends.add("footnotes", page, len(text.lines.encode("utf-8")))
             if self.layout is not None:

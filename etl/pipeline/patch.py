@@ -36,7 +36,7 @@ from .cache import CACHE_DIR, CORPUS_PROBLEMS_MEMO, PageCache
 from .layout import BuildLayout, corpus_digest, forget_layout, load_layout, write_layout
 from .outputs import BuildError, current_build, publish, read_json, remove_stale_builds, write_json_atomically
 from .patch_package import PatchedPackage, workers
-from .patch_tables import PatchedTables
+from .patch_tables import PatchedTables, completed
 from .result import BuildResult, summary_dict
 from .validate_and_load import VALIDATED_FILE
 from .workers import page_results
@@ -97,7 +97,6 @@ def join_again(run) -> JoinedAgain:
     now), as a full build makes them; the edited pages' footnotes among
     every page's as the corpus completes them."""
     from ..corpus.tables import Corpus
-    from ..output.csv_text import read_table_text, table_text
 
     corpus = Corpus(run.schema, run.options.data_dir)
     positions = {}
@@ -106,13 +105,10 @@ def join_again(run) -> JoinedAgain:
             corpus.add_page(result)
             positions[result.page] = position
     tables, diagnostics = corpus.tables(run.index, run.discovery)
-    footnotes, table = {}, run.schema.tables["footnotes"]
-    for page, text, takes_facts in corpus.footnotes.pages():
-        if takes_facts:
-            rows = read_table_text(table, text)
-            corpus.footnotes.fill(rows)
-            text = table_text(table, rows)
-        footnotes[positions[page]] = (text, takes_facts)
+    footnotes = {
+        positions[page]: (text, takes_facts)
+        for page, text, takes_facts in completed(corpus.footnotes, run.schema.tables["footnotes"])
+    }
     return JoinedAgain(tables, footnotes, diagnostics, corpus.works.facts)
 
 

@@ -23,24 +23,33 @@ from .layout import BuildLayout, page_entry
 SNAPSHOT_TABLES = ("snapshots", "source_files")
 
 
+def completed(inherited: InheritedFacts, table):
+    """Each page with footnotes: its ID, its footnote rows as a build writes
+    them (what their records leave out taken from the works; a page's rows
+    read again only when one takes something) and whether one took
+    something. The one way a full build and a patch complete them."""
+    for page, text, takes_facts in inherited.pages():
+        if takes_facts:
+            rows = read_table_text(table, text)
+            inherited.fill(rows)
+            text = table_text(table, rows)
+        yield page, text, takes_facts
+
+
 def completed_footnotes(schema: Schema, layout: BuildLayout, results: dict[int, object]) -> dict[int, object]:
-    """Each edited page's footnote rows as a build writes them: with what
-    their records leave out taken from the works (whose facts the layout
-    kept, unchanged as what the pages told the corpus is)."""
+    """Each edited page's footnote rows as a build writes them, from the
+    works' facts the layout kept (unchanged, as what the pages told the
+    corpus is)."""
     inherited = InheritedFacts(SimpleNamespace(facts=layout.works_facts))
     positions = {}
     for position, result in results.items():
         inherited.add_page(result)
         if "footnotes" in result.tables:
             positions[result.page] = position
-    table, completed = schema.tables["footnotes"], {}
-    for page, text, takes_facts in inherited.pages():
-        if takes_facts:
-            rows = read_table_text(table, text)
-            inherited.fill(rows)
-            text = table_text(table, rows)
-        completed[positions[page]] = (text, takes_facts)
-    return completed
+    return {
+        positions[page]: (text, takes_facts)
+        for page, text, takes_facts in completed(inherited, schema.tables["footnotes"])
+    }
 
 
 class PatchedTables:
