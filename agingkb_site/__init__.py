@@ -23,7 +23,8 @@ And by what keeps the site up:
 - middleware.py: the one ASGI wrapper, composing in a declared order
   the MCP transport's lifespan, security.py (headers, no off-site
   redirect, SQLite limits, read-only SQL),
-  search_hints.py's query rewriting, page_cache.py and admission.py;
+  search_hints.py's query rewriting, page_cache.py, admission.py and
+  sql_on_loop.py (a reader's queries on the event loop, within a budget);
 - workarounds.py: every change made to Datasette's own code;
 - serve.py, asgi.py: how the site is started (`etl serve`, the release).
 """

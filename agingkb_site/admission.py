@@ -185,6 +185,16 @@ def shared_admission(datasette) -> Admission | None:
     return datasette._agingkb_admission
 
 
+def stored_query_names(datasette) -> frozenset[str]:
+    """The database's stored queries, read from the metadata on first use
+    (it is complete once Datasette has started)."""
+    names = getattr(datasette, "_agingkb_stored_queries", None)
+    if names is None:
+        names = frozenset((datasette.metadata("queries", database=DATABASE) or {}).keys())
+        datasette._agingkb_stored_queries = names
+    return names
+
+
 def gate(datasette):
     """The ASGI layer: expensive requests admitted or refused with 429."""
     admission = shared_admission(datasette)
@@ -192,16 +202,12 @@ def gate(datasette):
         return lambda app: app
 
     def wrap(app):
-        stored_queries: frozenset[str] | None = None
-
         async def admitted(scope, receive, send):
-            nonlocal stored_queries
             if scope["type"] != "http":
                 return await app(scope, receive, send)
-            if stored_queries is None:
-                stored_queries = frozenset((datasette.metadata("queries", database=DATABASE) or {}).keys())
             path = scope.get("path", "")
-            if expensive_kind(path, scope.get("query_string", b"").decode("latin-1"), stored_queries) is None:
+            query_string = scope.get("query_string", b"").decode("latin-1")
+            if expensive_kind(path, query_string, stored_query_names(datasette)) is None:
                 return await app(scope, receive, send)
             client = admission.client(scope)
             try:

@@ -10,7 +10,8 @@ both), and the order is the list below: nothing else decides it.
 
 The order kept is the one those four hooks had: security outermost, then
 search rewriting (the page cache keys on its rewritten query and hint), then
-the page cache, then admission next to Datasette;
+the page cache, then admission, then the marking of reader requests whose
+SQL runs on the event loop (sql_on_loop.py) next to Datasette;
 CORS for the public data came later, just inside security.
 Outside them all, the MCP endpoint's session manager (mcp_server.py) is
 started and stopped with the server's lifespan; requests pass it untouched.
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from datasette import hookimpl
 
-from . import admission, cors, mcp_server, page_cache, search_hints, security
+from . import admission, cors, mcp_server, page_cache, search_hints, security, sql_on_loop
 
 # Outermost first: a request passes down this list, its answer back up.
 # Each entry is (name, layer); layer(datasette) returns a function that
@@ -42,9 +43,12 @@ LAYERS = (
     # Outside the gate: a stored query already kept is answered without
     # entering it; a miss is drawn through it like any other request.
     ("page_cache", page_cache.keep),
-    # Innermost: expensive requests wait or are refused right before
-    # Datasette would run them, so a slot is held only while one runs.
+    # Expensive requests wait or are refused right before Datasette would
+    # run them, so a slot is held only while one runs.
     ("admission", admission.gate),
+    # Innermost: the queries of the requests the gate let through untouched
+    # run on the event loop, each within a budget (past it, on the pool).
+    ("sql_on_loop", sql_on_loop.on_loop),
 )
 
 

@@ -11,12 +11,14 @@ break pages or, for the permission cache, answer with a stale decision.
 
 from __future__ import annotations
 
+import sqlite3
 import warnings
 from functools import lru_cache
 
 import datasette as datasette_package
 import datasette.handle_exception as datasette_errors
 from datasette import hookimpl
+from datasette.database import QueryInterrupted
 
 WRITTEN_FOR = "0.65.5"
 
@@ -79,6 +81,41 @@ def inherit_metadata_once(instance) -> bool:
         instance.update_with_inherited_metadata(database)
         for table in (database.get("tables") or {}).values():
             instance.update_with_inherited_metadata(table)
+    return True
+
+
+def queries_on_loop(instance, database, wanted, budgeted) -> bool:
+    """Datasette 0.65.5 runs every query on its thread pool (Database.execute_fn).
+    Changed: while `wanted()` (a reader's request, sql_on_loop.py), the query runs
+    on the event loop's thread, on a connection of its own prepared as
+    Datasette prepares its connections, seen through `budgeted(connection)`;
+    interrupted there past the budget (its `over_budget`), it is run again,
+    from the start, on the pool as before. Any other error is the query's own."""
+    if not written_for_this_datasette("queries_on_loop (Database.execute_fn: a reader's queries on the event loop)"):
+        return False
+    if getattr(database, "_agingkb_on_loop", False):
+        return True
+    on_pool = database.execute_fn
+    held: list = []  # the worker's one loop-thread connection, made on first use
+
+    async def execute_fn(fn):
+        if not wanted():
+            return await on_pool(fn)
+        if not held:
+            held.append(database.connect())
+            instance._prepare_connection(held[0], database.name)
+        connection = budgeted(held[0])
+        try:
+            return fn(connection)
+        except (QueryInterrupted, sqlite3.OperationalError):
+            if not connection.over_budget:
+                raise
+        finally:
+            held[0].set_progress_handler(None, 0)
+        return await on_pool(fn)
+
+    database.execute_fn = execute_fn
+    database._agingkb_on_loop = True
     return True
 
 

@@ -17,8 +17,11 @@
 3. Public traffic: a long-tail mix (benchmarks/long_tail.py: every row page
    of pages, trials, works and gap tags, facet views and searches, drawn by
    a Zipf law) with 50 connections for 30 s, then 30 s more, against `etl
-   serve` with the page cache turned off (AGINGKB_PAGE_CACHE_MB=0) and on,
-   in the same run: throughput, p95, errors and each worker's memory.
+   serve` three times in the same run: with reader queries on the thread
+   pool and no page cache (AGINGKB_SQL_ON_LOOP=0, AGINGKB_PAGE_CACHE_MB=0:
+   the code before either), with the queries on the event loop, and with
+   the page cache too (the default): throughput, p95, errors and each
+   worker's memory.
 
 Only 127.0.0.1 is requested; the servers are started here and stopped.
 """
@@ -43,6 +46,7 @@ import httpx
 
 from agingkb_site.page_cache import BOUND_VARIABLE
 from agingkb_site.serve import running_server
+from agingkb_site.sql_on_loop import SWITCH_VARIABLE
 from benchmarks.loadtest import request_paths
 from benchmarks.long_tail import population, row_path, share_of_top, worker_memory, zipf_requests
 
@@ -155,42 +159,54 @@ def load(url: str, paths: list[str], clients: int, seconds: float) -> dict:
 
 
 @contextmanager
-def page_cache_bound(megabytes: str | None):
-    """The servers started inside read this page cache bound (None: the default)."""
-    before = os.environ.get(BOUND_VARIABLE)
-    if megabytes is None:
-        os.environ.pop(BOUND_VARIABLE, None)
-    else:
-        os.environ[BOUND_VARIABLE] = megabytes
+def environment_set(**values: str | None):
+    """The servers started inside see these variables (None: unset)."""
+    before = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
     try:
         yield
     finally:
-        if before is None:
-            os.environ.pop(BOUND_VARIABLE, None)
-        else:
-            os.environ[BOUND_VARIABLE] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+# The long-tail mix's servers, each `etl serve` of this code: the first with
+# both of the public-traffic levers off (the code before them), then the
+# queries on the event loop alone, then the page cache too (the default).
+LONG_TAIL_SERVERS = {
+    "before (SQL on the pool, no page cache)": {BOUND_VARIABLE: "0", SWITCH_VARIABLE: "0"},
+    "SQL on the loop, no page cache": {BOUND_VARIABLE: "0", SWITCH_VARIABLE: None},
+    "SQL on the loop and page cache (default)": {BOUND_VARIABLE: None, SWITCH_VARIABLE: None},
+}
 
 
 def long_tail(db: Path, log: Path, clients: int, seconds: float) -> dict[str, dict]:
-    """The long-tail mix against `etl serve` without and with the page
-    cache, one after the other in this run, each from a fresh start: the
-    first `seconds` of traffic (every worker's cache empty), then the next
-    `seconds` of the same traffic (new draws of the same law)."""
+    """The long-tail mix against each of LONG_TAIL_SERVERS, one after the
+    other in this run, each from a fresh start: the first `seconds` of
+    traffic (every worker's cache empty), then the next `seconds` of the
+    same traffic (new draws of the same law)."""
     requests = zipf_requests(population(db), draws=200_000)
     halves = {"first": requests[:100_000], "next": requests[100_000:]}
     results = {}
-    for name, bound in (("page cache off", "0"), ("page cache on", None)):
-        with page_cache_bound(bound), running_server(db, log, limits=UNLIMITED_CLIENT) as url:
+    for name, variables in LONG_TAIL_SERVERS.items():
+        with environment_set(**variables), running_server(db, log, limits=UNLIMITED_CLIENT) as url:
             for half, paths in halves.items():
-                results[f"etl serve, {name}, {half} {seconds:.0f} s"] = load(url, paths, clients, seconds)
-            results[f"etl serve, {name}, next {seconds:.0f} s"]["workers_mb"] = worker_memory(url.pid)
+                results[f"{name}, {half} {seconds:.0f} s"] = load(url, paths, clients, seconds)
+            results[f"{name}, next {seconds:.0f} s"]["workers_mb"] = worker_memory(url.pid)
     return results
 
 
 def print_long_tail(results: dict[str, dict], paths: int, clients: int, seconds: float) -> None:
     print(
         f"\nlong-tail mix: {paths} URLs, Zipf s=1.1 (top 100 URLs: {share_of_top(list(range(paths)), 100):.0%} "
-        f"of requests), {clients} connections for {seconds:.0f} s twice per server, same run:"
+        f"of requests), {clients} connections for {seconds:.0f} s twice per server, same run, etl serve:"
     )
     print("| server | req/s | p50 ms | p95 ms | p99 ms | errors | RSS per worker MB (peak) |")
     print("|---|---:|---:|---:|---:|---:|---|")
@@ -200,12 +216,13 @@ def print_long_tail(results: dict[str, dict], paths: int, clients: int, seconds:
             f"| {name} | {figures['throughput_per_s']} | {figures['p50_ms']} | {figures['p95_ms']} "
             f"| {figures['p99_ms']} | {figures['errors']} of {figures['requests']} | {memory} |"
         )
-    off_first, off_next, on_first, on_next = results.values()
-    for label, off, on in (("first", off_first, on_first), ("next", off_next, on_next)):
-        gain = on["throughput_per_s"] / off["throughput_per_s"] if off["throughput_per_s"] else 0.0
+    figures = list(results.values())
+    before, after = figures[:2], figures[-2:]
+    for label, old, new in zip(("first", "next"), before, after, strict=True):
+        gain = new["throughput_per_s"] / old["throughput_per_s"] if old["throughput_per_s"] else 0.0
         print(
-            f"page cache, {label} {seconds:.0f} s: throughput {gain:.2f}x without it (target >= 3x); "
-            f"p95 {on['p95_ms']:.0f} ms (target <= 300); errors {on['errors']}"
+            f"default against before, {label} {seconds:.0f} s: throughput {gain:.2f}x (target >= 3x); "
+            f"p95 {new['p95_ms']:.0f} ms (target <= 300); errors {new['errors']}"
         )
 
 
@@ -238,7 +255,10 @@ def single_client(db: Path, args) -> list[str]:
     """Section 1, as `etl serve` runs (--draw: with the page cache off, what
     drawing each page costs; with it on, the p95 is of kept pages)."""
     bound = "0" if args.draw else None
-    with page_cache_bound(bound), running_server(db, args.log, plain=args.plain, limits=UNLIMITED_CLIENT) as url:
+    with (
+        environment_set(**{BOUND_VARIABLE: bound}),
+        running_server(db, args.log, plain=args.plain, limits=UNLIMITED_CLIENT) as url,
+    ):
         pages = reader_pages(db, canned_queries(url))
         trivial, results = time_pages(url, pages, args.repeats)
     print(

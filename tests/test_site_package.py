@@ -78,10 +78,10 @@ def test_a_request_passes_the_layers_in_the_declared_order(monkeypatch):
         return spied
 
     declared = [name for name, _ in middleware.LAYERS]
-    # Today's order, kept from before the hooks were one: security outermost, admission innermost;
+    # The order kept from before the hooks were one: security outermost, admission next to Datasette;
     # outside them, the MCP transport's lifespan, which lets requests through untouched; CORS just
-    # inside security.
-    assert declared == ["mcp_lifespan", "security", "cors", "search_hints", "page_cache", "admission"]
+    # inside security; innermost, the marking of requests whose SQL runs on the event loop.
+    assert declared == ["mcp_lifespan", "security", "cors", "search_hints", "page_cache", "admission", "sql_on_loop"]
     monkeypatch.setattr(middleware, "LAYERS", tuple((name, spy(name, layer)) for name, layer in middleware.LAYERS))
     response = get(Datasette(memory=True).app(), "/-/versions.json")
     assert response.status_code == 200 and "datasette" in response.json()
@@ -123,6 +123,11 @@ def test_on_another_datasette_the_workarounds_warn_and_change_nothing(monkeypatc
     with pytest.warns(workarounds.DatasetteVersionWarning, match="cache_table_permissions"):
         assert workarounds.cache_table_permissions(instance) is False
     assert datasette_errors.rich is rich and not hasattr(instance._table_permission_allows, "cache_info")
+    database = instance.get_database("_memory")
+    on_pool = database.execute_fn
+    with pytest.warns(workarounds.DatasetteVersionWarning, match="queries_on_loop"):
+        assert workarounds.queries_on_loop(instance, database, lambda: True, lambda c: c) is False
+    assert database.execute_fn == on_pool, "every query stays on Datasette's thread pool"
 
 
 def test_templates_and_static_files_come_from_the_package():
