@@ -169,14 +169,15 @@ def test_a_declared_array_parquet_cannot_hold_stops_the_build(tmp_path):
     assert not (tmp_path / "out" / "package").exists()
 
 
-def test_cells_that_do_not_read_as_their_array_type_name_the_column(tmp_path):
-    table = Table(
-        "lists",
-        "Lists",
-        "A fixture table.",
-        [Column("id", "integer", "Row.", required=True), Column("names", "array", "Names.")],
-        ["id"],
+def keyed_table(name: str, column: Column) -> Table:
+    """A fixture table of an integer key and one more column."""
+    return Table(
+        name, name.title(), "A fixture table.", [Column("id", "integer", "Row.", required=True), column], ["id"]
     )
+
+
+def test_cells_that_do_not_read_as_their_array_type_name_the_column(tmp_path):
+    table = keyed_table("lists", Column("names", "array", "Names."))
     (tmp_path / "lists.csv").write_text('id,names\n1,"[""a""]"\n2,"[1, 2]"\n', encoding="utf-8")
     with pytest.raises(ParquetTypeError, match="table lists, column names"):
         write_table_parquet(tmp_path, table)
@@ -218,13 +219,7 @@ def test_a_csv_is_read_a_few_blocks_ahead_into_the_row_groups_its_blocks_make(tm
 
     from etl.output import parquet
 
-    table = Table(
-        "notes",
-        "Notes",
-        "A fixture table.",
-        [Column("id", "integer", "Row.", required=True), Column("body", "text", "Text over lines.")],
-        ["id"],
-    )
+    table = keyed_table("notes", Column("body", "text", "Text over lines."))
     rows = "".join(f'{n},"line one of {n}\nline two, {"x" * (n % 50)}"\n' for n in range(3000))
     (tmp_path / "notes.csv").write_text("id,body\n" + rows, encoding="utf-8")
     monkeypatch.setattr(parquet, "CSV_BLOCK", 4096)

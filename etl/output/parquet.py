@@ -13,9 +13,11 @@ same bytes every time (the zip and the release stay reproducible).
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import re
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -236,9 +238,6 @@ def splice_ndjson(package_dir: Path, previous_dir: Path, table: Table, start: in
     with the types read_typed gives the table's CSV and written as
     write_ndjson writes them (so it needs no Parquet file); the CPU
     seconds it took."""
-    import csv
-    import tempfile
-
     from .row_changes import splice
 
     begin = time.process_time()
