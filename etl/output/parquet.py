@@ -14,14 +14,15 @@ same bytes every time (the zip and the release stay reproducible).
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import json
 import re
 import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
+from json.encoder import encode_basestring
 from pathlib import Path
 
 import pyarrow as pa
@@ -174,43 +175,56 @@ def _typed_column(table: Table, field: pa.Field, cells: pa.Array) -> pa.Array:
         raise ParquetTypeError(f"table {table.name}, column {field.name}: not {field.type}: {error}") from None
 
 
-def write_parquet(batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Path) -> None:
-    """The batches as one Parquet file, a row group per CSV block. No
-    creation time is written; the writer's version is, and pyproject pins it."""
+def write_parquet(batches: Iterable[pa.RecordBatch], schema: pa.Schema, path: Path, ndjson: Path | None = None) -> None:
+    """The batches as one Parquet file, a row group per CSV block, and as
+    `ndjson` (see _ndjson_lines) when given, in the same pass. No creation
+    time is written; the writer's version is, and pyproject pins it."""
     options = {"compression": COMPRESSION, "compression_level": COMPRESSION_LEVEL, "store_schema": True}
-    with pq.ParquetWriter(path, schema, **options) as writer:
+    with ExitStack() as files:
+        writer = files.enter_context(pq.ParquetWriter(path, schema, **options))
+        lines = files.enter_context(open(ndjson, "w", encoding="utf-8", newline="\n")) if ndjson else None
         for batch in batches:
             writer.write_batch(batch)
+            if lines is not None:
+                # Line by line: a batch joined into one string held pages.ndjson
+                # several times over (150 MB more at the peak).
+                lines.writelines(_ndjson_lines(schema, _slices(batch, NDJSON_ROWS_PER_BATCH)))
 
 
-def _json_value(value):
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not JSON")
+def _slices(batch: pa.RecordBatch, rows: int) -> Iterator[pa.RecordBatch]:
+    # Views, not copies: a block's rows become Python objects a slice at a time.
+    for offset in range(0, batch.num_rows, rows):
+        yield batch.slice(offset, rows)
+
+
+# What json.dumps(value, ensure_ascii=False) writes, a column at a time:
+# the encoder's own functions, without a dictionary made for every row.
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def _column_json(kind: pa.DataType, values: list) -> list[str]:
+    if pa.types.is_string(kind) or pa.types.is_dictionary(kind):
+        return ["null" if v is None else encode_basestring(v) for v in values]
+    if pa.types.is_integer(kind):
+        return ["null" if v is None else int.__repr__(v) for v in values]
+    if pa.types.is_boolean(kind):
+        return ["null" if v is None else ("true" if v else "false") for v in values]
+    if pa.types.is_date(kind):
+        return ["null" if v is None else '"' + v.isoformat() + '"' for v in values]
+    if isinstance(kind, pa.JsonType):  # JSON text, written again as the encoder writes it
+        return ["null" if v is None else _ENCODE(json.loads(v)) for v in values]
+    return [_ENCODE(v) for v in values]  # numbers and arrays
 
 
 def _ndjson_lines(schema: pa.Schema, batches: Iterable[pa.RecordBatch]) -> Iterator[str]:
-    """One JSON object a line, typed: booleans true/false, numbers as
-    numbers, dates as ISO text, arrays and objects as JSON, nulls as null."""
-    # One encoder for every row: json.dumps with options makes one per call.
-    encode = json.JSONEncoder(ensure_ascii=False, default=_json_value).encode
-    objects = [f.name for f in schema if isinstance(f.type, pa.JsonType)]
+    """One JSON object a line, as json.dumps(row, ensure_ascii=False)
+    writes it, typed: booleans true/false, numbers as numbers, dates as ISO
+    text, arrays and objects as JSON, nulls as null."""
+    template = "{" + ", ".join(encode_basestring(f.name).replace("%", "%%") + ": %s" for f in schema) + "}\n"
     for batch in batches:
-        batch_rows = batch.to_pylist()
-        for name in objects:
-            for row in batch_rows:
-                if row[name] is not None:
-                    row[name] = json.loads(row[name])
-        for row in batch_rows:
-            yield encode(row) + "\n"
-
-
-def write_ndjson(rows: pq.ParquetFile, path: Path) -> None:
-    """A table's NDJSON file from its Parquet file (see _ndjson_lines)."""
-    with open(path, "w", encoding="utf-8", newline="\n") as handle:
-        # Line by line: a batch joined into one string held pages.ndjson
-        # several times over (150 MB more at the peak).
-        handle.writelines(_ndjson_lines(rows.schema_arrow, rows.iter_batches(NDJSON_ROWS_PER_BATCH)))
+        columns = [_column_json(field.type, batch.column(i).to_pylist()) for i, field in enumerate(schema)]
+        for row in zip(*columns):
+            yield template % row
 
 
 def _line_offset(path: Path, lines: int) -> int:
@@ -255,25 +269,17 @@ def splice_ndjson(package_dir: Path, previous_dir: Path, table: Table, start: in
     return time.process_time() - begin
 
 
-def write_table_parquet(package_dir: Path, table: Table) -> tuple[TypedFile, float]:
-    """One table's Parquet file beside its CSV (on a build worker), and
-    the CPU seconds it took."""
+def write_table_parquet(package_dir: Path, table: Table, ndjson: bool = True) -> tuple[TypedFile, float]:
+    """One table's Parquet file beside its CSV (on a build worker), its
+    NDJSON file too unless `ndjson` is false (an edit splices that one),
+    and the CPU seconds it took. Both come from one reading of the CSV."""
     start = time.process_time()
     path = package_dir / f"{table.name}.parquet"
-    write_parquet(read_typed(package_dir / f"{table.name}.csv", table), arrow_schema(table), path)
+    lines = package_dir / f"{table.name}.ndjson" if ndjson else None
+    write_parquet(read_typed(package_dir / f"{table.name}.csv", table), arrow_schema(table), path, lines)
     typed = TypedFile(path.name, path.stat().st_size, file_sha256(path))
     pa.default_memory_pool().release_unused()  # kept otherwise by the worker that validates next
     return typed, time.process_time() - start
-
-
-def write_table_ndjson(package_dir: Path, table: Table) -> float:
-    """One table's NDJSON file, from its Parquet file (on a build worker);
-    the CPU seconds it took."""
-    start = time.process_time()
-    with pq.ParquetFile(package_dir / f"{table.name}.parquet") as rows:
-        write_ndjson(rows, package_dir / f"{table.name}.ndjson")
-    pa.default_memory_pool().release_unused()
-    return time.process_time() - start
 
 
 def _largest_first(package_dir: Path, tables) -> list[Table]:
@@ -282,8 +288,8 @@ def _largest_first(package_dir: Path, tables) -> list[Table]:
 
 
 class ParquetFiles:
-    """Every table's Parquet file, written on `workers` (a process pool) or
-    here. start() may be given the tables whose CSV is complete while the
+    """Every table's Parquet and NDJSON files, written on `workers` (a
+    process pool) or here. start() may be given the tables whose CSV is complete while the
     build still writes others (the pages' tables, during the corpus stage);
     result() writes the rest, and again any table whose row count changed
     since it was started."""
@@ -316,21 +322,3 @@ class ParquetFiles:
 def write_parquet_files(package_dir: Path, schema: Schema, workers=None) -> tuple[dict[str, TypedFile], float]:
     """Every table's Parquet file, on `workers` or here."""
     return ParquetFiles(package_dir, schema, workers).result({name: 0 for name in schema.tables})
-
-
-class NdjsonFiles:
-    """Every table's NDJSON file written on `workers` from its Parquet
-    file, started now and awaited with result() (the CPU seconds): nothing
-    in the package waits for them, so they are written while it is
-    validated and loaded."""
-
-    def __init__(self, package_dir: Path, schema: Schema, workers=None):
-        tables = _largest_first(package_dir, schema.tables.values())
-        if workers is None:
-            self.seconds = sum(write_table_ndjson(package_dir, table) for table in tables)
-            self.pending = []
-        else:
-            self.pending = [workers.apply_async(write_table_ndjson, (package_dir, table)) for table in tables]
-
-    def result(self) -> float:
-        return sum(task.get() for task in self.pending) if self.pending else self.seconds

@@ -105,11 +105,11 @@ class _Build:
             blocking = self.diagnostics.blocking
             shown = "\n".join(d.format() for d in sorted(blocking, key=lambda d: (d.path, d.line)))
             raise BuildError(f"{len(blocking)} problems block the build; previous build kept\n{shown}")
-        from ..output.parquet import NdjsonFiles, ParquetFiles  # pyarrow: a build's, not `etl check`'s
+        from ..output.parquet import ParquetFiles  # pyarrow: a build's, not `etl check`'s
 
         with timed(self.timings, "corpus tables"):
             # The pages' tables are complete: the idle workers write their
-            # Parquet files while this process joins the corpus.
+            # Parquet and NDJSON files while this process joins the corpus.
             parquet_files = ParquetFiles(self.staging / "package", self.schema, self.workers)
             self.sink.flush()
             parquet_files.start(
@@ -119,9 +119,6 @@ class _Build:
         with timed(self.timings, "parquet"):
             parquet = self.parquet_files(parquet_files)
 
-        # The NDJSON files are written on the validation workers, queued
-        # before the package's resources, while this process loads SQLite.
-        ndjson = NdjsonFiles(self.staging / "package", self.schema, self.workers)
         # Frictionless validates the package on worker processes while this
         # one loads SQLite; the build is published only if both succeed.
         with timed(self.timings, "package+validate+sqlite"):
@@ -139,8 +136,6 @@ class _Build:
                 self.workers,
                 self.segment_ends.ends,
             )
-        with timed(self.timings, "ndjson (waited)"):
-            self.timings["ndjson cpu"] = ndjson.result()
         result = self.result(loaded.counts, len(loaded.validated), compared_with)
         result.resources = len(package["resources"])
         self.publish(result, loaded.fingerprints, loaded.zip_segments)
@@ -206,11 +201,12 @@ class _Build:
         return gap_tags, compared_with
 
     def parquet_files(self, parquet_files) -> dict:
-        """Each table's Parquet file, the ones not started yet written now."""
+        """Each table's Parquet file, the ones not started yet written now
+        (with their NDJSON files)."""
         from ..output.parquet import ParquetTypeError
 
         try:
-            parquet, self.timings["parquet cpu"] = parquet_files.result(self.sink.counts)
+            parquet, self.timings["parquet+ndjson cpu"] = parquet_files.result(self.sink.counts)
         except ParquetTypeError as error:
             raise BuildError(f"{error}; previous build kept") from None
         return parquet

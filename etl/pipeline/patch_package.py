@@ -24,10 +24,11 @@ from .patch_tables import link
 
 
 def _parquet_file(package_dir: str, table):
-    """One changed table's Parquet file, written whole; on a worker."""
+    """One changed table's Parquet file, written whole; on a worker (its
+    NDJSON file is spliced, _ndjson_file)."""
     from ..output.parquet import write_table_parquet
 
-    return write_table_parquet(Path(package_dir), table)
+    return write_table_parquet(Path(package_dir), table, ndjson=False)
 
 
 def _ndjson_file(package_dir: str, previous_dir: str, table, change: TableChange) -> float:
