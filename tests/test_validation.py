@@ -119,3 +119,46 @@ def test_the_lookup_patch_is_used_only_with_the_frictionless_it_was_written_for(
     with pytest.warns(RuntimeWarning, match=r"frictionless 9\.9\.9 is installed.*written for frictionless 5\.21\.0"):
         with patch.foreign_key_lookups_shared({}):
             assert TableResource._TableResource__open_lookup is original
+
+
+def test_a_declared_csv_dialect_is_not_sniffed_and_an_undeclared_one_still_is(fresh_patch_check, tmp_path, monkeypatch):
+    import csv
+
+    from frictionless import Resource
+    from frictionless.formats.csv.parser import CsvParser
+
+    from etl.output.descriptor import CSV_DIALECT
+
+    patch = fresh_patch_check
+    sniffed = []
+    sniff = csv.Sniffer.sniff
+    monkeypatch.setattr(csv.Sniffer, "sniff", lambda self, *args: sniffed.append(args) or sniff(self, *args))
+    (tmp_path / "semi.csv").write_text('id;name\n1;"a; b"\n2; c\n', encoding="utf-8")
+    declared = {"name": "semi", "path": "semi.csv", "dialect": dict(CSV_DIALECT, delimiter=";")}
+    original = CsvParser.read_cell_stream_create
+    with patch.declared_csv_dialect_not_sniffed():
+        assert CsvParser.read_cell_stream_create is not original
+        as_declared = [row.to_dict() for row in Resource(declared, basepath=str(tmp_path)).read_rows()]
+        assert sniffed == []
+        as_sniffed = [row.to_dict() for row in Resource("semi.csv", basepath=str(tmp_path)).read_rows()]
+        assert len(sniffed) == 1
+    assert CsvParser.read_cell_stream_create is original
+    # The declared dialect keeps the space after the delimiter; the sniffed one, on these lines, agrees.
+    assert as_declared == as_sniffed == [{"id": 1, "name": "a; b"}, {"id": 2, "name": " c"}]
+
+    patch.lookup_patch_fits.cache_clear()
+    monkeypatch.setattr(patch, "version", lambda name: "9.9.9")
+    with pytest.warns(RuntimeWarning, match=r"frictionless 9\.9\.9"):
+        with patch.declared_csv_dialect_not_sniffed():
+            assert CsvParser.read_cell_stream_create is original
+
+
+def test_every_csv_resource_declares_the_dialect_its_file_is_written_in(fixture_build):
+    out, _ = fixture_build
+    descriptor = json.loads((out / "package" / "datapackage.json").read_text(encoding="utf-8"))
+    tables = [r for r in descriptor["resources"] if r.get("format") == "csv"]
+    assert tables
+    for resource in tables:
+        assert resource["dialect"]["delimiter"] == "," and resource["dialect"]["lineTerminator"] == "\n"
+        text = (out / "package" / resource["path"]).read_bytes()
+        assert b"\r\n" not in text.split(b"\n", 1)[0] + b"\n", resource["name"]

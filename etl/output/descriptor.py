@@ -35,6 +35,18 @@ def vocabulary_values(schema: Schema, gap_tags: list[str]) -> dict[str, list]:
     }
 
 
+# How csv_text.table_text writes every table (Python's csv writer, lines
+# ended with a newline), declared so no reader has to guess it.
+CSV_DIALECT = {
+    "header": True,
+    "delimiter": ",",
+    "lineTerminator": "\n",
+    "quoteChar": '"',
+    "doubleQuote": True,
+    "skipInitialSpace": False,
+}
+
+
 def resource_descriptors(schema: Schema, gap_tags: list[str], parquet: dict | None = None) -> list[dict]:
     """One tabular resource per declared table, in declaration order, then
     each table's Parquet file (`parquet`: table name -> its TypedFile)."""
@@ -48,6 +60,7 @@ def resource_descriptors(schema: Schema, gap_tags: list[str], parquet: dict | No
             "format": "csv",
             "mediatype": "text/csv",
             "encoding": "utf-8",
+            "dialect": CSV_DIALECT,
             "title": table.title,
             "description": table.description,
             "schema": table.frictionless(vocab),

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from .frictionless_patch import foreign_key_lookups_shared, lookup_patch_fits
+from .frictionless_patch import declared_csv_dialect_not_sniffed, foreign_key_lookups_shared, lookup_patch_fits
 
 # Per validation worker: the package it validates and the key sets its
 # foreign keys point to, kept from one resource to the next.
@@ -26,7 +26,7 @@ def resource_reports(path: str, names: list[str]) -> list[dict]:
     if _VALIDATOR.get("stamp") != stamp:
         _VALIDATOR.clear()
         _VALIDATOR.update(stamp=stamp, package=Package(path), built={})
-    with foreign_key_lookups_shared(_VALIDATOR["built"]):
+    with foreign_key_lookups_shared(_VALIDATOR["built"]), declared_csv_dialect_not_sniffed():
         return [
             _VALIDATOR["package"].get_resource(name).validate(checklist=Checklist()).to_descriptor() for name in names
         ]
