@@ -4,6 +4,8 @@ what it must not."""
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.schema import load_schema
 from etl.wiki.syntax import (
@@ -143,6 +145,17 @@ def test_registry_ids():
     assert REGISTRY_ID.findall(text) == ["NCT01234567", "NCT12345678"]
     assert MALFORMED_REGISTRY_ID.findall(text) == ["NCT1234", "NCT123456789"]
     assert REGISTRY_ID.fullmatch("NCT00000001") and not REGISTRY_ID.fullmatch("nct00000001")
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(["N", "C", "T", "0", "1", "9", " ", "x", "_", "é", "-", "\n", "NCT", "NCT1234567"])))
+def test_registry_id_patterns_find_what_the_same_patterns_opened_with_a_word_boundary_find(pieces):
+    text = "".join(pieces)
+    """The patterns open with the literal NCT (a faster search); where they
+    match is where '\\bNCT...' matches."""
+    plain = re.compile(r"\bNCT\d{8}\b"), re.compile(r"\bNCT(?!\d{8}\b)\d+\b")
+    for pattern, bounded in zip((REGISTRY_ID, MALFORMED_REGISTRY_ID), plain):
+        assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in bounded.finditer(text)]
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ csv_text.py      rows as CSV text, and the open CSV file of every table
 descriptor.py    datapackage.json (its prose is data/site.yml's `package`)
 fingerprints.py  what each resource's verdict depends on; what changed
 validation.py    frictionless on worker processes, the verdict of its CLI
-frictionless_patch.py  the one patch of frictionless, for 5.21.0 only
+frictionless_patch.py  the patches of frictionless (speed only), for 5.21.0 only
 parquet.py       each table's Parquet file (in the package) and NDJSON file (served)
 archive.py       the zip, byte for byte the same for the same package
 database.py      the SQLite database, loaded or patched from the CSV files

@@ -85,9 +85,14 @@ FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 GAP_TAG = re.compile(r"(?<![^\s(\[*_>|,;:\"'“‘])#((?:gap/[A-Za-z0-9][\w-]*[A-Za-z0-9])|stub|unsourced)(?![\w/-])")
 
 # --- trial registrations ---------------------------------------------------------
+# 'NCT' not preceded by a word character: the literal comes first, so the
+# regex engine skips to each 'NCT' instead of trying every position as it
+# does for the same pattern opened with \b (0.35 s against 0.007 s over the
+# wiki's 22 MB, on each of the three whole-text searches a build makes).
 _NCT_NUMBER = r"\d{8}"
-REGISTRY_ID = re.compile(rf"\bNCT{_NCT_NUMBER}\b")
-MALFORMED_REGISTRY_ID = re.compile(rf"\bNCT(?!{_NCT_NUMBER}\b)\d+\b")
+_NCT = r"NCT(?<!\wNCT)"
+REGISTRY_ID = re.compile(rf"{_NCT}{_NCT_NUMBER}\b")
+MALFORMED_REGISTRY_ID = re.compile(rf"{_NCT}(?!{_NCT_NUMBER}\b)\d+\b")
 
 # --- DOIs ------------------------------------------------------------------------
 _DOI_NAME = r"10\.\d{4,9}/"  # what every DOI opens with
