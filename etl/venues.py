@@ -11,6 +11,7 @@ loaded: the index is built from the declaration and never reads files.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -18,14 +19,23 @@ from dataclasses import dataclass, field
 PUNCTUATION = re.compile(r"[.,:;'’()\[\]/*_\"“”-]+")
 
 
-def venue_key(name: str) -> str:
-    """The matching key of a venue name."""
+@functools.lru_cache(maxsize=1 << 16)
+def _key_words(name: str) -> tuple[str, ...]:
+    """The words of a venue key, before a leading 'the' is dropped. Each
+    word of a name gives its own (ASCII folding and punctuation never reach
+    across a space), so a name's are its words' in order."""
     text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii").lower()
     text = PUNCTUATION.sub(" ", text.replace("&", " "))
-    words = [word for word in text.split() if word != "and"]  # 'Genes & Dev', 'Genes Dev'
-    if words and words[0] == "the":
-        words = words[1:]
-    return " ".join(words)
+    return tuple(word for word in text.split() if word != "and")  # 'Genes & Dev', 'Genes Dev'
+
+
+def _joined_key(words) -> str:
+    return " ".join(words[1:] if words and words[0] == "the" else words)
+
+
+def venue_key(name: str) -> str:
+    """The matching key of a venue name."""
+    return _joined_key(_key_words(name))
 
 
 def venue_id(canonical: str) -> str:
@@ -79,10 +89,14 @@ class VenueIndex:
     def leading_venue(self, text: str) -> str | None:
         """The declared journal name a text opens with ('Nature — APOE4 ...'
         gives 'Nature'), longest first; None when it opens with none."""
-        words = text.split()
-        for size in range(min(len(words), self.max_words), 0, -1):
+        words = text.split()[: self.max_words]
+        # The key of the first `size` words is made of theirs (_key_words),
+        # so each word is folded once, not once per length tried.
+        pieces = [_key_words(word) for word in words]
+        for size in range(len(words), 0, -1):
+            key = _joined_key([key_word for piece in pieces[:size] for key_word in piece])
             head = " ".join(words[:size]).rstrip(".,;:")
-            if self.lookup(head):
+            if head and key in self.by_key:
                 return head
         return None
 

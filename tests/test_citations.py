@@ -2,6 +2,8 @@
 shape the wiki uses, and the traps (upkeep dates, per-group sizes)."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from etl.wiki.citations import completeness, parse_citation
 from etl.wiki.syntax import clean_doi
@@ -165,3 +167,59 @@ def test_doi_keeps_balanced_parentheses_and_drops_trailing_punctuation():
         == "10.1002/1529-0131(199812)41:12<2196::AID-ART15>3.0.CO;2-2"
     )
     assert clean_doi("10.5555/abc).") == "10.5555/abc"
+
+
+VENUE_WORDS = [
+    "The",
+    "the",
+    "Nature",
+    "Nat",
+    "Commun",
+    "Communications",
+    "Aging",
+    "Cell",
+    "Metab.",
+    "J",
+    "Biol",
+    "Chem",
+    "&",
+    "and",
+    "Genes",
+    "Dev",
+    "Sci",
+    "Transl",
+    "Med",
+    "—",
+    "2019;",
+    "N",
+    "Engl",
+    "Ñature",
+    "Lancet.",
+    "Healthy",
+    "Longev",
+    "(2020)",
+    "·",
+    "Rev.",
+    "Mol",
+    "Ageing",
+    "Res",
+    "UniProt",
+    ":",
+]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(VENUE_WORDS), max_size=9), st.sampled_from([" ", "  ", "\n"]))
+def test_leading_venue_is_the_longest_head_whose_whole_key_is_declared(schema, words, space):
+    """leading_venue folds each word once and puts a head's key together
+    from its words' keys; the head it gives must be the one found by taking
+    the key of each head as written, longest first."""
+    venues = schema.venues
+    text = space.join(words)
+    expected = None
+    for size in range(min(len(text.split()), venues.max_words), 0, -1):
+        head = " ".join(text.split()[:size]).rstrip(".,;:")
+        if venues.lookup(head):
+            expected = head
+            break
+    assert venues.leading_venue(text) == expected

@@ -49,14 +49,7 @@ def page_trial_mentions(
 ) -> tuple[list[TrialMention], list[Diagnostic]]:
     """Every trial mention on one page, and the problems found reading them.
     footnote_works maps a footnote's position to its work key."""
-    vocabularies = schema.vocabularies
-    found = _PageTrials(
-        parsed,
-        index,
-        footnote_works,
-        species_pattern(vocabularies["species"]),
-        term_pattern(vocabularies["population_groups"], "population_group"),
-    )
+    found = _PageTrials(parsed, index, footnote_works, *_vocabulary_patterns(schema.vocabularies))
     found.study_page()
     found.footnotes()
     found.table_rows()
@@ -65,6 +58,19 @@ def page_trial_mentions(
     found.prose_results()
     found.explicit_blocks(declared_enums(schema))
     return found.mentions, found.diagnostics
+
+
+# Vocabularies (by identity) -> (them, the species pattern, the population
+# groups' pattern): made once per process, not for every page (4% of a parse).
+_PATTERNS: dict[int, tuple] = {}
+
+
+def _vocabulary_patterns(vocabularies: dict) -> tuple:
+    kept = _PATTERNS.get(id(vocabularies))
+    if kept is None or kept[0] is not vocabularies:
+        groups = term_pattern(vocabularies["population_groups"], "population_group")
+        kept = _PATTERNS[id(vocabularies)] = (vocabularies, species_pattern(vocabularies["species"]), groups)
+    return kept[1:]
 
 
 class _PageTrials(ProseMentions):

@@ -262,6 +262,7 @@ COUNT_OF_PEOPLE = re.compile(
     re.I,
 )
 MAX_CLAUSE = 1000  # characters of a clause searched for counts
+DIGIT = re.compile(r"\d")  # what COUNT_OF_PEOPLE's count is made of
 
 
 def count_in_words(text: str) -> tuple[int | None, str] | None:
@@ -273,7 +274,8 @@ def count_in_words(text: str) -> tuple[int | None, str] | None:
     for segment in re.split(r"\s+·\s+", text):
         clauses = segment.split(";")
         for clause in clauses:
-            matches = list(COUNT_OF_PEOPLE.finditer(clause[:MAX_CLAUSE]))
+            # A count is digits: a clause without one is not searched (the pattern is tried at every position).
+            matches = list(COUNT_OF_PEOPLE.finditer(clause[:MAX_CLAUSE])) if DIGIT.search(clause, 0, MAX_CLAUSE) else ()
             if not matches:
                 continue
             first = matches[0]
