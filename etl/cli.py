@@ -4,7 +4,6 @@ calls its stage and prints what the stage reports."""
 
 from __future__ import annotations
 
-import importlib.abc
 import json
 import sys
 from dataclasses import replace
@@ -13,6 +12,7 @@ from pathlib import Path
 import click
 
 from .options import DEFAULT_MAX_PAGE_BYTES, BuildOptions
+from .pandas_blocked import without_pandas
 from .pipeline.build import BuildError, build, build_report
 from .pipeline.cache import CACHE_DIR
 from .pipeline.check import check_wiki, codes_named, report_lines, selected
@@ -410,20 +410,8 @@ def docs_command(output_dir: Path):
     click.echo(f"wrote page-types.md, tables.md and errors.md in {output_dir}")
 
 
-class _WithoutPandas(importlib.abc.MetaPathFinder):
-    """No command uses pandas, but sqlite-utils imports it whenever it is
-    installed (the test extra installs it), and pyarrow on the first array
-    it makes from Python lists: 0.3 s of CPU in every build process. Both
-    go on without it, as they do where it is not installed."""
-
-    def find_spec(self, fullname, path=None, target=None):
-        if fullname.partition(".")[0] == "pandas":
-            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
-        return None
-
-
 def main():
-    sys.meta_path.insert(0, _WithoutPandas())
+    without_pandas()
     try:
         cli()
     except ModuleNotFoundError as error:
