@@ -147,15 +147,52 @@ def test_registry_ids():
     assert REGISTRY_ID.fullmatch("NCT00000001") and not REGISTRY_ID.fullmatch("nct00000001")
 
 
-@settings(max_examples=500, deadline=None)
-@given(st.lists(st.sampled_from(["N", "C", "T", "0", "1", "9", " ", "x", "_", "é", "-", "\n", "NCT", "NCT1234567"])))
-def test_registry_id_patterns_find_what_the_same_patterns_opened_with_a_word_boundary_find(pieces):
+# Each pattern written with not_after() against the same pattern opened with
+# \\b or a lookbehind, as it was written before (the slower form).
+OPENED_WITH_A_LOOKBEHIND = {
+    "REGISTRY_ID": r"\bNCT\d{8}\b",
+    "MALFORMED_REGISTRY_ID": r"\bNCT(?!\d{8}\b)\d+\b",
+    "BARE_DOI": r"(?<![\w./-])(10\.\d{4,9}/[^\s·]+)",
+    "PMC": r"\bPMC(?:ID)?\s*:?\s*(?:PMC)?\s?(\d{4,9})\b",
+    "ISBN": r"\bISBN:?\s*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dX])\b",
+    "RETRACTED": r"\bRETRACTED\b",
+    "P_VALUE": r"(?<![\w])[Pp]\s*(?:[<>=≤≥]|&lt;|&gt;)\s*(?:0|[1-9]\d*)?\.?\d+(?:\s*[x×]\s*10\s*[⁻−-]?\s*\d+)?"
+    r"|(?<![\w])ns(?![\w])",
+    "P_RE": r"(?<![\w])[Pp]\s*(?P<operator>=|<|>|≤|≥|<=|>=|&lt;|&gt;)\s*(?P<value>{NUMBER})",
+    "P_LOOKS": r"(?<![\w])[Pp]\s*(?:=|<|>|≤|≥)\s*\S",
+    "NS_RE": r"(?<![\w])(?:ns|n\.s\.|NS)(?![\w])",
+    "N_VALUE": r"(?<![\w/])[nN]\s*=\s*[~≈]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?![\d,.]*\d)",
+}
+PIECES = ["N", "C", "T", "P", "p", "n", "s", "S", "0", "1", "9", " ", "x", "_", "/", "-", ".", "=", "<", "é", "\n"]
+PIECES += ["NCT", "NCT1234567", "ns", "n.s.", "NS", "PMC", "ISBN", "RETRACTED", "10.", "1234/", "&lt;", "X"]
+
+
+def _rewritten_patterns():
+    from etl.wiki import citation_segments, citations, numbers, syntax
+
+    found = {}
+    for module in (syntax, citations, numbers, citation_segments):
+        for name in OPENED_WITH_A_LOOKBEHIND:
+            if hasattr(module, name) and name not in found:
+                found[name] = getattr(module, name)
+    return found
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=14))
+def test_patterns_opened_with_their_literal_find_what_the_lookbehind_forms_find(pieces):
+    """Opening with the literal lets the engine skip to it (a faster search);
+    where each pattern matches, and what it captures, must not change."""
+    from etl.wiki.numbers import NUMBER
+
     text = "".join(pieces)
-    """The patterns open with the literal NCT (a faster search); where they
-    match is where '\\bNCT...' matches."""
-    plain = re.compile(r"\bNCT\d{8}\b"), re.compile(r"\bNCT(?!\d{8}\b)\d+\b")
-    for pattern, bounded in zip((REGISTRY_ID, MALFORMED_REGISTRY_ID), plain):
-        assert [m.span() for m in pattern.finditer(text)] == [m.span() for m in bounded.finditer(text)]
+    patterns = _rewritten_patterns()
+    assert set(patterns) == set(OPENED_WITH_A_LOOKBEHIND)
+    for name, pattern in patterns.items():
+        assert not pattern.pattern.startswith(("\\b", "(?<", "((?<")), name  # nothing the engine cannot skip to
+        before = re.compile(OPENED_WITH_A_LOOKBEHIND[name].replace("{NUMBER}", NUMBER))
+        found = [(m.span(), m.groups()) for m in pattern.finditer(text)]
+        assert found == [(m.span(), m.groups()) for m in before.finditer(text)], name
 
 
 @pytest.mark.parametrize(

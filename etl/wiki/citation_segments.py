@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from ..venues import VenueIndex
+from .syntax import not_after
 
 # --- names --------------------------------------------------------------------
 UPPER = "A-ZÀ-ÖØ-ÞĀĂĄĆČĎĐĒĘĚĞİŁŃŇŐŒŘŚŞŠŢŤŮŰŹŻŽ"
@@ -111,7 +112,7 @@ CELL_MODEL = re.compile(
 )
 
 # --- sample sizes -------------------------------------------------------------
-N_VALUE = re.compile(r"(?<![\w/])[nN]\s*=\s*[~≈]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?![\d,.]*\d)")
+N_VALUE = re.compile(not_after(r"[\w/]", "[nN]") + r"\s*=\s*[~≈]?\s*(\d{1,3}(?:,\d{3})+|\d+)(?![\d,.]*\d)")
 # What after 'n=N' shows it is not the number of participants: a range or a
 # per-group count, a count of trials, studies, cell lines or clones, or a
 # sum of groups with no total ('n=27 cases + 24 controls').

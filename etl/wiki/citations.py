@@ -50,7 +50,7 @@ from .citation_segments import (
     surname,
     venue_and_year,
 )
-from .syntax import BARE_DOI, DOI, PAGE_LINK, VALID_DOI, clean_doi, mask_code
+from .syntax import BARE_DOI, DOI, PAGE_LINK, VALID_DOI, clean_doi, mask_code, not_after
 
 SEGMENT_SPLIT = re.compile(r"\s+·\s+")
 MAX_FIELD_SEGMENT = 1000
@@ -59,18 +59,21 @@ MAX_FIELD_SEGMENT = 1000
 # pattern later, so a malformed one is reported rather than missed (DOIs:
 # etl/wiki/syntax.py).
 PMID = re.compile(r"\bPMID:?\s*(\d+)\b", re.IGNORECASE)
-PMC = re.compile(r"\bPMC(?:ID)?\s*:?\s*(?:PMC)?\s?(\d{4,9})\b")
-ISBN = re.compile(r"\bISBN:?\s*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dX])\b")
+PMC = re.compile(not_after(r"\w", "PMC") + r"(?:ID)?\s*:?\s*(?:PMC)?\s?(\d{4,9})\b")
+ISBN = re.compile(not_after(r"\w", "ISBN") + r":?\s*((?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dX])\b")
 
 # --- the record ---------------------------------------------------------------
 YEAR_SEGMENT = re.compile(rf"^\(?(?P<year>{YEAR})[a-z]?\)?(?:\s*\((?:published|epub|online|print)[^)]*\))?\.?$", re.I)
 VOLUME_AND_PAGES = re.compile(r"\b\d+(?:\s*\([\w\s/–-]+\))?:\s*[A-Za-z]?\d+")
 PREPRINT = re.compile(r"\b(bioRxiv|medRxiv|arXiv|Research Square|SSRN)\b", re.I)
 P_VALUE = re.compile(
-    r"(?<![\w])[Pp]\s*(?:[<>=≤≥]|&lt;|&gt;)\s*(?:0|[1-9]\d*)?\.?\d+(?:\s*[x×]\s*10\s*[⁻−-]?\s*\d+)?|(?<![\w])ns(?![\w])"
+    not_after(r"\w", "[Pp]")
+    + r"\s*(?:[<>=≤≥]|&lt;|&gt;)\s*(?:0|[1-9]\d*)?\.?\d+(?:\s*[x×]\s*10\s*[⁻−-]?\s*\d+)?|"
+    + not_after(r"\w", "ns")
+    + r"(?![\w])"
 )
 CITATIONS = re.compile(r"(\d[\d,]*)\s+citations\b", re.IGNORECASE)
-RETRACTED = re.compile(r"\bRETRACTED\b")
+RETRACTED = re.compile(not_after(r"\w", "RETRACTED") + r"\b")
 QUOTED_TITLE = re.compile(r"[\"“](?P<title>[^\"”]{8,400})[\"”]")
 MODEL_LABEL = re.compile(r"^model\s*:\s*", re.I)
 HUMANS_OR_CELLS = re.compile(r"\bhumans?\b|\bpatients?\b|\bin[ -]vitro\b", re.I)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .syntax import not_after
+
 MINUS = "-\u2212\u2012\u2013\u2014\ufe63\uff0d"  # hyphen, minus, figure/en/em dash, small and full-width hyphen-minus
 M = re.escape(MINUS)  # for use inside [...]
 SUPERSCRIPT = str.maketrans("⁰¹²³⁴⁵⁶⁷⁸⁹⁻", "0123456789-")
@@ -26,12 +28,12 @@ CI_RE = re.compile(
     rf"(?P<range>{NUMBER}\s*%?\s*(?:to|[–—]|,(?=\s)|-(?=\s*[\d{M}.]))\s*{NUMBER})\s*%?",
     re.IGNORECASE,
 )
-P_RE = re.compile(rf"(?<![\w])[Pp]\s*(?P<operator>=|<|>|≤|≥|<=|>=|&lt;|&gt;)\s*(?P<value>{NUMBER})")
-NS_RE = re.compile(r"(?<![\w])(?:ns|n\.s\.|NS)(?![\w])")
+P_RE = re.compile(not_after(r"\w", "[Pp]") + rf"\s*(?P<operator>=|<|>|≤|≥|<=|>=|&lt;|&gt;)\s*(?P<value>{NUMBER})")
+NS_RE = re.compile("(?:" + "|".join(not_after(r"\w", word) for word in ("ns", r"n\.s\.", "NS")) + r")(?![\w])")
 OPERATORS = {"<=": "≤", ">=": "≥", "&lt;": "<", "&gt;": ">"}
 # What looks like a p-value or a confidence interval, read or not: where
 # find_p_value or find_ci returns None for such text, a caller reports it.
-P_LOOKS = re.compile(r"(?<![\w])[Pp]\s*(?:=|<|>|≤|≥)\s*\S")
+P_LOOKS = re.compile(not_after(r"\w", "[Pp]") + r"\s*(?:=|<|>|≤|≥)\s*\S")
 CI_LOOKS = re.compile(r"\d\s*%\s*(?:CI|confidence interval|CrI)\b", re.I)
 
 

@@ -40,6 +40,17 @@ from __future__ import annotations
 
 import re
 
+
+def not_after(characters: str, head: str) -> str:
+    """A pattern for `head` (of fixed width) not preceded by one of
+    `characters`: what (?<!characters)head finds, but opening with `head`
+    itself. The regex engine skips straight to each place a pattern's
+    opening literal or character set occurs, and tries every position of
+    the text when it opens with \\b or a lookbehind: 'NCT(?<!\\wNCT)...' over
+    the wiki's 22 MB takes 0.007 s, '\\bNCT...' 0.35 s."""
+    return f"{head}(?<!{characters}{head})"
+
+
 # --- wikilinks -------------------------------------------------------------
 _TARGET = r"[^\[\]|#]"  # one character of a target
 _ANCHOR_AND_ALIAS = r"(?:#([^\[\]|]*))?(?:\|([^\[\]]*))?"
@@ -85,22 +96,19 @@ FOOTNOTE_REF = re.compile(r"\[\^([^\]\s]+)\]")
 GAP_TAG = re.compile(r"(?<![^\s(\[*_>|,;:\"'“‘])#((?:gap/[A-Za-z0-9][\w-]*[A-Za-z0-9])|stub|unsourced)(?![\w/-])")
 
 # --- trial registrations ---------------------------------------------------------
-# 'NCT' not preceded by a word character: the literal comes first, so the
-# regex engine skips to each 'NCT' instead of trying every position as it
-# does for the same pattern opened with \b (0.35 s against 0.007 s over the
-# wiki's 22 MB, on each of the three whole-text searches a build makes).
 _NCT_NUMBER = r"\d{8}"
-_NCT = r"NCT(?<!\wNCT)"
+_NCT = not_after(r"\w", "NCT")
 REGISTRY_ID = re.compile(rf"{_NCT}{_NCT_NUMBER}\b")
 MALFORMED_REGISTRY_ID = re.compile(rf"{_NCT}(?!{_NCT_NUMBER}\b)\d+\b")
 
 # --- DOIs ------------------------------------------------------------------------
 _DOI_NAME = r"10\.\d{4,9}/"  # what every DOI opens with
+_DOI_REGISTRANT = r"\d{4,9}/"  # what follows its '10.'
 _DOI_INTRO = r"(?:\bdoi:?\s*|https?://(?:dx\.)?doi\.org/)"
 # Captured loosely (up to a space or ' · ') and validated against VALID_DOI
 # later, so a malformed DOI is reported rather than missed.
 DOI = re.compile(rf"{_DOI_INTRO}([^\s·]+)", re.IGNORECASE)
-BARE_DOI = re.compile(rf"(?<![\w./-])({_DOI_NAME}[^\s·]+)")
+BARE_DOI = re.compile("(" + not_after(r"[\w./-]", r"10\.") + _DOI_REGISTRANT + r"[^\s·]+)")
 VALID_DOI = re.compile(rf"{_DOI_NAME}\S+")
 DOI_INTRO = re.compile(rf"^{_DOI_INTRO}", re.IGNORECASE)
 
