@@ -53,7 +53,8 @@ MAY_LINK = re.compile(r"\]\(|<[A-Za-z][A-Za-z0-9+.\-]{1,31}:|<[^<>\s]+@")
 def inline_children(content: str, env: dict) -> list:
     """markdown-it's inline tokens for `content`, or [] when no link can
     start in it (reference links count only when the page defines some)."""
-    if not MAY_LINK.search(content) and not (env.get("references") and "[" in content):
+    may_link = ("](" in content or "<" in content) and MAY_LINK.search(content)  # its literals first: fast
+    if not may_link and not (env.get("references") and "[" in content):
         return []
     children: list = []
     MD.inline.parse(content, MD, env, children)

@@ -70,7 +70,7 @@ LINK_TEXT = re.compile(r"\[\[(?:[^\]|]*\|)?([^\]]*)\]\]")
 
 def link_text(text: str) -> str:
     """Text with each wikilink replaced by what a reader sees of it."""
-    return LINK_TEXT.sub(r"\1", text)
+    return LINK_TEXT.sub(r"\1", text) if "[[" in text else text  # most text has no link
 
 
 # --- code spans --------------------------------------------------------------
