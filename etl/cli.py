@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
+from .blocked_imports import block_unused_libraries
 from .options import DEFAULT_MAX_PAGE_BYTES, BuildOptions
-from .pandas_blocked import without_pandas
 from .pipeline.build import BuildError, build, build_report
 from .pipeline.cache import CACHE_DIR
 from .pipeline.check import check_wiki, codes_named, report_lines, selected
@@ -222,6 +222,7 @@ def hook_main():
     as the wiki (a hook runs at the root of the checkout), keeping a page
     cache in the repository's git directory so that a commit after the first
     parses only the pages it changed. Any option of `etl check` may follow."""
+    block_unused_libraries()
     cache = hook_cache_dir()
     defaults = ["--wiki", "."] + (["--cache-dir", str(cache)] if cache else [])
     check_command.main([*defaults, *sys.argv[1:]], prog_name="agingkb-check")
@@ -411,7 +412,7 @@ def docs_command(output_dir: Path):
 
 
 def main():
-    without_pandas()
+    block_unused_libraries()
     try:
         cli()
     except ModuleNotFoundError as error:

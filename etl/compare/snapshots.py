@@ -10,8 +10,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..output.archive import ZIP_NAME
-from .diff import change_rows, diff_packages
-from .gap_events import gap_event_row, gap_events
 
 
 class SnapshotError(Exception):
@@ -47,6 +45,11 @@ def descriptor_version(package_dir: Path) -> tuple[dict, str]:
 def changes_since(previous: Path, package_dir: Path, schema) -> tuple[dict[str, list[dict]], str]:
     """The `changes` and `gap_events` rows of a package compared with a
     previous release (no commit), and that release's version."""
+    # Here: csv-diff imports numpy (0.1 s), which a build compared with nothing
+    # (every build that names SnapshotError) does not need.
+    from .diff import change_rows, diff_packages
+    from .gap_events import gap_event_row, gap_events
+
     with package_directory(previous) as old:
         _, version = descriptor_version(old)
         diffs = diff_packages(old, package_dir, schema)
