@@ -39,6 +39,8 @@ DEFAULT_EDIT = "molecules/proteins/il-1ra.md"
 MEASURED_BUILD = """
 import json, resource, sys, time
 from pathlib import Path
+from etl.blocked_imports import block_unused_libraries
+block_unused_libraries()  # as the etl console script runs
 from etl.pipeline.build import build
 start = time.perf_counter()
 result = build(Path(sys.argv[1]), Path(sys.argv[2]))
