@@ -222,3 +222,33 @@ def test_check_with_a_build_cache_gives_every_page_what_a_full_check_gives(real_
     paths = {str(p.relative_to(REAL_WIKI)) for p in REAL_WIKI.rglob("*.md")}
     assert check_wiki(REAL_WIKI, paths, cache_dir=out / ".cache") == [d for d in full if d.path in paths]
     assert len(full) > 5000
+
+
+def test_a_worker_sends_the_page_cache_s_own_pickles_and_they_load_as_the_result(tmp_path, schema):
+    """A parse worker pickles each page once, for its cache entry, and sends
+    those bytes; what the build loads from them is the result the worker
+    made, and the entry holds the same."""
+    from etl.pipeline.cache import PageCache, code_version
+    from etl.pipeline.index import corpus_index
+    from etl.pipeline.workers import PageProcessor, StoredResult
+    from etl.wiki.discover import discover
+
+    options = BuildOptions()
+    discovery = discover(FIXTURE_WIKI, None, options.data_dir, None, None)
+    cache = PageCache(tmp_path / "cache", code_version(options.data_dir, options.max_page_bytes))
+    index = corpus_index(discovery, schema, cache)
+    processor = PageProcessor(index, schema, options, cache)
+    checked = 0
+    for page in discovery.pages:
+        key = PageCache.key(page.path, page.sha256)
+        job = (page.path, str(page.absolute), key)
+        made = processor(job)
+        sent = processor.stored(job)
+        assert isinstance(sent, StoredResult)
+        loaded = sent.loaded()
+        assert loaded == made and loaded.tables and loaded.journal == made.journal
+        assert cache.valid(key, index)
+        assert cache.load(key, True, True) == made
+        checked += 1
+    assert checked == len(discovery.pages) >= 3
+    assert not isinstance(PageProcessor(index, schema, options, None).stored(job), StoredResult)

@@ -132,11 +132,18 @@ class PageCache:
         result.journal = journal
         return result
 
-    def store(self, key: str, result: PageResult, index_digest: str) -> None:
+    def store(self, key: str, result: PageResult, index_digest: str) -> tuple[bytes, bytes]:
+        """Writes the entry; returns the pickles of the result (without its
+        tables and journal) and of its tables, as the entry holds them
+        (a parse worker sends these to the build: see StoredResult)."""
         header = {"journal": result.journal, "index": index_digest}
+        parts = [
+            pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL)
+            for part in (header, replace(result, tables={}, journal=[]), result.tables)
+        ]
         with atomic_file(self._path(key), ".entry-") as stream:
-            for part in (header, replace(result, tables={}, journal=[]), result.tables):
-                pickle.dump(part, stream, protocol=pickle.HIGHEST_PROTOCOL)
+            stream.write(b"".join(parts))
+        return parts[1], parts[2]
 
     def load_memo(self, name: str) -> dict:
         """A small table kept beside the entries (empty when there is none)."""

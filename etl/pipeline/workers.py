@@ -4,6 +4,7 @@ allow, in page order, from the page cache wherever it still holds."""
 from __future__ import annotations
 
 import multiprocessing
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,16 @@ class PageProcessor:
     cache: PageCache | None = None
 
     def __call__(self, job: tuple[str, str, str]) -> PageResult:
+        return self.made(job)[0]
+
+    def stored(self, job: tuple[str, str, str]):
+        """What a worker sends back: the page cache's own pickles of the
+        result when it stored them (pickled once, not again for the pipe),
+        else the result."""
+        result, pickles = self.made(job)
+        return StoredResult(*pickles, result.journal) if pickles else result
+
+    def made(self, job: tuple[str, str, str]) -> tuple[PageResult, tuple[bytes, bytes] | None]:
         path, absolute, key = job
         schema, index = self.schema, self.index
         index.journal = []
@@ -52,11 +63,24 @@ class PageProcessor:
                 page=parsed.page,
                 names=names_of(parsed),
             )
-            if self.cache is not None:
-                self.cache.store(key, result, index.digest)
-            return result
+            pickles = self.cache.store(key, result, index.digest) if self.cache is not None else None
+            return result, pickles
         finally:
             index.journal = None
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """A PageResult as its page cache entry holds it (see PageCache.store)."""
+
+    result: bytes  # without its tables and journal
+    tables: bytes
+    journal: list
+
+    def loaded(self) -> PageResult:
+        result = pickle.loads(self.result)
+        result.tables, result.journal = pickle.loads(self.tables), self.journal
+        return result
 
 
 # The processor of this worker process, installed once when the pool forks
@@ -69,8 +93,8 @@ def _install(processor: PageProcessor) -> None:
     _installed = processor
 
 
-def _run_installed(job: tuple[str, str, str]) -> PageResult:
-    return _installed(job)
+def _run_installed(job: tuple[str, str, str]):
+    return _installed.stored(job)
 
 
 @contextmanager
@@ -104,4 +128,5 @@ def page_results(
         return
     context = multiprocessing.get_context("fork")
     with context.Pool(processes, initializer=_install, initargs=(processor,)) as pool:
-        yield in_page_order(pool.imap(_run_installed, jobs, chunksize=8))
+        sent = pool.imap(_run_installed, jobs, chunksize=8)
+        yield in_page_order(r.loaded() if isinstance(r, StoredResult) else r for r in sent)
