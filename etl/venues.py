@@ -94,10 +94,10 @@ class VenueIndex:
         # so each word is folded once, not once per length tried.
         pieces = [_key_words(word) for word in words]
         for size in range(len(words), 0, -1):
-            key = _joined_key([key_word for piece in pieces[:size] for key_word in piece])
-            head = " ".join(words[:size]).rstrip(".,;:")
-            if head and key in self.by_key:
-                return head
+            if _joined_key([key_word for piece in pieces[:size] for key_word in piece]) in self.by_key:
+                head = " ".join(words[:size]).rstrip(".,;:")
+                if head:
+                    return head
         return None
 
     def starts_with_venue(self, segment: str) -> bool:

@@ -100,9 +100,9 @@ def test_a_valid_package_is_valid_both_ways(fixture_build):
 def fresh_patch_check():
     from etl.output import frictionless_patch
 
-    frictionless_patch.lookup_patch_fits.cache_clear()
+    frictionless_patch.patches_fit.cache_clear()
     yield frictionless_patch
-    frictionless_patch.lookup_patch_fits.cache_clear()
+    frictionless_patch.patches_fit.cache_clear()
 
 
 def test_the_lookup_patch_is_used_only_with_the_frictionless_it_was_written_for(fresh_patch_check, monkeypatch):
@@ -114,7 +114,7 @@ def test_the_lookup_patch_is_used_only_with_the_frictionless_it_was_written_for(
         assert TableResource._TableResource__open_lookup is not original
     assert TableResource._TableResource__open_lookup is original
 
-    patch.lookup_patch_fits.cache_clear()
+    patch.patches_fit.cache_clear()
     monkeypatch.setattr(patch, "version", lambda name: "9.9.9")
     with pytest.warns(RuntimeWarning, match=r"frictionless 9\.9\.9 is installed.*written for frictionless 5\.21\.0"):
         with patch.foreign_key_lookups_shared({}):
@@ -146,7 +146,7 @@ def test_a_declared_csv_dialect_is_not_sniffed_and_an_undeclared_one_still_is(fr
     # The declared dialect keeps the space after the delimiter; the sniffed one, on these lines, agrees.
     assert as_declared == as_sniffed == [{"id": 1, "name": "a; b"}, {"id": 2, "name": " c"}]
 
-    patch.lookup_patch_fits.cache_clear()
+    patch.patches_fit.cache_clear()
     monkeypatch.setattr(patch, "version", lambda name: "9.9.9")
     with pytest.warns(RuntimeWarning, match=r"frictionless 9\.9\.9"):
         with patch.declared_csv_dialect_not_sniffed():

@@ -17,9 +17,9 @@ FRICTIONLESS_VERSION = "5.21.0"  # TableResource.__open_lookup and CsvParser.rea
 
 
 @functools.cache
-def lookup_patch_fits() -> bool:
-    """Whether the installed frictionless is the one the patch was written
-    for; warns, once per process, when it is not. A validation pool asks
+def patches_fit() -> bool:
+    """Whether the installed frictionless is the one the patches were
+    written for; warns, once per process, when it is not. A validation pool asks
     before it forks, so its workers inherit the answer without warning."""
     from frictionless.formats.csv.parser import CsvParser
     from frictionless.resources.table import TableResource
@@ -47,8 +47,8 @@ def foreign_key_lookups_shared(built: dict[tuple[str, tuple], set]):
     Meanwhile each (resource, fields) set is built on its first use and
     kept in `built` for the next resource that points there. The package
     must not change during validation; the checks themselves stay
-    frictionless's. Does nothing unless lookup_patch_fits()."""
-    if not lookup_patch_fits():
+    frictionless's. Does nothing unless patches_fit()."""
+    if not patches_fit():
         yield
         return
     from frictionless.resources.table import TableResource
@@ -95,8 +95,8 @@ def declared_csv_dialect_not_sniffed():
     dialect declares every property the sniff sets, as each of the
     package's CSV resources does. Such a CSV is read with the declared
     dialect straight away; any other is read as frictionless reads it.
-    Does nothing unless lookup_patch_fits()."""
-    if not lookup_patch_fits():
+    Does nothing unless patches_fit()."""
+    if not patches_fit():
         yield
         return
     import csv

@@ -289,10 +289,10 @@ def _largest_first(package_dir: Path, tables) -> list[Table]:
 
 class ParquetFiles:
     """Every table's Parquet and NDJSON files, written on `workers` (a
-    process pool) or here. start() may be given the tables whose CSV is complete while the
-    build still writes others (the pages' tables, during the corpus stage);
-    result() writes the rest, and again any table whose row count changed
-    since it was started."""
+    process pool) or here. start() may be given the tables whose CSV is
+    complete while the build still writes others (the pages' tables, during
+    the corpus stage); result() writes the rest, and again any table whose
+    row count changed since it was started."""
 
     def __init__(self, package_dir: Path, schema: Schema, workers=None):
         self.package_dir, self.schema, self.workers = package_dir, schema, workers
@@ -317,8 +317,3 @@ class ParquetFiles:
             self.start([name for name in self.schema.tables if name not in self.started], counts)
             done = {name: self.started[name][1].get() for name in self.schema.tables}
         return {name: done[name][0] for name in self.schema.tables}, sum(seconds for _, seconds in done.values())
-
-
-def write_parquet_files(package_dir: Path, schema: Schema, workers=None) -> tuple[dict[str, TypedFile], float]:
-    """Every table's Parquet file, on `workers` or here."""
-    return ParquetFiles(package_dir, schema, workers).result({name: 0 for name in schema.tables})

@@ -9,7 +9,7 @@ import json
 import os
 from pathlib import Path
 
-from .frictionless_patch import declared_csv_dialect_not_sniffed, foreign_key_lookups_shared, lookup_patch_fits
+from .frictionless_patch import declared_csv_dialect_not_sniffed, foreign_key_lookups_shared, patches_fit
 
 # Per validation worker: the package it validates and the key sets its
 # foreign keys point to, kept from one resource to the next.
@@ -110,7 +110,7 @@ def validation_workers(jobs: int):
 
     import frictionless  # noqa: F401 - imported once here, inherited by the workers
 
-    lookup_patch_fits()  # asked (and any warning given) once, before the fork
+    patches_fit()  # asked (and any warning given) once, before the fork
     return multiprocessing.get_context("fork").Pool(max(1, jobs))
 
 

@@ -102,8 +102,8 @@ REGISTRY_ID = re.compile(rf"{_NCT}{_NCT_NUMBER}\b")
 MALFORMED_REGISTRY_ID = re.compile(rf"{_NCT}(?!{_NCT_NUMBER}\b)\d+\b")
 
 # --- DOIs ------------------------------------------------------------------------
-_DOI_NAME = r"10\.\d{4,9}/"  # what every DOI opens with
-_DOI_REGISTRANT = r"\d{4,9}/"  # what follows its '10.'
+_DOI_REGISTRANT = r"\d{4,9}/"  # what follows a DOI's '10.'
+_DOI_NAME = rf"10\.{_DOI_REGISTRANT}"  # what every DOI opens with
 _DOI_INTRO = r"(?:\bdoi:?\s*|https?://(?:dx\.)?doi\.org/)"
 # Captured loosely (up to a space or ' · ') and validated against VALID_DOI
 # later, so a malformed DOI is reported rather than missed.
