@@ -94,6 +94,27 @@ def test_a_changed_citation_joins_the_corpus_again(wiki, tmp_path):
     assert {"works", "authors", "footnotes"} <= set(result.patched)
 
 
+def test_a_fact_another_page_takes_changes_its_footnotes_too(wiki, tmp_path):
+    # The pathway page cites the kinase page's work without a year or
+    # authors, so its footnote takes them from the kinase page's record;
+    # when that record's year changes, the pathway's footnote row must too,
+    # though the pathway page itself is not edited.
+    edit(
+        wiki,
+        lambda text: text + "\nIts scaffold was described once [^alpha].\n\n[^alpha]: doi:10.5555/demo.alpha · review\n",
+        page="pathways/demo-pathway.md",
+    )
+    build(wiki, tmp_path / "out", options=BuildOptions(jobs=2))
+    edit(wiki, lambda text: text.replace("Demo Journal 2020", "Demo Journal 2019", 1))
+    result = same_as_fresh(wiki, tmp_path, "year")
+    assert "footnotes" in result.patched
+    with sqlite3.connect(tmp_path / "out" / "agingkb.db") as connection:
+        taken = connection.execute(
+            "select year, year_origin from footnotes where source_path = 'pathways/demo-pathway.md'"
+        ).fetchall()
+    assert taken == [(2019, "other-footnote")]
+
+
 def test_a_gap_tag_the_vocabulary_lacks_is_a_full_build(wiki, tmp_path):
     # The gap_tags vocabulary is an enum of the gaps table's schema: every row
     # is validated under the new one.

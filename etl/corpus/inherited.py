@@ -39,6 +39,14 @@ def missing_fields(mention: WorkMention) -> tuple[str, ...]:
     return tuple(name for name in FIELDS if not stated[name])
 
 
+def wanted_facts(result: PageResult) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """(work, the fields its record leaves out) for each of a page's
+    footnotes that leaves one out: what its rows may take from the works."""
+    return tuple(
+        (m.work, fields) for m in result.work_mentions if m.origin == "footnote" and (fields := missing_fields(m))
+    )
+
+
 class InheritedFacts:
     """Every page's footnote rows as the page gave them (CSV text), held
     until the works are joined, with what each record leaves out. The text
@@ -55,11 +63,8 @@ class InheritedFacts:
         text = result.tables.get("footnotes")
         if text is None:  # a result read without its rows (etl check)
             return
-        wanting = tuple(
-            (m.work, fields) for m in result.work_mentions if m.origin == "footnote" and (fields := missing_fields(m))
-        )
         pickle.dump(text, self._texts, protocol=pickle.HIGHEST_PROTOCOL)
-        self._wanting.append((result.page, wanting))
+        self._wanting.append((result.page, wanted_facts(result)))
 
     def pages(self):
         """Each page with footnotes: its ID, its footnote rows as CSV text,

@@ -85,31 +85,43 @@ def plan_patch(run) -> Plan | None:
         results = dict(zip(changed, results))
     plan = Plan(layout, last_valid, previous, results, len(results) - run.cache.hits)
     if any(corpus_digest(result) != layout.pages[p].corpus_digest for p, result in results.items()):
-        plan.corpus = join_again(run)
+        plan.corpus = join_again(run, results, layout.works_facts)
         gap_tags = [row["tag"] for row in plan.corpus.tables["gap_tags"]]
         if gap_tags != layout.gap_tags or sorted(plan.corpus.tables) != layout.corpus_tables:
             return None  # a new vocabulary changes the schema every row is validated under
     return plan
 
 
-def join_again(run) -> JoinedAgain:
+def join_again(run, edited: dict[int, object], last_facts: dict) -> JoinedAgain:
     """The corpus tables made again from every page (all in the page cache
-    now), as a full build makes them; the edited pages' footnotes among
-    every page's as the corpus completes them."""
+    now), as a full build makes them. The footnotes completed again are the
+    edited pages' and those of every page whose records leave out something
+    of a work whose facts changed: any other page's are the last build's
+    (`last_facts`), so its rows are not read."""
+    from ..corpus.inherited import wanted_facts
     from ..corpus.tables import Corpus
 
-    corpus = Corpus(run.schema, run.options.data_dir)
-    positions = {}
-    with page_results(run.discovery.pages, run.index, run.schema, run.options, run.cache) as results:
+    corpus, pages = Corpus(run.schema, run.options.data_dir), run.discovery.pages
+    wants = {}
+    with page_results(pages, run.index, run.schema, run.options, run.cache, with_rows=False) as results:
         for position, result in enumerate(results):
+            result = edited.get(position, result)  # with its rows: its footnotes are completed
             corpus.add_page(result)
-            positions[result.page] = position
+            wants[position] = wanted_facts(result)
     tables, diagnostics = corpus.tables(run.index, run.discovery)
+    facts = corpus.works.facts
+    changed = {work for work in facts.keys() | last_facts.keys() if facts.get(work) != last_facts.get(work)}
+    again = [p for p, wanted in wants.items() if p not in edited and any(work in changed for work, _ in wanted)]
+    positions = {result.page: position for position, result in edited.items()}
+    with page_results([pages[p] for p in again], run.index, run.schema, run.options, run.cache) as results:
+        for position, result in zip(again, results):
+            corpus.footnotes.add_page(result)
+            positions[result.page] = position
     footnotes = {
         positions[page]: (text, takes_facts)
         for page, text, takes_facts in completed(corpus.footnotes, run.schema.tables["footnotes"])
     }
-    return JoinedAgain(tables, footnotes, diagnostics, corpus.works.facts)
+    return JoinedAgain(tables, footnotes, diagnostics, facts)
 
 
 def patch_in_place(run, timed):

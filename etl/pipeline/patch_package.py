@@ -113,16 +113,11 @@ class PatchedPackage:
         run, plan, changes, schema = self.run, self.plan, self.changes, self.run.schema
         largest_first = sorted(changes, key=lambda name: -(self.package_dir / f"{name}.csv").stat().st_size)
         package_dir, previous_dir = str(self.package_dir), str(self.previous_dir)
-        typed = {name: pool.apply_async(_parquet_file, (package_dir, schema.tables[name])) for name in largest_first}
-        ndjson = [
-            pool.apply_async(_ndjson_file, (package_dir, previous_dir, schema.tables[name], changes[name]))
-            for name in largest_first
-        ]
         tables = resource_descriptors(schema, plan.layout.gap_tags)
         rows_checked = pool.apply_async(_row_problems, (tables, changes))
+        typed = {name: pool.apply_async(_parquet_file, (package_dir, schema.tables[name])) for name in largest_first}
         counts, problems = self._database(rows_checked)
         parquet, parquet_seconds = self._parquet({name: task.get() for name, task in typed.items()})
-        self.timings["parquet+ndjson cpu"] = parquet_seconds + sum(task.get() for task in ndjson)
         sources = load_sources(run.options.data_dir)
         package = descriptor(
             schema, sources, run.discovery.snapshot, plan.layout.gap_tags, run.options.data_dir, parquet
@@ -132,6 +127,12 @@ class PatchedPackage:
         files_checked = pool.apply_async(
             _file_problems, (str(self.package_dir), [n for n in validated if n not in changes], described)
         )
+        # The NDJSON files, which neither the descriptor nor the zip names,
+        # after every verdict (a worker takes the tasks in turn).
+        ndjson = [
+            pool.apply_async(_ndjson_file, (package_dir, previous_dir, schema.tables[name], changes[name]))
+            for name in largest_first
+        ]
         digests = {name: entry["bytes"] for name, entry in fingerprints["resources"].items()}
         write_croissant(self.package_dir, schema, package, digests)
         unchanged = self._unchanged_files(package, fingerprints)
@@ -141,11 +142,12 @@ class PatchedPackage:
             self.zip_segments.pop(name, None)
             if member.segments:
                 self.zip_segments[name] = member.segments
+        self._key_digests(fingerprints)  # while a worker checks the files
         problems = files_checked.get() or problems
         if problems:
             shown = "\n".join(problems[:50])
             raise BuildError(f"the data package is not valid ({len(problems)} problems); previous build kept\n{shown}")
-        self._key_digests(fingerprints)
+        self.timings["parquet+ndjson cpu"] = parquet_seconds + sum(task.get() for task in ndjson)
         return package, counts, fingerprints, validated
 
     def _database(self, rows_checked):
