@@ -15,7 +15,7 @@ from .blocked_imports import block_unused_libraries
 from .options import DEFAULT_MAX_PAGE_BYTES, BuildOptions
 from .pipeline.build import BuildError, build, build_report
 from .pipeline.cache import CACHE_DIR
-from .pipeline.check import check_wiki, codes_named, report_lines, selected
+from .pipeline.check import check_cache, check_schema, check_wiki, codes_named, report_lines, selected
 from .pipeline.check_places import check_location, hook_cache_dir
 from .schema import load_schema
 
@@ -195,13 +195,15 @@ def check_command(
         if missing:
             raise click.UsageError(f"not a file under {wiki_dir}: {', '.join(missing)}")
     options = BuildOptions(jobs=jobs, max_page_bytes=max_page_bytes)
-    codes = load_schema(options.data_dir).codes
+    cache_dir = cache_dir if cache_dir.is_dir() else None
+    schema = check_schema(options, check_cache(options, cache_dir))
+    codes = schema.codes
     try:
         chosen = codes_named(_names(select), codes) if select else None
         left_out = codes_named(_names(ignore), codes)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--select/--ignore") from None
-    found = check_wiki(wiki_dir, wanted, options, cache_dir=cache_dir if cache_dir.is_dir() else None)
+    found = check_wiki(wiki_dir, wanted, options, cache_dir=cache_dir, schema=schema)
     diagnostics = selected(found, chosen, left_out, min_severity)
     kept = set(diagnostics)
     hidden = [d for d in found if d not in kept]

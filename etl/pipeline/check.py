@@ -12,11 +12,22 @@ from ..checks.page import check_slugs
 from ..corpus.tables import Corpus
 from ..diagnostics import Diagnostic, relabelled
 from ..options import BuildOptions
-from ..schema import load_schema
+from ..schema import Schema, load_schema
 from ..wiki.discover import discover
 from .cache import CORPUS_PROBLEMS_MEMO, PageCache, code_version
 from .index import corpus_index
 from .workers import page_results
+
+
+def check_cache(options: BuildOptions, cache_dir: Path | None) -> PageCache | None:
+    """The build's page cache a check reads, when there is one."""
+    return PageCache(cache_dir, code_version(options.data_dir, options.max_page_bytes)) if cache_dir else None
+
+
+def check_schema(options: BuildOptions, cache: PageCache | None) -> Schema:
+    """The schema as the page cache keeps it, else read from data/ (0.15 s
+    of YAML, most of a one-page check's own work)."""
+    return cache.memo("schema", lambda: load_schema(options.data_dir)) if cache else load_schema(options.data_dir)
 
 
 def check_wiki(
@@ -24,15 +35,17 @@ def check_wiki(
     paths: set[str] | None = None,
     options: BuildOptions | None = None,
     cache_dir: Path | None = None,
+    schema: Schema | None = None,
 ) -> list[Diagnostic]:
     """Every diagnostic `etl build` would report, without building. With
     `paths`, only problems in those files (links still resolve against the
     whole wiki). With `cache_dir` (a build's page cache), unchanged pages
     are not parsed again, and when every page is one the last build or
-    check saw, what joining them found is read back instead of joined again."""
+    check saw, what joining them found is read back instead of joined again.
+    `schema`: check_schema's, when the caller has it already."""
     options = options or BuildOptions()
-    cache = PageCache(cache_dir, code_version(options.data_dir, options.max_page_bytes)) if cache_dir else None
-    schema = cache.memo("schema", lambda: load_schema(options.data_dir)) if cache else load_schema(options.data_dir)
+    cache = check_cache(options, cache_dir)
+    schema = schema or check_schema(options, cache)
     discovery = discover(wiki_dir, None, options.data_dir, compare=False)  # no snapshot is published
     index = corpus_index(discovery, schema, cache)
     diagnostics = check_slugs([p.path for p in discovery.pages])
