@@ -114,6 +114,8 @@ class PatchedPackage:
         largest_first = sorted(changes, key=lambda name: -(self.package_dir / f"{name}.csv").stat().st_size)
         package_dir, previous_dir = str(self.package_dir), str(self.previous_dir)
         tables = resource_descriptors(schema, plan.layout.gap_tags)
+        # The row verdict first: the database's verdict waits for it, the
+        # Parquet files only for the descriptor.
         rows_checked = pool.apply_async(_row_problems, (tables, changes))
         typed = {name: pool.apply_async(_parquet_file, (package_dir, schema.tables[name])) for name in largest_first}
         counts, problems = self._database(rows_checked)
