@@ -101,7 +101,9 @@ def test_a_fact_another_page_takes_changes_its_footnotes_too(wiki, tmp_path):
     # though the pathway page itself is not edited.
     edit(
         wiki,
-        lambda text: text + "\nIts scaffold was described once [^alpha].\n\n[^alpha]: doi:10.5555/demo.alpha · review\n",
+        lambda text: (
+            text + "\nIts scaffold was described once [^alpha].\n\n[^alpha]: doi:10.5555/demo.alpha · review\n"
+        ),
         page="pathways/demo-pathway.md",
     )
     build(wiki, tmp_path / "out", options=BuildOptions(jobs=2))

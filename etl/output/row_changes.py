@@ -57,6 +57,83 @@ def narrowed(table: str, start: int, old: list[list[str]], new: list[list[str]])
     return TableChange(table, start + head, old[head : len(old) - tail], new[head : len(new) - tail])
 
 
+def changed_rows(table: str, old: bytes, new: bytes) -> TableChange | None:
+    """narrowed() of two CSV bodies (rows as csv_text writes them), parsing
+    only the rows between the bytes both begin and end with: parsing both
+    whole held every row of both at once (trial_mentions at 100x the wiki:
+    850 MB)."""
+    if old == new:
+        return None
+    start = _row_start_at_or_before(old, _common_prefix(old, new))  # the same in new
+    tail = _common_suffix(old, new, min(len(old), len(new)) - start)
+    old_end = _row_start_after(old, len(old) - tail)
+    new_end = len(new) - (len(old) - old_end)  # the same rows end both
+    old_rows = csv_rows(old[start:old_end].decode("utf-8"))
+    return narrowed(table, _rows_in(old, start), old_rows, csv_rows(new[start:new_end].decode("utf-8")))
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    low, high = 0, min(len(a), len(b))  # a[:low] == b[:low]; a[:high + 1] != b[:high + 1]
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[low:middle] == b[low:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _common_suffix(a: bytes, b: bytes, most: int) -> int:
+    low, high = 0, most
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[len(a) - middle : len(a) - low] == b[len(b) - middle : len(b) - low]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+# A row of a CSV body starts at 0 and after each newline outside quotes:
+# one with an even number of quote characters before it (a quoted cell's
+# quotes come in pairs, its own quotes doubled), or, as the body's quotes
+# are even in all, after it.
+
+
+def _row_start_at_or_before(body: bytes, position: int) -> int:
+    quotes = body.count(b'"', 0, position)
+    newline = body.rfind(b"\n", 0, position)
+    while newline >= 0:
+        if (quotes - body.count(b'"', newline, position)) % 2 == 0:
+            return newline + 1
+        newline = body.rfind(b"\n", 0, newline)
+    return 0
+
+
+def _row_start_after(body: bytes, position: int) -> int:
+    """The first row start past a newline at or after `position` (so
+    found from the bytes after it alone), or the body's end."""
+    quotes = body.count(b'"', position)
+    newline = body.find(b"\n", position)
+    while newline >= 0:
+        if (quotes - body.count(b'"', position, newline)) % 2 == 0:
+            return newline + 1
+        newline = body.find(b"\n", newline + 1)
+    return len(body)
+
+
+def _rows_in(body: bytes, end: int) -> int:
+    """How many rows body[:end] holds (end a row's start)."""
+    if body.find(b'"', 0, end) < 0:
+        return body.count(b"\n", 0, end)
+    rows, quotes, at = 0, 0, 0
+    while (newline := body.find(b"\n", at, end)) >= 0:
+        quotes += body.count(b'"', at, newline)
+        rows += quotes % 2 == 0
+        at = newline + 1
+    return rows
+
+
 def copy_range(source, target, offset: int, length: int) -> None:
     """length bytes of the file `source` from offset appended to `target`
     (both binary files), in the kernel where it can."""

@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from ..corpus.inherited import InheritedFacts
 from ..output.csv_text import ROWS_PER_WRITE, read_table_text, table_text
-from ..output.row_changes import TableChange, csv_rows, narrowed, read_range, splice
+from ..output.row_changes import TableChange, changed_rows, csv_rows, narrowed, read_range, splice
 from ..schema import Schema
 from ..wiki.discover import Discovery, source_file_rows
 from .layout import BuildLayout, page_entry
@@ -120,13 +120,12 @@ class PatchedTables:
 
     def _rewrite(self, name: str, body: bytes) -> None:
         """A table written whole, compared with the last build's row by row."""
-        old_path = self.previous / f"{name}.csv"
-        old = old_path.read_bytes()
-        header, _, old_body = old.partition(b"\n")
+        header, _, old_body = (self.previous / f"{name}.csv").read_bytes().partition(b"\n")
         if old_body == body:
             return
-        (self.package / f"{name}.csv").write_bytes(header + b"\n" + body)
-        self._changed(narrowed(name, 0, csv_rows(old_body.decode("utf-8")), csv_rows(body.decode("utf-8"))))
+        with open(self.package / f"{name}.csv", "wb") as handle:
+            handle.writelines((header, b"\n", body))
+        self._changed(changed_rows(name, old_body, body))
 
     def _changed(self, change: TableChange | None) -> None:
         if change is None:
