@@ -195,12 +195,10 @@ def check_command(
         if missing:
             raise click.UsageError(f"not a file under {wiki_dir}: {', '.join(missing)}")
     options = BuildOptions(jobs=jobs, max_page_bytes=max_page_bytes)
-    cache_dir = cache_dir if cache_dir.is_dir() else None
     schema = check_schema(options, check_cache(options, cache_dir))
-    codes = schema.codes
     try:
-        chosen = codes_named(_names(select), codes) if select else None
-        left_out = codes_named(_names(ignore), codes)
+        chosen = codes_named(_names(select), schema.codes) if select else None
+        left_out = codes_named(_names(ignore), schema.codes)
     except ValueError as error:
         raise click.BadParameter(str(error), param_hint="--select/--ignore") from None
     found = check_wiki(wiki_dir, wanted, options, cache_dir=cache_dir, schema=schema)
@@ -214,7 +212,7 @@ def check_command(
         + [f"--ignore {','.join(ignore)}"] * bool(ignore)
         + [f"--min-severity {min_severity}"] * (min_severity != "warning")
     )
-    _print_report(output_format, diagnostics, hidden, filters, codes, check_location(wiki_dir))
+    _print_report(output_format, diagnostics, hidden, filters, schema.codes, check_location(wiki_dir))
     sys.exit(1 if any(d.severity == "error" for d in diagnostics) else 0)
 
 

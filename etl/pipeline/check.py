@@ -20,8 +20,10 @@ from .workers import page_results
 
 
 def check_cache(options: BuildOptions, cache_dir: Path | None) -> PageCache | None:
-    """The build's page cache a check reads, when there is one."""
-    return PageCache(cache_dir, code_version(options.data_dir, options.max_page_bytes)) if cache_dir else None
+    """The build's page cache a check reads, when the directory exists."""
+    if cache_dir is None or not cache_dir.is_dir():
+        return None
+    return PageCache(cache_dir, code_version(options.data_dir, options.max_page_bytes))
 
 
 def check_schema(options: BuildOptions, cache: PageCache | None) -> Schema:
@@ -39,7 +41,7 @@ def check_wiki(
 ) -> list[Diagnostic]:
     """Every diagnostic `etl build` would report, without building. With
     `paths`, only problems in those files (links still resolve against the
-    whole wiki). With `cache_dir` (a build's page cache), unchanged pages
+    whole wiki). With `cache_dir` (a build's page cache, if it exists), unchanged pages
     are not parsed again, and when every page is one the last build or
     check saw, what joining them found is read back instead of joined again.
     `schema`: check_schema's, when the caller has it already."""

@@ -23,10 +23,13 @@ writes anything.
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
 import shutil
 from collections import Counter
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from importlib.metadata import version
 from pathlib import Path
 
@@ -36,7 +39,7 @@ from .cache import CACHE_DIR, CORPUS_PROBLEMS_MEMO, PageCache
 from .layout import BuildLayout, corpus_digest, forget_layout, load_layout, write_layout
 from .outputs import BuildError, current_build, publish, read_json, remove_stale_builds, write_json_atomically
 from .patch_package import PatchedPackage, workers
-from .patch_tables import PatchedTables, completed
+from .patch_tables import PatchedTables, completed, table_body
 from .result import BuildResult, summary_dict
 from .validate_and_load import VALIDATED_FILE
 from .workers import page_results
@@ -49,7 +52,8 @@ MOST_PAGES_PATCHED = 0.05
 class JoinedAgain:
     """The corpus stage run again, when an edited page told it something new."""
 
-    tables: dict[str, list[dict]]  # its tables' rows
+    texts: dict[str, bytes]  # each of its tables' CSV body, as a build writes it
+    gap_tags: list[str]  # the vocabulary the gaps table's schema takes
     footnotes: dict[int, tuple]  # page position -> (its footnote rows as written, whether they take facts)
     diagnostics: list
     works_facts: dict
@@ -65,8 +69,9 @@ class Plan:
     corpus: JoinedAgain | None = None  # None: what the pages tell the corpus is unchanged
 
 
-def plan_patch(run) -> Plan | None:
-    """What to patch, or None when the build must be made whole."""
+def plan_patch(run, join) -> Plan | None:
+    """What to patch, or None when the build must be made whole; `join`
+    joins the corpus again when it must be (see join_process)."""
     out_dir, pages = run.out_dir, run.discovery.pages
     layout, last_valid, previous = load_layout(out_dir), read_json(out_dir / CACHE_DIR / VALIDATED_FILE), None
     if layout is not None and last_valid is not None:
@@ -85,9 +90,8 @@ def plan_patch(run) -> Plan | None:
         results = dict(zip(changed, results))
     plan = Plan(layout, last_valid, previous, results, len(results) - run.cache.hits)
     if any(corpus_digest(result) != layout.pages[p].corpus_digest for p, result in results.items()):
-        plan.corpus = join_again(run, results, layout.works_facts)
-        gap_tags = [row["tag"] for row in plan.corpus.tables["gap_tags"]]
-        if gap_tags != layout.gap_tags or sorted(plan.corpus.tables) != layout.corpus_tables:
+        plan.corpus = join(results, layout.works_facts)
+        if plan.corpus.gap_tags != layout.gap_tags or sorted(plan.corpus.texts) != layout.corpus_tables:
             return None  # a new vocabulary changes the schema every row is validated under
     return plan
 
@@ -102,8 +106,9 @@ def join_again(run, edited: dict[int, object], last_facts: dict) -> JoinedAgain:
     from ..corpus.tables import Corpus
 
     corpus, pages = Corpus(run.schema, run.options.data_dir), run.discovery.pages
+    one_process = replace(run.options, jobs=1)  # a page missing from the cache is parsed here
     wants = {}
-    with page_results(pages, run.index, run.schema, run.options, run.cache, with_rows=False) as results:
+    with page_results(pages, run.index, run.schema, one_process, run.cache, with_rows=False) as results:
         for position, result in enumerate(results):
             result = edited.get(position, result)  # with its rows: its footnotes are completed
             corpus.add_page(result)
@@ -113,7 +118,7 @@ def join_again(run, edited: dict[int, object], last_facts: dict) -> JoinedAgain:
     changed = {work for work in facts.keys() | last_facts.keys() if facts.get(work) != last_facts.get(work)}
     again = [p for p, wanted in wants.items() if p not in edited and any(work in changed for work, _ in wanted)]
     positions = {result.page: position for position, result in edited.items()}
-    with page_results([pages[p] for p in again], run.index, run.schema, run.options, run.cache) as results:
+    with page_results([pages[p] for p in again], run.index, run.schema, one_process, run.cache) as results:
         for position, result in zip(again, results):
             corpus.footnotes.add_page(result)
             positions[result.page] = position
@@ -121,14 +126,41 @@ def join_again(run, edited: dict[int, object], last_facts: dict) -> JoinedAgain:
         positions[page]: (text, takes_facts)
         for page, text, takes_facts in completed(corpus.footnotes, run.schema.tables["footnotes"])
     }
-    return JoinedAgain(tables, footnotes, diagnostics, facts)
+    texts = {name: table_body(run.schema.tables[name], rows) for name, rows in tables.items()}
+    return JoinedAgain(texts, [row["tag"] for row in tables["gap_tags"]], footnotes, diagnostics, facts)
+
+
+# The build a join process joins again for, installed when it is forked.
+_joining = None
+
+
+def _install(run) -> None:
+    global _joining
+    _joining = run
+
+
+def _join_installed(edited: dict[int, object], last_facts: dict) -> JoinedAgain:
+    return join_again(_joining, edited, last_facts)
+
+
+@contextmanager
+def join_process(run):
+    """Where the corpus is joined again: a process forked now, before the
+    last build's record is read, as the join holds every page's mentions
+    (at 100x the wiki about 900 MB, the record 300 MB besides); this
+    process when only one is allowed. Yields join(edited, last_facts)."""
+    if run.options.processes <= 1:
+        yield functools.partial(join_again, run)
+        return
+    with multiprocessing.get_context("fork").Pool(1, initializer=_install, initargs=(run,)) as pool:
+        yield lambda edited, last_facts: pool.apply(_join_installed, (edited, last_facts))
 
 
 def patch_in_place(run, timed):
     """The build made by patching the last one (a BuildResult), or None."""
     with workers(run.options.processes) as pool:
-        with timed(run.timings, "parse+rows"):
-            plan = plan_patch(run)
+        with timed(run.timings, "parse+rows"), join_process(run) as join:
+            plan = plan_patch(run, join)
         if plan is None:
             return None
         diagnostics = _diagnostics(run, plan)

@@ -73,9 +73,9 @@ class PatchedTables:
         when the edited pages told it something new."""
         if corpus is None:
             footnotes = completed_footnotes(self.schema, self.layout, results)
-            corpus_rows = {}
-        else:  # any page's footnotes may take other facts now
-            footnotes, corpus_rows = corpus.footnotes, corpus.tables
+            corpus_texts = {}
+        else:  # other pages' footnotes may take other facts now
+            footnotes, corpus_texts = corpus.footnotes, dict(corpus.texts)
         texts = {position: dict(result.tables) for position, result in results.items()}
         texts.update({position: {} for position in footnotes if position not in texts})
         for position, tables in texts.items():
@@ -86,9 +86,9 @@ class PatchedTables:
             self._splice(name, edited)
         for name in SNAPSHOT_TABLES:
             rows = [discovery.snapshot] if name == "snapshots" else source_file_rows(discovery, data_dir)
-            corpus_rows[name] = rows
-        for name, rows in corpus_rows.items():
-            self._rewrite(name, _text(self.schema.tables[name], rows))
+            corpus_texts[name] = table_body(self.schema.tables[name], rows)
+        for name, body in corpus_texts.items():
+            self._rewrite(name, body)
         for name in self.schema.tables:
             if not (self.package / f"{name}.csv").exists():
                 link(self.previous / f"{name}.csv", self.package / f"{name}.csv")
@@ -157,8 +157,9 @@ class PatchedTables:
         )
 
 
-def _text(table, rows: list[dict]) -> bytes:
-    # In slices, as CsvSink.write makes a corpus table's text.
+def table_body(table, rows: list[dict]) -> bytes:
+    """A corpus table's CSV without its header, as a build writes it (in
+    slices, as CsvSink.write makes it)."""
     step = ROWS_PER_WRITE
     return b"".join(table_text(table, rows[i : i + step]).lines.encode("utf-8") for i in range(0, len(rows), step))
 
