@@ -170,6 +170,8 @@ def patch_in_place(run, timed):
             tables = PatchedTables(run.schema, plan.layout, plan.previous / "package", package_dir)
             layout = tables.write(plan.results, run.discovery, run.options.data_dir, plan.corpus)
             layout.build = run.staging.name
+            if plan.corpus is not None:  # written: the package stage can have the memory
+                plan.corpus.texts = None
         with timed(run.timings, "package+validate+sqlite"):
             patched = PatchedPackage(run, plan, tables.changes, layout.segment_ends())
             package, counts, fingerprints, validated = patched.make(pool)
