@@ -52,7 +52,7 @@ MOST_PAGES_PATCHED = 0.05
 class JoinedAgain:
     """The corpus stage run again, when an edited page told it something new."""
 
-    texts: dict[str, bytes]  # each of its tables' CSV body, as a build writes it
+    texts: dict[str, bytes] | None  # each of its tables' CSV body, as a build writes it; None once written
     gap_tags: list[str]  # the vocabulary the gaps table's schema takes
     footnotes: dict[int, tuple]  # page position -> (its footnote rows as written, whether they take facts)
     diagnostics: list
