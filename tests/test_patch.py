@@ -13,6 +13,7 @@ import pytest
 from benchmarks.compare_builds import differences
 from etl.options import BuildOptions
 from etl.pipeline.build import BuildError, build
+from etl.pipeline.layout import load_layout
 
 from .conftest import FIXTURE_WIKI
 
@@ -47,7 +48,15 @@ def same_as_fresh(wiki, tmp_path, name, jobs=2):
             summary.pop(how)
     assert summaries[0] == summaries[1]
     assert patched.rows == fresh.rows
+    assert recorded(out) == recorded(fresh_dir)
     return patched
+
+
+def recorded(out_dir) -> dict:
+    """The record a build leaves for the next to patch, but for the build's name."""
+    layout = load_layout(out_dir)
+    assert layout is not None
+    return {**vars(layout), "build": None, "chunks": (layout.chunks.pages, layout.chunks.columns)}
 
 
 def edit(wiki, change, page=PAGE):

@@ -214,11 +214,11 @@ class _Build:
     def write_footnotes(self) -> None:
         """Every page's footnote rows, in page order; a page's are read
         again only when one takes a fact from the work it cites."""
-        for page, text, takes_facts in completed(self.corpus.footnotes, self.schema.tables["footnotes"]):
+        for page, text in completed(self.corpus.footnotes, self.schema.tables["footnotes"]):
             self.sink.write_text("footnotes", text)
             self.segment_ends.add("footnotes", page, len(text.lines.encode("utf-8")))
             if self.layout is not None:
-                self.layout.footnotes(page, text, takes_facts)
+                self.layout.footnotes(page, text)
 
     def result(self, counts: dict[str, int], validated: int, compared_with: str | None) -> BuildResult:
         footnote_status = Counter()

@@ -54,7 +54,7 @@ class JoinedAgain:
 
     texts: dict[str, bytes] | None  # each of its tables' CSV body, as a build writes it; None once written
     gap_tags: list[str]  # the vocabulary the gaps table's schema takes
-    footnotes: dict[int, tuple]  # page position -> (its footnote rows as written, whether they take facts)
+    footnotes: dict[int, object]  # page position -> its footnote rows as written
     diagnostics: list
     works_facts: dict
 
@@ -122,10 +122,7 @@ def join_again(run, edited: dict[int, object], last_facts: dict) -> JoinedAgain:
         for position, result in zip(again, results):
             corpus.footnotes.add_page(result)
             positions[result.page] = position
-    footnotes = {
-        positions[page]: (text, takes_facts)
-        for page, text, takes_facts in completed(corpus.footnotes, run.schema.tables["footnotes"])
-    }
+    footnotes = {positions[page]: text for page, text in completed(corpus.footnotes, run.schema.tables["footnotes"])}
     texts = {name: table_body(run.schema.tables[name], rows) for name, rows in tables.items()}
     return JoinedAgain(texts, [row["tag"] for row in tables["gap_tags"]], footnotes, diagnostics, facts)
 

@@ -16,7 +16,7 @@ from ..output.csv_text import ROWS_PER_WRITE, read_table_text, table_text
 from ..output.row_changes import TableChange, changed_rows, csv_rows, narrowed, read_range, splice
 from ..schema import Schema
 from ..wiki.discover import Discovery, source_file_rows
-from .layout import BuildLayout, page_entry
+from .layout import FOOTNOTES, BuildLayout, page_entry, page_sizes
 
 # The corpus stage's tables a page edit changes without changing what the
 # pages told the corpus: they list the snapshot's files.
@@ -24,16 +24,16 @@ SNAPSHOT_TABLES = ("snapshots", "source_files")
 
 
 def completed(inherited: InheritedFacts, table):
-    """Each page with footnotes: its ID, its footnote rows as a build writes
-    them (what their records leave out taken from the works; a page's rows
-    read again only when one takes something) and whether one took
-    something. The one way a full build and a patch complete them."""
+    """Each page with footnotes: its ID and its footnote rows as a build
+    writes them (what their records leave out taken from the works; a
+    page's rows read again only when one takes something). The one way a
+    full build and a patch complete them."""
     for page, text, takes_facts in inherited.pages():
         if takes_facts:
             rows = read_table_text(table, text)
             inherited.fill(rows)
             text = table_text(table, rows)
-        yield page, text, takes_facts
+        yield page, text
 
 
 def completed_footnotes(schema: Schema, layout: BuildLayout, results: dict[int, object]) -> dict[int, object]:
@@ -46,10 +46,7 @@ def completed_footnotes(schema: Schema, layout: BuildLayout, results: dict[int, 
         inherited.add_page(result)
         if "footnotes" in result.tables:
             positions[result.page] = position
-    return {
-        positions[page]: (text, takes_facts)
-        for page, text, takes_facts in completed(inherited, schema.tables["footnotes"])
-    }
+    return {positions[page]: text for page, text in completed(inherited, schema.tables["footnotes"])}
 
 
 class PatchedTables:
@@ -63,9 +60,8 @@ class PatchedTables:
     def page_tables(self, results: dict[int, object]) -> set[str]:
         """Tables whose rows come page by page: those any page gave rows to,
         before or now, and the footnotes."""
-        names = {name for entry in self.layout.pages for name in entry.chunks}
-        names |= {name for result in results.values() for name in result.tables}
-        return (names | {"footnotes"}) - set(self.layout.corpus_tables)
+        names = {name for result in results.values() for name in result.tables}
+        return self.layout.page_tables() | (names - set(self.layout.corpus_tables))
 
     def write(self, results: dict[int, object], discovery: Discovery, data_dir: Path, corpus=None) -> BuildLayout:
         """Every table's CSV in the staging package; the layout of the build
@@ -79,7 +75,7 @@ class PatchedTables:
         texts = {position: dict(result.tables) for position, result in results.items()}
         texts.update({position: {} for position in footnotes if position not in texts})
         for position, tables in texts.items():
-            tables["footnotes"] = footnotes[position][0] if position in footnotes else None
+            tables["footnotes"] = footnotes.get(position)
         for name in sorted(self.page_tables(results)):
             # An edited page gives each table its rows (or none now); another only its footnotes.
             edited = {p: tables.get(name) for p, tables in texts.items() if p in results or name in tables}
@@ -139,22 +135,17 @@ class PatchedTables:
 
     def _layout_after(self, results, discovery: Discovery, footnotes) -> BuildLayout:
         layout = self.layout
-        pages, chunks, takes = list(layout.pages), dict(layout.footnote_chunks), set(layout.takes_facts)
+        pages, chunks = list(layout.pages), layout.chunks.copy()
         for position, result in results.items():
             source = discovery.pages[position]
             pages[position] = page_entry(result, source.path, source.sha256)
-            chunks.pop(layout.pages[position].page, None)
-            takes.discard(layout.pages[position].page)
-        for position, (text, takes_facts) in footnotes.items():
-            page = pages[position].page
-            chunks[page] = (len(text.lines.encode("utf-8")), text.count)
-            if takes_facts:
-                takes.add(page)
-            elif position not in results:
-                takes.discard(page)
-        return BuildLayout(
-            **{**vars(layout), "pages": pages, "footnote_chunks": chunks, "takes_facts": takes},
-        )
+            sizes = page_sizes(result)
+            for name in (chunks.columns.keys() | sizes.keys()) - {FOOTNOTES}:
+                chunks.set(position, name, *sizes.get(name, (0, 0)))
+            chunks.set(position, FOOTNOTES, 0, 0)
+        for position, text in footnotes.items():
+            chunks.set(position, FOOTNOTES, len(text.lines.encode("utf-8")), text.count)
+        return BuildLayout(**{**vars(layout), "pages": pages, "chunks": chunks})
 
 
 def table_body(table, rows: list[dict]) -> bytes:
