@@ -93,7 +93,9 @@ class Chunks:
         self.columns[table][0][position], self.columns[table][1][position] = size, rows
 
     def copy(self) -> Chunks:
-        return Chunks(self.pages, {name: (array(SIZE_CODE, b), array(SIZE_CODE, r)) for name, (b, r) in self.columns.items()})
+        return Chunks(
+            self.pages, {name: (array(SIZE_CODE, b), array(SIZE_CODE, r)) for name, (b, r) in self.columns.items()}
+        )
 
     def compacted(self) -> dict[str, tuple[array, array]]:
         """The columns as recorded: a table whose every page gave none is
