@@ -35,11 +35,12 @@ from pathlib import Path
 
 from ..checks.page import check_slugs
 from ..diagnostics import DiagnosticLog
+from ..output.row_changes import TableChange
 from .cache import CACHE_DIR, CORPUS_PROBLEMS_MEMO, PageCache
 from .layout import BuildLayout, corpus_digest, forget_layout, load_layout, write_layout
 from .outputs import BuildError, current_build, publish, read_json, remove_stale_builds, write_json_atomically
 from .patch_package import PatchedPackage, workers
-from .patch_tables import PatchedTables, completed, table_body
+from .patch_tables import SNAPSHOT_TABLES, PatchedTables, completed, rewritten, table_body
 from .result import BuildResult, summary_dict
 from .validate_and_load import VALIDATED_FILE
 from .workers import page_results
@@ -52,7 +53,9 @@ MOST_PAGES_PATCHED = 0.05
 class JoinedAgain:
     """The corpus stage run again, when an edited page told it something new."""
 
-    texts: dict[str, bytes] | None  # each of its tables' CSV body, as a build writes it; None once written
+    directory: Path  # where the tables that changed are written, whole
+    tables: list[str]  # every table the corpus stage writes
+    changes: dict[str, TableChange]  # of the tables that changed, the snapshot's aside (PatchedTables)
     gap_tags: list[str]  # the vocabulary the gaps table's schema takes
     footnotes: dict[int, object]  # page position -> its footnote rows as written
     diagnostics: list
@@ -90,18 +93,21 @@ def plan_patch(run, join) -> Plan | None:
         results = dict(zip(changed, results))
     plan = Plan(layout, last_valid, previous, results, len(results) - run.cache.hits)
     if any(corpus_digest(result) != layout.pages[p].corpus_digest for p, result in results.items()):
-        plan.corpus = join(results, layout.works_facts)
-        if plan.corpus.gap_tags != layout.gap_tags or sorted(plan.corpus.texts) != layout.corpus_tables:
+        plan.corpus = join(results, layout.works_facts, previous / "package")
+        if plan.corpus.gap_tags != layout.gap_tags or plan.corpus.tables != layout.corpus_tables:
+            shutil.rmtree(plan.corpus.directory)
             return None  # a new vocabulary changes the schema every row is validated under
     return plan
 
 
-def join_again(run, edited: dict[int, object], last_facts: dict) -> JoinedAgain:
+def join_again(run, edited: dict[int, object], last_facts: dict, previous: Path) -> JoinedAgain:
     """The corpus tables made again from every page (all in the page cache
-    now), as a full build makes them. The footnotes completed again are the
-    edited pages' and those of every page whose records leave out something
-    of a work whose facts changed: any other page's are the last build's
-    (`last_facts`), so its rows are not read."""
+    now), as a full build makes them; each one that differs from the last
+    build's (in `previous`) written whole, into a directory of the staging
+    one. The footnotes completed again are the edited pages' and those of
+    every page whose records leave out something of a work whose facts
+    changed: any other page's are the last build's (`last_facts`), so its
+    rows are not read."""
     from ..corpus.inherited import wanted_facts
     from ..corpus.tables import Corpus
 
@@ -123,8 +129,24 @@ def join_again(run, edited: dict[int, object], last_facts: dict) -> JoinedAgain:
             corpus.footnotes.add_page(result)
             positions[result.page] = position
     footnotes = {positions[page]: text for page, text in completed(corpus.footnotes, run.schema.tables["footnotes"])}
-    texts = {name: table_body(run.schema.tables[name], rows) for name, rows in tables.items()}
-    return JoinedAgain(texts, [row["tag"] for row in tables["gap_tags"]], footnotes, diagnostics, facts)
+    joined = JoinedAgain(
+        directory=run.staging / ".joined",
+        tables=sorted(tables),
+        changes={},
+        gap_tags=[row["tag"] for row in tables["gap_tags"]],
+        footnotes=footnotes,
+        diagnostics=diagnostics,
+        works_facts=facts,
+    )
+    joined.directory.mkdir()
+    for name in joined.tables:
+        rows = tables.pop(name)  # each table's rows let go once compared
+        if name in SNAPSHOT_TABLES:  # the build's own process writes them (PatchedTables)
+            continue
+        change = rewritten(name, table_body(run.schema.tables[name], rows), previous, joined.directory)
+        if change is not None:
+            joined.changes[name] = change
+    return joined
 
 
 # The build a join process joins again for, installed when it is forked.
@@ -136,8 +158,8 @@ def _install(run) -> None:
     _joining = run
 
 
-def _join_installed(edited: dict[int, object], last_facts: dict) -> JoinedAgain:
-    return join_again(_joining, edited, last_facts)
+def _join_installed(edited: dict[int, object], last_facts: dict, previous: Path) -> JoinedAgain:
+    return join_again(_joining, edited, last_facts, previous)
 
 
 @contextmanager
@@ -146,12 +168,12 @@ def join_process(run):
     last build's record is read, as the join holds every page's mentions
     (at 100x the wiki that process reached 0.99 GB, and the build's own
     holds the record besides); this process when only one is allowed.
-    Yields join(edited, last_facts)."""
+    Yields join(edited, last_facts, previous)."""
     if run.options.processes <= 1:
         yield functools.partial(join_again, run)
         return
     with multiprocessing.get_context("fork").Pool(1, initializer=_install, initargs=(run,)) as pool:
-        yield lambda edited, last_facts: pool.apply(_join_installed, (edited, last_facts))
+        yield lambda *arguments: pool.apply(_join_installed, arguments)
 
 
 def patch_in_place(run, timed):
@@ -168,8 +190,8 @@ def patch_in_place(run, timed):
             tables = PatchedTables(run.schema, plan.layout, plan.previous / "package", package_dir)
             layout = tables.write(plan.results, run.discovery, run.options.data_dir, plan.corpus)
             layout.build = run.staging.name
-            if plan.corpus is not None:  # written: the package stage can have the memory
-                plan.corpus.texts = None
+            if plan.corpus is not None:
+                plan.corpus.directory.rmdir()
         with timed(run.timings, "package+validate+sqlite"):
             patched = PatchedPackage(run, plan, tables.changes, layout.segment_ends())
             package, counts, fingerprints, validated = patched.make(pool)

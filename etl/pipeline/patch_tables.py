@@ -69,9 +69,8 @@ class PatchedTables:
         when the edited pages told it something new."""
         if corpus is None:
             footnotes = completed_footnotes(self.schema, self.layout, results)
-            corpus_texts = {}
         else:  # other pages' footnotes may take other facts now
-            footnotes, corpus_texts = corpus.footnotes, dict(corpus.texts)
+            footnotes = corpus.footnotes
         texts = {position: dict(result.tables) for position, result in results.items()}
         texts.update({position: {} for position in footnotes if position not in texts})
         for position, tables in texts.items():
@@ -82,9 +81,11 @@ class PatchedTables:
             self._splice(name, edited)
         for name in SNAPSHOT_TABLES:
             rows = [discovery.snapshot] if name == "snapshots" else source_file_rows(discovery, data_dir)
-            corpus_texts[name] = table_body(self.schema.tables[name], rows)
-        for name, body in corpus_texts.items():
-            self._rewrite(name, body)
+            self._changed(rewritten(name, table_body(self.schema.tables[name], rows), self.previous, self.package))
+        if corpus is not None:  # the join wrote the corpus tables that changed
+            for name, change in corpus.changes.items():
+                os.replace(corpus.directory / f"{name}.csv", self.package / f"{name}.csv")
+                self._changed(change)
         for name in self.schema.tables:
             if not (self.package / f"{name}.csv").exists():
                 link(self.previous / f"{name}.csv", self.package / f"{name}.csv")
@@ -114,15 +115,6 @@ class PatchedTables:
         old_rows = csv_rows(read_range(old_path, header + before[0], after[0] - before[0]).decode("utf-8"))
         self._changed(narrowed(name, before[1], old_rows, csv_rows(region.decode("utf-8"))))
 
-    def _rewrite(self, name: str, body: bytes) -> None:
-        """A table written whole, compared with the last build's row by row."""
-        header, _, old_body = (self.previous / f"{name}.csv").read_bytes().partition(b"\n")
-        if old_body == body:
-            return
-        with open(self.package / f"{name}.csv", "wb") as handle:
-            handle.writelines((header, b"\n", body))
-        self._changed(changed_rows(name, old_body, body))
-
     def _changed(self, change: TableChange | None) -> None:
         if change is None:
             return
@@ -146,6 +138,17 @@ class PatchedTables:
         for position, text in footnotes.items():
             chunks.set(position, FOOTNOTES, len(text.lines.encode("utf-8")), text.count)
         return BuildLayout(**{**vars(layout), "pages": pages, "chunks": chunks})
+
+
+def rewritten(name: str, body: bytes, previous: Path, package: Path) -> TableChange | None:
+    """A table written whole into `package` when its body is not the last
+    build's (in `previous`); what changed, compared row by row."""
+    header, _, old_body = (previous / f"{name}.csv").read_bytes().partition(b"\n")
+    if old_body == body:
+        return None
+    with open(package / f"{name}.csv", "wb") as handle:
+        handle.writelines((header, b"\n", body))
+    return changed_rows(name, old_body, body)
 
 
 def table_body(table, rows: list[dict]) -> bytes:
