@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SEGMENT_PAGES = 4  # pages per segment, on average
+READ_PIECE = 1 << 20  # bytes deflated at a time
 
 
 def ends_segment(page: str | None) -> bool:
@@ -72,18 +73,40 @@ def deflate_file(
     crc, start, segments = 0, 0, []
     with open(source, "rb") as handle, open(target, "wb") as out:
         for position, (page, end) in enumerate(cuts):
-            handle.seek(start)
-            block = handle.read(end - start)
-            crc = zlib.crc32(block, crc)
             last = position == len(cuts) - 1
-            stored = reuse.get(page, block) if reuse is not None and not last else None
-            if stored is None:
-                compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-                stored = compressor.compress(block) + compressor.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
-            out.write(stored)
-            segments.append((page, end, len(stored)))
+            stored = None
+            if reuse is not None and not last:  # a segment: a few pages' rows
+                handle.seek(start)
+                block = handle.read(end - start)
+                stored = reuse.get(page, block)
+            if stored is not None:
+                crc = zlib.crc32(block, crc)
+                out.write(stored)
+                written = len(stored)
+            else:
+                crc, written = _deflated_range(handle, out, start, end, level, last, crc)
+            segments.append((page, end, written))
             start = end
     return Deflated(target, crc, data_size, target.stat().st_size, segments if ends is not None else [])
+
+
+def _deflated_range(handle, out, start: int, end: int, level: int, last: bool, crc: int) -> tuple[int, int]:
+    """Bytes start..end of `handle` deflated onto `out` as one segment, read
+    in pieces (a member written whole is as large as its table); its CRC
+    carried on, and the compressed size."""
+    compressor, written = zlib.compressobj(level, zlib.DEFLATED, -15), 0
+    handle.seek(start)
+    while start < end:
+        piece = handle.read(min(end - start, READ_PIECE))
+        if not piece:
+            raise EOFError(f"{handle.name} ends at byte {start}, before {end}")
+        crc, start = zlib.crc32(piece, crc), start + len(piece)
+        compressed = compressor.compress(piece)
+        out.write(compressed)
+        written += len(compressed)
+    tail = compressor.flush(zlib.Z_FINISH if last else zlib.Z_FULL_FLUSH)
+    out.write(tail)
+    return crc, written + len(tail)
 
 
 class ReusableSegments:
