@@ -1,14 +1,18 @@
-"""changed_rows finds the change between two CSV bodies, parsing only the
-rows between what they begin and end with, and must find what narrowed()
-finds from both bodies parsed whole."""
+"""changed_rows finds the change between two CSV files' bodies, reading
+them a row at a time and keeping only the rows between what they begin
+and end with, and must find what narrowed() finds from both bodies parsed
+whole."""
 
 import csv
 import io
+import tempfile
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etl.output.row_changes import changed_rows, csv_rows, narrowed
+from etl.output.row_changes import changed_rows as changed_rows_in_files
+from etl.output.row_changes import csv_rows, narrowed
 
 # Cells that need quoting (commas, quotes, newlines) beside plain ones.
 CELL = st.text(alphabet='ab,"\n x', max_size=6)
@@ -19,6 +23,15 @@ def body(rows: list[list[str]]) -> bytes:
     handle = io.StringIO()
     csv.writer(handle, lineterminator="\n").writerows(rows)
     return handle.getvalue().encode("utf-8")
+
+
+def changed_rows(table: str, old: bytes, new: bytes):
+    """changed_rows of two files holding these bodies under one header."""
+    with tempfile.TemporaryDirectory() as folder:
+        paths = Path(folder) / "old.csv", Path(folder) / "new.csv"
+        for path, text in zip(paths, (old, new)):
+            path.write_bytes(b'a,"b\nc"\n' + text)
+        return changed_rows_in_files(table, *paths)
 
 
 def whole(old: bytes, new: bytes):

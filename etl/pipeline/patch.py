@@ -40,7 +40,7 @@ from .cache import CACHE_DIR, CORPUS_PROBLEMS_MEMO, PageCache
 from .layout import BuildLayout, corpus_digest, forget_layout, load_layout, write_layout
 from .outputs import BuildError, current_build, publish, read_json, remove_stale_builds, write_json_atomically
 from .patch_package import PatchedPackage, workers
-from .patch_tables import SNAPSHOT_TABLES, PatchedTables, completed, rewritten, table_body
+from .patch_tables import SNAPSHOT_TABLES, PatchedTables, completed, rewritten
 from .result import BuildResult, summary_dict
 from .validate_and_load import VALIDATED_FILE
 from .workers import page_results
@@ -143,7 +143,7 @@ def join_again(run, edited: dict[int, object], last_facts: dict, previous: Path)
         rows = tables.pop(name)  # each table's rows let go once compared
         if name in SNAPSHOT_TABLES:  # the build's own process writes them (PatchedTables)
             continue
-        change = rewritten(name, table_body(run.schema.tables[name], rows), previous, joined.directory)
+        change = rewritten(name, run.schema.tables[name], rows, previous, joined.directory)
         if change is not None:
             joined.changes[name] = change
     return joined

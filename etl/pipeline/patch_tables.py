@@ -13,7 +13,7 @@ from types import SimpleNamespace
 
 from ..corpus.inherited import InheritedFacts
 from ..output.csv_text import ROWS_PER_WRITE, read_table_text, table_text
-from ..output.row_changes import TableChange, changed_rows, csv_rows, narrowed, read_range, splice
+from ..output.row_changes import TableChange, changed_rows, csv_rows, narrowed, read_range, same_bytes, splice
 from ..schema import Schema
 from ..wiki.discover import Discovery, source_file_rows
 from .layout import FOOTNOTES, BuildLayout, page_entry, page_sizes
@@ -81,7 +81,7 @@ class PatchedTables:
             self._splice(name, edited)
         for name in SNAPSHOT_TABLES:
             rows = [discovery.snapshot] if name == "snapshots" else source_file_rows(discovery, data_dir)
-            self._changed(rewritten(name, table_body(self.schema.tables[name], rows), self.previous, self.package))
+            self._changed(rewritten(name, self.schema.tables[name], rows, self.previous, self.package))
         if corpus is not None:  # the join wrote the corpus tables that changed
             for name, change in corpus.changes.items():
                 os.replace(corpus.directory / f"{name}.csv", self.package / f"{name}.csv")
@@ -140,22 +140,19 @@ class PatchedTables:
         return BuildLayout(**{**vars(layout), "pages": pages, "chunks": chunks})
 
 
-def rewritten(name: str, body: bytes, previous: Path, package: Path) -> TableChange | None:
-    """A table written whole into `package` when its body is not the last
-    build's (in `previous`); what changed, compared row by row."""
-    header, _, old_body = (previous / f"{name}.csv").read_bytes().partition(b"\n")
-    if old_body == body:
+def rewritten(name: str, table, rows: list[dict], previous: Path, package: Path) -> TableChange | None:
+    """A table written whole into `package`, a slice of rows at a time as
+    a build writes it, and kept there when it is not the last build's (in
+    `previous`); what changed, compared row by row."""
+    path, old_path = package / f"{name}.csv", previous / f"{name}.csv"
+    with open(old_path, "rb") as old, open(path, "wb") as handle:
+        handle.write(old.readline())
+        for start in range(0, len(rows), ROWS_PER_WRITE):
+            handle.write(table_text(table, rows[start : start + ROWS_PER_WRITE]).lines.encode("utf-8"))
+    if same_bytes(old_path, path):
+        path.unlink()  # the last build's file is linked in its place
         return None
-    with open(package / f"{name}.csv", "wb") as handle:
-        handle.writelines((header, b"\n", body))
-    return changed_rows(name, old_body, body)
-
-
-def table_body(table, rows: list[dict]) -> bytes:
-    """A corpus table's CSV without its header, as a build writes it (in
-    slices, as CsvSink.write makes it)."""
-    step = ROWS_PER_WRITE
-    return b"".join(table_text(table, rows[i : i + step]).lines.encode("utf-8") for i in range(0, len(rows), step))
+    return changed_rows(name, old_path, path)
 
 
 def link(source: Path, target: Path) -> None:
