@@ -35,7 +35,7 @@ help:
 	@echo "make history build every commit of the wiki's history into $(OUT), with what each changed"
 	@echo "make fuzz    long property-based run: etl never crashes on bad input"
 	@echo "make bench   build speed against the floor: full build, one-page edit, one-page check"
-	@echo "make bench-scale  a 1x and a 10x wiki built in one run: time ratio, memory per 1x"
+	@echo "make bench-scale  a 1x and a 10x wiki built in one run, then an edit to each patched: time ratio, memory per 1x"
 	@echo "make bench-history  etl history over the wiki's 108 commits against one full build, in one run"
 	@echo "make bench-site  every reader page against select 1, a long-tail mix (Zipf) with the page cache off and on, and 50 clients against etl serve and one datasette process"
 	@echo "make bench-abuse  a reader's p95 beside 8 heavy-SQL clients, 8 heavy MCP clients and 8 download clients"
