@@ -45,6 +45,14 @@ class TableText:
     keys: str
 
 
+def table_slices(table: Table, rows: list[dict]):
+    """The rows as a build writes them, ROWS_PER_WRITE at a time: a corpus
+    table (works, authors at 10x the wiki) made into text whole would hold
+    a copy of itself for a moment."""
+    for start in range(0, len(rows), ROWS_PER_WRITE):
+        yield table_text(table, rows[start : start + ROWS_PER_WRITE])
+
+
 def table_text(table: Table, rows: list[dict]) -> TableText:
     names = table.column_names
     declared = set(names)
@@ -104,11 +112,8 @@ class CsvSink:
             self.files[name] = handle
 
     def write(self, table_name: str, rows: list[dict]) -> None:
-        # In slices: a corpus table (works, authors at 10x the wiki) made
-        # into text whole would hold a copy of itself for a moment.
-        table = self.schema.tables[table_name]
-        for start in range(0, len(rows), ROWS_PER_WRITE):
-            self.write_text(table_name, table_text(table, rows[start : start + ROWS_PER_WRITE]))
+        for text in table_slices(self.schema.tables[table_name], rows):
+            self.write_text(table_name, text)
 
     def write_text(self, table_name: str, text: TableText) -> None:
         self.files[table_name].write(text.lines)

@@ -45,7 +45,7 @@ def csv_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def narrowed(table: str, start: int, old: list[list[str]], new: list[list[str]]) -> TableChange | None:
+def narrowed(table: str, start: int, old: list, new: list) -> TableChange | None:
     """The change of old into new at `start`, without the rows both begin
     and end with; None when they are the same."""
     head = 0
@@ -65,20 +65,12 @@ def changed_rows(table: str, old: Path, new: Path) -> TableChange | None:
     with, and only the rows between are kept. Holding both bodies whole
     (trial_mentions at 100x the wiki: 90 MB each, twice over as text and
     rows) made the largest part of a patched build's join."""
-    if same_bytes(old, new):
-        return None
-    old_digests, new_digests = _row_digests(old), _row_digests(new)
-    most = min(len(old_digests), len(new_digests))
-    head = 0
-    while head < most and old_digests[head] == new_digests[head]:
-        head += 1
-    tail = 0
-    while tail < most - head and old_digests[-1 - tail] == new_digests[-1 - tail]:
-        tail += 1
-    if head == len(old_digests) == len(new_digests):
-        return None  # the same rows, written otherwise
-    old_rows = _rows_between(old, head, len(old_digests) - tail)
-    return TableChange(table, head, old_rows, _rows_between(new, head, len(new_digests) - tail))
+    by_digest = narrowed(table, 0, _row_digests(old), _row_digests(new))
+    if by_digest is None:
+        return None  # the same rows
+    start = by_digest.start
+    old_rows = _rows_between(old, start, start + len(by_digest.old))
+    return TableChange(table, start, old_rows, _rows_between(new, start, start + len(by_digest.new)))
 
 
 def _body_rows(path: Path):
@@ -94,16 +86,6 @@ def _row_digests(path: Path) -> list[bytes]:
 
 def _rows_between(path: Path, start: int, end: int) -> list[list[str]]:
     return list(itertools.islice(_body_rows(path), start, end))
-
-
-def same_bytes(a: Path, b: Path) -> bool:
-    if a.stat().st_size != b.stat().st_size:
-        return False
-    with open(a, "rb") as first, open(b, "rb") as second:
-        while piece := first.read(1 << 20):
-            if piece != second.read(len(piece)):
-                return False
-    return True
 
 
 def copy_range(source, target, offset: int, length: int) -> None:

@@ -6,14 +6,15 @@ table that changed gives a TableChange: the rows the edit replaced."""
 
 from __future__ import annotations
 
+import filecmp
 import os
 from collections import Counter
 from pathlib import Path
 from types import SimpleNamespace
 
 from ..corpus.inherited import InheritedFacts
-from ..output.csv_text import ROWS_PER_WRITE, read_table_text, table_text
-from ..output.row_changes import TableChange, changed_rows, csv_rows, narrowed, read_range, same_bytes, splice
+from ..output.csv_text import read_table_text, table_slices, table_text
+from ..output.row_changes import TableChange, changed_rows, csv_rows, narrowed, read_range, splice
 from ..schema import Schema
 from ..wiki.discover import Discovery, source_file_rows
 from .layout import FOOTNOTES, BuildLayout, page_entry, page_sizes
@@ -147,9 +148,9 @@ def rewritten(name: str, table, rows: list[dict], previous: Path, package: Path)
     path, old_path = package / f"{name}.csv", previous / f"{name}.csv"
     with open(old_path, "rb") as old, open(path, "wb") as handle:
         handle.write(old.readline())
-        for start in range(0, len(rows), ROWS_PER_WRITE):
-            handle.write(table_text(table, rows[start : start + ROWS_PER_WRITE]).lines.encode("utf-8"))
-    if same_bytes(old_path, path):
+        for text in table_slices(table, rows):
+            handle.write(text.lines.encode("utf-8"))
+    if filecmp.cmp(old_path, path, shallow=False):
         path.unlink()  # the last build's file is linked in its place
         return None
     return changed_rows(name, old_path, path)
