@@ -28,7 +28,7 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from .downloads import PREFIX, declared_files, downloads
+from .downloads import PREFIX, declared_files, listed_downloads
 from .mcp_tools import base_url
 from .names import DATABASE
 
@@ -123,9 +123,9 @@ def distribution(datasette) -> list[dict]:
             "contentSize": f"{download.size} B",
             "sha256": download.etag.strip('"'),
         }
-        for name, download in downloads(datasette).items()
+        for name, download in listed_downloads(datasette).items()
     ]
-    return filled("distribution (the files /-/downloads/ serves)", files)
+    return filled("distribution (the files /-/downloads/ lists)", files)
 
 
 def package_descriptor(datasette) -> Path | None:

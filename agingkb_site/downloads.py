@@ -2,7 +2,8 @@
 
 /-/downloads/<table>.csv, <table>.parquet, <table>.ndjson, /-/downloads/datapackage.json,
 /-/downloads/datapackage.zip and /-/downloads/agingkb.db are the build's own
-validated files (listed with size, rows and SHA-256 at /-/downloads/),
+validated files (listed with size, rows and SHA-256 at /-/downloads/,
+but for the files of the history tables the site hides as empty),
 read from disk in chunks: no SQL thread, no CSV rendering.
 Only the names declared here are served (the package's resources, its
 descriptor, each table's NDJSON file beside its CSV, the zip and the
@@ -32,6 +33,7 @@ from typing import NamedTuple
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from .history import history_state
 from .names import DATABASE
 
 PLUGIN = "downloads"
@@ -197,6 +199,15 @@ def downloads(datasette) -> dict[str, Download]:
     return getattr(datasette, "_agingkb_downloads", {})
 
 
+def listed_downloads(datasette) -> dict[str, Download]:
+    """The files the index and the dataset's description list: every one
+    served but those of the history tables the site hides as empty (a plain
+    build's, history.py). Those are still served, as the descriptor names
+    them, like any resource of the package."""
+    hidden = history_state(datasette).empty
+    return {name: download for name, download in downloads(datasette).items() if table_of(name) not in hidden}
+
+
 @hookimpl
 def startup(datasette):
     async def open_all():
@@ -229,7 +240,7 @@ async def index_rows(datasette) -> list[dict]:
     the package files."""
     table_counts = await datasette.get_database(DATABASE).table_counts(limit=60 * 60 * 1000)
     rows = []
-    for name, download in downloads(datasette).items():
+    for name, download in listed_downloads(datasette).items():
         table = table_of(name)
         rows.append(
             {

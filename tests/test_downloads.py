@@ -198,6 +198,25 @@ def test_the_home_page_lists_the_zip_and_the_database(fixture_url, fixture_build
     assert zipped.content == (out / "datapackage.zip").read_bytes()
 
 
+def test_the_index_lists_no_file_of_an_empty_history_table_and_still_serves_it(fixture_url, fixture_build, schema):
+    """A plain build leaves the history tables empty and the site hides them
+    (agingkb_site/history.py): the index lists none of their files, as the
+    home page lists none of the tables, while each stays served because the
+    descriptor names it."""
+    out, _ = fixture_build
+    history = [name for name, table in schema.tables.items() if table.kind == "history"]
+    database = sqlite3.connect(out / "agingkb.db")
+    empty = [name for name in history if database.execute(f"select count(*) from [{name}]").fetchone()[0] == 0]
+    assert len(empty) >= 3, empty
+    html = httpx.get(f"{fixture_url}/-/downloads/", timeout=30).text
+    listed = set(re.findall(r'<a href="/-/downloads/([^"]+)" download>', html))
+    assert {"pages.csv", "trials.parquet", "datapackage.zip"} <= listed
+    for name in empty:
+        assert not {f"{name}.csv", f"{name}.parquet", f"{name}.ndjson"} & listed, name
+        response = httpx.get(f"{fixture_url}/-/downloads/{name}.csv", timeout=30)
+        assert response.status_code == 200 and response.content == (_package(fixture_build) / f"{name}.csv").read_bytes()
+
+
 def test_the_build_zip_is_the_package_and_deterministic(fixture_build, tmp_path):
     out, _ = fixture_build
     package = _package(fixture_build)
