@@ -496,5 +496,5 @@ def release_command(out_dir, dist_dir, app, deploy, previous):
         click.echo(
             f"deploy: skipped (no FLY_API_TOKEN and flyctl, or --no-deploy); the app for Fly app {release.app} is in "
             f"{release.app_directory}: from {release.directory}, stage DATASETTE_SECRET as a Fly secret and run "
-            f"`{' '.join(deploy_commands(release.app, '')[1][0])}` (docs/deploy.md)"
+            f"`{' '.join(deploy_commands(release.app, None)[-1][0])}` (docs/deploy.md)"
         )

@@ -22,8 +22,8 @@ from datasette.utils import tilde_encode
 from agingkb_site.serve import free_port, wait_until_serving
 from etl.options import BuildOptions
 from etl.pipeline.build import build
-from etl.release.app import deploy_commands, fly_app_name
-from etl.release.dist import make_release
+from etl.release.app import deploy_commands, fly_app_name, secret_names, secret_to_stage
+from etl.release.dist import ReleaseError, _deploy_secret, make_release
 from etl.schema import DATA_DIR, load_yaml
 from etl.wiki.discover import file_sha256 as sha256
 
@@ -73,6 +73,58 @@ def test_no_secret_is_written_anywhere_in_the_release(release):
     (stage, stdin), (deploy, _) = deploy_commands("agingkb-test", SECRET)
     assert stage[:4] == ["flyctl", "secrets", "import", "--stage"] and stdin == f"DATASETTE_SECRET={SECRET}\n"
     assert not any(SECRET in part for part in stage + deploy)
+
+
+def test_a_deploy_stages_a_new_secret_only_for_an_app_that_has_none():
+    """Without DATASETTE_SECRET in the environment, an app that already has
+    one keeps it (a new one would void every visitor's cookies at each
+    release); an app without one gets a new one; the environment's wins."""
+    assert secret_to_stage(SECRET, {"DATASETTE_SECRET"}) == SECRET
+    assert secret_to_stage(None, {"OTHER", "DATASETTE_SECRET"}) is None
+    made = secret_to_stage(None, {"OTHER"})
+    assert re.fullmatch(r"[0-9a-f]{64}", made) and made != secret_to_stage(None, set())
+    [deploy] = deploy_commands("agingkb-test", None)
+    assert deploy[0][:2] == ["flyctl", "deploy"] and deploy[1] is None
+    # flyctl's JSON listing names secrets under "name" (before 2023, "Name").
+    assert secret_names('[{"name": "DATASETTE_SECRET", "digest": "ab"}, {"Name": "X"}]') == {"DATASETTE_SECRET", "X"}
+    assert secret_names("[]") == set()
+
+
+def _stand_in_flyctl(directory: Path, listing: str, status: int = 0) -> Path:
+    """An executable named flyctl that answers `secrets list --json` (Fly is
+    not reachable from here) and records every call."""
+    script = directory / "flyctl"
+    script.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> {shlex.quote(str(directory / "calls"))}\n'
+        f"printf '%s' {shlex.quote(listing)}\n"
+        f"exit {status}\n"
+    )
+    script.chmod(0o755)
+    return directory / "calls"
+
+
+@pytest.mark.parametrize(
+    "listing, kept", [('[{"name": "DATASETTE_SECRET"}]', True), ('[{"name": "SENTRY_DSN"}]', False)]
+)
+def test_the_deploy_asks_fly_which_secrets_the_app_has(tmp_path, monkeypatch, listing, kept):
+    calls = _stand_in_flyctl(tmp_path, listing)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("DATASETTE_SECRET", raising=False)
+    secret = _deploy_secret("agingkb-test", tmp_path)
+    assert calls.read_text() == "secrets list --json --app agingkb-test\n"
+    assert (secret is None) == kept
+    monkeypatch.setenv("DATASETTE_SECRET", SECRET)
+    assert _deploy_secret("agingkb-test", tmp_path) == SECRET
+    assert len(calls.read_text().splitlines()) == 1  # the environment's secret needs no listing
+
+
+def test_a_failed_listing_stops_the_deploy_naming_the_command(tmp_path, monkeypatch):
+    _stand_in_flyctl(tmp_path, "", status=3)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.delenv("DATASETTE_SECRET", raising=False)
+    with pytest.raises(ReleaseError, match=r"flyctl secrets list failed \(exit 3\)"):
+        _deploy_secret("agingkb-test", tmp_path)
 
 
 def test_the_app_folder_refers_to_the_release_files(release):

@@ -9,8 +9,10 @@ the whole-table downloads (agingkb_site/downloads.py) find package/ (with
 the NDJSON files) and the zip beside the database, as in a build.
 
 No secret is written to disk. The app signs with DATASETTE_SECRET from its
-environment, which the deploy sets as a Fly secret (read on stdin by
-`flyctl secrets import`, so not even the command line shows it). A
+environment, a Fly secret. The deploy stages it (read on stdin by
+`flyctl secrets import`, so not even the command line shows it) from the
+deploying environment, or makes one when the app has none yet; an app that
+has one keeps it, so a release does not end its visitors' sessions. A
 container started without one signs with a random secret made once at start
 for all its workers, and says so in its log: the site is public and
 read-only, so cookies that do not outlive a restart cost nothing, while
@@ -28,6 +30,8 @@ from pathlib import Path
 from datasette.utils import parse_metadata
 
 from agingkb_site.serve import METADATA, app_environment
+
+SECRET_NAME = "DATASETTE_SECRET"  # the Fly secret the app signs with
 
 from ..schema import DATA_DIR, load_yaml
 from .site_wheel import build_site_wheel
@@ -139,12 +143,13 @@ def write_app(release_dir: Path, app: str, version: str) -> Path:
     return app_dir
 
 
-def deploy_commands(app: str, secret: str) -> list[tuple[list[str], str | None]]:
+def deploy_commands(app: str, secret: str | None) -> list[tuple[list[str], str | None]]:
     """The deploy, run from the release directory: the secret staged for the
-    next deploy (on stdin, never in an argument), then the remote build and
-    deploy of the release directory. Each entry: (command, its stdin)."""
-    return [
-        (["flyctl", "secrets", "import", "--stage", "--app", app], f"DATASETTE_SECRET={secret}\n"),
+    next deploy when there is one to stage (on stdin, never in an argument),
+    then the remote build and deploy of the release directory. Each entry:
+    (command, its stdin)."""
+    staged = [(["flyctl", "secrets", "import", "--stage", "--app", app], f"{SECRET_NAME}={secret}\n")]
+    return (staged if secret else []) + [
         (
             [
                 "flyctl",
@@ -163,7 +168,22 @@ def deploy_commands(app: str, secret: str) -> list[tuple[list[str], str | None]]
     ]
 
 
-def deploy_secret() -> str:
-    """DATASETTE_SECRET from the environment (to keep sessions across
-    deploys), else a new one."""
-    return os.environ.get("DATASETTE_SECRET") or secrets.token_hex(32)
+def secrets_listing(app: str) -> list[str]:
+    """The command that lists the app's secrets by name (their values never leave Fly)."""
+    return ["flyctl", "secrets", "list", "--json", "--app", app]
+
+
+def secret_names(listing: str) -> set[str]:
+    """The names in `flyctl secrets list --json`: a list of objects whose
+    key is "name" (flyctl before 2023 wrote "Name")."""
+    return {entry.get("name") or entry.get("Name") for entry in json.loads(listing or "[]")}
+
+
+def secret_to_stage(environment: str | None, app_secrets: set[str]) -> str | None:
+    """The DATASETTE_SECRET a deploy stages: the deploying environment's when
+    set (to keep sessions across deploys); else a new one only when the app
+    has none yet. None when the app has one: a new secret at every deploy
+    would void every visitor's cookies and CSRF tokens at each release."""
+    if environment:
+        return environment
+    return None if SECRET_NAME in app_secrets else secrets.token_hex(32)

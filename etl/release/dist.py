@@ -25,7 +25,7 @@ from ..output.database import canonical_copy
 from ..output.validation import validate_package
 from ..wiki.discover import file_sha256
 from ..wiki.provenance import commit_statement
-from .app import deploy_commands, deploy_secret, fly_app_name, write_app
+from .app import SECRET_NAME, deploy_commands, fly_app_name, secret_names, secret_to_stage, secrets_listing, write_app
 from .citation import CitationError, citation_cff, citation_facts, zenodo_json
 
 RELEASE_FILES = (
@@ -241,7 +241,7 @@ def make_release(
     credentials = bool(os.environ.get("FLY_API_TOKEN")) and shutil.which("flyctl") is not None
     if not (credentials if deploy is None else deploy):
         return Release(version, target, app_dir, False, app)
-    for command, stdin in deploy_commands(app, deploy_secret()):
+    for command, stdin in deploy_commands(app, _deploy_secret(app, target)):
         completed = subprocess.run(command, cwd=target, input=stdin, text=True)
         if completed.returncode != 0:
             raise ReleaseError(
@@ -249,3 +249,18 @@ def make_release(
                 f"the release in {target} is complete and verified"
             )
     return Release(version, target, app_dir, True, app)
+
+
+def _deploy_secret(app: str, release_dir: Path) -> str | None:
+    """The secret the deploy stages (app.secret_to_stage): the app's
+    secrets are asked of Fly only when the environment has none."""
+    environment = os.environ.get(SECRET_NAME)
+    if environment:
+        return secret_to_stage(environment, set())
+    listed = subprocess.run(secrets_listing(app), cwd=release_dir, capture_output=True, text=True)
+    if listed.returncode != 0:
+        raise ReleaseError(
+            f"{' '.join(secrets_listing(app)[:3])} failed (exit {listed.returncode}): {listed.stderr.strip()[-300:]}; "
+            f"the release in {release_dir} is complete and verified"
+        )
+    return secret_to_stage(None, secret_names(listed.stdout))
