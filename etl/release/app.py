@@ -31,10 +31,10 @@ from datasette.utils import parse_metadata
 
 from agingkb_site.serve import METADATA, app_environment
 
-SECRET_NAME = "DATASETTE_SECRET"  # the Fly secret the app signs with
-
 from ..schema import DATA_DIR, load_yaml
 from .site_wheel import build_site_wheel
+
+SECRET_NAME = "DATASETTE_SECRET"  # the Fly secret the app signs with
 
 # Packages the deployed app installs, pinned like pyproject.toml pins them.
 DEPLOY_PACKAGES = [
