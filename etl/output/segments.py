@@ -74,33 +74,41 @@ def deflate_file(
     with open(source, "rb") as handle, open(target, "wb") as out:
         for position, (page, end) in enumerate(cuts):
             last = position == len(cuts) - 1
-            stored = None
-            if reuse is not None and not last:  # a segment: a few pages' rows
+            if reuse is not None and not last:  # a segment: a few pages' rows, read once
                 handle.seek(start)
-                block = handle.read(end - start)
-                stored = reuse.get(page, block)
+                pieces = [handle.read(end - start)]
+                stored = reuse.get(page, pieces[0])
+            else:
+                pieces, stored = _pieces(handle, start, end), None
             if stored is not None:
-                crc = zlib.crc32(block, crc)
+                crc = zlib.crc32(pieces[0], crc)
                 out.write(stored)
                 written = len(stored)
             else:
-                crc, written = _deflated_range(handle, out, start, end, level, last, crc)
+                crc, written = _deflated(pieces, out, level, last, crc)
             segments.append((page, end, written))
             start = end
     return Deflated(target, crc, data_size, target.stat().st_size, segments if ends is not None else [])
 
 
-def _deflated_range(handle, out, start: int, end: int, level: int, last: bool, crc: int) -> tuple[int, int]:
-    """Bytes start..end of `handle` deflated onto `out` as one segment, read
-    in pieces (a member written whole is as large as its table); its CRC
-    carried on, and the compressed size."""
-    compressor, written = zlib.compressobj(level, zlib.DEFLATED, -15), 0
+def _pieces(handle, start: int, end: int):
+    """Bytes start..end of `handle`, READ_PIECE at a time: a member written
+    whole is as large as its table."""
     handle.seek(start)
     while start < end:
         piece = handle.read(min(end - start, READ_PIECE))
         if not piece:
             raise EOFError(f"{handle.name} ends at byte {start}, before {end}")
-        crc, start = zlib.crc32(piece, crc), start + len(piece)
+        start += len(piece)
+        yield piece
+
+
+def _deflated(pieces, out, level: int, last: bool, crc: int) -> tuple[int, int]:
+    """The pieces deflated onto `out` as one segment; its CRC carried on,
+    and the compressed size."""
+    compressor, written = zlib.compressobj(level, zlib.DEFLATED, -15), 0
+    for piece in pieces:
+        crc = zlib.crc32(piece, crc)
         compressed = compressor.compress(piece)
         out.write(compressed)
         written += len(compressed)

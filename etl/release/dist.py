@@ -255,12 +255,14 @@ def _deploy_secret(app: str, release_dir: Path) -> str | None:
     """The secret the deploy stages (app.secret_to_stage): the app's
     secrets are asked of Fly only when the environment has none."""
     environment = os.environ.get(SECRET_NAME)
-    if environment:
-        return secret_to_stage(environment, set())
+    return secret_to_stage(environment, set() if environment else _app_secrets(app, release_dir))
+
+
+def _app_secrets(app: str, release_dir: Path) -> set[str]:
     listed = subprocess.run(secrets_listing(app), cwd=release_dir, capture_output=True, text=True)
     if listed.returncode != 0:
         raise ReleaseError(
             f"{' '.join(secrets_listing(app)[:3])} failed (exit {listed.returncode}): {listed.stderr.strip()[-300:]}; "
             f"the release in {release_dir} is complete and verified"
         )
-    return secret_to_stage(None, secret_names(listed.stdout))
+    return secret_names(listed.stdout)
